@@ -1,0 +1,286 @@
+//! Who the client is: [`ClientId`], [`ClientSecret`], [`ClientAuthMethod`]
+//! and the bundle [`ClientCredentials`] (RFC 6749 §2.3).
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+
+use crate::scope::{Scope, ScopeSet};
+
+/// The client identifier issued at registration (RFC 6749 §2.2). Not a
+/// secret: it is printed as it is.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Wraps an identifier.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The identifier.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ClientId").field(&self.0).finish()
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ClientId {
+    fn from(id: &str) -> Self {
+        Self::new(id)
+    }
+}
+
+impl From<String> for ClientId {
+    fn from(id: String) -> Self {
+        Self(id)
+    }
+}
+
+/// The client password (RFC 6749 §2.3.1). `Debug` and `Display` print
+/// `[REDACTED]`; it is not `Serialize`; equality is constant-time; the memory
+/// is zeroed on drop (secrecy). Read it with [`ClientSecret::expose_secret`].
+#[derive(Clone)]
+pub struct ClientSecret(SecretString);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(SecretString::from(secret.into()))
+    }
+
+    /// The secret itself; every call site is a place a secret leaves its box.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// True for the empty secret (RFC 6749 §2.3.1 lets a client omit it).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.expose_secret().is_empty()
+    }
+}
+
+impl PartialEq for ClientSecret {
+    /// Constant-time in the contents; the length may leak, as it does in
+    /// every such comparison.
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret().as_bytes().ct_eq(other.expose_secret().as_bytes()).into()
+    }
+}
+
+impl Eq for ClientSecret {}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret([REDACTED])")
+    }
+}
+
+impl fmt::Display for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl From<&str> for ClientSecret {
+    fn from(secret: &str) -> Self {
+        Self::new(secret)
+    }
+}
+
+impl From<String> for ClientSecret {
+    fn from(secret: String) -> Self {
+        Self::new(secret)
+    }
+}
+
+/// How the client proves its identity at the token endpoint (RFC 6749 §2.3,
+/// names from RFC 7591 §2). Exactly one is used per request (§2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with id and secret each form-urlencoded first
+    /// (RFC 6749 §2.3.1, Appendix B). The default: every server MUST support it.
+    #[default]
+    ClientSecretBasic,
+    /// HTTP Basic over the raw `id:secret`, for providers that do not
+    /// form-decode. An explicit escape hatch: it breaks on ids with `:` and on
+    /// secrets with `+` or `%` at conforming servers.
+    ClientSecretBasicUnencoded,
+    /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1, NOT
+    /// RECOMMENDED by the RFC, but some providers require it).
+    ClientSecretPost,
+}
+
+impl ClientAuthMethod {
+    /// The RFC 7591 name (the unencoded variant reports `client_secret_basic`,
+    /// which is what it claims to be on the wire).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic | Self::ClientSecretBasicUnencoded => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    /// True when credentials travel in the `Authorization` header.
+    #[must_use]
+    pub fn uses_authorization_header(self) -> bool {
+        !matches!(self, Self::ClientSecretPost)
+    }
+}
+
+impl fmt::Display for ClientAuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ClientSecretBasicUnencoded => f.write_str("client_secret_basic (unencoded)"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// Everything the client sends to prove itself and say what it wants:
+/// id, secret, requested scopes and authentication method.
+///
+/// ```
+/// use auth_core::{ClientAuthMethod, ClientCredentials, Scope};
+/// let creds = ClientCredentials::new("my-service", "s3cret")
+///     .with_scopes([Scope::DiscoveryRead, Scope::ServiceProfileRead])
+///     .with_auth_method(ClientAuthMethod::ClientSecretPost);
+/// assert_eq!(creds.scopes().to_string(), "discovery:read serviceprofile:read");
+/// assert!(!format!("{creds:?}").contains("s3cret"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    id: ClientId,
+    secret: ClientSecret,
+    scopes: ScopeSet,
+    auth_method: ClientAuthMethod,
+}
+
+impl ClientCredentials {
+    /// Credentials with no scopes and `client_secret_basic`.
+    pub fn new(id: impl Into<ClientId>, secret: impl Into<ClientSecret>) -> Self {
+        Self {
+            id: id.into(),
+            secret: secret.into(),
+            scopes: ScopeSet::new(),
+            auth_method: ClientAuthMethod::default(),
+        }
+    }
+
+    /// Replaces the client id.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Replaces the secret.
+    #[must_use]
+    pub fn with_secret(mut self, secret: impl Into<ClientSecret>) -> Self {
+        self.secret = secret.into();
+        self
+    }
+
+    /// Replaces the requested scopes.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = scopes.into_iter().collect();
+        self
+    }
+
+    /// Adds one requested scope.
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scopes.insert(scope);
+        self
+    }
+
+    /// Replaces the authentication method.
+    #[must_use]
+    pub fn with_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.auth_method = method;
+        self
+    }
+
+    /// The client id.
+    #[must_use]
+    pub fn id(&self) -> &ClientId {
+        &self.id
+    }
+
+    /// The secret (still redacted; call `expose_secret` on it to read it).
+    #[must_use]
+    pub fn secret(&self) -> &ClientSecret {
+        &self.secret
+    }
+
+    /// The requested scopes.
+    #[must_use]
+    pub fn scopes(&self) -> &ScopeSet {
+        &self.scopes
+    }
+
+    /// The authentication method.
+    #[must_use]
+    pub fn auth_method(&self) -> ClientAuthMethod {
+        self.auth_method
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let secret = ClientSecret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "ClientSecret([REDACTED])");
+        assert_eq!(secret.to_string(), "[REDACTED]");
+        let creds = ClientCredentials::new("id", secret);
+        assert!(!format!("{creds:?}").contains("hunter2"));
+        assert!(!format!("{creds:#?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert_eq!(ClientSecret::new("a"), ClientSecret::new("a"));
+        assert_ne!(ClientSecret::new("a"), ClientSecret::new("b"));
+        assert_ne!(ClientSecret::new("a"), ClientSecret::new("ab"));
+    }
+
+    #[test]
+    fn builders_replace_each_field() {
+        let creds = ClientCredentials::new("a", "s")
+            .with_id("b")
+            .with_secret("t")
+            .with_scope(Scope::Read)
+            .with_scope(Scope::Read)
+            .with_auth_method(ClientAuthMethod::ClientSecretPost);
+        assert_eq!(creds.id().as_str(), "b");
+        assert_eq!(creds.secret().expose_secret(), "t");
+        assert_eq!(creds.scopes().len(), 1);
+        assert_eq!(creds.auth_method(), ClientAuthMethod::ClientSecretPost);
+    }
+
+    #[test]
+    fn default_method_is_client_secret_basic_rfc6749_2_3_1() {
+        assert_eq!(ClientCredentials::new("a", "b").auth_method(), ClientAuthMethod::ClientSecretBasic);
+    }
+}

@@ -1,0 +1,415 @@
+//! The crate's one [`Error`] and the detail types it wraps.
+//!
+//! No value here ever holds a client secret, an access token or the body of
+//! a successful token response: provider errors keep what the provider said
+//! about the failure, non-OAuth answers keep a bounded excerpt of a failure
+//! body, and parse errors keep only a location and a reason.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::StatusCode;
+use serde::{Serialize, Serializer};
+
+use crate::deviation::Deviation;
+use crate::retry_after::RetryAfter;
+use crate::scope::ScopeError;
+use crate::token::StoredTokenError;
+
+/// Everything that can go wrong in auth-core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The provider answered with an RFC 6749 §5.2 error.
+    #[error("provider rejected the request: {0}")]
+    Provider(#[from] ProviderError),
+    /// The provider answered something that is not OAuth (an HTML error
+    /// page, a 5xx, a redirect).
+    #[error("unexpected provider response: {0}")]
+    Api(#[from] ApiError),
+    /// A success answer that is not a valid token response.
+    #[error("malformed token response: {0}")]
+    Parse(#[from] ParseError),
+    /// Strict mode: the answer would parse leniently, but deviates from the RFC.
+    #[error("token response deviates from RFC 6749: {0}")]
+    Deviation(#[from] DeviationError),
+    /// RFC 6749 §7.1: the client MUST NOT use a token type it does not understand.
+    #[error("unsupported token type {0:?}: only Bearer tokens can be sent")]
+    UnsupportedTokenType(String),
+    /// The token cannot be written into a header (RFC 6750 §2.1 `b64token`).
+    #[error("access token is not a valid RFC 6750 b64token")]
+    InvalidAccessToken,
+    /// The token request could not be built.
+    #[error("invalid token request: {0}")]
+    Request(#[from] RequestError),
+    /// A scope string is invalid.
+    #[error("invalid scope: {0}")]
+    Scope(#[from] ScopeError),
+    /// A stored token could not be loaded.
+    #[error("stored token: {0}")]
+    StoredToken(#[from] StoredTokenError),
+}
+
+impl Error {
+    /// The `Retry-After` the provider sent with a failure, if any.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        match self {
+            Self::Provider(e) => e.retry_after,
+            Self::Api(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the provider's answer, when the error came from one.
+    #[must_use]
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Provider(e) => Some(e.status),
+            Self::Api(e) => Some(e.status),
+            Self::Parse(e) => Some(e.status),
+            _ => None,
+        }
+    }
+}
+
+/// An RFC 6749 §5.2 `error` code. Open: unknown codes are kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// Any other code (`invalid_target` of RFC 8707, `slow_down`, ...).
+    Other(String),
+}
+
+impl ErrorCode {
+    /// `invalid_target` (RFC 8707 §2).
+    pub const INVALID_TARGET: &'static str = "invalid_target";
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1); some token endpoints use it.
+    pub const TEMPORARILY_UNAVAILABLE: &'static str = "temporarily_unavailable";
+
+    /// The wire string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// True for codes that say "try again later" rather than "this request
+    /// is wrong"; every RFC 6749 §5.2 code is permanent.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Other(code) if code == Self::TEMPORARILY_UNAVAILABLE || code == "slow_down")
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            other => Self::Other(other.to_owned()),
+        })
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(s: &str) -> Self {
+        match s.parse() {
+            Ok(code) => code,
+            Err(never) => match never {},
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// An RFC 6749 §5.2 error answer. Serializes as the §5.2 JSON body, so the
+/// provider side writes exactly what the client side reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderError {
+    /// REQUIRED. The error code.
+    #[serde(rename = "error")]
+    pub code: ErrorCode,
+    /// OPTIONAL. Human-readable text (bounded when parsed).
+    #[serde(rename = "error_description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// OPTIONAL. A URI of a page about the error.
+    #[serde(rename = "error_uri", skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// The HTTP status it came with.
+    #[serde(skip)]
+    pub status: StatusCode,
+    /// The `Retry-After` it came with, if any.
+    #[serde(skip)]
+    pub retry_after: Option<RetryAfter>,
+}
+
+impl ProviderError {
+    /// An error with just a code, and the status RFC 6749 §5.2 gives it (400).
+    #[must_use]
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, description: None, uri: None, status: StatusCode::BAD_REQUEST, retry_after: None }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the status.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The §5.2 JSON body.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // A struct of strings always serializes.
+        serde_json::to_string(self).unwrap_or_else(|_| format!(r#"{{"error":"{}"}}"#, self.code))
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (HTTP {})", self.code, self.status.as_u16())?;
+        if let Some(description) = &self.description {
+            write!(f, ": {description}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// A non-OAuth answer: its status and a bounded, printable excerpt of a
+/// failure body (never of a success body, which may hold a token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// At most [`ApiError::EXCERPT_LIMIT`] bytes of the body, control
+    /// characters escaped; empty for success statuses.
+    pub excerpt: String,
+    /// The `Retry-After` it came with, if any.
+    pub retry_after: Option<RetryAfter>,
+}
+
+impl ApiError {
+    /// The most bytes of a body an excerpt keeps.
+    pub const EXCERPT_LIMIT: usize = 512;
+
+    /// Builds the error, cutting the excerpt from `body`.
+    #[must_use]
+    pub fn new(status: StatusCode, body: &[u8], retry_after: Option<RetryAfter>) -> Self {
+        let excerpt = if status.is_success() { String::new() } else { excerpt(body, Self::EXCERPT_LIMIT) };
+        Self { status, excerpt, retry_after }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status.as_u16())?;
+        if !self.excerpt.is_empty() {
+            write!(f, ": {}", self.excerpt)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// At most `limit` bytes of `body`, lossily decoded, whitespace runs folded
+/// and control characters escaped, so it prints on one line.
+fn excerpt(body: &[u8], limit: usize) -> String {
+    let cut = &body[..body.len().min(limit)];
+    let text = String::from_utf8_lossy(cut);
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    let mut out = out.trim().to_owned();
+    if body.len() > limit {
+        out.push('…');
+    }
+    out
+}
+
+/// Why a success answer is not a token response.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct ParseError {
+    /// What is wrong.
+    pub kind: ParseErrorKind,
+    /// The HTTP status of the answer.
+    pub status: StatusCode,
+    /// The JSON syntax error, when there was one (its message names a line
+    /// and column, never a value).
+    #[source]
+    pub source: Option<serde_json::Error>,
+}
+
+impl ParseError {
+    pub(crate) fn new(kind: ParseErrorKind, status: StatusCode) -> Self {
+        Self { kind, status, source: None }
+    }
+}
+
+/// What made a token response unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The body is not JSON (or not UTF-8 JSON).
+    #[error("body is not JSON (line {line}, column {column})")]
+    NotJson {
+        /// 1-based line of the syntax error.
+        line: usize,
+        /// 1-based column of the syntax error.
+        column: usize,
+    },
+    /// The body is empty.
+    #[error("body is empty")]
+    Empty,
+    /// JSON, but not an object.
+    #[error("body is not a JSON object")]
+    NotObject,
+    /// A REQUIRED member is absent or null.
+    #[error("missing required member `{0}`")]
+    Missing(&'static str),
+    /// A member has the wrong type or an invalid value.
+    #[error("invalid member `{field}`: {reason}")]
+    Invalid {
+        /// The member name.
+        field: &'static str,
+        /// Why it is invalid (never the value).
+        reason: &'static str,
+    },
+    /// A member appears twice (RFC 6749 §3.2, RFC 8259 §4).
+    #[error("member `{0}` appears more than once")]
+    Duplicate(String),
+}
+
+/// Strict mode: every way the answer deviated from the RFC.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.deviations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct DeviationError {
+    /// What deviated, in the order it was seen.
+    pub deviations: Vec<Deviation>,
+}
+
+/// Why a token request could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The token URL is not an absolute URI.
+    #[error("token url is not an absolute URI")]
+    InvalidUrl,
+    /// RFC 6749 §3.2: "The endpoint URI MUST NOT include a fragment component".
+    #[error("token url must not have a fragment")]
+    UrlFragment,
+    /// RFC 6749 §3.2, §10.9: TLS is required; plain http only on loopback.
+    #[error("token url must use https (plain http is allowed only for loopback hosts)")]
+    InsecureUrl,
+    /// A `resource` is not an absolute URI without fragment (RFC 8707 §2).
+    #[error("resource must be an absolute URI without a fragment")]
+    InvalidResource,
+    /// An extra parameter would repeat or override a protocol parameter
+    /// (RFC 6749 §3.2: parameters MUST NOT be included more than once).
+    #[error("parameter `{0}` is set by the client and cannot be added again")]
+    ReservedParameter(String),
+    /// An extra parameter name is empty.
+    #[error("parameter name is empty")]
+    EmptyParameterName,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_their_wire_strings_rfc6749_5_2() {
+        for wire in [
+            "invalid_request",
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+            "slow_down",
+        ] {
+            assert_eq!(ErrorCode::from(wire).as_str(), wire);
+        }
+        assert_eq!(ErrorCode::from("invalid_target"), ErrorCode::Other("invalid_target".into()));
+    }
+
+    #[test]
+    fn provider_error_serializes_as_the_5_2_body() {
+        let e = ProviderError::new(ErrorCode::InvalidScope).with_description("scope not allowed");
+        assert_eq!(e.to_json(), r#"{"error":"invalid_scope","error_description":"scope not allowed"}"#);
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_one_line() {
+        let body = format!("<html>\n\t<body>{}</body>\u{1b}", "x".repeat(2000));
+        let e = ApiError::new(StatusCode::BAD_GATEWAY, body.as_bytes(), None);
+        assert!(e.excerpt.len() <= ApiError::EXCERPT_LIMIT + '…'.len_utf8());
+        assert!(e.excerpt.starts_with("<html> <body>xxx"));
+        assert!(!e.excerpt.contains('\n'));
+    }
+
+    #[test]
+    fn success_bodies_are_never_excerpted() {
+        let e = ApiError::new(StatusCode::OK, b"access_token=secret", None);
+        assert!(e.excerpt.is_empty());
+    }
+}

@@ -1,0 +1,261 @@
+//! `application/x-www-form-urlencoded` (RFC 6749 Appendix B): the one place
+//! that turns strings into form bytes and back.
+//!
+//! Encoding writes a space as `%20` (not `+`) and leaves the RFC 3986
+//! unreserved characters `A-Z a-z 0-9 - . _ ~` as they are; everything else
+//! is the percent-encoded UTF-8. Both space forms are valid form encodings,
+//! and `%20` also survives servers that percent-decode without mapping `+` to
+//! a space. Decoding is strict: `+` is a space, `%XX` must be two hex digits,
+//! and the result must be UTF-8, or the input is rejected with a [`FormError`].
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+
+/// Everything but the RFC 3986 unreserved characters is percent-encoded.
+const FORM_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Media type of a form body (RFC 6749 §4.4.2, Appendix B).
+pub const CONTENT_TYPE_FORM: &str = "application/x-www-form-urlencoded";
+
+/// Encodes one name or value as RFC 6749 Appendix B requires.
+///
+/// ```
+/// assert_eq!(auth_core::form::encode_component("a b+c/d%e~é"), "a%20b%2Bc%2Fd%25e~%C3%A9");
+/// ```
+#[must_use]
+pub fn encode_component(value: &str) -> String {
+    utf8_percent_encode(value, FORM_COMPONENT).to_string()
+}
+
+/// Builds a form body pair by pair.
+///
+/// ```
+/// let mut form = auth_core::form::FormBuilder::new();
+/// form.append("grant_type", "client_credentials").append("scope", "read write");
+/// assert_eq!(form.finish(), "grant_type=client_credentials&scope=read%20write");
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct FormBuilder {
+    body: String,
+}
+
+impl FormBuilder {
+    /// An empty form.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `name=value`, both encoded.
+    pub fn append(&mut self, name: &str, value: &str) -> &mut Self {
+        if !self.body.is_empty() {
+            self.body.push('&');
+        }
+        self.body.extend(utf8_percent_encode(name, FORM_COMPONENT));
+        self.body.push('=');
+        self.body.extend(utf8_percent_encode(value, FORM_COMPONENT));
+        self
+    }
+
+    /// The encoded body.
+    #[must_use]
+    pub fn finish(self) -> String {
+        self.body
+    }
+}
+
+/// Why form bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// A `%` not followed by two hex digits.
+    #[error("invalid percent-encoding at byte {offset}")]
+    InvalidPercentEncoding {
+        /// Byte offset of the `%` in the encoded input.
+        offset: usize,
+    },
+    /// The decoded bytes are not UTF-8.
+    #[error("decoded form value is not valid UTF-8")]
+    InvalidUtf8,
+    /// The body has more pairs than the caller allows.
+    #[error("form has more than {limit} parameters")]
+    TooManyPairs {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+}
+
+/// Decodes one encoded component strictly (`+` is a space).
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::form::FormError> {
+/// assert_eq!(auth_core::form::decode_component(b"a+b%2Bc")?, "a b+c");
+/// assert!(auth_core::form::decode_component(b"%ZZ").is_err());
+/// # Ok(()) }
+/// ```
+pub fn decode_component(encoded: &[u8]) -> Result<String, FormError> {
+    decode_at(encoded, 0)
+}
+
+fn decode_at(encoded: &[u8], base: usize) -> Result<String, FormError> {
+    let mut i = 0;
+    while let Some(pos) = encoded[i..].iter().position(|&b| b == b'%') {
+        let at = i + pos;
+        let hex = encoded.get(at + 1..at + 3);
+        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(FormError::InvalidPercentEncoding { offset: base + at });
+        }
+        i = at + 3;
+    }
+    let plus_as_space: Vec<u8> = encoded.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| FormError::InvalidUtf8)
+}
+
+/// A decoded form: the pairs in the order they were sent, repeats kept, so
+/// callers can enforce RFC 6749 §3.2 ("MUST NOT be included more than once").
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    /// Decodes a whole body strictly. Empty segments (`a=1&&b=2`) are skipped,
+    /// a segment without `=` is a name with an empty value.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::form::FormError> {
+    /// let form = auth_core::form::Form::parse(b"grant_type=client_credentials&scope=read+write", 64)?;
+    /// assert_eq!(form.get("scope"), Some("read write"));
+    /// # Ok(()) }
+    /// ```
+    pub fn parse(body: &[u8], max_pairs: usize) -> Result<Self, FormError> {
+        let mut pairs = Vec::new();
+        let mut offset = 0;
+        for segment in body.split(|&b| b == b'&') {
+            let start = offset;
+            offset += segment.len() + 1;
+            if segment.is_empty() {
+                continue;
+            }
+            if pairs.len() == max_pairs {
+                return Err(FormError::TooManyPairs { limit: max_pairs });
+            }
+            let (name, value, value_start) = match segment.iter().position(|&b| b == b'=') {
+                Some(eq) => (&segment[..eq], &segment[eq + 1..], start + eq + 1),
+                None => (segment, &b""[..], start + segment.len()),
+            };
+            pairs.push((decode_at(name, start)?, decode_at(value, value_start)?));
+        }
+        Ok(Self { pairs })
+    }
+
+    /// All pairs in order.
+    #[must_use]
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The first value of `name` (names are case-sensitive, RFC 6749 §1.9).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// How many times `name` occurs.
+    #[must_use]
+    pub fn count(&self, name: &str) -> usize {
+        self.pairs.iter().filter(|(n, _)| n == name).count()
+    }
+
+    /// All values of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first name that occurs more than once, other than those in `allowed`.
+    #[must_use]
+    pub fn first_repeated(&self, allowed: &[&str]) -> Option<&str> {
+        self.pairs.iter().enumerate().find_map(|(i, (name, _))| {
+            let repeated = !allowed.contains(&name.as_str()) && self.pairs[..i].iter().any(|(n, _)| n == name);
+            repeated.then_some(name.as_str())
+        })
+    }
+}
+
+/// Values can be secrets (`client_secret`), so only names are printed.
+impl fmt::Debug for Form {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Form")
+            .field("names", &self.pairs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appendix_b_vector_decodes_rfc6749() {
+        // RFC 6749 Appendix B: " %&+£€" <-> "+%25%26%2B%C2%A3%E2%82%AC"
+        assert_eq!(decode_component(b"+%25%26%2B%C2%A3%E2%82%AC").unwrap(), " %&+£€");
+    }
+
+    #[test]
+    fn appendix_b_vector_encodes_with_percent20_for_space() {
+        assert_eq!(encode_component(" %&+£€"), "%20%25%26%2B%C2%A3%E2%82%AC");
+    }
+
+    #[test]
+    fn unreserved_characters_are_left_as_they_are() {
+        let unreserved = "ABCXYZabcxyz0189-._~";
+        assert_eq!(encode_component(unreserved), unreserved);
+        assert_eq!(encode_component("*!'()"), "%2A%21%27%28%29");
+    }
+
+    #[test]
+    fn broken_escapes_are_rejected_with_their_offset() {
+        assert_eq!(
+            Form::parse(b"a=1&scope=%ZZ", 8),
+            Err(FormError::InvalidPercentEncoding { offset: 10 })
+        );
+        assert_eq!(decode_component(b"abc%4"), Err(FormError::InvalidPercentEncoding { offset: 3 }));
+        assert_eq!(decode_component(b"%"), Err(FormError::InvalidPercentEncoding { offset: 0 }));
+    }
+
+    #[test]
+    fn invalid_utf8_after_decoding_is_rejected() {
+        assert_eq!(decode_component(b"%FF%FE"), Err(FormError::InvalidUtf8));
+        assert_eq!(decode_component(b"\xff"), Err(FormError::InvalidUtf8));
+    }
+
+    #[test]
+    fn repeats_are_kept_and_found_rfc6749_3_2() {
+        let form = Form::parse(b"grant_type=x&resource=a&resource=b&grant_type=x", 8).unwrap();
+        assert_eq!(form.count("grant_type"), 2);
+        assert_eq!(form.first_repeated(&["resource"]), Some("grant_type"));
+        let ok = Form::parse(b"grant_type=x&resource=a&resource=b", 8).unwrap();
+        assert_eq!(ok.first_repeated(&["resource"]), None);
+        assert_eq!(ok.get_all("resource").collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn names_are_case_sensitive_rfc6749_1_9() {
+        let form = Form::parse(b"Grant_Type=client_credentials", 8).unwrap();
+        assert_eq!(form.get("grant_type"), None);
+    }
+
+    #[test]
+    fn pair_limit_is_enforced() {
+        assert_eq!(Form::parse(b"a&b&c", 2), Err(FormError::TooManyPairs { limit: 2 }));
+        assert_eq!(Form::parse(b"a&&&b", 2).unwrap().pairs().len(), 2);
+    }
+
+    #[test]
+    fn debug_never_prints_values() {
+        let form = Form::parse(b"client_secret=hunter2", 8).unwrap();
+        assert!(!format!("{form:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Sans-IO primitives for the OAuth 2.0 Client Credentials Grant
+//! (RFC 6749 §4.4).
+//!
+//! auth-core builds token requests as `http::Request<Vec<u8>>` and parses
+//! the provider's answers from status, headers and bytes. It opens no
+//! socket, spawns no task and reads no clock it was not given, so any HTTP
+//! client (and any provider, like this project's mock server) can use it.
+//!
+//! - [`ClientCredentials`]: id, redacted secret, scopes, auth method.
+//! - [`Scope`], [`ScopeSet`]: the named scopes and validated custom ones.
+//! - [`Client<Unauthorized>`] → [`Client<Authorized>`]: the typestate client.
+//! - [`OAuthToken`]: absolute expiry, stored format; [`ExpiryPolicy`], [`Clock`].
+//! - [`response`]: lenient-but-honest parsing; [`Error`]: typed failures.
+//! - [`form`], [`basic`], [`BearerChallenge`]: the wire formats, defined once.
+//!
+//! ```
+//! # fn main() -> Result<(), auth_core::Error> {
+//! use auth_core::{Client, ClientCredentials, Scope, TokenUrl};
+//! let client = Client::new(
+//!     TokenUrl::parse("https://as.example/token")?,
+//!     ClientCredentials::new("my-service", "s3cret")
+//!         .with_scopes([Scope::DiscoveryRead, Scope::ServiceProfileRead]),
+//! );
+//! let request = client.token_request()?;
+//! assert_eq!(request.body(), b"grant_type=client_credentials&scope=discovery%3Aread%20serviceprofile%3Aread");
+//! # Ok(()) }
+//! ```
+
+pub mod basic;
+mod challenge;
+mod client;
+mod credentials;
+mod deviation;
+mod error;
+mod expiry;
+pub mod form;
+mod request;
+pub mod response;
+mod retry_after;
+mod scope;
+mod token;
+
+pub use challenge::{BearerChallenge, BearerErrorCode};
+pub use client::{Authorized, Client, State, Unauthorized};
+pub use credentials::{ClientAuthMethod, ClientCredentials, ClientId, ClientSecret};
+pub use deviation::Deviation;
+pub use error::{ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError, RequestError};
+pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
+pub use request::{GRANT_TYPE_CLIENT_CREDENTIALS, RequestKey, Resource, TokenRequest, TokenUrl};
+pub use retry_after::RetryAfter;
+pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};
+pub use token::{AccessToken, ExtraFields, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType};

@@ -1,0 +1,436 @@
+//! The token request (RFC 6749 §4.4.2): [`TokenUrl`], [`Resource`] and
+//! [`TokenRequest`], which builds an `http::Request<Vec<u8>>`.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderValue, Method, Uri};
+
+use crate::basic;
+use crate::credentials::{ClientAuthMethod, ClientCredentials};
+use crate::error::RequestError;
+use crate::form::{CONTENT_TYPE_FORM, FormBuilder};
+use crate::response::CONTENT_TYPE_JSON;
+
+/// `grant_type` value of this grant (RFC 6749 §4.4.2).
+pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// Parameters this crate writes itself; an extra parameter may not repeat them.
+const RESERVED_PARAMETERS: [&str; 6] = ["grant_type", "scope", "client_id", "client_secret", "resource", "audience"];
+
+/// A token endpoint URL: absolute, no fragment (RFC 6749 §3.2), https
+/// unless the host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`),
+/// because §2.3.1 and §10.9 require TLS for credentials.
+///
+/// ```
+/// use auth_core::TokenUrl;
+/// assert!(TokenUrl::parse("https://as.example/token?tenant=t1").is_ok());
+/// assert!(TokenUrl::parse("http://127.0.0.1:8080/token").is_ok());
+/// assert!(TokenUrl::parse("http://as.example/token").is_err());
+/// assert!(TokenUrl::parse("https://as.example/token#x").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenUrl(Uri);
+
+impl TokenUrl {
+    /// Parses and checks a URL.
+    pub fn parse(url: &str) -> Result<Self, RequestError> {
+        if url.contains('#') {
+            return Err(RequestError::UrlFragment);
+        }
+        let uri: Uri = url.parse().map_err(|_| RequestError::InvalidUrl)?;
+        let host = uri.host().ok_or(RequestError::InvalidUrl)?;
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if is_loopback(host) => {}
+            Some("http") => return Err(RequestError::InsecureUrl),
+            _ => return Err(RequestError::InvalidUrl),
+        }
+        Ok(Self(uri))
+    }
+
+    /// The URI.
+    #[must_use]
+    pub fn as_uri(&self) -> &Uri {
+        &self.0
+    }
+
+    /// True for plain http on a loopback host.
+    #[must_use]
+    pub fn is_insecure_loopback(&self) -> bool {
+        self.0.scheme_str() == Some("http")
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl FromStr for TokenUrl {
+    type Err = RequestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for TokenUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for TokenUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenUrl({})", self.0)
+    }
+}
+
+/// An RFC 8707 resource indicator: an absolute URI without a fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Resource(String);
+
+impl Resource {
+    /// Checks and wraps a resource URI.
+    ///
+    /// ```
+    /// use auth_core::Resource;
+    /// assert!(Resource::new("https://api.example.com/").is_ok());
+    /// assert!(Resource::new("/api").is_err());
+    /// assert!(Resource::new("https://api.example.com/#f").is_err());
+    /// ```
+    pub fn new(uri: impl Into<String>) -> Result<Self, RequestError> {
+        let uri = uri.into();
+        let parsed: Uri = uri.parse().map_err(|_| RequestError::InvalidResource)?;
+        if uri.contains('#') || parsed.scheme().is_none() {
+            return Err(RequestError::InvalidResource);
+        }
+        Ok(Self(uri))
+    }
+
+    /// The URI.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A client-credentials token request: where, who, and what for.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::Error> {
+/// use auth_core::{ClientCredentials, Scope, TokenRequest, TokenUrl};
+/// let request = TokenRequest::new(
+///     TokenUrl::parse("https://as.example/token")?,
+///     ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV").with_scopes([Scope::Read, Scope::Write]),
+/// );
+/// let http = request.to_http()?;
+/// assert_eq!(http.method(), "POST");
+/// assert_eq!(http.headers()["authorization"], "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW");
+/// assert!(http.headers()["authorization"].is_sensitive());
+/// assert_eq!(http.body(), b"grant_type=client_credentials&scope=read%20write");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    url: TokenUrl,
+    credentials: ClientCredentials,
+    resources: Vec<Resource>,
+    audience: Option<String>,
+    extra_params: Vec<(String, String)>,
+}
+
+impl TokenRequest {
+    /// A request for `credentials` at `url`.
+    #[must_use]
+    pub fn new(url: TokenUrl, credentials: ClientCredentials) -> Self {
+        Self { url, credentials, resources: Vec::new(), audience: None, extra_params: Vec::new() }
+    }
+
+    /// Adds an RFC 8707 `resource` (may be repeated).
+    #[must_use]
+    pub fn with_resource(mut self, resource: Resource) -> Self {
+        if !self.resources.contains(&resource) {
+            self.resources.push(resource);
+        }
+        self
+    }
+
+    /// Sets `audience` (used by several providers instead of `resource`).
+    #[must_use]
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Adds a provider-specific parameter. Names this crate writes
+    /// (`grant_type`, `scope`, `client_id`, ...) and repeated names are
+    /// refused when the request is built.
+    #[must_use]
+    pub fn with_extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the credentials.
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The token URL.
+    #[must_use]
+    pub fn url(&self) -> &TokenUrl {
+        &self.url
+    }
+
+    /// The credentials.
+    #[must_use]
+    pub fn credentials(&self) -> &ClientCredentials {
+        &self.credentials
+    }
+
+    /// The resources, in the order added.
+    #[must_use]
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// The audience.
+    #[must_use]
+    pub fn audience(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
+    /// The extra parameters, in the order added.
+    #[must_use]
+    pub fn extra_params(&self) -> &[(String, String)] {
+        &self.extra_params
+    }
+
+    /// Everything that makes two requests ask for the same token: URL,
+    /// client id, auth method, scopes (sorted), resources, audience and
+    /// extra parameters (sorted). Never the secret.
+    #[must_use]
+    pub fn key(&self) -> RequestKey {
+        let mut resources: Vec<String> = self.resources.iter().map(|r| r.0.clone()).collect();
+        resources.sort();
+        let mut extra = self.extra_params.clone();
+        extra.sort();
+        RequestKey {
+            url: self.url.to_string(),
+            client_id: self.credentials.id().as_str().to_owned(),
+            auth_method: self.credentials.auth_method(),
+            scopes: self.credentials.scopes().to_string(),
+            resources,
+            audience: self.audience.clone(),
+            extra,
+        }
+    }
+
+    fn check_extra_params(&self) -> Result<(), RequestError> {
+        for (i, (name, _)) in self.extra_params.iter().enumerate() {
+            if name.is_empty() {
+                return Err(RequestError::EmptyParameterName);
+            }
+            if RESERVED_PARAMETERS.contains(&name.as_str()) || self.extra_params[..i].iter().any(|(n, _)| n == name) {
+                return Err(RequestError::ReservedParameter(name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The form body (RFC 6749 §4.4.2). Contains the secret in
+    /// `client_secret_post` mode.
+    pub fn form_body(&self) -> Result<String, RequestError> {
+        self.check_extra_params()?;
+        let mut form = FormBuilder::new();
+        form.append("grant_type", GRANT_TYPE_CLIENT_CREDENTIALS);
+        let scopes = self.credentials.scopes();
+        // §3.2: an empty parameter means "omitted", so say nothing (C-22).
+        if !scopes.is_empty() {
+            form.append("scope", &scopes.to_string());
+        }
+        for resource in &self.resources {
+            form.append("resource", resource.as_str());
+        }
+        if let Some(audience) = &self.audience {
+            form.append("audience", audience);
+        }
+        for (name, value) in &self.extra_params {
+            form.append(name, value);
+        }
+        if self.credentials.auth_method() == ClientAuthMethod::ClientSecretPost {
+            form.append("client_id", self.credentials.id().as_str());
+            // §2.3.1: the client MAY omit an empty secret.
+            if !self.credentials.secret().is_empty() {
+                form.append("client_secret", self.credentials.secret().expose_secret());
+            }
+        }
+        Ok(form.finish())
+    }
+
+    /// The `Authorization` value, for the Basic methods; marked sensitive.
+    #[must_use]
+    pub fn authorization(&self) -> Option<HeaderValue> {
+        let id = self.credentials.id();
+        let secret = self.credentials.secret();
+        let value = match self.credentials.auth_method() {
+            ClientAuthMethod::ClientSecretBasic => basic::encode(id, secret),
+            ClientAuthMethod::ClientSecretBasicUnencoded => basic::encode_unencoded(id, secret),
+            ClientAuthMethod::ClientSecretPost => return None,
+        };
+        // Base64 output is always a valid header value.
+        let mut value = HeaderValue::from_str(&value).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
+    /// The complete HTTP request: POST, form body, `Accept: application/json`,
+    /// exactly one client authentication method (RFC 6749 §2.3).
+    pub fn to_http(&self) -> Result<http::Request<Vec<u8>>, RequestError> {
+        let body = self.form_body()?;
+        let mut request = http::Request::new(body.into_bytes());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self.url.0.clone();
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_FORM));
+        headers.insert(ACCEPT, HeaderValue::from_static(CONTENT_TYPE_JSON));
+        if let Some(authorization) = self.authorization() {
+            headers.insert(AUTHORIZATION, authorization);
+        }
+        Ok(request)
+    }
+}
+
+/// What identifies a token request for caching and single-flight.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestKey {
+    url: String,
+    client_id: String,
+    auth_method: ClientAuthMethod,
+    scopes: String,
+    resources: Vec<String>,
+    audience: Option<String>,
+    extra: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::Form;
+    use crate::scope::Scope;
+
+    fn request(creds: ClientCredentials) -> TokenRequest {
+        TokenRequest::new(TokenUrl::parse("https://as.example/token?tenant=t1").unwrap(), creds)
+    }
+
+    #[test]
+    fn post_form_json_rfc6749_3_2_c01_c02() {
+        let http = request(ClientCredentials::new("a", "b")).to_http().unwrap();
+        assert_eq!(http.method(), Method::POST);
+        assert_eq!(http.headers()[CONTENT_TYPE], CONTENT_TYPE_FORM);
+        assert_eq!(http.headers()[ACCEPT], CONTENT_TYPE_JSON);
+    }
+
+    #[test]
+    fn query_is_kept_and_parameters_stay_in_the_body_c05() {
+        let http = request(ClientCredentials::new("a", "b").with_scope(Scope::Read)).to_http().unwrap();
+        assert_eq!(http.uri().path_and_query().unwrap().as_str(), "/token?tenant=t1");
+        assert_eq!(http.body(), b"grant_type=client_credentials&scope=read");
+    }
+
+    #[test]
+    fn fragment_and_insecure_urls_are_refused_c06_c07() {
+        assert_eq!(TokenUrl::parse("https://as.example/token#x"), Err(RequestError::UrlFragment));
+        assert_eq!(TokenUrl::parse("http://as.example/token"), Err(RequestError::InsecureUrl));
+        assert_eq!(TokenUrl::parse("ftp://as.example/token"), Err(RequestError::InvalidUrl));
+        assert_eq!(TokenUrl::parse("/token"), Err(RequestError::InvalidUrl));
+        for loopback in ["http://127.0.0.1/t", "http://127.8.9.1:1/t", "http://[::1]:80/t", "http://localhost/t"] {
+            assert!(TokenUrl::parse(loopback).unwrap().is_insecure_loopback(), "{loopback}");
+        }
+    }
+
+    #[test]
+    fn basic_mode_sends_one_sensitive_header_and_no_body_credentials_c09_c10_c15() {
+        let http = request(ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV")).to_http().unwrap();
+        assert_eq!(http.headers().get_all(AUTHORIZATION).iter().count(), 1);
+        assert_eq!(http.headers()[AUTHORIZATION], "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW");
+        assert!(http.headers()[AUTHORIZATION].is_sensitive());
+        assert_eq!(http.body(), b"grant_type=client_credentials");
+    }
+
+    #[test]
+    fn post_mode_puts_encoded_credentials_in_the_body_only_c14_c15() {
+        let creds = ClientCredentials::new("client:id+1", "a b+c/d%e&f=g:h~i")
+            .with_auth_method(ClientAuthMethod::ClientSecretPost);
+        let http = request(creds).to_http().unwrap();
+        assert!(http.headers().get(AUTHORIZATION).is_none());
+        let form = Form::parse(http.body(), 16).unwrap();
+        assert_eq!(form.get("client_id"), Some("client:id+1"));
+        assert_eq!(form.get("client_secret"), Some("a b+c/d%e&f=g:h~i"));
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            "grant_type=client_credentials&client_id=client%3Aid%2B1&client_secret=a%20b%2Bc%2Fd%25e%26f%3Dg%3Ah~i"
+        );
+    }
+
+    #[test]
+    fn post_mode_omits_an_empty_secret_c16() {
+        let creds = ClientCredentials::new("cid", "").with_auth_method(ClientAuthMethod::ClientSecretPost);
+        assert_eq!(request(creds).form_body().unwrap(), "grant_type=client_credentials&client_id=cid");
+    }
+
+    #[test]
+    fn scopes_are_space_joined_and_encoded_c19_c21() {
+        let creds = ClientCredentials::new("a", "b").with_scopes([
+            Scope::new("a+b").unwrap(),
+            Scope::new("urn:x:read").unwrap(),
+            Scope::TsMecFullAccess,
+        ]);
+        let body = request(creds).form_body().unwrap();
+        assert_eq!(body, "grant_type=client_credentials&scope=a%2Bb%20ts.mec.fullaccess%20urn%3Ax%3Aread");
+        let form = Form::parse(body.as_bytes(), 8).unwrap();
+        assert_eq!(form.get("scope"), Some("a+b ts.mec.fullaccess urn:x:read"));
+    }
+
+    #[test]
+    fn empty_scope_set_omits_the_parameter_c22() {
+        let body = request(ClientCredentials::new("a", "b")).form_body().unwrap();
+        assert!(!body.contains("scope"));
+    }
+
+    #[test]
+    fn resources_repeat_and_audience_is_sent_rfc8707_c24() {
+        let req = request(ClientCredentials::new("a", "b"))
+            .with_resource(Resource::new("https://api.example.com/").unwrap())
+            .with_resource(Resource::new("https://api2.example.com/").unwrap())
+            .with_audience("api://default");
+        let form = Form::parse(req.form_body().unwrap().as_bytes(), 8).unwrap();
+        assert_eq!(form.get_all("resource").collect::<Vec<_>>(), ["https://api.example.com/", "https://api2.example.com/"]);
+        assert_eq!(form.get("audience"), Some("api://default"));
+        assert_eq!(form.first_repeated(&["resource"]), None);
+    }
+
+    #[test]
+    fn extra_params_cannot_repeat_protocol_parameters_c04() {
+        let req = request(ClientCredentials::new("a", "b")).with_extra_param("scope", "x");
+        assert_eq!(req.to_http().unwrap_err(), RequestError::ReservedParameter("scope".into()));
+        let req = request(ClientCredentials::new("a", "b")).with_extra_param("x", "1").with_extra_param("x", "2");
+        assert_eq!(req.to_http().unwrap_err(), RequestError::ReservedParameter("x".into()));
+        let ok = request(ClientCredentials::new("a", "b")).with_extra_param("tenant", "t 1");
+        assert!(ok.form_body().unwrap().ends_with("&tenant=t%201"));
+    }
+
+    #[test]
+    fn key_ignores_scope_order_and_secret_c23_c56() {
+        let a = request(ClientCredentials::new("a", "s1").with_scopes([Scope::Write, Scope::Read]));
+        let b = request(ClientCredentials::new("a", "s2").with_scopes([Scope::Read, Scope::Write]));
+        assert_eq!(a.key(), b.key());
+        let c = request(ClientCredentials::new("a", "s1").with_scopes([Scope::Read]));
+        assert_ne!(a.key(), c.key());
+    }
+}

@@ -1,0 +1,470 @@
+//! Provider answers, both ways: parsing status + headers + body bytes into
+//! an [`OAuthToken`] or a typed [`Error`] (client side), and the RFC 6749
+//! §5.1 success body [`TokenResponse`] (provider side).
+//!
+//! The parser is lenient where real providers differ and the meaning is
+//! clear, and says so: each leniency is a [`Deviation`], reported by
+//! [`parse_with_report`] and turned into an error in strict mode.
+//! - any 2xx is a success status (RFC 6749 §5.1 says 200);
+//! - JSON is read whatever the `Content-Type` says, and a UTF-8 BOM is skipped;
+//! - `expires_in` may be a numeric string or have a fraction (floored);
+//!   negative values are an error, huge ones are clamped to the policy's
+//!   max lifetime, absent ones get its default lifetime;
+//! - `token_type` matches Bearer in any case;
+//! - `scope` may be separated by any whitespace, or (rarely) be an array;
+//!   absent, it means the requested scope was granted (§5.1);
+//! - an `error` member in a 2xx answer makes it an error (checklist C-43);
+//! - a member that appears twice is an error (§3.2, RFC 8259 §4).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::{HeaderMap, StatusCode};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::deviation::Deviation;
+use crate::error::{ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError};
+use crate::expiry::ExpiryPolicy;
+use crate::retry_after::RetryAfter;
+use crate::scope::ScopeSet;
+use crate::token::{AccessToken, ExtraFields, OAuthToken, RefreshToken, TokenType, is_b64token};
+
+/// Media type of token and error bodies.
+pub const CONTENT_TYPE_JSON: &str = "application/json";
+
+/// Longest `error_description` / `error_uri` kept from a provider, in bytes.
+pub const PROVIDER_TEXT_LIMIT: usize = 1024;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How to read provider answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParseOptions {
+    expiry: ExpiryPolicy,
+    strict: bool,
+    assume_bearer_when_missing: bool,
+}
+
+impl ParseOptions {
+    /// Sets the expiry policy (default lifetime, max lifetime, skew).
+    #[must_use]
+    pub fn with_expiry(mut self, expiry: ExpiryPolicy) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
+    /// Strict mode: every [`Deviation`] becomes an [`Error::Deviation`].
+    #[must_use]
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Treat a missing `token_type` as Bearer (off by default: §5.1 says REQUIRED).
+    #[must_use]
+    pub fn with_assume_bearer_when_missing(mut self, assume: bool) -> Self {
+        self.assume_bearer_when_missing = assume;
+        self
+    }
+
+    /// The expiry policy.
+    #[must_use]
+    pub fn expiry(&self) -> &ExpiryPolicy {
+        &self.expiry
+    }
+
+    /// True in strict mode.
+    #[must_use]
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+}
+
+/// What the parser needs besides the answer: when the request was sent
+/// (expiry counts from then, checklist C-30) and what scope it asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext<'a> {
+    /// When the token request was sent.
+    pub requested_at: OffsetDateTime,
+    /// The scope the request asked for.
+    pub requested_scope: &'a ScopeSet,
+    /// How to parse.
+    pub options: &'a ParseOptions,
+}
+
+/// A token and the deviations the lenient parser accepted to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The token.
+    pub token: OAuthToken,
+    /// What was off about the answer, in the order seen.
+    pub deviations: Vec<Deviation>,
+}
+
+/// Parses a token-endpoint answer.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::Error> {
+/// use auth_core::response::{parse, ParseContext, ParseOptions};
+/// let answer = http::Response::builder()
+///     .header("content-type", "application/json")
+///     .body(br#"{"access_token":"abc","token_type":"bearer","expires_in":"3600"}"#.to_vec())
+///     .expect("static response");
+/// let now = time::macros::datetime!(2026-01-01 00:00 UTC);
+/// let scope = "read".parse()?;
+/// let token = parse(&answer, &ParseContext { requested_at: now, requested_scope: &scope, options: &ParseOptions::default() })?;
+/// assert_eq!(token.expires_at(), time::macros::datetime!(2026-01-01 01:00 UTC));
+/// assert_eq!(token.scope().to_string(), "read");
+/// # Ok(()) }
+/// ```
+pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>, ctx: &ParseContext<'_>) -> Result<OAuthToken, Error> {
+    parse_parts(response.status(), response.headers(), response.body().as_ref(), ctx).map(|p| p.token)
+}
+
+/// [`parse`], also returning the deviations accepted.
+pub fn parse_with_report<B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+    ctx: &ParseContext<'_>,
+) -> Result<Parsed, Error> {
+    parse_parts(response.status(), response.headers(), response.body().as_ref(), ctx)
+}
+
+/// The parser on the parts of an answer.
+pub fn parse_parts(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    ctx: &ParseContext<'_>,
+) -> Result<Parsed, Error> {
+    if !status.is_success() {
+        return Err(parse_error(status, headers, body));
+    }
+    let mut deviations = Vec::new();
+    if status != StatusCode::OK {
+        deviations.push(Deviation::Status(status.as_u16()));
+    }
+    if !is_json_content_type(headers) {
+        deviations.push(Deviation::ContentType);
+    }
+    let body = match body.strip_prefix(UTF8_BOM) {
+        Some(rest) => {
+            deviations.push(Deviation::ByteOrderMark);
+            rest
+        }
+        None => body,
+    };
+    let object = read_object(body, status)?;
+    if let Some(error) = provider_error(&object, status, headers) {
+        return Err(error.into());
+    }
+    let token = build_token(&object, status, ctx, &mut deviations)?;
+    if ctx.options.strict && !deviations.is_empty() {
+        return Err(DeviationError { deviations }.into());
+    }
+    Ok(Parsed { token, deviations })
+}
+
+/// Reads a failure answer (any status) as an RFC 6749 §5.2 error when it is
+/// one, else as a non-OAuth [`ApiError`] with a bounded excerpt.
+#[must_use]
+pub fn parse_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    let retry_after = RetryAfter::from_headers(headers);
+    let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    if let Ok(object) = read_object(json, status) {
+        if let Some(error) = provider_error(&object, status, headers) {
+            return error.into();
+        }
+    }
+    ApiError::new(status, body, retry_after).into()
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            let media = media.trim();
+            media.eq_ignore_ascii_case(CONTENT_TYPE_JSON)
+                || media.len() > 5 && media.get(media.len() - 5..).is_some_and(|s| s.eq_ignore_ascii_case("+json"))
+        })
+}
+
+/// A JSON object kept as raw members, in order, repeats included.
+struct RawObject<'a> {
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl RawObject<'_> {
+    fn get(&self, name: &str) -> Option<&RawValue> {
+        self.members.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(6));
+                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    members.push((name, value));
+                }
+                Ok(RawObject { members })
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+fn read_object(body: &[u8], status: StatusCode) -> Result<RawObject<'_>, ParseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::new(ParseErrorKind::Empty, status));
+    }
+    serde_json::from_slice::<RawObject<'_>>(body).map_err(|e| {
+        let kind = if e.is_data() {
+            ParseErrorKind::NotObject
+        } else {
+            ParseErrorKind::NotJson { line: e.line(), column: e.column() }
+        };
+        ParseError { kind, status, source: Some(e) }
+    })
+}
+
+/// The §5.2 error in an object, if it has a string `error` member.
+fn provider_error(object: &RawObject<'_>, status: StatusCode, headers: &HeaderMap) -> Option<ProviderError> {
+    let code: String = serde_json::from_str(object.get("error")?.get()).ok()?;
+    let text = |name| {
+        object
+            .get(name)
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .map(|s| truncate(s, PROVIDER_TEXT_LIMIT))
+    };
+    Some(ProviderError {
+        code: ErrorCode::from(truncate(code, PROVIDER_TEXT_LIMIT).as_str()),
+        description: text("error_description"),
+        uri: text("error_uri"),
+        status,
+        retry_after: RetryAfter::from_headers(headers),
+    })
+}
+
+fn truncate(mut s: String, limit: usize) -> String {
+    if s.len() > limit {
+        let mut cut = limit;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+fn invalid(field: &'static str, reason: &'static str, status: StatusCode) -> ParseError {
+    ParseError::new(ParseErrorKind::Invalid { field, reason }, status)
+}
+
+fn is_null(raw: &RawValue) -> bool {
+    raw.get() == "null"
+}
+
+fn build_token(
+    object: &RawObject<'_>,
+    status: StatusCode,
+    ctx: &ParseContext<'_>,
+    deviations: &mut Vec<Deviation>,
+) -> Result<OAuthToken, ParseError> {
+    let mut access_token = None;
+    let mut token_type = None;
+    let mut expires_in = None;
+    let mut scope = None;
+    let mut refresh_token = None;
+    let mut extra = ExtraFields::new();
+    for (i, (name, raw)) in object.members.iter().enumerate() {
+        if object.members[..i].iter().any(|(seen, _)| seen == name) {
+            let mut shown = name.to_string();
+            shown = truncate(shown, 64);
+            return Err(ParseError::new(ParseErrorKind::Duplicate(shown), status));
+        }
+        match name.as_ref() {
+            "access_token" => access_token = Some(*raw),
+            "token_type" => token_type = Some(*raw),
+            "expires_in" => expires_in = Some(*raw),
+            "scope" => scope = Some(*raw),
+            "refresh_token" => refresh_token = Some(*raw),
+            other => {
+                extra.insert(other.to_owned(), (*raw).to_owned());
+            }
+        }
+    }
+
+    let access_token = match access_token.filter(|raw| !is_null(raw)) {
+        None => return Err(ParseError::new(ParseErrorKind::Missing("access_token"), status)),
+        Some(raw) => serde_json::from_str::<String>(raw.get())
+            .map_err(|_| invalid("access_token", "not a string", status))?,
+    };
+    if access_token.is_empty() {
+        return Err(invalid("access_token", "empty", status));
+    }
+    // RFC 6749 Appendix A.12: access-token = 1*VSCHAR.
+    if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(invalid("access_token", "contains characters outside VSCHAR", status));
+    }
+
+    let token_type = match token_type.filter(|raw| !is_null(raw)) {
+        Some(raw) => TokenType::from_wire(
+            &serde_json::from_str::<String>(raw.get()).map_err(|_| invalid("token_type", "not a string", status))?,
+        ),
+        None if ctx.options.assume_bearer_when_missing => {
+            deviations.push(Deviation::TokenTypeAssumed);
+            TokenType::Bearer
+        }
+        None => return Err(ParseError::new(ParseErrorKind::Missing("token_type"), status)),
+    };
+    // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be sent (C-45).
+    if token_type == TokenType::Bearer && !is_b64token(&access_token) {
+        return Err(invalid("access_token", "not an RFC 6750 b64token", status));
+    }
+
+    let expires_in = match expires_in.filter(|raw| !is_null(raw)) {
+        None => None,
+        Some(raw) => Some(read_expires_in(raw.get(), status, deviations)?),
+    };
+
+    let scope = match scope.filter(|raw| !is_null(raw)) {
+        None => ctx.requested_scope.clone(),
+        Some(raw) => read_scope(raw, status, deviations)?,
+    };
+
+    let refresh_token = match refresh_token.filter(|raw| !is_null(raw)) {
+        None => None,
+        Some(raw) => Some(RefreshToken::new(
+            serde_json::from_str::<String>(raw.get()).map_err(|_| invalid("refresh_token", "not a string", status))?,
+        )),
+    };
+
+    let policy = ctx.options.expiry;
+    let lifetime = policy.lifetime(expires_in);
+    let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
+    let expires_at = ctx.requested_at.checked_add(lifetime).unwrap_or(ctx.requested_at);
+    Ok(OAuthToken {
+        access_token: AccessToken::new(access_token),
+        token_type,
+        issued_at: ctx.requested_at,
+        expires_at,
+        expiry_assumed: expires_in.is_none(),
+        scope,
+        refresh_token,
+        extra,
+    })
+}
+
+/// `expires_in` as RFC 6749 App. A.14 `1*DIGIT`, or leniently a numeric
+/// string or a fraction. Overflow saturates (the policy clamps it later).
+fn read_expires_in(raw: &str, status: StatusCode, deviations: &mut Vec<Deviation>) -> Result<u64, ParseError> {
+    let number = if raw.starts_with('"') {
+        let text: String = serde_json::from_str(raw).map_err(|_| invalid("expires_in", "not a number", status))?;
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("expires_in", "not a number", status));
+        }
+        deviations.push(Deviation::ExpiresInString);
+        return Ok(text.parse::<u64>().unwrap_or(u64::MAX));
+    } else {
+        raw
+    };
+    if number.starts_with('-') {
+        return Err(invalid("expires_in", "negative", status));
+    }
+    if number.bytes().all(|b| b.is_ascii_digit()) && !number.is_empty() {
+        return Ok(number.parse::<u64>().unwrap_or(u64::MAX));
+    }
+    // A JSON number with a fraction or exponent; anything else is not a number.
+    if !number.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        return Err(invalid("expires_in", "not a number", status));
+    }
+    let value: f64 = number.parse().map_err(|_| invalid("expires_in", "not a number", status))?;
+    if value.fract() != 0.0 {
+        deviations.push(Deviation::ExpiresInFraction);
+    }
+    // Float-to-int `as` saturates (inf -> u64::MAX), which is the clamp we want.
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "saturating by design")]
+    Ok(value.floor() as u64)
+}
+
+fn read_scope(raw: &RawValue, status: StatusCode, deviations: &mut Vec<Deviation>) -> Result<ScopeSet, ParseError> {
+    let bad = || invalid("scope", "not a list of RFC 6749 scope tokens", status);
+    if raw.get().starts_with('[') {
+        let tokens: Vec<String> = serde_json::from_str(raw.get()).map_err(|_| bad())?;
+        deviations.push(Deviation::ScopeArray);
+        return ScopeSet::parse_lenient(&tokens.join(" ")).map_err(|_| bad());
+    }
+    let text: String = serde_json::from_str(raw.get()).map_err(|_| bad())?;
+    match ScopeSet::parse(&text) {
+        Ok(set) => Ok(set),
+        Err(_) => {
+            let set = ScopeSet::parse_lenient(&text).map_err(|_| bad())?;
+            deviations.push(Deviation::ScopeWhitespace);
+            Ok(set)
+        }
+    }
+}
+
+/// The RFC 6749 §5.1 success body, as a provider writes it.
+///
+/// ```
+/// use auth_core::response::TokenResponse;
+/// let body = TokenResponse { access_token: "abc", token_type: "Bearer", expires_in: Some(3600), scope: Some("read") };
+/// assert_eq!(body.to_json(), r#"{"access_token":"abc","token_type":"Bearer","expires_in":3600,"scope":"read"}"#);
+/// ```
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TokenResponse<'a> {
+    /// REQUIRED. The access token.
+    pub access_token: &'a str,
+    /// REQUIRED. The token type (`Bearer`).
+    pub token_type: &'a str,
+    /// RECOMMENDED. Lifetime in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// OPTIONAL if identical to the requested scope, else REQUIRED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'a str>,
+}
+
+impl TokenResponse<'_> {
+    /// The JSON body.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Strings and integers always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,452 @@
+//! Tokens: [`AccessToken`] (redacted), [`TokenType`], [`OAuthToken`] with an
+//! absolute expiry, and the versioned stored format.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::scope::ScopeSet;
+
+/// The access token string (RFC 6749 §1.4). `Debug` prints `[REDACTED]`;
+/// there is no `Display`; read it with [`AccessToken::expose_secret`].
+#[derive(Clone)]
+pub struct AccessToken(SecretString);
+
+impl AccessToken {
+    /// Wraps a token value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The token itself.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// True when the value fits RFC 6750 §2.1 `b64token`
+    /// (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`),
+    /// so it can be sent in an `Authorization: Bearer` header.
+    #[must_use]
+    pub fn is_b64token(&self) -> bool {
+        is_b64token(self.expose_secret())
+    }
+}
+
+pub(crate) fn is_b64token(value: &str) -> bool {
+    let body = value.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.expose_secret().as_bytes().ct_eq(other.expose_secret().as_bytes()).into()
+    }
+}
+
+impl Eq for AccessToken {}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([REDACTED])")
+    }
+}
+
+/// A refresh token, kept if a provider sends one (RFC 6749 §4.4.3 says it
+/// SHOULD NOT) but never used: renewal is a new client-credentials grant.
+#[derive(Clone)]
+pub struct RefreshToken(SecretString);
+
+impl RefreshToken {
+    /// Wraps a refresh token value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The token itself.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for RefreshToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl Eq for RefreshToken {}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshToken([REDACTED])")
+    }
+}
+
+/// `token_type` (RFC 6749 §7.1). Bearer is matched case-insensitively
+/// (§5.1); any other type is kept as data but never sent as Bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// Any other type, as the provider spelled it.
+    Other(String),
+}
+
+impl TokenType {
+    /// Classifies a wire value.
+    #[must_use]
+    pub fn from_wire(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("bearer") { Self::Bearer } else { Self::Other(value.to_owned()) }
+    }
+
+    /// The wire value (`Bearer` in its RFC 6750 spelling).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Members of a token response this crate does not interpret, kept
+/// verbatim (RFC 6749 §5.1: the client MUST ignore unrecognized names, and
+/// keeping them loses nothing).
+pub type ExtraFields = BTreeMap<String, Box<RawValue>>;
+
+/// An issued access token with everything needed to use and renew it.
+///
+/// Expiry is absolute: `expires_at` was computed from `expires_in` and the
+/// time the request was *sent* (checklist C-30), so a stored token reloads
+/// with its true remaining life.
+#[derive(Clone)]
+pub struct OAuthToken {
+    pub(crate) access_token: AccessToken,
+    pub(crate) token_type: TokenType,
+    pub(crate) issued_at: OffsetDateTime,
+    pub(crate) expires_at: OffsetDateTime,
+    pub(crate) expiry_assumed: bool,
+    pub(crate) scope: ScopeSet,
+    pub(crate) refresh_token: Option<RefreshToken>,
+    pub(crate) extra: ExtraFields,
+}
+
+impl OAuthToken {
+    /// A Bearer token valid from `issued_at` to `expires_at` with `scope`.
+    /// For tests and for callers that obtained a token some other way.
+    #[must_use]
+    pub fn new(
+        access_token: AccessToken,
+        issued_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        scope: ScopeSet,
+    ) -> Self {
+        Self {
+            access_token,
+            token_type: TokenType::Bearer,
+            issued_at,
+            expires_at,
+            expiry_assumed: false,
+            scope,
+            refresh_token: None,
+            extra: ExtraFields::new(),
+        }
+    }
+
+    /// Sets the token type.
+    #[must_use]
+    pub fn with_token_type(mut self, token_type: TokenType) -> Self {
+        self.token_type = token_type;
+        self
+    }
+
+    /// The access token.
+    #[must_use]
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// The token type.
+    #[must_use]
+    pub fn token_type(&self) -> &TokenType {
+        &self.token_type
+    }
+
+    /// When the request that got it was sent.
+    #[must_use]
+    pub fn issued_at(&self) -> OffsetDateTime {
+        self.issued_at
+    }
+
+    /// When it stops being valid.
+    #[must_use]
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// True when the provider sent no `expires_in` and the configured default
+    /// lifetime was assumed.
+    #[must_use]
+    pub fn is_expiry_assumed(&self) -> bool {
+        self.expiry_assumed
+    }
+
+    /// `expires_at - issued_at`, never negative.
+    #[must_use]
+    pub fn lifetime(&self) -> time::Duration {
+        (self.expires_at - self.issued_at).max(time::Duration::ZERO)
+    }
+
+    /// True at and after `expires_at`.
+    #[must_use]
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now >= self.expires_at
+    }
+
+    /// The granted scope (RFC 6749 §5.1: the requested one when the
+    /// provider did not say).
+    #[must_use]
+    pub fn scope(&self) -> &ScopeSet {
+        &self.scope
+    }
+
+    /// The refresh token, if the provider sent one.
+    #[must_use]
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// Unrecognized response members, verbatim.
+    #[must_use]
+    pub fn extra(&self) -> &ExtraFields {
+        &self.extra
+    }
+
+    /// The stored format: versioned JSON with RFC 3339 timestamps.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::StoredTokenError> {
+    /// use auth_core::{AccessToken, OAuthToken, ScopeSet};
+    /// use time::macros::datetime;
+    /// let token = OAuthToken::new(
+    ///     AccessToken::new("abc"),
+    ///     datetime!(2026-01-01 00:00 UTC),
+    ///     datetime!(2026-01-01 01:00 UTC),
+    ///     ScopeSet::new(),
+    /// );
+    /// let json = token.to_stored_json();
+    /// assert!(json.contains(r#""expires_at":"2026-01-01T01:00:00Z""#));
+    /// assert_eq!(OAuthToken::from_stored_json(json.as_bytes())?, token);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn to_stored_json(&self) -> String {
+        let stored = StoredToken {
+            version: STORED_VERSION,
+            access_token: self.access_token.expose_secret().into(),
+            token_type: self.token_type.as_str().into(),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            expiry_assumed: self.expiry_assumed,
+            scope: self.scope.clone(),
+            refresh_token: self.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            extra: self.extra.clone(),
+        };
+        // Strings, timestamps in range and raw JSON always serialize.
+        serde_json::to_string(&stored).unwrap_or_default()
+    }
+
+    /// Loads the stored format. Corrupt input and versions from the future
+    /// are typed errors; nothing of the input is echoed in them.
+    pub fn from_stored_json(bytes: &[u8]) -> Result<Self, StoredTokenError> {
+        let probe: VersionProbe = serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
+            line: e.line(),
+            column: e.column(),
+        })?;
+        match probe.version {
+            None => return Err(StoredTokenError::MissingVersion),
+            Some(STORED_VERSION) => {}
+            Some(other) => return Err(StoredTokenError::UnsupportedVersion(other)),
+        }
+        let stored: StoredToken = serde_json::from_slice(bytes)
+            .map_err(|e| StoredTokenError::Corrupt { line: e.line(), column: e.column() })?;
+        if stored.access_token.is_empty() {
+            return Err(StoredTokenError::Invalid("access_token"));
+        }
+        if stored.expires_at < stored.issued_at {
+            return Err(StoredTokenError::Invalid("expires_at"));
+        }
+        Ok(Self {
+            access_token: AccessToken::new(stored.access_token),
+            token_type: TokenType::from_wire(&stored.token_type),
+            issued_at: stored.issued_at,
+            expires_at: stored.expires_at,
+            expiry_assumed: stored.expiry_assumed,
+            scope: stored.scope,
+            refresh_token: stored.refresh_token.map(RefreshToken::new),
+            extra: stored.extra,
+        })
+    }
+}
+
+impl PartialEq for OAuthToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_token == other.access_token
+            && self.token_type == other.token_type
+            && self.issued_at == other.issued_at
+            && self.expires_at == other.expires_at
+            && self.expiry_assumed == other.expiry_assumed
+            && self.scope == other.scope
+            && self.refresh_token == other.refresh_token
+            && self.extra.len() == other.extra.len()
+            && self.extra.iter().zip(&other.extra).all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
+    }
+}
+
+impl Eq for OAuthToken {}
+
+/// Values of `extra` can be tokens too (`id_token`), so only names print.
+impl fmt::Debug for OAuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthToken")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .field("expiry_assumed", &self.expiry_assumed)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The stored format's version this crate writes and reads.
+pub const STORED_VERSION: u64 = 1;
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredToken {
+    version: u64,
+    access_token: String,
+    token_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    #[serde(default)]
+    expiry_assumed: bool,
+    #[serde(default)]
+    scope: ScopeSet,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    extra: ExtraFields,
+}
+
+/// Why a stored token could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoredTokenError {
+    /// Not JSON of the stored shape.
+    #[error("corrupt stored token (line {line}, column {column})")]
+    Corrupt {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+    },
+    /// No `version` member.
+    #[error("stored token has no version")]
+    MissingVersion,
+    /// Written by a newer (or unknown) version of this crate.
+    #[error("stored token version {0} is not supported (this build reads version 1)")]
+    UnsupportedVersion(u64),
+    /// A member has an impossible value.
+    #[error("stored token has an invalid `{0}`")]
+    Invalid(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn token() -> OAuthToken {
+        OAuthToken::new(
+            AccessToken::new("tok"),
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2026-01-01 01:00 UTC),
+            "read".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn access_token_never_prints() {
+        assert_eq!(format!("{:?}", AccessToken::new("abc")), "AccessToken([REDACTED])");
+        assert!(!format!("{:?}", token()).contains("tok\""));
+    }
+
+    #[test]
+    fn bearer_matches_any_case_rfc6749_5_1() {
+        for wire in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+            assert_eq!(TokenType::from_wire(wire), TokenType::Bearer);
+        }
+        assert_eq!(TokenType::from_wire("mac"), TokenType::Other("mac".into()));
+    }
+
+    #[test]
+    fn b64token_syntax_rfc6750_2_1() {
+        assert!(is_b64token("abc-._~+/=="));
+        assert!(!is_b64token("a b"));
+        assert!(!is_b64token("a,b"));
+        assert!(!is_b64token("=="));
+        assert!(!is_b64token("é"));
+        assert!(!is_b64token("a=b"));
+    }
+
+    #[test]
+    fn stored_future_version_is_a_typed_error() {
+        let json = token().to_stored_json().replace(r#""version":1"#, r#""version":2"#);
+        assert_eq!(OAuthToken::from_stored_json(json.as_bytes()), Err(StoredTokenError::UnsupportedVersion(2)));
+    }
+
+    #[test]
+    fn stored_corrupt_input_is_a_typed_error() {
+        assert!(matches!(OAuthToken::from_stored_json(b"{\"version\":1,"), Err(StoredTokenError::Corrupt { .. })));
+        assert_eq!(OAuthToken::from_stored_json(b"{}"), Err(StoredTokenError::MissingVersion));
+        let no_expiry = br#"{"version":1,"access_token":"a","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z"}"#;
+        assert!(matches!(OAuthToken::from_stored_json(no_expiry), Err(StoredTokenError::Corrupt { .. })));
+        let backwards = token().to_stored_json().replace("01:00:00Z", "2025-01-01T00:00:00Z");
+        assert!(OAuthToken::from_stored_json(backwards.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn stored_errors_never_echo_the_token() {
+        let json = br#"{"version":1,"access_token":12345678,"token_type":"Bearer"}"#;
+        let err = OAuthToken::from_stored_json(json).unwrap_err();
+        assert!(!err.to_string().contains("12345678"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Transports and the token lifecycle on top of auth-core (work in progress).

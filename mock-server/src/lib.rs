@@ -1,0 +1,1 @@
+//! A strict, fast conformance OAuth 2.0 provider (work in progress).
