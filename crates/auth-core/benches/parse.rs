@@ -1,5 +1,6 @@
 //! Parsing a typical token response: auth-core side by side with the
 //! `oauth2` crate (v5) on the same bytes, in the same run.
+#![expect(missing_docs, reason = "criterion's macros generate undocumented fns")]
 
 use std::hint::black_box;
 
@@ -18,11 +19,19 @@ fn parse_token_response(c: &mut Criterion) {
         .header("content-type", "application/json")
         .body(BODY.to_vec())
         .expect("static response");
-    let scope: ScopeSet = "discovery:read serviceprofile:read".parse().expect("valid scopes");
+    let scope: ScopeSet = "discovery:read serviceprofile:read"
+        .parse()
+        .expect("valid scopes");
     let options = ParseOptions::default();
-    let ctx = ParseContext { requested_at: datetime!(2026-01-01 00:00 UTC), requested_scope: &scope, options: &options };
+    let ctx = ParseContext {
+        requested_at: datetime!(2026-01-01 00:00 UTC),
+        requested_scope: &scope,
+        options: &options,
+    };
 
-    group.bench_function("auth_core", |b| b.iter(|| parse(black_box(&response), &ctx).expect("valid body")));
+    group.bench_function("auth_core", |b| {
+        b.iter(|| parse(black_box(&response), &ctx).expect("valid body"))
+    });
     group.bench_function("oauth2_v5", |b| {
         b.iter(|| {
             serde_json::from_slice::<oauth2::basic::BasicTokenResponse>(black_box(response.body()))

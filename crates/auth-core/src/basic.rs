@@ -88,9 +88,12 @@ pub struct BasicCredentials {
 /// Base64-decodes and splits at the first `:`, without the form step.
 pub fn decode_raw(header_value: &[u8]) -> Result<RawBasic, BasicError> {
     let (user, password) = split(header_value)?;
-    let user = String::from_utf8(user.to_vec()).map_err(|_| BasicError::Utf8)?;
-    let password = String::from_utf8(password.to_vec()).map_err(|_| BasicError::Utf8)?;
-    Ok(RawBasic { user, password: ClientSecret::new(password) })
+    let user = String::from_utf8(user).map_err(|_| BasicError::Utf8)?;
+    let password = String::from_utf8(password).map_err(|_| BasicError::Utf8)?;
+    Ok(RawBasic {
+        user,
+        password: ClientSecret::new(password),
+    })
 }
 
 /// Decodes as RFC 6749 §2.3.1 requires: base64, first `:`, form-decode.
@@ -107,13 +110,17 @@ pub fn decode(header_value: &[u8]) -> Result<BasicCredentials, BasicError> {
     let (user, password) = split(header_value)?;
     let id = form::decode_component(&user).map_err(BasicError::Form)?;
     let secret = form::decode_component(&password).map_err(BasicError::Form)?;
-    Ok(BasicCredentials { id: ClientId::new(id), secret: ClientSecret::new(secret) })
+    Ok(BasicCredentials {
+        id: ClientId::new(id),
+        secret: ClientSecret::new(secret),
+    })
 }
 
 /// True when the value uses the Basic scheme at all (any case).
 #[must_use]
 pub fn is_basic(header_value: &[u8]) -> bool {
-    scheme_and_rest(header_value).is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME.as_bytes()))
+    scheme_and_rest(header_value)
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case(SCHEME.as_bytes()))
 }
 
 fn scheme_and_rest(value: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -133,8 +140,13 @@ fn split(header_value: &[u8]) -> Result<(Vec<u8>, Vec<u8>), BasicError> {
     if credentials.is_empty() {
         return Err(BasicError::Missing);
     }
-    let decoded = STANDARD.decode(credentials).map_err(|_| BasicError::Base64)?;
-    let colon = decoded.iter().position(|&b| b == b':').ok_or(BasicError::NoColon)?;
+    let decoded = STANDARD
+        .decode(credentials)
+        .map_err(|_| BasicError::Base64)?;
+    let colon = decoded
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(BasicError::NoColon)?;
     Ok((decoded[..colon].to_vec(), decoded[colon + 1..].to_vec()))
 }
 
@@ -148,7 +160,10 @@ mod tests {
 
     #[test]
     fn rfc6749_4_4_2_example_f1() {
-        assert_eq!(encoded("s6BhdRkqt3", "gX1fBat3bV"), "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW");
+        assert_eq!(
+            encoded("s6BhdRkqt3", "gX1fBat3bV"),
+            "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW"
+        );
     }
 
     #[test]
@@ -163,7 +178,10 @@ mod tests {
 
     #[test]
     fn non_ascii_is_utf8_then_percent_encoded_f3_c12() {
-        assert_eq!(encoded("svc-1", "pässwörd€"), "Basic c3ZjLTE6cCVDMyVBNHNzdyVDMyVCNnJkJUUyJTgyJUFD");
+        assert_eq!(
+            encoded("svc-1", "pässwörd€"),
+            "Basic c3ZjLTE6cCVDMyVBNHNzdyVDMyVCNnJkJUUyJTgyJUFD"
+        );
     }
 
     #[test]
@@ -196,7 +214,13 @@ mod tests {
 
     #[test]
     fn scheme_is_case_insensitive_s16() {
-        assert_eq!(decode(b"basic czZCaGRSa3F0MzpnWDFmQmF0M2JW").unwrap().id.as_str(), "s6BhdRkqt3");
+        assert_eq!(
+            decode(b"basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+                .unwrap()
+                .id
+                .as_str(),
+            "s6BhdRkqt3"
+        );
         assert!(is_basic(b"BASIC x"));
         assert!(!is_basic(b"Bearer x"));
     }
@@ -205,7 +229,10 @@ mod tests {
     fn malformed_values_are_typed_errors_s17() {
         assert_eq!(decode(b"Basic !!!"), Err(BasicError::Base64));
         assert_eq!(decode(b"Basic bm9jb2xvbg=="), Err(BasicError::NoColon)); // "nocolon"
-        assert!(matches!(decode(b"Basic Y2lkOiVaWg=="), Err(BasicError::Form(_)))); // "cid:%ZZ"
+        assert!(matches!(
+            decode(b"Basic Y2lkOiVaWg=="),
+            Err(BasicError::Form(_))
+        )); // "cid:%ZZ"
         assert_eq!(decode_raw(b"Basic /zr+"), Err(BasicError::Utf8)); // "\xff:\xfe"
         assert_eq!(decode(b"Basic"), Err(BasicError::Missing));
         assert_eq!(decode(b"Bearer abc"), Err(BasicError::NotBasic));
@@ -216,13 +243,24 @@ mod tests {
 
     #[test]
     fn empty_secret_encodes_as_id_colon_c16() {
-        assert_eq!(encoded("cid", ""), format!("Basic {}", STANDARD.encode("cid:")));
-        assert!(decode(encoded("cid", "").as_bytes()).unwrap().secret.is_empty());
+        assert_eq!(
+            encoded("cid", ""),
+            format!("Basic {}", STANDARD.encode("cid:"))
+        );
+        assert!(
+            decode(encoded("cid", "").as_bytes())
+                .unwrap()
+                .secret
+                .is_empty()
+        );
     }
 
     #[test]
     fn unencoded_escape_hatch_sends_raw_pair() {
-        let value = encode_unencoded(&ClientId::new("client:id+1"), &ClientSecret::new("a b+c/d%e&f=g:h~i"));
+        let value = encode_unencoded(
+            &ClientId::new("client:id+1"),
+            &ClientSecret::new("a b+c/d%e&f=g:h~i"),
+        );
         assert_eq!(value, "Basic Y2xpZW50OmlkKzE6YSBiK2MvZCVlJmY9Zzpofmk=");
     }
 }

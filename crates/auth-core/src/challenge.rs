@@ -211,7 +211,9 @@ fn tokenize(header: &str) -> Option<Vec<Item>> {
                 }
                 (value, &quoted[close? + 1..])
             } else {
-                let end = value_part.find(|c: char| !is_tchar(c)).unwrap_or(value_part.len());
+                let end = value_part
+                    .find(|c: char| !is_tchar(c))
+                    .unwrap_or(value_part.len());
                 (value_part[..end].to_owned(), &value_part[end..])
             };
             items.push(Item::Param(name.to_owned(), value));
@@ -244,12 +246,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.error, Some(BearerErrorCode::InvalidToken));
-        assert_eq!(c.error_description.as_deref(), Some("The access token expired"));
+        assert_eq!(
+            c.error_description.as_deref(),
+            Some("The access token expired")
+        );
     }
 
     #[test]
     fn bearer_is_found_among_other_challenges() {
-        let c = BearerChallenge::parse(r#"Basic realm="x", bearer error=insufficient_scope, scope="write""#).unwrap();
+        let c = BearerChallenge::parse(
+            r#"Basic realm="x", bearer error=insufficient_scope, scope="write""#,
+        )
+        .unwrap();
         assert_eq!(c.error, Some(BearerErrorCode::InsufficientScope));
         assert_eq!(c.scope.as_deref(), Some("write"));
         assert_eq!(c.realm, None);
@@ -260,12 +268,25 @@ mod tests {
     fn values_cannot_break_out_of_quotes() {
         let c = BearerChallenge::new().with_description("a\"b\\c\né");
         assert_eq!(c.to_string(), r#"Bearer error_description="a\"b\\c""#);
-        assert_eq!(BearerChallenge::parse(&c.to_string()).unwrap().error_description.as_deref(), Some("a\"b\\c"));
+        assert_eq!(
+            BearerChallenge::parse(&c.to_string())
+                .unwrap()
+                .error_description
+                .as_deref(),
+            Some("a\"b\\c")
+        );
     }
 
     #[test]
     fn garbage_is_none_not_a_panic() {
-        for bad in ["", "=", "Bearer error=\"unterminated", "\"", "Bearer ,,, =x", "Bearer realm=\"a\\"] {
+        for bad in [
+            "",
+            "=",
+            "Bearer error=\"unterminated",
+            "\"",
+            "Bearer ,,, =x",
+            "Bearer realm=\"a\\",
+        ] {
             let _ = BearerChallenge::parse(bad);
         }
         assert!(BearerChallenge::parse("Bearer error=\"unterminated").is_none());

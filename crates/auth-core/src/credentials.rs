@@ -79,7 +79,10 @@ impl PartialEq for ClientSecret {
     /// Constant-time in the contents; the length may leak, as it does in
     /// every such comparison.
     fn eq(&self, other: &Self) -> bool {
-        self.expose_secret().as_bytes().ct_eq(other.expose_secret().as_bytes()).into()
+        self.expose_secret()
+            .as_bytes()
+            .ct_eq(other.expose_secret().as_bytes())
+            .into()
     }
 }
 
@@ -281,6 +284,9 @@ mod tests {
 
     #[test]
     fn default_method_is_client_secret_basic_rfc6749_2_3_1() {
-        assert_eq!(ClientCredentials::new("a", "b").auth_method(), ClientAuthMethod::ClientSecretBasic);
+        assert_eq!(
+            ClientCredentials::new("a", "b").auth_method(),
+            ClientAuthMethod::ClientSecretBasic
+        );
     }
 }

@@ -182,7 +182,13 @@ impl ProviderError {
     /// An error with just a code, and the status RFC 6749 §5.2 gives it (400).
     #[must_use]
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, description: None, uri: None, status: StatusCode::BAD_REQUEST, retry_after: None }
+        Self {
+            code,
+            description: None,
+            uri: None,
+            status: StatusCode::BAD_REQUEST,
+            retry_after: None,
+        }
     }
 
     /// Sets the description.
@@ -239,8 +245,16 @@ impl ApiError {
     /// Builds the error, cutting the excerpt from `body`.
     #[must_use]
     pub fn new(status: StatusCode, body: &[u8], retry_after: Option<RetryAfter>) -> Self {
-        let excerpt = if status.is_success() { String::new() } else { excerpt(body, Self::EXCERPT_LIMIT) };
-        Self { status, excerpt, retry_after }
+        let excerpt = if status.is_success() {
+            String::new()
+        } else {
+            excerpt(body, Self::EXCERPT_LIMIT)
+        };
+        Self {
+            status,
+            excerpt,
+            retry_after,
+        }
     }
 }
 
@@ -301,7 +315,11 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(kind: ParseErrorKind, status: StatusCode) -> Self {
-        Self { kind, status, source: None }
+        Self {
+            kind,
+            status,
+            source: None,
+        }
     }
 }
 
@@ -389,13 +407,19 @@ mod tests {
         ] {
             assert_eq!(ErrorCode::from(wire).as_str(), wire);
         }
-        assert_eq!(ErrorCode::from("invalid_target"), ErrorCode::Other("invalid_target".into()));
+        assert_eq!(
+            ErrorCode::from("invalid_target"),
+            ErrorCode::Other("invalid_target".into())
+        );
     }
 
     #[test]
     fn provider_error_serializes_as_the_5_2_body() {
         let e = ProviderError::new(ErrorCode::InvalidScope).with_description("scope not allowed");
-        assert_eq!(e.to_json(), r#"{"error":"invalid_scope","error_description":"scope not allowed"}"#);
+        assert_eq!(
+            e.to_json(),
+            r#"{"error":"invalid_scope","error_description":"scope not allowed"}"#
+        );
     }
 
     #[test]

@@ -56,13 +56,19 @@ impl ManualClock {
     /// A clock showing `start` (clamped to what `i64` nanoseconds can hold).
     #[must_use]
     pub fn new(start: OffsetDateTime) -> Self {
-        Self { nanos: Arc::new(AtomicI64::new(to_nanos(start))) }
+        Self {
+            nanos: Arc::new(AtomicI64::new(to_nanos(start))),
+        }
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_nanos()).unwrap_or(i64::MAX);
-        let _ = self.nanos.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n.saturating_add(by)));
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(by))
+            });
     }
 
     /// Sets the clock.
@@ -72,7 +78,11 @@ impl ManualClock {
 }
 
 fn to_nanos(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(if t.year() < 1970 { i64::MIN } else { i64::MAX })
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(if t.year() < 1970 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 impl Clock for ManualClock {
@@ -146,7 +156,9 @@ impl ExpiryPolicy {
     /// The lifetime to believe for an `expires_in` in seconds (`None` when absent).
     #[must_use]
     pub fn lifetime(&self, expires_in: Option<u64>) -> Duration {
-        expires_in.map_or(self.default_lifetime, |secs| Duration::from_secs(secs).min(self.max_lifetime))
+        expires_in.map_or(self.default_lifetime, |secs| {
+            Duration::from_secs(secs).min(self.max_lifetime)
+        })
     }
 
     /// The skew that applies to `token`: `min(skew, lifetime / 4)`.
@@ -159,7 +171,14 @@ impl ExpiryPolicy {
     /// The moment from which `token` needs renewal: `expires_at - effective_skew`.
     #[must_use]
     pub fn refresh_at(&self, token: &OAuthToken) -> OffsetDateTime {
-        token.expires_at().checked_sub(self.effective_skew(token).try_into().unwrap_or(time::Duration::MAX)).unwrap_or(token.expires_at())
+        token
+            .expires_at()
+            .checked_sub(
+                self.effective_skew(token)
+                    .try_into()
+                    .unwrap_or(time::Duration::MAX),
+            )
+            .unwrap_or(token.expires_at())
     }
 
     /// True when `now + effective_skew >= expires_at`.
@@ -178,7 +197,12 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 
     fn token_lasting(secs: i64) -> OAuthToken {
-        OAuthToken::new(AccessToken::new("t"), T0, T0 + time::Duration::seconds(secs), Default::default())
+        OAuthToken::new(
+            AccessToken::new("t"),
+            T0,
+            T0 + time::Duration::seconds(secs),
+            crate::ScopeSet::default(),
+        )
     }
 
     #[test]

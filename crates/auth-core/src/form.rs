@@ -13,7 +13,11 @@ use std::fmt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 
 /// Everything but the RFC 3986 unreserved characters is percent-encoded.
-const FORM_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const FORM_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Media type of a form body (RFC 6749 §4.4.2, Appendix B).
 pub const CONTENT_TYPE_FORM: &str = "application/x-www-form-urlencoded";
@@ -108,7 +112,10 @@ fn decode_at(encoded: &[u8], base: usize) -> Result<String, FormError> {
         }
         i = at + 3;
     }
-    let plus_as_space: Vec<u8> = encoded.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let plus_as_space: Vec<u8> = encoded
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
     String::from_utf8(bytes).map_err(|_| FormError::InvalidUtf8)
 }
@@ -160,7 +167,10 @@ impl Form {
     /// The first value of `name` (names are case-sensitive, RFC 6749 §1.9).
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// How many times `name` occurs.
@@ -171,14 +181,18 @@ impl Form {
 
     /// All values of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first name that occurs more than once, other than those in `allowed`.
     #[must_use]
     pub fn first_repeated(&self, allowed: &[&str]) -> Option<&str> {
         self.pairs.iter().enumerate().find_map(|(i, (name, _))| {
-            let repeated = !allowed.contains(&name.as_str()) && self.pairs[..i].iter().any(|(n, _)| n == name);
+            let repeated =
+                !allowed.contains(&name.as_str()) && self.pairs[..i].iter().any(|(n, _)| n == name);
             repeated.then_some(name.as_str())
         })
     }
@@ -188,7 +202,14 @@ impl Form {
 impl fmt::Debug for Form {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Form")
-            .field("names", &self.pairs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .field(
+                "names",
+                &self
+                    .pairs
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -200,7 +221,10 @@ mod tests {
     #[test]
     fn appendix_b_vector_decodes_rfc6749() {
         // RFC 6749 Appendix B: " %&+£€" <-> "+%25%26%2B%C2%A3%E2%82%AC"
-        assert_eq!(decode_component(b"+%25%26%2B%C2%A3%E2%82%AC").unwrap(), " %&+£€");
+        assert_eq!(
+            decode_component(b"+%25%26%2B%C2%A3%E2%82%AC").unwrap(),
+            " %&+£€"
+        );
     }
 
     #[test]
@@ -221,8 +245,14 @@ mod tests {
             Form::parse(b"a=1&scope=%ZZ", 8),
             Err(FormError::InvalidPercentEncoding { offset: 10 })
         );
-        assert_eq!(decode_component(b"abc%4"), Err(FormError::InvalidPercentEncoding { offset: 3 }));
-        assert_eq!(decode_component(b"%"), Err(FormError::InvalidPercentEncoding { offset: 0 }));
+        assert_eq!(
+            decode_component(b"abc%4"),
+            Err(FormError::InvalidPercentEncoding { offset: 3 })
+        );
+        assert_eq!(
+            decode_component(b"%"),
+            Err(FormError::InvalidPercentEncoding { offset: 0 })
+        );
     }
 
     #[test]
@@ -249,7 +279,10 @@ mod tests {
 
     #[test]
     fn pair_limit_is_enforced() {
-        assert_eq!(Form::parse(b"a&b&c", 2), Err(FormError::TooManyPairs { limit: 2 }));
+        assert_eq!(
+            Form::parse(b"a&b&c", 2),
+            Err(FormError::TooManyPairs { limit: 2 })
+        );
         assert_eq!(Form::parse(b"a&&&b", 2).unwrap().pairs().len(), 2);
     }
 

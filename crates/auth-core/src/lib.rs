@@ -44,9 +44,14 @@ pub use challenge::{BearerChallenge, BearerErrorCode};
 pub use client::{Authorized, Client, State, Unauthorized};
 pub use credentials::{ClientAuthMethod, ClientCredentials, ClientId, ClientSecret};
 pub use deviation::Deviation;
-pub use error::{ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError, RequestError};
+pub use error::{
+    ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError,
+    RequestError,
+};
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
 pub use request::{GRANT_TYPE_CLIENT_CREDENTIALS, RequestKey, Resource, TokenRequest, TokenUrl};
 pub use retry_after::RetryAfter;
 pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};
-pub use token::{AccessToken, ExtraFields, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType};
+pub use token::{
+    AccessToken, ExtraFields, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType,
+};

@@ -18,7 +18,14 @@ use crate::response::CONTENT_TYPE_JSON;
 pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
 
 /// Parameters this crate writes itself; an extra parameter may not repeat them.
-const RESERVED_PARAMETERS: [&str; 6] = ["grant_type", "scope", "client_id", "client_secret", "resource", "audience"];
+const RESERVED_PARAMETERS: [&str; 6] = [
+    "grant_type",
+    "scope",
+    "client_id",
+    "client_secret",
+    "resource",
+    "audience",
+];
 
 /// A token endpoint URL: absolute, no fragment (RFC 6749 §3.2), https
 /// unless the host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`),
@@ -66,7 +73,8 @@ impl TokenUrl {
 
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl FromStr for TokenUrl {
@@ -146,7 +154,13 @@ impl TokenRequest {
     /// A request for `credentials` at `url`.
     #[must_use]
     pub fn new(url: TokenUrl, credentials: ClientCredentials) -> Self {
-        Self { url, credentials, resources: Vec::new(), audience: None, extra_params: Vec::new() }
+        Self {
+            url,
+            credentials,
+            resources: Vec::new(),
+            audience: None,
+            extra_params: Vec::new(),
+        }
     }
 
     /// Adds an RFC 8707 `resource` (may be repeated).
@@ -236,7 +250,9 @@ impl TokenRequest {
             if name.is_empty() {
                 return Err(RequestError::EmptyParameterName);
             }
-            if RESERVED_PARAMETERS.contains(&name.as_str()) || self.extra_params[..i].iter().any(|(n, _)| n == name) {
+            if RESERVED_PARAMETERS.contains(&name.as_str())
+                || self.extra_params[..i].iter().any(|(n, _)| n == name)
+            {
                 return Err(RequestError::ReservedParameter(name.clone()));
             }
         }
@@ -325,7 +341,10 @@ mod tests {
     use crate::scope::Scope;
 
     fn request(creds: ClientCredentials) -> TokenRequest {
-        TokenRequest::new(TokenUrl::parse("https://as.example/token?tenant=t1").unwrap(), creds)
+        TokenRequest::new(
+            TokenUrl::parse("https://as.example/token?tenant=t1").unwrap(),
+            creds,
+        )
     }
 
     #[test]
@@ -338,27 +357,54 @@ mod tests {
 
     #[test]
     fn query_is_kept_and_parameters_stay_in_the_body_c05() {
-        let http = request(ClientCredentials::new("a", "b").with_scope(Scope::Read)).to_http().unwrap();
-        assert_eq!(http.uri().path_and_query().unwrap().as_str(), "/token?tenant=t1");
+        let http = request(ClientCredentials::new("a", "b").with_scope(Scope::Read))
+            .to_http()
+            .unwrap();
+        assert_eq!(
+            http.uri().path_and_query().unwrap().as_str(),
+            "/token?tenant=t1"
+        );
         assert_eq!(http.body(), b"grant_type=client_credentials&scope=read");
     }
 
     #[test]
     fn fragment_and_insecure_urls_are_refused_c06_c07() {
-        assert_eq!(TokenUrl::parse("https://as.example/token#x"), Err(RequestError::UrlFragment));
-        assert_eq!(TokenUrl::parse("http://as.example/token"), Err(RequestError::InsecureUrl));
-        assert_eq!(TokenUrl::parse("ftp://as.example/token"), Err(RequestError::InvalidUrl));
+        assert_eq!(
+            TokenUrl::parse("https://as.example/token#x"),
+            Err(RequestError::UrlFragment)
+        );
+        assert_eq!(
+            TokenUrl::parse("http://as.example/token"),
+            Err(RequestError::InsecureUrl)
+        );
+        assert_eq!(
+            TokenUrl::parse("ftp://as.example/token"),
+            Err(RequestError::InvalidUrl)
+        );
         assert_eq!(TokenUrl::parse("/token"), Err(RequestError::InvalidUrl));
-        for loopback in ["http://127.0.0.1/t", "http://127.8.9.1:1/t", "http://[::1]:80/t", "http://localhost/t"] {
-            assert!(TokenUrl::parse(loopback).unwrap().is_insecure_loopback(), "{loopback}");
+        for loopback in [
+            "http://127.0.0.1/t",
+            "http://127.8.9.1:1/t",
+            "http://[::1]:80/t",
+            "http://localhost/t",
+        ] {
+            assert!(
+                TokenUrl::parse(loopback).unwrap().is_insecure_loopback(),
+                "{loopback}"
+            );
         }
     }
 
     #[test]
     fn basic_mode_sends_one_sensitive_header_and_no_body_credentials_c09_c10_c15() {
-        let http = request(ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV")).to_http().unwrap();
+        let http = request(ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"))
+            .to_http()
+            .unwrap();
         assert_eq!(http.headers().get_all(AUTHORIZATION).iter().count(), 1);
-        assert_eq!(http.headers()[AUTHORIZATION], "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW");
+        assert_eq!(
+            http.headers()[AUTHORIZATION],
+            "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW"
+        );
         assert!(http.headers()[AUTHORIZATION].is_sensitive());
         assert_eq!(http.body(), b"grant_type=client_credentials");
     }
@@ -380,8 +426,12 @@ mod tests {
 
     #[test]
     fn post_mode_omits_an_empty_secret_c16() {
-        let creds = ClientCredentials::new("cid", "").with_auth_method(ClientAuthMethod::ClientSecretPost);
-        assert_eq!(request(creds).form_body().unwrap(), "grant_type=client_credentials&client_id=cid");
+        let creds =
+            ClientCredentials::new("cid", "").with_auth_method(ClientAuthMethod::ClientSecretPost);
+        assert_eq!(
+            request(creds).form_body().unwrap(),
+            "grant_type=client_credentials&client_id=cid"
+        );
     }
 
     #[test]
@@ -392,14 +442,19 @@ mod tests {
             Scope::TsMecFullAccess,
         ]);
         let body = request(creds).form_body().unwrap();
-        assert_eq!(body, "grant_type=client_credentials&scope=a%2Bb%20ts.mec.fullaccess%20urn%3Ax%3Aread");
+        assert_eq!(
+            body,
+            "grant_type=client_credentials&scope=a%2Bb%20ts.mec.fullaccess%20urn%3Ax%3Aread"
+        );
         let form = Form::parse(body.as_bytes(), 8).unwrap();
         assert_eq!(form.get("scope"), Some("a+b ts.mec.fullaccess urn:x:read"));
     }
 
     #[test]
     fn empty_scope_set_omits_the_parameter_c22() {
-        let body = request(ClientCredentials::new("a", "b")).form_body().unwrap();
+        let body = request(ClientCredentials::new("a", "b"))
+            .form_body()
+            .unwrap();
         assert!(!body.contains("scope"));
     }
 
@@ -410,7 +465,10 @@ mod tests {
             .with_resource(Resource::new("https://api2.example.com/").unwrap())
             .with_audience("api://default");
         let form = Form::parse(req.form_body().unwrap().as_bytes(), 8).unwrap();
-        assert_eq!(form.get_all("resource").collect::<Vec<_>>(), ["https://api.example.com/", "https://api2.example.com/"]);
+        assert_eq!(
+            form.get_all("resource").collect::<Vec<_>>(),
+            ["https://api.example.com/", "https://api2.example.com/"]
+        );
         assert_eq!(form.get("audience"), Some("api://default"));
         assert_eq!(form.first_repeated(&["resource"]), None);
     }
@@ -418,9 +476,17 @@ mod tests {
     #[test]
     fn extra_params_cannot_repeat_protocol_parameters_c04() {
         let req = request(ClientCredentials::new("a", "b")).with_extra_param("scope", "x");
-        assert_eq!(req.to_http().unwrap_err(), RequestError::ReservedParameter("scope".into()));
-        let req = request(ClientCredentials::new("a", "b")).with_extra_param("x", "1").with_extra_param("x", "2");
-        assert_eq!(req.to_http().unwrap_err(), RequestError::ReservedParameter("x".into()));
+        assert_eq!(
+            req.to_http().unwrap_err(),
+            RequestError::ReservedParameter("scope".into())
+        );
+        let req = request(ClientCredentials::new("a", "b"))
+            .with_extra_param("x", "1")
+            .with_extra_param("x", "2");
+        assert_eq!(
+            req.to_http().unwrap_err(),
+            RequestError::ReservedParameter("x".into())
+        );
         let ok = request(ClientCredentials::new("a", "b")).with_extra_param("tenant", "t 1");
         assert!(ok.form_body().unwrap().ends_with("&tenant=t%201"));
     }

@@ -26,7 +26,9 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use crate::deviation::Deviation;
-use crate::error::{ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError};
+use crate::error::{
+    ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError,
+};
 use crate::expiry::ExpiryPolicy;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeSet;
@@ -120,8 +122,17 @@ pub struct Parsed {
 /// assert_eq!(token.scope().to_string(), "read");
 /// # Ok(()) }
 /// ```
-pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>, ctx: &ParseContext<'_>) -> Result<OAuthToken, Error> {
-    parse_parts(response.status(), response.headers(), response.body().as_ref(), ctx).map(|p| p.token)
+pub fn parse<B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+    ctx: &ParseContext<'_>,
+) -> Result<OAuthToken, Error> {
+    parse_parts(
+        response.status(),
+        response.headers(),
+        response.body().as_ref(),
+        ctx,
+    )
+    .map(|p| p.token)
 }
 
 /// [`parse`], also returning the deviations accepted.
@@ -129,7 +140,12 @@ pub fn parse_with_report<B: AsRef<[u8]>>(
     response: &http::Response<B>,
     ctx: &ParseContext<'_>,
 ) -> Result<Parsed, Error> {
-    parse_parts(response.status(), response.headers(), response.body().as_ref(), ctx)
+    parse_parts(
+        response.status(),
+        response.headers(),
+        response.body().as_ref(),
+        ctx,
+    )
 }
 
 /// The parser on the parts of an answer.
@@ -173,10 +189,10 @@ pub fn parse_parts(
 pub fn parse_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     let retry_after = RetryAfter::from_headers(headers);
     let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    if let Ok(object) = read_object(json, status) {
-        if let Some(error) = provider_error(&object, status, headers) {
-            return error.into();
-        }
+    if let Ok(object) = read_object(json, status)
+        && let Some(error) = provider_error(&object, status, headers)
+    {
+        return error.into();
     }
     ApiError::new(status, body, retry_after).into()
 }
@@ -189,7 +205,10 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
         .is_some_and(|media| {
             let media = media.trim();
             media.eq_ignore_ascii_case(CONTENT_TYPE_JSON)
-                || media.len() > 5 && media.get(media.len() - 5..).is_some_and(|s| s.eq_ignore_ascii_case("+json"))
+                || media.len() > 5
+                    && media
+                        .get(media.len() - 5..)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("+json"))
         })
 }
 
@@ -200,7 +219,10 @@ struct RawObject<'a> {
 
 impl RawObject<'_> {
     fn get(&self, name: &str) -> Option<&RawValue> {
-        self.members.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.members
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -254,14 +276,25 @@ fn read_object(body: &[u8], status: StatusCode) -> Result<RawObject<'_>, ParseEr
         let kind = if e.is_data() {
             ParseErrorKind::NotObject
         } else {
-            ParseErrorKind::NotJson { line: e.line(), column: e.column() }
+            ParseErrorKind::NotJson {
+                line: e.line(),
+                column: e.column(),
+            }
         };
-        ParseError { kind, status, source: Some(e) }
+        ParseError {
+            kind,
+            status,
+            source: Some(e),
+        }
     })
 }
 
 /// The §5.2 error in an object, if it has a string `error` member.
-fn provider_error(object: &RawObject<'_>, status: StatusCode, headers: &HeaderMap) -> Option<ProviderError> {
+fn provider_error(
+    object: &RawObject<'_>,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Option<ProviderError> {
     let code: String = serde_json::from_str(object.get("error")?.get()).ok()?;
     let text = |name| {
         object
@@ -328,7 +361,12 @@ fn build_token(
     }
 
     let access_token = match access_token.filter(|raw| !is_null(raw)) {
-        None => return Err(ParseError::new(ParseErrorKind::Missing("access_token"), status)),
+        None => {
+            return Err(ParseError::new(
+                ParseErrorKind::Missing("access_token"),
+                status,
+            ));
+        }
         Some(raw) => serde_json::from_str::<String>(raw.get())
             .map_err(|_| invalid("access_token", "not a string", status))?,
     };
@@ -337,18 +375,28 @@ fn build_token(
     }
     // RFC 6749 Appendix A.12: access-token = 1*VSCHAR.
     if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-        return Err(invalid("access_token", "contains characters outside VSCHAR", status));
+        return Err(invalid(
+            "access_token",
+            "contains characters outside VSCHAR",
+            status,
+        ));
     }
 
     let token_type = match token_type.filter(|raw| !is_null(raw)) {
         Some(raw) => TokenType::from_wire(
-            &serde_json::from_str::<String>(raw.get()).map_err(|_| invalid("token_type", "not a string", status))?,
+            &serde_json::from_str::<String>(raw.get())
+                .map_err(|_| invalid("token_type", "not a string", status))?,
         ),
         None if ctx.options.assume_bearer_when_missing => {
             deviations.push(Deviation::TokenTypeAssumed);
             TokenType::Bearer
         }
-        None => return Err(ParseError::new(ParseErrorKind::Missing("token_type"), status)),
+        None => {
+            return Err(ParseError::new(
+                ParseErrorKind::Missing("token_type"),
+                status,
+            ));
+        }
     };
     // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be sent (C-45).
     if token_type == TokenType::Bearer && !is_b64token(&access_token) {
@@ -368,14 +416,18 @@ fn build_token(
     let refresh_token = match refresh_token.filter(|raw| !is_null(raw)) {
         None => None,
         Some(raw) => Some(RefreshToken::new(
-            serde_json::from_str::<String>(raw.get()).map_err(|_| invalid("refresh_token", "not a string", status))?,
+            serde_json::from_str::<String>(raw.get())
+                .map_err(|_| invalid("refresh_token", "not a string", status))?,
         )),
     };
 
     let policy = ctx.options.expiry;
     let lifetime = policy.lifetime(expires_in);
     let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
-    let expires_at = ctx.requested_at.checked_add(lifetime).unwrap_or(ctx.requested_at);
+    let expires_at = ctx
+        .requested_at
+        .checked_add(lifetime)
+        .unwrap_or(ctx.requested_at);
     Ok(OAuthToken {
         access_token: AccessToken::new(access_token),
         token_type,
@@ -390,9 +442,14 @@ fn build_token(
 
 /// `expires_in` as RFC 6749 App. A.14 `1*DIGIT`, or leniently a numeric
 /// string or a fraction. Overflow saturates (the policy clamps it later).
-fn read_expires_in(raw: &str, status: StatusCode, deviations: &mut Vec<Deviation>) -> Result<u64, ParseError> {
+fn read_expires_in(
+    raw: &str,
+    status: StatusCode,
+    deviations: &mut Vec<Deviation>,
+) -> Result<u64, ParseError> {
     let number = if raw.starts_with('"') {
-        let text: String = serde_json::from_str(raw).map_err(|_| invalid("expires_in", "not a number", status))?;
+        let text: String =
+            serde_json::from_str(raw).map_err(|_| invalid("expires_in", "not a number", status))?;
         let text = text.trim();
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("expires_in", "not a number", status));
@@ -412,16 +469,26 @@ fn read_expires_in(raw: &str, status: StatusCode, deviations: &mut Vec<Deviation
     if !number.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
         return Err(invalid("expires_in", "not a number", status));
     }
-    let value: f64 = number.parse().map_err(|_| invalid("expires_in", "not a number", status))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| invalid("expires_in", "not a number", status))?;
     if value.fract() != 0.0 {
         deviations.push(Deviation::ExpiresInFraction);
     }
     // Float-to-int `as` saturates (inf -> u64::MAX), which is the clamp we want.
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "saturating by design")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "saturating by design"
+    )]
     Ok(value.floor() as u64)
 }
 
-fn read_scope(raw: &RawValue, status: StatusCode, deviations: &mut Vec<Deviation>) -> Result<ScopeSet, ParseError> {
+fn read_scope(
+    raw: &RawValue,
+    status: StatusCode,
+    deviations: &mut Vec<Deviation>,
+) -> Result<ScopeSet, ParseError> {
     let bad = || invalid("scope", "not a list of RFC 6749 scope tokens", status);
     if raw.get().starts_with('[') {
         let tokens: Vec<String> = serde_json::from_str(raw.get()).map_err(|_| bad())?;
@@ -429,14 +496,12 @@ fn read_scope(raw: &RawValue, status: StatusCode, deviations: &mut Vec<Deviation
         return ScopeSet::parse_lenient(&tokens.join(" ")).map_err(|_| bad());
     }
     let text: String = serde_json::from_str(raw.get()).map_err(|_| bad())?;
-    match ScopeSet::parse(&text) {
-        Ok(set) => Ok(set),
-        Err(_) => {
-            let set = ScopeSet::parse_lenient(&text).map_err(|_| bad())?;
-            deviations.push(Deviation::ScopeWhitespace);
-            Ok(set)
-        }
+    if let Ok(set) = ScopeSet::parse(&text) {
+        return Ok(set);
     }
+    let set = ScopeSet::parse_lenient(&text).map_err(|_| bad())?;
+    deviations.push(Deviation::ScopeWhitespace);
+    Ok(set)
 }
 
 /// The RFC 6749 §5.1 success body, as a provider writes it.

@@ -32,7 +32,9 @@ impl RetryAfter {
     /// The first `Retry-After` header of a response, parsed.
     #[must_use]
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        headers.get(http::header::RETRY_AFTER).and_then(|v| Self::parse(v.as_bytes()))
+        headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| Self::parse(v.as_bytes()))
     }
 
     /// How long to wait from `now`; zero for a date in the past.
@@ -52,11 +54,20 @@ mod tests {
 
     #[test]
     fn seconds_and_dates_parse_rfc9110_10_2_3() {
-        assert_eq!(RetryAfter::parse(b"2"), Some(RetryAfter::Delay(Duration::from_secs(2))));
+        assert_eq!(
+            RetryAfter::parse(b"2"),
+            Some(RetryAfter::Delay(Duration::from_secs(2)))
+        );
         let at = RetryAfter::parse(b"Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         assert_eq!(at, RetryAfter::At(datetime!(1994-11-06 08:49:37 UTC)));
-        assert_eq!(at.delay_from(datetime!(1994-11-06 08:49:30 UTC)), Duration::from_secs(7));
-        assert_eq!(at.delay_from(datetime!(1994-11-07 00:00:00 UTC)), Duration::ZERO);
+        assert_eq!(
+            at.delay_from(datetime!(1994-11-06 08:49:30 UTC)),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            at.delay_from(datetime!(1994-11-07 00:00:00 UTC)),
+            Duration::ZERO
+        );
     }
 
     #[test]

@@ -111,7 +111,10 @@ fn validate(token: &str, base: usize) -> Result<(), ScopeError> {
         return Err(ScopeError::Empty);
     }
     match token.char_indices().find(|&(_, c)| !is_nqchar(c)) {
-        Some((offset, character)) => Err(ScopeError::InvalidCharacter { character, offset: base + offset }),
+        Some((offset, character)) => Err(ScopeError::InvalidCharacter {
+            character,
+            offset: base + offset,
+        }),
         None => Ok(()),
     }
 }
@@ -247,7 +250,10 @@ impl ScopeSet {
     /// Parses leniently: any run of ASCII whitespace separates tokens. For
     /// provider answers, which are not always tidy.
     pub fn parse_lenient(list: &str) -> Result<Self, ScopeError> {
-        list.split_ascii_whitespace().map(Scope::new).collect::<Result<BTreeSet<_>, _>>().map(Self)
+        list.split_ascii_whitespace()
+            .map(Scope::new)
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map(Self)
     }
 
     /// Adds a scope; false when it was already there.
@@ -385,13 +391,19 @@ mod tests {
         }
         assert_eq!(
             Scope::new("ok\"no"),
-            Err(ScopeError::InvalidCharacter { character: '"', offset: 2 })
+            Err(ScopeError::InvalidCharacter {
+                character: '"',
+                offset: 2
+            })
         );
     }
 
     #[test]
     fn every_nqchar_is_accepted() {
-        let all: String = (0x21u8..=0x7e).filter(|b| *b != b'"' && *b != b'\\').map(char::from).collect();
+        let all: String = (0x21u8..=0x7e)
+            .filter(|b| *b != b'"' && *b != b'\\')
+            .map(char::from)
+            .collect();
         assert_eq!(Scope::new(&all).unwrap().as_str(), all);
     }
 
@@ -399,8 +411,19 @@ mod tests {
     fn strict_list_needs_single_spaces_s32() {
         assert_eq!(ScopeSet::parse("read  write"), Err(ScopeError::Empty));
         assert_eq!(ScopeSet::parse(" read"), Err(ScopeError::Empty));
-        assert_eq!(ScopeSet::parse("read\twrite").unwrap_err(), ScopeError::InvalidCharacter { character: '\t', offset: 4 });
-        assert_eq!(ScopeSet::parse_lenient(" read \t write ").unwrap().to_string(), "read write");
+        assert_eq!(
+            ScopeSet::parse("read\twrite").unwrap_err(),
+            ScopeError::InvalidCharacter {
+                character: '\t',
+                offset: 4
+            }
+        );
+        assert_eq!(
+            ScopeSet::parse_lenient(" read \t write ")
+                .unwrap()
+                .to_string(),
+            "read write"
+        );
     }
 
     #[test]

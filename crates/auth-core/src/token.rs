@@ -40,15 +40,18 @@ impl AccessToken {
 pub(crate) fn is_b64token(value: &str) -> bool {
     let body = value.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 impl PartialEq for AccessToken {
     fn eq(&self, other: &Self) -> bool {
         use subtle::ConstantTimeEq;
-        self.expose_secret().as_bytes().ct_eq(other.expose_secret().as_bytes()).into()
+        self.expose_secret()
+            .as_bytes()
+            .ct_eq(other.expose_secret().as_bytes())
+            .into()
     }
 }
 
@@ -107,7 +110,11 @@ impl TokenType {
     /// Classifies a wire value.
     #[must_use]
     pub fn from_wire(value: &str) -> Self {
-        if value.eq_ignore_ascii_case("bearer") { Self::Bearer } else { Self::Other(value.to_owned()) }
+        if value.eq_ignore_ascii_case("bearer") {
+            Self::Bearer
+        } else {
+            Self::Other(value.to_owned())
+        }
     }
 
     /// The wire value (`Bearer` in its RFC 6750 spelling).
@@ -266,7 +273,10 @@ impl OAuthToken {
             expires_at: self.expires_at,
             expiry_assumed: self.expiry_assumed,
             scope: self.scope.clone(),
-            refresh_token: self.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            refresh_token: self
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
             extra: self.extra.clone(),
         };
         // Strings, timestamps in range and raw JSON always serialize.
@@ -276,17 +286,21 @@ impl OAuthToken {
     /// Loads the stored format. Corrupt input and versions from the future
     /// are typed errors; nothing of the input is echoed in them.
     pub fn from_stored_json(bytes: &[u8]) -> Result<Self, StoredTokenError> {
-        let probe: VersionProbe = serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
-            line: e.line(),
-            column: e.column(),
-        })?;
+        let probe: VersionProbe =
+            serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
+                line: e.line(),
+                column: e.column(),
+            })?;
         match probe.version {
             None => return Err(StoredTokenError::MissingVersion),
             Some(STORED_VERSION) => {}
             Some(other) => return Err(StoredTokenError::UnsupportedVersion(other)),
         }
-        let stored: StoredToken = serde_json::from_slice(bytes)
-            .map_err(|e| StoredTokenError::Corrupt { line: e.line(), column: e.column() })?;
+        let stored: StoredToken =
+            serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
+                line: e.line(),
+                column: e.column(),
+            })?;
         if stored.access_token.is_empty() {
             return Err(StoredTokenError::Invalid("access_token"));
         }
@@ -316,7 +330,11 @@ impl PartialEq for OAuthToken {
             && self.scope == other.scope
             && self.refresh_token == other.refresh_token
             && self.extra.len() == other.extra.len()
-            && self.extra.iter().zip(&other.extra).all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
+            && self
+                .extra
+                .iter()
+                .zip(&other.extra)
+                .all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
     }
 }
 
@@ -405,7 +423,10 @@ mod tests {
 
     #[test]
     fn access_token_never_prints() {
-        assert_eq!(format!("{:?}", AccessToken::new("abc")), "AccessToken([REDACTED])");
+        assert_eq!(
+            format!("{:?}", AccessToken::new("abc")),
+            "AccessToken([REDACTED])"
+        );
         assert!(!format!("{:?}", token()).contains("tok\""));
     }
 
@@ -429,17 +450,33 @@ mod tests {
 
     #[test]
     fn stored_future_version_is_a_typed_error() {
-        let json = token().to_stored_json().replace(r#""version":1"#, r#""version":2"#);
-        assert_eq!(OAuthToken::from_stored_json(json.as_bytes()), Err(StoredTokenError::UnsupportedVersion(2)));
+        let json = token()
+            .to_stored_json()
+            .replace(r#""version":1"#, r#""version":2"#);
+        assert_eq!(
+            OAuthToken::from_stored_json(json.as_bytes()),
+            Err(StoredTokenError::UnsupportedVersion(2))
+        );
     }
 
     #[test]
     fn stored_corrupt_input_is_a_typed_error() {
-        assert!(matches!(OAuthToken::from_stored_json(b"{\"version\":1,"), Err(StoredTokenError::Corrupt { .. })));
-        assert_eq!(OAuthToken::from_stored_json(b"{}"), Err(StoredTokenError::MissingVersion));
+        assert!(matches!(
+            OAuthToken::from_stored_json(b"{\"version\":1,"),
+            Err(StoredTokenError::Corrupt { .. })
+        ));
+        assert_eq!(
+            OAuthToken::from_stored_json(b"{}"),
+            Err(StoredTokenError::MissingVersion)
+        );
         let no_expiry = br#"{"version":1,"access_token":"a","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z"}"#;
-        assert!(matches!(OAuthToken::from_stored_json(no_expiry), Err(StoredTokenError::Corrupt { .. })));
-        let backwards = token().to_stored_json().replace("01:00:00Z", "2025-01-01T00:00:00Z");
+        assert!(matches!(
+            OAuthToken::from_stored_json(no_expiry),
+            Err(StoredTokenError::Corrupt { .. })
+        ));
+        let backwards = token()
+            .to_stored_json()
+            .replace("01:00:00Z", "2025-01-01T00:00:00Z");
         assert!(OAuthToken::from_stored_json(backwards.as_bytes()).is_err());
     }
 

@@ -16,7 +16,7 @@
 //! state: an authorized client reports it through `needs_refresh(now)`.
 //!
 //! ```
-//! # fn main() -> Result<(), auth_core::Error> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use auth_core::{Client, ClientCredentials, Scope, TokenUrl};
 //! let client = Client::new(
 //!     TokenUrl::parse("https://as.example/token")?,
@@ -28,7 +28,7 @@
 //! let answer = http::Response::builder()           // what the provider answered
 //!     .header("content-type", "application/json")
 //!     .body(br#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600}"#.to_vec())
-//!     .expect("static response");
+//!     ?;
 //! let token = client.parse_token_response(&answer, sent_at)?;
 //! let client = client.with_token(token);           // Client<Authorized>
 //!
@@ -139,7 +139,10 @@ impl Client<Unauthorized> {
     #[must_use]
     pub fn from_request(request: TokenRequest) -> Self {
         Self {
-            config: Arc::new(ClientConfig { request, options: ParseOptions::default() }),
+            config: Arc::new(ClientConfig {
+                request,
+                options: ParseOptions::default(),
+            }),
             state: Unauthorized(()),
         }
     }
@@ -148,7 +151,10 @@ impl Client<Unauthorized> {
     #[must_use]
     pub fn with_options(self, options: ParseOptions) -> Self {
         let request = self.config.request.clone();
-        Self { config: Arc::new(ClientConfig { request, options }), state: self.state }
+        Self {
+            config: Arc::new(ClientConfig { request, options }),
+            state: self.state,
+        }
     }
 }
 
@@ -191,9 +197,9 @@ impl<S: State> Client<S> {
             options: &self.config.options,
         };
         match response::parse(response, &ctx) {
-            Ok(token) if *token.token_type() != TokenType::Bearer => {
-                Err(Error::UnsupportedTokenType(token.token_type().as_str().to_owned()))
-            }
+            Ok(token) if *token.token_type() != TokenType::Bearer => Err(
+                Error::UnsupportedTokenType(token.token_type().as_str().to_owned()),
+            ),
             Ok(token) => Ok(token),
             Err(Error::Api(mut api)) => {
                 self.scrub(&mut api);
@@ -211,10 +217,21 @@ impl<S: State> Client<S> {
             return;
         }
         let basic = self.config.request.authorization();
-        let basic = basic.as_ref().and_then(|v| v.to_str().ok()).and_then(|v| v.split(' ').nth(1));
+        let basic = basic
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(' ').nth(1));
         let encoded = form::encode_component(secret);
         let plus = encoded.replace("%20", "+");
-        for needle in [Some(secret), Some(encoded.as_str()), Some(plus.as_str()), basic].into_iter().flatten() {
+        for needle in [
+            Some(secret),
+            Some(encoded.as_str()),
+            Some(plus.as_str()),
+            basic,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if !needle.is_empty() && api.excerpt.contains(needle) {
                 api.excerpt = api.excerpt.replace(needle, "[REDACTED]");
             }
@@ -227,7 +244,10 @@ where
     S: Clone,
 {
     fn clone(&self) -> Self {
-        Self { config: Arc::clone(&self.config), state: self.state.clone() }
+        Self {
+            config: Arc::clone(&self.config),
+            state: self.state.clone(),
+        }
     }
 }
 
@@ -239,7 +259,9 @@ impl Clone for Unauthorized {
 
 impl Clone for Authorized {
     fn clone(&self) -> Self {
-        Self { token: self.token.clone() }
+        Self {
+            token: self.token.clone(),
+        }
     }
 }
 

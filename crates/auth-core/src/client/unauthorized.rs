@@ -8,6 +8,9 @@ impl Client<Unauthorized> {
     /// from a store. Consumes and cannot fail.
     #[must_use]
     pub fn with_token(self, token: OAuthToken) -> Client<Authorized> {
-        Client { config: self.config, state: Authorized { token } }
+        Client {
+            config: self.config,
+            state: Authorized { token },
+        }
     }
 }
