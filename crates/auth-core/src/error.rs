@@ -270,31 +270,46 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// At most `limit` bytes of `body`, lossily decoded, whitespace runs folded
-/// and control characters escaped, so it prints on one line.
+/// At most `limit` bytes of text from the start of `body`, lossily decoded,
+/// whitespace runs folded and control characters escaped, so it prints on one
+/// line. The bound holds for the output (escapes and replacement characters
+/// make it longer than the input), ellipsis included.
 fn excerpt(body: &[u8], limit: usize) -> String {
+    const MORE: char = '…';
     let cut = &body[..body.len().min(limit)];
     let text = String::from_utf8_lossy(cut);
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(limit);
+    let mut truncated = body.len() > limit;
     let mut last_space = false;
+    let mut piece = String::new();
     for c in text.chars() {
+        piece.clear();
         if c.is_whitespace() {
-            if !last_space {
-                out.push(' ');
+            if last_space {
+                continue;
             }
             last_space = true;
-            continue;
-        }
-        last_space = false;
-        if c.is_control() {
-            out.extend(c.escape_default());
+            piece.push(' ');
         } else {
-            out.push(c);
+            last_space = false;
+            if c.is_control() {
+                piece.extend(c.escape_default());
+            } else {
+                piece.push(c);
+            }
         }
+        if out.len() + piece.len() > limit {
+            truncated = true;
+            break;
+        }
+        out.push_str(&piece);
     }
     let mut out = out.trim().to_owned();
-    if body.len() > limit {
-        out.push('…');
+    if truncated {
+        while out.len() + MORE.len_utf8() > limit {
+            out.pop();
+        }
+        out.push(MORE);
     }
     out
 }

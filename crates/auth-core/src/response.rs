@@ -17,6 +17,7 @@
 //! - a member that appears twice is an error (§3.2, RFC 8259 §4).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use http::{HeaderMap, StatusCode};
@@ -41,6 +42,9 @@ pub const CONTENT_TYPE_JSON: &str = "application/json";
 pub const PROVIDER_TEXT_LIMIT: usize = 1024;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The latest expiry the stored format (RFC 3339, four-digit years) can hold.
+const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
 
 /// How to read provider answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -273,16 +277,17 @@ fn read_object(body: &[u8], status: StatusCode) -> Result<RawObject<'_>, ParseEr
         return Err(ParseError::new(ParseErrorKind::Empty, status));
     }
     serde_json::from_slice::<RawObject<'_>>(body).map_err(|e| {
-        let kind = if e.is_data() {
-            ParseErrorKind::NotObject
-        } else {
-            ParseErrorKind::NotJson {
+        // A data error's message quotes the value (`invalid type: string
+        // "<token>"`), and a success body may hold a token: keep only the
+        // kind. Syntax errors name a position, never a value.
+        if e.is_data() {
+            return ParseError::new(ParseErrorKind::NotObject, status);
+        }
+        ParseError {
+            kind: ParseErrorKind::NotJson {
                 line: e.line(),
                 column: e.column(),
-            }
-        };
-        ParseError {
-            kind,
+            },
             status,
             source: Some(e),
         }
@@ -342,10 +347,12 @@ fn build_token(
     let mut scope = None;
     let mut refresh_token = None;
     let mut extra = ExtraFields::new();
-    for (i, (name, raw)) in object.members.iter().enumerate() {
-        if object.members[..i].iter().any(|(seen, _)| seen == name) {
-            let mut shown = name.to_string();
-            shown = truncate(shown, 64);
+    // A set, not a scan of the members seen so far: a body of many distinct
+    // members must not make this quadratic.
+    let mut seen = HashSet::with_capacity(object.members.len());
+    for (name, raw) in &object.members {
+        if !seen.insert(name.as_ref()) {
+            let shown = truncate(name.to_string(), 64);
             return Err(ParseError::new(ParseErrorKind::Duplicate(shown), status));
         }
         match name.as_ref() {
@@ -424,10 +431,14 @@ fn build_token(
     let policy = ctx.options.expiry;
     let lifetime = policy.lifetime(expires_in);
     let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
+    // Saturate, never wrap: a lifetime past the representable (and storable)
+    // range means "as late as possible", not "expired now" (checklist C-34).
     let expires_at = ctx
         .requested_at
         .checked_add(lifetime)
-        .unwrap_or(ctx.requested_at);
+        .filter(|at| *at <= LATEST)
+        .unwrap_or(LATEST)
+        .max(ctx.requested_at);
     Ok(OAuthToken {
         access_token: AccessToken::new(access_token),
         token_type,

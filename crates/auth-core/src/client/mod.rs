@@ -78,7 +78,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 use crate::form;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
@@ -185,7 +185,7 @@ impl<S: State> Client<S> {
 
     /// Parses the provider's answer to a request sent at `sent_at`. Tokens
     /// of a type other than Bearer are refused (RFC 6749 §7.1), and any
-    /// excerpt of a failure body has the client's secret scrubbed.
+    /// excerpt or provider text has the client's secret scrubbed.
     pub fn parse_token_response<B: AsRef<[u8]>>(
         &self,
         response: &http::Response<B>,
@@ -202,16 +202,26 @@ impl<S: State> Client<S> {
             ),
             Ok(token) => Ok(token),
             Err(Error::Api(mut api)) => {
-                self.scrub(&mut api);
+                self.scrub(&mut api.excerpt);
                 Err(Error::Api(api))
+            }
+            Err(Error::Provider(mut provider)) => {
+                for text in [&mut provider.description, &mut provider.uri]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.scrub(text);
+                }
+                Err(Error::Provider(provider))
             }
             Err(other) => Err(other),
         }
     }
 
-    /// A provider can echo the request in an error page; never let the
-    /// secret (raw, form-encoded or inside the Basic value) into an error.
-    fn scrub(&self, api: &mut ApiError) {
+    /// A provider can echo the request in an error page or in an
+    /// `error_description`; never let the secret (raw, form-encoded or
+    /// inside the Basic value) into an error.
+    fn scrub(&self, text: &mut String) {
         let secret = self.credentials().secret().expose_secret();
         if secret.is_empty() {
             return;
@@ -232,8 +242,8 @@ impl<S: State> Client<S> {
         .into_iter()
         .flatten()
         {
-            if !needle.is_empty() && api.excerpt.contains(needle) {
-                api.excerpt = api.excerpt.replace(needle, "[REDACTED]");
+            if !needle.is_empty() && text.contains(needle) {
+                *text = text.replace(needle, "[REDACTED]");
             }
         }
     }

@@ -1,0 +1,326 @@
+//! Properties of the wire formats: every printer round-trips through its
+//! parser, and no parser of untrusted bytes panics.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use auth_core::basic;
+use auth_core::form::{self, Form, FormBuilder};
+use auth_core::response::{self, ParseContext, ParseOptions};
+use auth_core::{
+    BearerChallenge, BearerErrorCode, ClientId, ClientSecret, ExpiryPolicy, OAuthToken, RetryAfter,
+    Scope, ScopeSet,
+};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+
+/// One RFC 6749 Appendix A.4 scope-token: `1*NQCHAR`.
+fn scope_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,16}",
+        prop::sample::select(
+            Scope::NAMED
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect::<Vec<_>>()
+        ),
+    ]
+}
+
+fn scope_set() -> impl Strategy<Value = ScopeSet> {
+    prop::collection::vec(scope_token(), 0..8)
+        .prop_map(|tokens| tokens.iter().map(|t| Scope::new(t).unwrap()).collect())
+}
+
+/// Strings rich in the characters that break naive encoders.
+fn tricky_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[+:/%= é&~*?#\\x00-\\x1f]{0,24}",
+        "[a-zA-Z0-9%+]{0,24}"
+    ]
+}
+
+/// Instants the stored format (RFC 3339, years 0000-9999) can hold.
+fn instant() -> impl Strategy<Value = OffsetDateTime> {
+    (0i64..253_402_000_000, 0u32..1_000_000_000).prop_map(|(secs, nanos)| {
+        OffsetDateTime::from_unix_timestamp(secs).unwrap()
+            + time::Duration::nanoseconds(nanos.into())
+    })
+}
+
+/// A token that went through the response parser, with all the optional parts.
+fn parsed_token() -> impl Strategy<Value = OAuthToken> {
+    (
+        "[A-Za-z0-9._~+/-]{1,40}=?=?",
+        prop::option::of(0u64..100_000_000),
+        prop::option::of("[ -~]{0,20}"),
+        prop::option::of(scope_set()),
+        prop::collection::btree_map(
+            "[a-z_-]{1,10}",
+            prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                "[ -~]{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap())
+            ],
+            0..4,
+        ),
+        instant(),
+        scope_set(),
+    )
+        .prop_map(
+            |(access, expires_in, refresh, scope, extra, sent_at, requested)| {
+                let mut body = serde_json::Map::new();
+                body.insert("access_token".into(), access.into());
+                body.insert("token_type".into(), "bearer".into());
+                if let Some(expires_in) = expires_in {
+                    body.insert("expires_in".into(), expires_in.into());
+                }
+                if let Some(refresh) = refresh {
+                    body.insert("refresh_token".into(), refresh.into());
+                }
+                if let Some(scope) = scope {
+                    body.insert("scope".into(), scope.to_string().into());
+                }
+                for (name, raw) in extra {
+                    if ![
+                        "access_token",
+                        "token_type",
+                        "expires_in",
+                        "refresh_token",
+                        "scope",
+                        "error",
+                    ]
+                    .contains(&name.as_str())
+                    {
+                        body.insert(name, serde_json::from_str(&raw).unwrap());
+                    }
+                }
+                let body = serde_json::to_vec(&body).unwrap();
+                let options = ParseOptions::default().with_expiry(ExpiryPolicy::default());
+                let ctx = ParseContext {
+                    requested_at: sent_at
+                        .min(OffsetDateTime::from_unix_timestamp(253_402_000_000).unwrap()),
+                    requested_scope: &requested,
+                    options: &options,
+                };
+                response::parse_parts(StatusCode::OK, &HeaderMap::new(), &body, &ctx)
+                    .unwrap()
+                    .token
+            },
+        )
+}
+
+/// Byte soup that looks like JSON often enough to reach the deep parts.
+fn jsonish() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "\"access_token\"",
+        "\"token_type\"",
+        "\"Bearer\"",
+        "\"expires_in\"",
+        "\"scope\"",
+        "\"read write\"",
+        "\"error\"",
+        "\"invalid_client\"",
+        "\"refresh_token\"",
+        "null",
+        "true",
+        "-1",
+        "0",
+        "3600",
+        "3600.5",
+        "1e400",
+        "18446744073709551616",
+        "\"3600\"",
+        "\\u0000",
+        "\\",
+        "\u{feff}",
+        "\u{ef}",
+        " ",
+        "\"é\"",
+        "\"a b\"",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|pieces| pieces.concat().into_bytes())
+}
+
+fn any_body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![prop::collection::vec(any::<u8>(), 0..256), jsonish()]
+}
+
+proptest! {
+    #[test]
+    fn prop_scope_set_roundtrip(set in scope_set()) {
+        let printed = set.to_string();
+        let reparsed = ScopeSet::parse(&printed).unwrap();
+        prop_assert_eq!(&reparsed, &set);
+        prop_assert_eq!(reparsed.to_string(), printed.clone());
+        // And through serde, as the stored format writes it.
+        let json = serde_json::to_string(&set).unwrap();
+        prop_assert_eq!(serde_json::from_str::<ScopeSet>(&json).unwrap(), set);
+    }
+
+    #[test]
+    fn prop_scope_set_parse_then_print_is_canonical(text in "[a-d: ]{0,20}") {
+        if let Ok(set) = ScopeSet::parse(&text) {
+            prop_assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set.clone());
+            prop_assert_eq!(ScopeSet::parse_lenient(&text).unwrap(), set);
+        }
+    }
+
+    #[test]
+    fn prop_scope_roundtrip(token in scope_token()) {
+        let scope = Scope::new(&token).unwrap();
+        prop_assert_eq!(scope.as_str(), token.as_str());
+        prop_assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
+    }
+
+    #[test]
+    fn prop_stored_token_roundtrip(token in parsed_token()) {
+        let stored = token.to_stored_json();
+        prop_assert!(!stored.is_empty());
+        let restored = OAuthToken::from_stored_json(stored.as_bytes()).unwrap();
+        prop_assert_eq!(&restored, &token);
+        prop_assert_eq!(restored.to_stored_json(), stored);
+    }
+
+    #[test]
+    fn prop_basic_roundtrip(id in tricky_string(), secret in tricky_string()) {
+        let value = basic::encode(&ClientId::new(id.clone()), &ClientSecret::new(secret.clone()));
+        prop_assert!(value.starts_with("Basic "));
+        prop_assert!(http::HeaderValue::from_str(&value).is_ok());
+        let decoded = basic::decode(value.as_bytes()).unwrap();
+        prop_assert_eq!(decoded.id.as_str(), id.as_str());
+        prop_assert_eq!(decoded.secret.expose_secret(), secret.as_str());
+    }
+
+    #[test]
+    fn prop_basic_unencoded_roundtrip(id in "[^:]{0,16}", secret in tricky_string()) {
+        let value = basic::encode_unencoded(&ClientId::new(id.clone()), &ClientSecret::new(secret.clone()));
+        let raw = basic::decode_raw(value.as_bytes()).unwrap();
+        prop_assert_eq!(raw.user, id);
+        prop_assert_eq!(raw.password.expose_secret(), secret.as_str());
+    }
+
+    #[test]
+    fn prop_form_roundtrip(pairs in prop::collection::vec((tricky_string(), tricky_string()), 0..8)) {
+        let mut builder = FormBuilder::new();
+        for (name, value) in &pairs {
+            builder.append(name, value);
+        }
+        let body = builder.finish();
+        prop_assert!(body.bytes().all(|b| b.is_ascii_graphic()));
+        let form = Form::parse(body.as_bytes(), pairs.len()).unwrap();
+        prop_assert_eq!(form.pairs(), pairs.as_slice());
+    }
+
+    #[test]
+    fn prop_form_component_roundtrip(value in tricky_string()) {
+        let encoded = form::encode_component(&value);
+        prop_assert!(!encoded.contains(['+', ' ', '&', '=']));
+        prop_assert_eq!(form::decode_component(encoded.as_bytes()).unwrap(), value);
+    }
+
+    #[test]
+    fn prop_bearer_challenge_roundtrip(
+        realm in prop::option::of("[ -~]{0,16}"),
+        error in prop::option::of(prop_oneof![
+            Just(BearerErrorCode::InvalidRequest),
+            Just(BearerErrorCode::InvalidToken),
+            Just(BearerErrorCode::InsufficientScope),
+            "x[a-z_]{0,8}".prop_map(BearerErrorCode::Other),
+        ]),
+        description in prop::option::of("[ -~]{0,16}"),
+        scope in prop::option::of("[ -~]{0,16}"),
+    ) {
+        let mut challenge = BearerChallenge::new();
+        challenge.realm = realm;
+        challenge.error = error;
+        challenge.error_description = description;
+        challenge.scope = scope;
+        prop_assert_eq!(BearerChallenge::parse(&challenge.to_string()), Some(challenge));
+    }
+
+    #[test]
+    fn prop_token_response_parser_never_panics(
+        status in 100u16..600,
+        content_type in prop::option::of(prop::sample::select(vec!["application/json", "text/html", "application/x+json", ""])),
+        body in any_body(),
+        strict in any::<bool>(),
+        assume in any::<bool>(),
+    ) {
+        let status = StatusCode::from_u16(status).unwrap();
+        let mut headers = HeaderMap::new();
+        if let Some(content_type) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        let scope = ScopeSet::new();
+        let options = ParseOptions::default().with_strict(strict).with_assume_bearer_when_missing(assume);
+        let ctx = ParseContext { requested_at: OffsetDateTime::UNIX_EPOCH, requested_scope: &scope, options: &options };
+        match response::parse_parts(status, &headers, &body, &ctx) {
+            Ok(parsed) => {
+                prop_assert!(status.is_success());
+                prop_assert!(parsed.token.access_token().is_b64token() || *parsed.token.token_type() != auth_core::TokenType::Bearer);
+                prop_assert!(parsed.token.expires_at() >= parsed.token.issued_at());
+                prop_assert!(!strict || parsed.deviations.is_empty());
+            }
+            Err(e) => {
+                let _ = e.to_string();
+                prop_assert_eq!(e.status().unwrap_or(status), status);
+            }
+        }
+        let error = response::parse_error(status, &headers, &body);
+        prop_assert_eq!(error.status(), Some(status));
+    }
+
+    #[test]
+    fn prop_stored_token_loader_never_panics(bytes in any_body()) {
+        if let Ok(token) = OAuthToken::from_stored_json(&bytes) {
+            prop_assert!(token.expires_at() >= token.issued_at());
+        }
+    }
+
+    #[test]
+    fn prop_scope_parsers_never_panic(text in any::<String>()) {
+        if let Ok(set) = ScopeSet::parse(&text) {
+            prop_assert_eq!(set.to_string(), text.split(' ').collect::<std::collections::BTreeSet<_>>().into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" "));
+        }
+        let _ = ScopeSet::parse_lenient(&text);
+        let _ = Scope::new(&text);
+    }
+
+    #[test]
+    fn prop_basic_decoder_never_panics(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "(Basic|basic|BASIC|Bearer)? {0,2}[A-Za-z0-9+/=:_-]{0,40}".prop_map(String::into_bytes),
+    ]) {
+        let _ = basic::decode(&bytes);
+        let _ = basic::decode_raw(&bytes);
+        let _ = basic::is_basic(&bytes);
+    }
+
+    #[test]
+    fn prop_form_parser_never_panics(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..128),
+        "[a-z=&%+0-9A-F]{0,64}".prop_map(String::into_bytes),
+    ], max in 0usize..16) {
+        if let Ok(form) = Form::parse(&bytes, max) {
+            prop_assert!(form.pairs().len() <= max);
+        }
+        let _ = form::decode_component(&bytes);
+    }
+
+    #[test]
+    fn prop_challenge_and_retry_after_parsers_never_panic(text in prop_oneof![
+        any::<String>(),
+        "(Bearer|Basic|bearer)?[ ,=\"\\\\a-z_]{0,40}",
+    ]) {
+        let _ = BearerChallenge::parse(&text);
+        let _ = RetryAfter::parse(text.as_bytes());
+    }
+}
