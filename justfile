@@ -1,0 +1,69 @@
+# The team's verbs. `just` lists them.
+
+fuzz_targets := "token_response error_response scope stored_token form_body basic_header"
+
+# list the recipes
+default:
+    @just --list
+
+# every test: unit, integration, doc, compile-fail, and the fuzz seed corpus on stable
+test:
+    cargo test --workspace --all-targets
+    cargo test --workspace --doc
+    cargo test --manifest-path fuzz/Cargo.toml
+
+# formatting, clippy, and the dependency direction (auth-core stays sans-IO)
+lint: fmt-check clippy core-is-sans-io
+
+# cargo fmt --check over the workspace and the fuzz crate
+fmt-check:
+    cargo fmt --all -- --check
+    cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+
+# clippy with warnings as errors
+clippy:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# auth-core must not pull in an async runtime, an HTTP stack or a socket crate
+core-is-sans-io:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    deps=$(cargo tree -p auth-core -e normal --prefix none --format '{p}')
+    if grep -E '^(tokio|hyper|hyper-util|mio|socket2|async-std|reqwest) ' <<<"$deps"; then
+        echo "auth-core depends on an IO crate (above)"; exit 1
+    fi
+    echo "auth-core is sans-IO: no runtime, HTTP stack or socket crate"
+
+# license and source policy (needs `cargo install cargo-deny`)
+deny:
+    cargo deny check
+
+# run one fuzz target for a bounded time, or all of them (needs cargo-fuzz; uses nightly when present)
+fuzz-smoke target="all" secs="10":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+    if rustup toolchain list | grep -q '^nightly'; then tc=+nightly; else tc=; export RUSTC_BOOTSTRAP=1; fi
+    targets="{{target}}"; [ "$targets" = all ] && targets="{{fuzz_targets}}"
+    cd fuzz
+    for t in $targets; do
+        mkdir -p "corpus/$t"
+        echo "fuzzing $t for {{secs}}s"
+        cargo $tc fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time={{secs}} -rss_limit_mb=2048
+    done
+
+# criterion benches: parsing (vs oauth2 v5) and the token manager (vs a mutex-held baseline)
+bench:
+    cargo bench -p auth-core --bench parse
+    cargo bench -p auth-http
+
+# the mock provider with its embedded default config on 127.0.0.1:8080
+serve *args:
+    cargo run -p mock-server -- {{args}}
+
+# the example client: starts the mock provider in-process, fetches, stores and uses a token
+demo:
+    cargo run -p auth-http --example sdk_flow
+
+# what CI runs
+ci: lint test
