@@ -193,7 +193,7 @@ proptest! {
     fn prop_basic_roundtrip(id in tricky_string(), secret in tricky_string()) {
         let value = basic::encode(&ClientId::new(id.clone()), &ClientSecret::new(secret.clone()));
         prop_assert!(value.starts_with("Basic "));
-        prop_assert!(http::HeaderValue::from_str(&value).is_ok());
+        prop_assert!(HeaderValue::from_str(&value).is_ok());
         let decoded = basic::decode(value.as_bytes()).unwrap();
         prop_assert_eq!(decoded.id.as_str(), id.as_str());
         prop_assert_eq!(decoded.secret.expose_secret(), secret.as_str());

@@ -1,0 +1,286 @@
+//! Pinned text: the stored-token format and every error message. Message
+//! text is not API, but a change to it must be deliberate (jiff style inline
+//! snapshots; refresh with `INSTA_UPDATE=always` and review the diff).
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use auth_core::basic::{self, BasicError};
+use auth_core::form::FormError;
+use auth_core::response::{self, ParseContext, ParseOptions};
+use auth_core::{
+    AccessToken, ApiError, Deviation, DeviationError, Error, ErrorCode, OAuthToken, ParseError,
+    ParseErrorKind, ProviderError, RequestError, RetryAfter, ScopeError, ScopeSet,
+    StoredTokenError,
+};
+use http::{HeaderMap, StatusCode};
+use insta::assert_snapshot;
+use time::macros::datetime;
+
+fn lines<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_failure(status: u16, body: &[u8]) -> Error {
+    let scope: ScopeSet = "read".parse().unwrap();
+    let options = ParseOptions::default();
+    let ctx = ParseContext {
+        requested_at: datetime!(2026-01-01 00:00 UTC),
+        requested_scope: &scope,
+        options: &options,
+    };
+    response::parse_parts(
+        StatusCode::from_u16(status).unwrap(),
+        &HeaderMap::new(),
+        body,
+        &ctx,
+    )
+    .unwrap_err()
+}
+
+#[test]
+fn stored_token_format_v1() {
+    let token = OAuthToken::new(
+        AccessToken::new("2YotnFZFEjr1zCsicMWpAA"),
+        datetime!(2026-01-01 00:00 UTC),
+        datetime!(2026-01-01 01:00 UTC),
+        "read write".parse().unwrap(),
+    );
+    assert_snapshot!(token.to_stored_json(), @r#"{"version":1,"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T01:00:00Z","expiry_assumed":false,"scope":"read write","extra":{}}"#);
+}
+
+#[test]
+fn stored_token_format_v1_with_every_member() {
+    let scope: ScopeSet = "read write".parse().unwrap();
+    let options = ParseOptions::default();
+    let ctx = ParseContext {
+        requested_at: datetime!(2026-01-01 00:00:00.25 +01:00),
+        requested_scope: &scope,
+        options: &options,
+    };
+    let body = br#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"bearer","refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","scope":"read","id_token":"x.y.z","ext":{"a":[1,{"b":null}]}}"#;
+    let token = response::parse_parts(StatusCode::OK, &HeaderMap::new(), body, &ctx)
+        .unwrap()
+        .token;
+    assert_snapshot!(token.to_stored_json(), @r#"{"version":1,"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00.25+01:00","expires_at":"2026-01-01T00:05:00.25+01:00","expiry_assumed":true,"scope":"read","refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","extra":{"ext":{"a":[1,{"b":null}]},"id_token":"x.y.z"}}"#);
+}
+
+#[test]
+fn error_messages() {
+    let errors = [
+        Error::Provider(
+            ProviderError::new(ErrorCode::InvalidScope).with_description("scope not allowed"),
+        ),
+        Error::Provider(
+            ProviderError::new(ErrorCode::Other("slow_down".into()))
+                .with_status(StatusCode::TOO_MANY_REQUESTS),
+        ),
+        Error::Api(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            b"<html>\n  <body>Bad Gateway</body>\n</html>",
+            None,
+        )),
+        Error::Api(ApiError::new(
+            StatusCode::OK,
+            b"access_token=never-shown",
+            Some(RetryAfter::Delay(std::time::Duration::from_secs(2))),
+        )),
+        Error::Parse(ParseError {
+            kind: ParseErrorKind::Missing("access_token"),
+            status: StatusCode::OK,
+            source: None,
+        }),
+        Error::Deviation(DeviationError {
+            deviations: vec![Deviation::Status(201), Deviation::ContentType],
+        }),
+        Error::UnsupportedTokenType("mac".into()),
+        Error::InvalidAccessToken,
+        Error::Request(RequestError::InsecureUrl),
+        Error::Scope(ScopeError::Empty),
+        Error::StoredToken(StoredTokenError::UnsupportedVersion(2)),
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        provider rejected the request: invalid_scope (HTTP 400): scope not allowed
+        provider rejected the request: slow_down (HTTP 429)
+        unexpected provider response: HTTP 502: <html> <body>Bad Gateway</body> </html>
+        unexpected provider response: HTTP 200
+        malformed token response: missing required member `access_token`
+        token response deviates from RFC 6749: status 201 instead of 200; content type is not application/json
+        unsupported token type "mac": only Bearer tokens can be sent
+        access token is not a valid RFC 6750 b64token
+        invalid token request: token url must use https (plain http is allowed only for loopback hosts)
+        invalid scope: empty scope token
+        stored token: stored token version 2 is not supported (this build reads version 1)
+        "#);
+}
+
+#[test]
+fn error_messages_of_checklist_bodies() {
+    let errors = [
+        parse_failure(200, b""),
+        parse_failure(200, b"<html>login</html>"),
+        parse_failure(200, br#"{"access_token":"2Yotn"#),
+        parse_failure(200, br#"["2YotnFZFEjr1zCsicMWpAA"]"#),
+        parse_failure(200, br#"{"token_type":"Bearer"}"#),
+        parse_failure(200, br#"{"access_token":"","token_type":"Bearer"}"#),
+        parse_failure(200, br#"{"access_token":"a b","token_type":"Bearer"}"#),
+        parse_failure(
+            200,
+            br#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+        ),
+        parse_failure(
+            200,
+            br#"{"access_token":"a","token_type":"Bearer","access_token":"b"}"#,
+        ),
+        parse_failure(
+            200,
+            br#"{"error":"invalid_client","error_description":"bad"}"#,
+        ),
+        parse_failure(
+            400,
+            br#"{"error":"invalid_target","error_description":"unknown resource"}"#,
+        ),
+        parse_failure(401, br#"{"error_description":"no code"}"#),
+        parse_failure(503, b"Service Unavailable\r\n"),
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        malformed token response: body is empty
+        malformed token response: body is not JSON (line 1, column 1)
+        malformed token response: body is not JSON (line 1, column 22)
+        malformed token response: body is not a JSON object
+        malformed token response: missing required member `access_token`
+        malformed token response: invalid member `access_token`: empty
+        malformed token response: invalid member `access_token`: not an RFC 6750 b64token
+        malformed token response: invalid member `expires_in`: negative
+        malformed token response: member `access_token` appears more than once
+        provider rejected the request: invalid_client (HTTP 200): bad
+        provider rejected the request: invalid_target (HTTP 400): unknown resource
+        unexpected provider response: HTTP 401: {"error_description":"no code"}
+        unexpected provider response: HTTP 503: Service Unavailable
+        "#);
+}
+
+#[test]
+fn parse_error_kind_messages() {
+    let kinds = [
+        ParseErrorKind::NotJson { line: 1, column: 7 },
+        ParseErrorKind::Empty,
+        ParseErrorKind::NotObject,
+        ParseErrorKind::Missing("token_type"),
+        ParseErrorKind::Invalid {
+            field: "expires_in",
+            reason: "negative",
+        },
+        ParseErrorKind::Duplicate("access_token".into()),
+    ];
+    assert_snapshot!(lines(&kinds), @r#"
+        body is not JSON (line 1, column 7)
+        body is empty
+        body is not a JSON object
+        missing required member `token_type`
+        invalid member `expires_in`: negative
+        member `access_token` appears more than once
+        "#);
+}
+
+#[test]
+fn deviation_messages() {
+    let all = DeviationError {
+        deviations: vec![
+            Deviation::Status(203),
+            Deviation::ContentType,
+            Deviation::ByteOrderMark,
+            Deviation::ExpiresInString,
+            Deviation::ExpiresInFraction,
+            Deviation::TokenTypeAssumed,
+            Deviation::ScopeArray,
+            Deviation::ScopeWhitespace,
+        ],
+    };
+    assert_snapshot!(all, @"status 203 instead of 200; content type is not application/json; body starts with a byte order mark; expires_in is a string; expires_in has a fraction; token_type is missing; scope is an array; scope is not separated by single spaces");
+}
+
+#[test]
+fn request_error_messages() {
+    let errors = [
+        RequestError::InvalidUrl,
+        RequestError::UrlFragment,
+        RequestError::InsecureUrl,
+        RequestError::InvalidResource,
+        RequestError::ReservedParameter("scope".into()),
+        RequestError::EmptyParameterName,
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        token url is not an absolute URI
+        token url must not have a fragment
+        token url must use https (plain http is allowed only for loopback hosts)
+        resource must be an absolute URI without a fragment
+        parameter `scope` is set by the client and cannot be added again
+        parameter name is empty
+        "#);
+}
+
+#[test]
+fn stored_token_error_messages() {
+    let errors = [
+        OAuthToken::from_stored_json(b"{\"version\":1,").unwrap_err(),
+        OAuthToken::from_stored_json(b"{}").unwrap_err(),
+        OAuthToken::from_stored_json(br#"{"version":7}"#).unwrap_err(),
+        StoredTokenError::Invalid("expires_at"),
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        corrupt stored token (line 1, column 13)
+        stored token has no version
+        stored token version 7 is not supported (this build reads version 1)
+        stored token has an invalid `expires_at`
+        "#);
+}
+
+#[test]
+fn scope_error_messages() {
+    let errors = [
+        ScopeSet::parse("read  write").unwrap_err(),
+        ScopeSet::parse("read wri\"te").unwrap_err(),
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        empty scope token
+        invalid character '"' at byte 8 of a scope token
+        "#);
+}
+
+#[test]
+fn basic_error_messages() {
+    let errors = [
+        basic::decode(b"Bearer abc").unwrap_err(),
+        basic::decode(b"Basic").unwrap_err(),
+        basic::decode(b"Basic Y2lkOn5-fiUzRSUzRg").unwrap_err(),
+        basic::decode(b"Basic bm9jb2xvbg==").unwrap_err(),
+        basic::decode_raw(b"Basic /zr+").unwrap_err(),
+        basic::decode(b"Basic Y2lkOiVaWg==").unwrap_err(),
+    ];
+    assert!(matches!(errors[5], BasicError::Form(_)));
+    assert_snapshot!(lines(&errors), @r#"
+        authorization scheme is not Basic
+        basic credentials are missing
+        basic credentials are not valid base64
+        basic credentials have no ':' separator
+        basic credentials are not valid UTF-8
+        basic credentials are not form-urlencoded: invalid percent-encoding at byte 0
+        "#);
+}
+
+#[test]
+fn form_error_messages() {
+    let errors = [
+        FormError::InvalidPercentEncoding { offset: 10 },
+        FormError::InvalidUtf8,
+        FormError::TooManyPairs { limit: 64 },
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        invalid percent-encoding at byte 10
+        decoded form value is not valid UTF-8
+        form has more than 64 parameters
+        "#);
+}
