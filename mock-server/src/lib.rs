@@ -1,1 +1,44 @@
-//! A strict, fast conformance OAuth 2.0 provider (work in progress).
+//! A strict, fast conformance OAuth 2.0 provider for the Client Credentials
+//! grant (RFC 6749 §4.4), to run in tests in one line or as a dev server.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), mock_server::Error> {
+//! use mock_server::{ClientRegistration, Fault, FaultRule, MockServer};
+//!
+//! let server = MockServer::builder()
+//!     .client(ClientRegistration::new("svc", "s3cret").with_scopes(["read"]).with_default_scopes(["read"]))
+//!     .start()
+//!     .await?;
+//! server.push_fault(FaultRule::new(Fault::Status(503)).times(1));
+//! // ... point the client under test at server.token_url() ...
+//! assert_eq!(server.token_requests(), 0);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Endpoints: `POST /token` (strict; its check order is documented in
+//! [`routes::token`](crate) source), `POST /introspect` (RFC 7662),
+//! `POST /revoke` (RFC 7009), `GET /.well-known/oauth-authorization-server`
+//! (RFC 8414), `/resource` (RFC 6750), `/healthz`, and the admin API
+//! under `/_mock/`. Tokens are stateless: claims under an HMAC-SHA-256 MAC
+//! with a per-server random key; only revocations are stored, bounded.
+
+mod client_auth;
+mod config;
+pub mod conformance;
+mod error;
+mod fault;
+mod issuer;
+mod journal;
+mod reply;
+mod router;
+mod routes;
+mod server;
+mod state;
+
+pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
+pub use error::{ConfigError, Error};
+pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
+pub use journal::{DetectedAuth, JournalEntry, REDACTED};
+pub use server::{HEADER_TIMEOUT, MAX_HEADER_BYTES, MockServer, MockServerBuilder};

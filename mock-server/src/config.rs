@@ -1,0 +1,408 @@
+//! What the mock serves: clients, secrets, auth methods, scopes, lifetimes
+//! and limits. Read from TOML (the binary) or built in code (tests).
+
+use std::fmt;
+use std::time::Duration;
+
+use auth_core::{ClientAuthMethod, Resource, Scope, ScopeSet};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigError, Error};
+
+/// The embedded default configuration (checklist fixtures F1-F7 and a
+/// client with every named scope of auth-core).
+pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
+
+/// The grant this provider issues tokens for (RFC 6749 §4.4).
+pub(crate) const CLIENT_CREDENTIALS: &str = auth_core::GRANT_TYPE_CLIENT_CREDENTIALS;
+
+/// The whole configuration, as read from TOML.
+///
+/// ```
+/// # fn main() -> Result<(), mock_server::Error> {
+/// let config = mock_server::Config::from_toml(r#"
+///     [[clients]]
+///     id = "svc"
+///     secret = "s3cret"
+///     scopes = ["read"]
+/// "#)?;
+/// assert_eq!(config.clients.len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Lifetime of issued tokens, in seconds (`expires_in`).
+    #[serde(default = "default_lifetime")]
+    pub token_lifetime_secs: u64,
+    /// How many journal entries are kept (oldest dropped first).
+    #[serde(default = "default_journal_capacity")]
+    pub journal_capacity: usize,
+    /// Largest accepted request body; larger bodies get 413.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// The `realm` of every challenge.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Known RFC 8707 resource indicators (absolute URIs, no fragment).
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The client registry.
+    #[serde(default)]
+    pub clients: Vec<ClientRegistration>,
+}
+
+fn default_lifetime() -> u64 {
+    3600
+}
+fn default_journal_capacity() -> usize {
+    1000
+}
+fn default_max_body() -> usize {
+    64 * 1024
+}
+fn default_realm() -> String {
+    "mock".to_owned()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            token_lifetime_secs: default_lifetime(),
+            journal_capacity: default_journal_capacity(),
+            max_body_bytes: default_max_body(),
+            realm: default_realm(),
+            resources: Vec::new(),
+            clients: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates a TOML document. Errors name the field.
+    pub fn from_toml(text: &str) -> Result<Self, Error> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The embedded default configuration.
+    #[must_use]
+    pub fn embedded() -> Self {
+        // The embedded file is checked by a unit test; an empty registry is
+        // the safe fallback should it ever not parse.
+        Self::from_toml(DEFAULT_CONFIG).unwrap_or_default()
+    }
+
+    /// Checks every value that TOML's types cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.token_lifetime_secs == 0 {
+            return Err(ConfigError::new(
+                "token_lifetime_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.journal_capacity == 0 {
+            return Err(ConfigError::new("journal_capacity", "must be at least 1"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
+        }
+        if !self
+            .realm
+            .chars()
+            .all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\')
+        {
+            return Err(ConfigError::new(
+                "realm",
+                "must be printable ASCII without quote or backslash",
+            ));
+        }
+        for (i, resource) in self.resources.iter().enumerate() {
+            Resource::new(resource.as_str()).map_err(|_| {
+                ConfigError::new(
+                    format!("resources[{i}]"),
+                    "not an absolute URI without fragment",
+                )
+            })?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for client in &self.clients {
+            client.validate()?;
+            if !seen.insert(client.id.as_str()) {
+                return Err(ConfigError::new(
+                    format!("clients[{}].id", client.id),
+                    "registered twice",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Token lifetime as a duration.
+    #[must_use]
+    pub fn token_lifetime(&self) -> Duration {
+        Duration::from_secs(self.token_lifetime_secs)
+    }
+}
+
+/// One registered client.
+///
+/// ```
+/// use mock_server::ClientRegistration;
+/// let client = ClientRegistration::new("svc", "s3cret")
+///     .with_scopes(["read", "write"])
+///     .with_default_scopes(["read"])
+///     .with_auth_method(auth_core::ClientAuthMethod::ClientSecretPost);
+/// assert_eq!(client.id(), "svc");
+/// assert!(!format!("{client:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRegistration {
+    id: String,
+    /// Absent for a public client.
+    #[serde(default, skip_serializing)]
+    secret: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    default_scopes: Vec<String>,
+    #[serde(default, with = "auth_method_name")]
+    auth_method: ClientAuthMethod,
+    #[serde(default = "default_grant_types")]
+    grant_types: Vec<String>,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec![CLIENT_CREDENTIALS.to_owned()]
+}
+
+impl fmt::Debug for ClientRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRegistration")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
+            .field("scopes", &self.scopes)
+            .field("default_scopes", &self.default_scopes)
+            .field("auth_method", &self.auth_method)
+            .field("grant_types", &self.grant_types)
+            .finish()
+    }
+}
+
+impl ClientRegistration {
+    /// A confidential client using `client_secret_basic`, allowed the
+    /// client-credentials grant, with no scopes yet.
+    #[must_use]
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: Some(secret.into()),
+            scopes: Vec::new(),
+            default_scopes: Vec::new(),
+            auth_method: ClientAuthMethod::ClientSecretBasic,
+            grant_types: default_grant_types(),
+        }
+    }
+
+    /// A public client (no secret; RFC 6749 §4.4 refuses it the grant).
+    #[must_use]
+    pub fn public(id: impl Into<String>) -> Self {
+        Self {
+            secret: None,
+            ..Self::new(id, "")
+        }
+    }
+
+    /// The scopes it may be granted (each parsed as an [`auth_core::Scope`] at start).
+    #[must_use]
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The scopes granted when a request names none (RFC 6749 §3.3).
+    #[must_use]
+    pub fn with_default_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.default_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The registered `token_endpoint_auth_method` (RFC 7591 §2), enforced.
+    /// [`ClientAuthMethod::ClientSecretBasicUnencoded`] is the opt-in
+    /// `lenient-basic` quirk: Basic credentials are also accepted without
+    /// the RFC 6749 §2.3.1 form-encoding.
+    #[must_use]
+    pub fn with_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.auth_method = method;
+        self
+    }
+
+    /// The grant types it may use (default: `client_credentials`).
+    #[must_use]
+    pub fn with_grant_types<I, S>(mut self, grant_types: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.grant_types = grant_types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The client id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The secret (`None` for a public client). A dev mock's secret.
+    #[must_use]
+    pub fn expose_secret(&self) -> Option<&str> {
+        self.secret.as_deref()
+    }
+
+    /// The registered authentication method.
+    #[must_use]
+    pub fn auth_method(&self) -> ClientAuthMethod {
+        self.auth_method
+    }
+
+    /// The scopes as written.
+    #[must_use]
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The grant types as written.
+    #[must_use]
+    pub fn grant_types(&self) -> &[String] {
+        &self.grant_types
+    }
+
+    /// Checks ids and scopes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.resolve().map(|_| ())
+    }
+
+    pub(crate) fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let field = |name: &str| format!("clients[{}].{name}", self.id);
+        if self.id.is_empty() {
+            return Err(ConfigError::new("clients[].id", "must not be empty"));
+        }
+        let parse = |name: &str, list: &[String]| -> Result<ScopeSet, ConfigError> {
+            list.iter()
+                .map(|s| Scope::new(s).map_err(|e| ConfigError::new(field(name), e.to_string())))
+                .collect()
+        };
+        let scopes = parse("scopes", &self.scopes)?;
+        let default_scopes = parse("default_scopes", &self.default_scopes)?;
+        if !scopes.is_superset(&default_scopes) {
+            return Err(ConfigError::new(
+                field("default_scopes"),
+                "must be a subset of scopes",
+            ));
+        }
+        if self.grant_types.iter().any(String::is_empty) {
+            return Err(ConfigError::new(
+                field("grant_types"),
+                "must not contain an empty name",
+            ));
+        }
+        Ok(Resolved {
+            scopes,
+            default_scopes,
+        })
+    }
+}
+
+pub(crate) struct Resolved {
+    pub(crate) scopes: ScopeSet,
+    pub(crate) default_scopes: ScopeSet,
+}
+
+/// `token_endpoint_auth_method` names (RFC 7591 §2), plus the quirk.
+pub(crate) mod auth_method_name {
+    use auth_core::ClientAuthMethod;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) const BASIC_UNENCODED: &str = "client_secret_basic_unencoded";
+
+    pub(crate) fn name(method: ClientAuthMethod) -> &'static str {
+        match method {
+            ClientAuthMethod::ClientSecretBasicUnencoded => BASIC_UNENCODED,
+            other => other.as_str(),
+        }
+    }
+
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's `with` signature"
+    )]
+    pub(crate) fn serialize<S: Serializer>(
+        method: &ClientAuthMethod,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(name(*method))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ClientAuthMethod, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        match value.as_str() {
+            "client_secret_basic" => Ok(ClientAuthMethod::ClientSecretBasic),
+            "client_secret_post" => Ok(ClientAuthMethod::ClientSecretPost),
+            BASIC_UNENCODED => Ok(ClientAuthMethod::ClientSecretBasicUnencoded),
+            _ => Err(serde::de::Error::unknown_variant(
+                &value,
+                &["client_secret_basic", "client_secret_post", BASIC_UNENCODED],
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_config_parses_and_holds_the_fixtures() {
+        let config = Config::from_toml(DEFAULT_CONFIG).expect("embedded config is valid");
+        let ids: Vec<&str> = config.clients.iter().map(ClientRegistration::id).collect();
+        for id in [
+            "s6BhdRkqt3",
+            "client:id+1",
+            "svc-1",
+            "cid",
+            "pub",
+            "no-cc",
+            "post-only",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+    }
+
+    #[test]
+    fn bad_scope_names_the_field() {
+        let err =
+            Config::from_toml("[[clients]]\nid = \"x\"\nsecret = \"y\"\nscopes = [\"a b\"]\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("clients[x].scopes"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_names_the_field() {
+        let err = Config::from_toml("[[clients]]\nid = \"x\"\nsecert = \"y\"\n").unwrap_err();
+        assert!(err.to_string().contains("secert"), "{err}");
+    }
+}

@@ -1,0 +1,55 @@
+//! Conformance findings: the client rules the server can observe
+//! (checklist S-72), kept as data in [`rules`] and applied to every token
+//! request.
+
+pub mod rules;
+
+use serde::Serialize;
+
+/// Normative strength of a rule in its RFC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum Level {
+    /// MUST / MUST NOT.
+    #[serde(rename = "MUST")]
+    Must,
+    /// SHOULD / SHOULD NOT, or derived from the RFC text.
+    #[serde(rename = "SHOULD")]
+    Should,
+}
+
+/// The outcome of one rule on one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The client followed the rule.
+    Pass,
+    /// The client broke the rule.
+    Fail,
+    /// Suspicious but not wrong per se (derived rules, insecure transport).
+    Warn,
+}
+
+/// One rule applied to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The checklist id, e.g. `C-11`.
+    pub rule: &'static str,
+    /// Where the rule comes from, e.g. `RFC 6749 §2.3.1`.
+    pub rfc: &'static str,
+    /// MUST or SHOULD.
+    pub level: Level,
+    /// Pass, fail or warn.
+    pub verdict: Verdict,
+    /// One line on why.
+    pub reason: String,
+}
+
+impl Finding {
+    /// True when the client broke the rule.
+    #[must_use]
+    pub fn is_failure(&self) -> bool {
+        self.verdict == Verdict::Fail
+    }
+}

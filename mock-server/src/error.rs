@@ -1,0 +1,46 @@
+//! The crate's one error type.
+
+use std::io;
+
+/// Why the mock server could not be configured or started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address that was asked for.
+        addr: String,
+        /// What the OS said.
+        #[source]
+        source: io::Error,
+    },
+    /// Another IO failure while starting.
+    #[error("io failure while starting the mock server")]
+    Io(#[from] io::Error),
+    /// The TOML configuration could not be read (the message names the field).
+    #[error("invalid configuration: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The configuration parsed but a value is not acceptable.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+}
+
+/// A configuration value that parsed but is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ConfigError {
+    /// Which value, e.g. `clients[s6BhdRkqt3].scopes`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The hyper `Service`: reads the body (bounded), dispatches on the path to
+//! one file per endpoint, and records the exchange in the journal.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::form::Form;
+use auth_core::{ErrorCode, ProviderError};
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use crate::conformance::Finding;
+use crate::fault::Fault;
+use crate::journal::{DetectedAuth, JournalEntry, redact_form, redact_headers, redact_target};
+use crate::reply::{self, Reply};
+use crate::routes;
+use crate::state::State;
+
+/// How long a client may take to send its body (slow-body attacks).
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One request, body read.
+#[derive(Debug)]
+pub(crate) struct Received<'a> {
+    pub(crate) state: &'a State,
+    pub(crate) peer: SocketAddr,
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+}
+
+/// A handler's answer plus what the journal should know.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) response: Reply,
+    pub(crate) auth: Option<DetectedAuth>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) form: Option<Form>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) fault: Option<Fault>,
+}
+
+impl From<Reply> for Outcome {
+    fn from(response: Reply) -> Self {
+        Self {
+            response,
+            auth: None,
+            client_id: None,
+            form: None,
+            findings: Vec::new(),
+            fault: None,
+        }
+    }
+}
+
+/// The per-connection service.
+#[derive(Debug, Clone)]
+pub(crate) struct Router {
+    state: Arc<State>,
+    peer: SocketAddr,
+}
+
+impl Router {
+    pub(crate) fn new(state: Arc<State>, peer: SocketAddr) -> Self {
+        Self { state, peer }
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for Router {
+    type Response = Reply;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let state = Arc::clone(&self.state);
+        let peer = self.peer;
+        Box::pin(async move { Ok(handle(&state, peer, request).await) })
+    }
+}
+
+async fn handle(state: &State, peer: SocketAddr, request: Request<Incoming>) -> Reply {
+    let received_at = state.now();
+    let (parts, body) = request.into_parts();
+    let journaled = !parts.uri.path().starts_with("/_mock/");
+    let outcome = match read_body(state, &parts.headers, body).await {
+        Ok(body) => {
+            let received = Received {
+                state,
+                peer,
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body: &body,
+            };
+            dispatch(&received).await
+        }
+        Err(reply) => Outcome::from(reply),
+    };
+    if journaled {
+        state.journal.record(JournalEntry {
+            method: parts.method.as_str().to_owned(),
+            path: redact_target(parts.uri.path(), parts.uri.query()),
+            headers: redact_headers(&parts.headers),
+            form: outcome.form.as_ref().map(|f| redact_form(f.pairs())),
+            auth_method: outcome.auth,
+            status: outcome.response.status().as_u16(),
+            client_id: outcome.client_id,
+            fault: outcome.fault.map(|f| format!("{f:?}")),
+            findings: outcome.findings,
+            received_at,
+        });
+    }
+    outcome.response
+}
+
+async fn dispatch(received: &Received<'_>) -> Outcome {
+    match received.uri.path() {
+        "/token" => routes::token::handle(received).await,
+        "/introspect" => routes::introspect::handle(received).await,
+        "/revoke" => routes::revoke::handle(received).await,
+        routes::metadata::PATH => routes::metadata::handle(received).into(),
+        "/resource" => routes::protected::handle(received).await,
+        "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
+        path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),
+        _ => reply::not_found().into(),
+    }
+}
+
+/// Reads the whole body, at most `max_body_bytes` (413 beyond, S-12), within
+/// [`BODY_TIMEOUT`] (408 after).
+async fn read_body(state: &State, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Reply> {
+    let limit = state.settings.max_body_bytes;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(state, limit));
+    }
+    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large(state, limit))
+        }
+        Ok(Err(_)) => Err(closing(reply::oauth_error(
+            &ProviderError::new(ErrorCode::InvalidRequest)
+                .with_description("the request body could not be read"),
+            &state.settings.realm,
+        ))),
+        Err(_) => Err(closing(reply::build(
+            StatusCode::REQUEST_TIMEOUT,
+            Some("text/plain"),
+            "request body timeout\n",
+        ))),
+    }
+}
+
+fn too_large(state: &State, limit: usize) -> Reply {
+    let error = ProviderError::new(ErrorCode::InvalidRequest)
+        .with_description(format!("the request body is larger than {limit} bytes"))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE);
+    closing(reply::oauth_error(&error, &state.settings.realm))
+}
+
+/// The connection cannot be reused after an unread body.
+fn closing(mut reply: Reply) -> Reply {
+    reply
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    reply
+}

@@ -1,0 +1,176 @@
+//! One file per endpoint, and the checks they share.
+
+pub(crate) mod admin;
+pub(crate) mod introspect;
+pub(crate) mod metadata;
+pub(crate) mod protected;
+pub(crate) mod revoke;
+pub(crate) mod token;
+
+use auth_core::ProviderError;
+use auth_core::form::{CONTENT_TYPE_FORM, Form, FormError};
+use http::HeaderMap;
+use http::header::CONTENT_TYPE;
+
+use crate::client_auth::invalid_request;
+
+/// Most pairs a form body may hold.
+pub(crate) const MAX_FORM_PAIRS: usize = 128;
+
+/// True when the one `Content-Type` is the form media type (any case,
+/// RFC 9110 §8.3.1) with no charset other than UTF-8 (RFC 6749 App. B).
+pub(crate) fn is_form_media_type(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case(CONTENT_TYPE_FORM)
+        && parts.all(|param| match param.split_once('=') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+                value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            Some(_) => true,
+            None => param.trim().is_empty(),
+        })
+}
+
+/// Media type, decoding and repeats, in that order (S-03, S-12, S-04).
+/// The decoded form comes back even when a parameter repeats, for the journal.
+pub(crate) fn read_form(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Option<Form>, Result<(), ProviderError>) {
+    if !is_form_media_type(headers) {
+        return (
+            None,
+            Err(invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            )),
+        );
+    }
+    let form = match Form::parse(body, MAX_FORM_PAIRS) {
+        Ok(form) => form,
+        Err(FormError::TooManyPairs { .. }) => {
+            return (
+                None,
+                Err(invalid_request("the body has too many parameters")),
+            );
+        }
+        Err(_) => {
+            return (
+                None,
+                Err(invalid_request(
+                    "the body is not valid form-urlencoded UTF-8",
+                )),
+            );
+        }
+    };
+    // RFC 6749 §3.2: no parameter more than once; RFC 8707 §2 allows several `resource`.
+    let repeated = form.first_repeated(&["resource"]).map(|name| match name {
+        "grant_type" => "the grant_type parameter is repeated",
+        "scope" => "the scope parameter is repeated",
+        "client_id" => "the client_id parameter is repeated",
+        "client_secret" => "the client_secret parameter is repeated",
+        "token" => "the token parameter is repeated",
+        _ => "a parameter is repeated",
+    });
+    match repeated {
+        Some(description) => (Some(form), Err(invalid_request(description))),
+        None => (Some(form), Ok(())),
+    }
+}
+
+/// Serves a fault that replaces the answer; `None` for faults that delay
+/// or reshape the correct answer (the caller goes on).
+pub(crate) async fn fault_reply(
+    state: &crate::state::State,
+    fault: &crate::fault::Fault,
+) -> Option<crate::reply::Reply> {
+    use auth_core::ErrorCode;
+    use http::header::{LOCATION, RETRY_AFTER};
+    use http::{HeaderValue, StatusCode};
+
+    use crate::fault::Fault;
+    use crate::reply;
+
+    let status =
+        |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut stop = state.shutdown.clone();
+    Some(match fault {
+        Fault::Latency(delay) => {
+            tokio::select! {
+                () = tokio::time::sleep(*delay) => return None,
+                () = crate::server::stopping(&mut stop) => reply::build(StatusCode::SERVICE_UNAVAILABLE, Some("text/plain"), "shutting down\n"),
+            }
+        }
+        Fault::Hang => {
+            crate::server::stopping(&mut stop).await;
+            reply::build(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("text/plain"),
+                "shutting down\n",
+            )
+        }
+        Fault::Status(code) => {
+            let status = status(*code);
+            let text = format!(
+                "{} {}\n",
+                status.as_str(),
+                status.canonical_reason().unwrap_or("Error")
+            );
+            reply::build(status, Some("text/plain"), text)
+        }
+        Fault::RetryAfter {
+            status: code,
+            seconds,
+        } => {
+            let error =
+                ProviderError::new(ErrorCode::Other(ErrorCode::TEMPORARILY_UNAVAILABLE.into()))
+                    .with_description("try again later")
+                    .with_status(status(*code));
+            let mut reply = reply::oauth_error(&error, &state.settings.realm);
+            reply
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+            reply
+        }
+        Fault::Html { status: code } => {
+            let status = status(*code);
+            let page = format!(
+                "<!DOCTYPE html>\n<html><head><title>{status}</title></head><body><h1>{status}</h1><p>upstream error</p></body></html>\n"
+            );
+            reply::build(status, Some("text/html; charset=utf-8"), page)
+        }
+        Fault::MalformedJson => reply::no_store(reply::json(
+            StatusCode::OK,
+            r#"{"access_token":"mock","token_type":"Bear"#,
+        )),
+        Fault::ErrorIn200 => reply::no_store(reply::json(
+            StatusCode::OK,
+            ProviderError::new(ErrorCode::InvalidRequest)
+                .with_description("an error with status 200")
+                .to_json(),
+        )),
+        Fault::Redirect { location } => {
+            let mut reply = reply::build(StatusCode::TEMPORARY_REDIRECT, None, "");
+            let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
+            reply.headers_mut().insert(LOCATION, location);
+            reply
+        }
+        Fault::InvalidClient => {
+            reply::oauth_error(&crate::client_auth::failed(), &state.settings.realm)
+        }
+        Fault::ExpiresInString
+        | Fault::LowercaseTokenType
+        | Fault::ExtraFields
+        | Fault::NoScope
+        | Fault::NoExpiresIn
+        | Fault::ShortLifetime
+        | Fault::Oversized { .. } => return None,
+    })
+}

@@ -1,0 +1,239 @@
+//! `POST /token`: the client-credentials grant (RFC 6749 §4.4), strict.
+//!
+//! Check order (checklist S-42), so one malformed request maps to one code:
+//! 1. method: POST, else 405 + `Allow: POST`;
+//! 2. media type: `application/x-www-form-urlencoded` (charset UTF-8 if any), else `invalid_request`;
+//! 3. body: size (413), form decoding and UTF-8, else `invalid_request`;
+//! 4. repeated parameters (except `resource`), else `invalid_request`;
+//! 5. client authentication: two methods → `invalid_request`; any failure →
+//!    401 `invalid_client` + `WWW-Authenticate: Basic`; a public client → `unauthorized_client`;
+//! 6. `grant_type`: missing or empty → `invalid_request`, other than
+//!    `client_credentials` → `unsupported_grant_type`, not allowed → `unauthorized_client`;
+//! 7. `scope`: malformed or beyond the client's → `invalid_scope`; none → the defaults;
+//! 8. `resource` (RFC 8707): not absolute, with a fragment, or unknown → `invalid_target`.
+//!
+//! The query string is never read for OAuth parameters (RFC 6749 §2.3.1, S-10).
+
+use auth_core::form::Form;
+use auth_core::response::TokenResponse;
+use auth_core::{ErrorCode, ProviderError, Resource, ScopeSet};
+use http::header::AUTHORIZATION;
+use http::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
+use crate::config::CLIENT_CREDENTIALS;
+use crate::conformance::rules::{self, Observation};
+use crate::fault::{Endpoint, Fault, MAX_OVERSIZED_BYTES};
+use crate::issuer::Claims;
+use crate::reply::{self, Reply};
+use crate::router::{Outcome, Received};
+use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, read_form};
+use crate::state::{Registered, State};
+
+pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
+    let state = r.state;
+    state.journal.count_token_request();
+    let claimed = {
+        let form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+        client_auth::claimed_client(r.headers, form.as_ref())
+    };
+    let fault = state.faults.take(Endpoint::Token, claimed.as_deref());
+    if let Some(fault) = &fault
+        && let Some(response) = fault_reply(state, fault).await
+    {
+        return Outcome {
+            client_id: claimed,
+            fault: Some(fault.clone()),
+            ..Outcome::from(response)
+        };
+    }
+    let mut facts = AuthFacts::default();
+    let mut form = None;
+    let response = match process(r, &mut facts, &mut form, fault.as_ref()) {
+        Ok(reply) => reply,
+        Err(error) => reply::oauth_error(&error, &state.settings.realm),
+    };
+    let query_names = r
+        .uri
+        .query()
+        .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
+        .map(|q| q.pairs().iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let findings = rules::evaluate(&Observation {
+        method: r.method.as_str(),
+        media_type_ok: is_form_media_type(r.headers),
+        form: form.as_ref(),
+        query_names,
+        auth: facts.detected,
+        authorization_headers: r.headers.get_all(AUTHORIZATION).iter().count(),
+        basic: facts.basic,
+        loopback_peer: r.peer.ip().is_loopback(),
+    });
+    Outcome {
+        response,
+        auth: Some(facts.detected),
+        client_id: facts.client_id.or(claimed),
+        form,
+        findings,
+        fault,
+    }
+}
+
+fn process(
+    r: &Received<'_>,
+    facts: &mut AuthFacts,
+    form_slot: &mut Option<Form>,
+    fault: Option<&Fault>,
+) -> Result<Reply, ProviderError> {
+    let state = r.state;
+    if *r.method != Method::POST {
+        // RFC 6749 §3.2: the client MUST use POST (S-01).
+        return Err(ProviderError::new(ErrorCode::InvalidRequest)
+            .with_description("the token endpoint accepts only POST")
+            .with_status(StatusCode::METHOD_NOT_ALLOWED));
+    }
+    let (form, checked) = read_form(r.headers, r.body);
+    *form_slot = form;
+    checked?;
+    let Some(form) = form_slot.as_ref() else {
+        return Err(invalid_request("the body is not a form"));
+    };
+    let client = client_auth::authenticate(state, r.headers, form, Purpose::Token, facts)?;
+    match form.get("grant_type").filter(|g| !g.is_empty()) {
+        None => return Err(invalid_request("the grant_type parameter is missing")),
+        Some(CLIENT_CREDENTIALS) => {}
+        // RFC 6749 §1.9: values are case-sensitive (S-09).
+        Some(_) => {
+            return Err(ProviderError::new(ErrorCode::UnsupportedGrantType)
+                .with_description("only the client_credentials grant is supported"));
+        }
+    }
+    if !client.may_use_client_credentials() {
+        return Err(ProviderError::new(ErrorCode::UnauthorizedClient)
+            .with_description("the client is not allowed the client_credentials grant"));
+    }
+    let scope = granted_scope(&client, form.get("scope"))?;
+    let audience = audience(state, form)?;
+    Ok(issue(state, &client, scope, audience, fault))
+}
+
+/// RFC 6749 §3.3: strict syntax, within the client's scopes; no (or an
+/// empty) `scope` gets the client's defaults (S-07, S-29..S-33).
+fn granted_scope(client: &Registered, requested: Option<&str>) -> Result<ScopeSet, ProviderError> {
+    let invalid_scope = |description: &'static str| {
+        ProviderError::new(ErrorCode::InvalidScope).with_description(description)
+    };
+    let Some(requested) = requested.filter(|s| !s.is_empty()) else {
+        return Ok(client.default_scopes.clone());
+    };
+    let scope = ScopeSet::parse(requested)
+        .map_err(|_| invalid_scope("the scope parameter is malformed"))?;
+    if !client.scopes.is_superset(&scope) {
+        return Err(invalid_scope(
+            "the requested scope exceeds what the client may have",
+        ));
+    }
+    Ok(scope)
+}
+
+/// RFC 8707 §2: each `resource` is an absolute URI without fragment that
+/// this server knows (S-05, S-34).
+fn audience(state: &State, form: &Form) -> Result<Vec<String>, ProviderError> {
+    let invalid_target = |description: &'static str| {
+        ProviderError::new(ErrorCode::Other(ErrorCode::INVALID_TARGET.to_owned()))
+            .with_description(description)
+    };
+    let mut audience: Vec<String> = Vec::new();
+    for resource in form.get_all("resource").filter(|r| !r.is_empty()) {
+        if Resource::new(resource).is_err() {
+            return Err(invalid_target(
+                "a resource is not an absolute URI without a fragment",
+            ));
+        }
+        if !state.is_known_resource(resource) {
+            return Err(invalid_target("a resource is unknown to this server"));
+        }
+        if !audience.iter().any(|a| a == resource) {
+            audience.push(resource.to_owned());
+        }
+    }
+    Ok(audience)
+}
+
+fn issue(
+    state: &State,
+    client: &Registered,
+    scope: ScopeSet,
+    audience: Vec<String>,
+    fault: Option<&Fault>,
+) -> Reply {
+    let now = state.now_unix();
+    let lifetime = if fault == Some(&Fault::ShortLifetime) {
+        1
+    } else {
+        state.settings.token_lifetime.as_secs()
+    };
+    let claims = Claims {
+        client_id: client.id.clone(),
+        scope,
+        iat: now,
+        exp: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+        jti: rand::random(),
+        audience,
+    };
+    let token = state.issuer.mint(&claims);
+    let scope = claims.scope.to_string();
+    reply::no_store(reply::json(
+        StatusCode::OK,
+        success_body(&token, lifetime, &scope, fault),
+    ))
+}
+
+/// RFC 6749 §5.1. The granted scope is always echoed (S-29; checklist C.6),
+/// unless nothing was granted. Faults reshape it on purpose.
+fn success_body(token: &str, lifetime: u64, scope: &str, fault: Option<&Fault>) -> String {
+    let scope = (!scope.is_empty()).then_some(scope);
+    let correct = TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: Some(lifetime),
+        scope,
+    };
+    let Some(fault) = fault.filter(|f| f.shapes_success() && **f != Fault::ShortLifetime) else {
+        return correct.to_json();
+    };
+    let mut body: Map<String, Value> = match serde_json::from_str(&correct.to_json()) {
+        Ok(Value::Object(map)) => map,
+        _ => return correct.to_json(),
+    };
+    match fault {
+        Fault::ExpiresInString => {
+            body.insert("expires_in".into(), Value::String(lifetime.to_string()));
+        }
+        Fault::LowercaseTokenType => {
+            body.insert("token_type".into(), Value::String("bearer".into()));
+        }
+        Fault::ExtraFields => {
+            body.insert("ext_expires_in".into(), Value::from(lifetime));
+            body.insert("not-before-policy".into(), Value::from(0));
+            body.insert(
+                "mock_extra".into(),
+                serde_json::json!({ "nested": [1, 2, 3] }),
+            );
+        }
+        Fault::NoScope => {
+            body.remove("scope");
+        }
+        Fault::NoExpiresIn => {
+            body.remove("expires_in");
+        }
+        Fault::Oversized { bytes } => {
+            let size = Value::Object(body.clone()).to_string().len() + r#","padding":"""#.len();
+            let padding = (*bytes).min(MAX_OVERSIZED_BYTES).saturating_sub(size);
+            body.insert("padding".into(), Value::String("x".repeat(padding)));
+        }
+        _ => {}
+    }
+    Value::Object(body).to_string()
+}

@@ -1,0 +1,349 @@
+//! [`MockServer`]: start on `127.0.0.1:0` in one line, a handle to inspect
+//! and steer it, graceful shutdown on demand or on drop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::{Clock, ScopeSet, SystemClock};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{ClientRegistration, Config};
+use crate::error::Error;
+use crate::fault::FaultRule;
+use crate::issuer::Claims;
+use crate::journal::JournalEntry;
+use crate::router::Router;
+use crate::state::State;
+
+/// Time allowed for a request's headers, and for an idle keep-alive
+/// connection to send its next request.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head accepted (431 beyond).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// How long shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Configures a [`MockServer`]. Starts from the embedded default
+/// configuration (checklist fixtures F1-F7, every named scope).
+#[derive(Debug)]
+pub struct MockServerBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    addr: SocketAddr,
+}
+
+impl MockServerBuilder {
+    /// Adds (or replaces, by id) a client.
+    #[must_use]
+    pub fn client(mut self, client: ClientRegistration) -> Self {
+        self.config.clients.retain(|c| c.id() != client.id());
+        self.config.clients.push(client);
+        self
+    }
+
+    /// Removes every client registered so far (the embedded ones included).
+    #[must_use]
+    pub fn without_clients(mut self) -> Self {
+        self.config.clients.clear();
+        self
+    }
+
+    /// Replaces the whole configuration.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Lifetime of issued tokens (whole seconds, at least one).
+    #[must_use]
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.token_lifetime_secs = lifetime.as_secs().max(1);
+        self
+    }
+
+    /// Adds a known RFC 8707 resource.
+    #[must_use]
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.config.resources.push(resource.into());
+        self
+    }
+
+    /// How many journal entries are kept.
+    #[must_use]
+    pub fn journal_capacity(mut self, capacity: usize) -> Self {
+        self.config.journal_capacity = capacity;
+        self
+    }
+
+    /// The clock tokens are issued and checked against (default: the system clock).
+    #[must_use]
+    pub fn clock(self, clock: impl Clock + 'static) -> Self {
+        self.shared_clock(Arc::new(clock))
+    }
+
+    /// A shared clock.
+    #[must_use]
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where to listen (default `127.0.0.1:0`).
+    #[must_use]
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<MockServer, Error> {
+        self.config.validate()?;
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.addr.to_string(),
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+        let url = format!("http://{local_addr}");
+        let (stop, stopped) = watch::channel(false);
+        let state = Arc::new(State::new(
+            &self.config,
+            self.clock,
+            url.clone(),
+            stopped.clone(),
+        )?);
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped));
+        Ok(MockServer {
+            state,
+            url,
+            local_addr,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES.max(8192));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    // Avoid the 40 ms Nagle/delayed-ACK stall.
+                    let _ = stream.set_nodelay(true);
+                    let connection = http.serve_connection(TokioIo::new(stream), Router::new(Arc::clone(&state), peer));
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                }
+                // Out of file descriptors and the like: back off, keep serving.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            () = stopping(&mut stopped) => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
+    }
+}
+
+/// Resolves once a stop is signalled (or the handle is gone).
+pub(crate) async fn stopping(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// A running mock provider.
+///
+/// ```
+/// # async fn demo() -> Result<(), mock_server::Error> {
+/// let server = mock_server::MockServer::start().await?;
+/// assert!(server.token_url().ends_with("/token"));
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    state: Arc<State>,
+    url: String,
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// A builder starting from the embedded default configuration.
+    #[must_use]
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder {
+            config: Config::embedded(),
+            clock: Arc::new(SystemClock),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// Starts the embedded default configuration on `127.0.0.1:0`.
+    pub async fn start() -> Result<Self, Error> {
+        Self::builder().start().await
+    }
+
+    /// `http://127.0.0.1:PORT` (also the RFC 8414 issuer).
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The token endpoint.
+    #[must_use]
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.url)
+    }
+
+    /// The introspection endpoint (RFC 7662).
+    #[must_use]
+    pub fn introspection_url(&self) -> String {
+        format!("{}/introspect", self.url)
+    }
+
+    /// The revocation endpoint (RFC 7009).
+    #[must_use]
+    pub fn revocation_url(&self) -> String {
+        format!("{}/revoke", self.url)
+    }
+
+    /// The metadata document (RFC 8414).
+    #[must_use]
+    pub fn metadata_url(&self) -> String {
+        format!("{}{}", self.url, crate::routes::metadata::PATH)
+    }
+
+    /// The bearer-protected test resource; `?scope=read` names a needed scope.
+    #[must_use]
+    pub fn resource_url(&self) -> String {
+        self.state.resource_url()
+    }
+
+    /// Every request seen (except `/_mock/` calls), oldest first.
+    #[must_use]
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state.journal.entries()
+    }
+
+    /// How many requests hit the token endpoint (since start or reset).
+    #[must_use]
+    pub fn token_requests(&self) -> usize {
+        self.state.journal.token_requests()
+    }
+
+    /// The registered clients, sorted by id.
+    #[must_use]
+    pub fn clients(&self) -> Vec<ClientRegistration> {
+        self.state
+            .clients()
+            .iter()
+            .map(|c| c.registration.clone())
+            .collect()
+    }
+
+    /// Queues a fault.
+    pub fn push_fault(&self, rule: FaultRule) {
+        self.state.faults.push(rule);
+    }
+
+    /// Registers (or replaces) a client at runtime.
+    pub fn add_client(&self, client: ClientRegistration) -> Result<(), Error> {
+        Ok(self.state.add_client(client)?)
+    }
+
+    /// Removes a client; `false` if it was not registered.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the result is optional"
+    )]
+    pub fn remove_client(&self, id: &str) -> bool {
+        self.state.remove_client(id)
+    }
+
+    /// Moves the mock clock forward (on top of the configured clock).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.advance(by);
+    }
+
+    /// Issues a token without a request, valid for the configured lifetime.
+    #[must_use]
+    pub fn mint_token(&self, client_id: &str, scope: &ScopeSet) -> String {
+        let now = self.state.now_unix();
+        let lifetime =
+            i64::try_from(self.state.settings.token_lifetime.as_secs()).unwrap_or(i64::MAX);
+        self.state.issuer.mint(&Claims {
+            client_id: client_id.to_owned(),
+            scope: scope.clone(),
+            iat: now,
+            exp: now.saturating_add(lifetime),
+            jti: rand::random(),
+            audience: Vec::new(),
+        })
+    }
+
+    /// Makes a token unusable from now on, as if it had expired (it joins
+    /// the revocation set; tokens carry their expiry under the MAC).
+    /// `false` for a token this server did not issue.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the result is optional"
+    )]
+    pub fn expire_token(&self, token: &str) -> bool {
+        self.revoke_token(token)
+    }
+
+    /// Revokes a token. `false` for a token this server did not issue.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the result is optional"
+    )]
+    pub fn revoke_token(&self, token: &str) -> bool {
+        match self.state.issuer.decode(token) {
+            Ok(claims) => self.state.issuer.revoke(&claims, self.state.now_unix()),
+            Err(_) => false,
+        }
+    }
+
+    /// Journal, faults, revocations, clock offset and clients back to the start.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        // The serving task drains in the background.
+        let _ = self.stop.send(true);
+    }
+}

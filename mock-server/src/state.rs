@@ -1,0 +1,215 @@
+//! What every request handler shares: settings, the client registry, the
+//! token issuer, faults, the journal and the (movable) clock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use auth_core::{ClientAuthMethod, Clock, ScopeSet};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config};
+use crate::error::ConfigError;
+use crate::fault::FaultQueue;
+use crate::issuer::Issuer;
+use crate::journal::Journal;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Upper bound of the revocation set (entries leave once expired).
+pub(crate) const MAX_REVOCATIONS: usize = 100_000;
+
+/// Settings fixed at start.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) token_lifetime: Duration,
+    pub(crate) realm: String,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) resources: Vec<String>,
+}
+
+/// A registered client, validated, with its secret kept only as an HMAC.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) id: String,
+    digest: Option<[u8; 32]>,
+    pub(crate) scopes: ScopeSet,
+    pub(crate) default_scopes: ScopeSet,
+    pub(crate) auth_method: ClientAuthMethod,
+    pub(crate) grant_types: Vec<String>,
+    pub(crate) registration: ClientRegistration,
+}
+
+impl Registered {
+    pub(crate) fn is_public(&self) -> bool {
+        self.digest.is_none()
+    }
+
+    pub(crate) fn may_use_client_credentials(&self) -> bool {
+        self.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS)
+    }
+}
+
+/// The shared state of one server.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) settings: Settings,
+    clients: RwLock<HashMap<String, Arc<Registered>>>,
+    initial: Vec<ClientRegistration>,
+    secret_key: [u8; 32],
+    dummy_digest: [u8; 32],
+    pub(crate) issuer: Issuer,
+    pub(crate) faults: FaultQueue,
+    pub(crate) journal: Journal,
+    clock: Arc<dyn Clock>,
+    offset_nanos: AtomicI64,
+    pub(crate) base_url: String,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl State {
+    pub(crate) fn new(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        base_url: String,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let state = Self {
+            settings: Settings {
+                token_lifetime: config.token_lifetime(),
+                realm: config.realm.clone(),
+                max_body_bytes: config.max_body_bytes,
+                resources: config.resources.clone(),
+            },
+            clients: RwLock::new(HashMap::new()),
+            initial: config.clients.clone(),
+            secret_key: rand::random(),
+            dummy_digest: rand::random(),
+            issuer: Issuer::new(MAX_REVOCATIONS),
+            faults: FaultQueue::default(),
+            journal: Journal::new(config.journal_capacity),
+            clock,
+            offset_nanos: AtomicI64::new(0),
+            base_url,
+            shutdown,
+        };
+        for client in &config.clients {
+            state.add_client(client.clone())?;
+        }
+        Ok(state)
+    }
+
+    /// The mock's time: the clock plus whatever the admin API added.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        let offset = time::Duration::nanoseconds(self.offset_nanos.load(Ordering::Relaxed));
+        self.clock.now().saturating_add(offset)
+    }
+
+    pub(crate) fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
+
+    pub(crate) fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_nanos()).unwrap_or(i64::MAX);
+        let _ = self
+            .offset_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_add(by))
+            });
+    }
+
+    fn digest(&self, secret: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.secret_key)
+            .unwrap_or_else(|_| unreachable!("hmac accepts any key length"));
+        mac.update(secret.as_bytes());
+        mac
+    }
+
+    pub(crate) fn add_client(&self, registration: ClientRegistration) -> Result<(), ConfigError> {
+        let resolved = registration.resolve()?;
+        let digest = registration
+            .expose_secret()
+            .map(|s| self.digest(s).finalize().into_bytes().into());
+        let client = Registered {
+            id: registration.id().to_owned(),
+            digest,
+            scopes: resolved.scopes,
+            default_scopes: resolved.default_scopes,
+            auth_method: registration.auth_method(),
+            grant_types: registration.grant_types().to_vec(),
+            registration,
+        };
+        self.write().insert(client.id.clone(), Arc::new(client));
+        Ok(())
+    }
+
+    pub(crate) fn remove_client(&self, id: &str) -> bool {
+        self.write().remove(id).is_some()
+    }
+
+    pub(crate) fn client(&self, id: &str) -> Option<Arc<Registered>> {
+        self.clients
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// The registry, sorted by id.
+    pub(crate) fn clients(&self) -> Vec<Arc<Registered>> {
+        let mut all: Vec<_> = self
+            .clients
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// Checks a secret: one HMAC and one constant-time compare whether or
+    /// not the client exists (a dummy digest stands in), so timing tells
+    /// neither where the secret differs nor whether the id is registered
+    /// (checklist S-28, RFC 6819 §4.3.5).
+    pub(crate) fn verify(&self, id: &str, secret: &str) -> Option<Arc<Registered>> {
+        let client = self.client(id);
+        let expected = client
+            .as_ref()
+            .and_then(|c| c.digest)
+            .unwrap_or(self.dummy_digest);
+        let ok = self.digest(secret).verify_slice(&expected).is_ok();
+        client.filter(|c| ok && !c.is_public())
+    }
+
+    /// Back to the configuration the server started with.
+    pub(crate) fn reset(&self) {
+        self.write().clear();
+        for client in &self.initial {
+            // Validated when the server started.
+            let _ = self.add_client(client.clone());
+        }
+        self.faults.clear();
+        self.journal.clear();
+        self.issuer.clear_revocations();
+        self.offset_nanos.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn resource_url(&self) -> String {
+        format!("{}/resource", self.base_url)
+    }
+
+    /// RFC 8707 resources this server knows: the configured ones and its own.
+    pub(crate) fn is_known_resource(&self, resource: &str) -> bool {
+        self.settings.resources.iter().any(|r| r == resource) || resource == self.resource_url()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Registered>>> {
+        self.clients.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
