@@ -1,1 +1,46 @@
-//! Transports and the token lifecycle on top of auth-core (work in progress).
+//! Transports and the token lifecycle for OAuth 2.0 client credentials, on
+//! top of the sans-IO [`auth_core`].
+//!
+//! - [`Transport`]: send an `http::Request<Vec<u8>>`, get a bounded
+//!   response; [`HyperTransport`] (rustls, timeouts, 1 MiB cap, no
+//!   redirects) or any closure via [`from_fn`].
+//! - [`FetchToken`]: `client.fetch_token(&transport).await?` turns a
+//!   `Client<Unauthorized>` into a `Client<Authorized>`; [`SendAuthorized`]
+//!   sends with the bearer header.
+//! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store.
+//! - [`BearerAuthLayer`]: the tower middleware.
+//! - [`TokenStore`]: [`MemoryStore`], [`FileStore`].
+//! - [`Error`]: one enum, auth-core's errors wrapped, with
+//!   [`Error::is_retryable`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use auth_core::{Client, ClientCredentials, Scope, TokenUrl};
+//! use auth_http::{FileStore, HyperTransport, TokenManager};
+//! let client = Client::new(
+//!     TokenUrl::parse("https://as.example/token")?,
+//!     ClientCredentials::new("my-service", std::env::var("CLIENT_SECRET")?).with_scopes([Scope::Read]),
+//! );
+//! let manager = TokenManager::builder(client, HyperTransport::new()?)
+//!     .store(FileStore::new("token.json")) // a restarted service reuses its token
+//!     .build();
+//! let mut request = http::Request::get("https://api.example/things").body(Vec::new())?;
+//! manager.authorize(&mut request).await?; // Authorization: Bearer ...
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod fetch;
+mod hyper;
+mod layer;
+mod manager;
+mod store;
+mod transport;
+
+pub use error::{BoxError, Error};
+pub use fetch::{FetchToken, SendAuthorized, request_token};
+pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
+pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};
+pub use manager::{RetryPolicy, TokenManager, TokenManagerBuilder};
+pub use store::{FileStore, MemoryStore, StoreError, TokenStore};
+pub use transport::{BoxFuture, DEFAULT_BODY_LIMIT, FnTransport, Transport, from_fn};

@@ -1,0 +1,3 @@
+//! `fetch-token`: curl for client credentials (work in progress).
+
+fn main() {}

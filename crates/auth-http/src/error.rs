@@ -1,0 +1,153 @@
+//! The crate's one [`Error`]: auth-core's typed errors wrapped, not
+//! flattened, next to what only IO can cause.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::{ErrorCode, RetryAfter};
+use http::StatusCode;
+
+use crate::store::StoreError;
+
+/// A boxed error from a layer below (an HTTP client, a tower service).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything that can go wrong in auth-http.
+///
+/// Match on the variant; for errors handed out by the
+/// [`TokenManager`](crate::TokenManager), which shares one failure among
+/// all the callers that waited for it, match on [`Error::root`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// auth-core refused the request or the answer (provider error,
+    /// non-OAuth answer, malformed token response, ...).
+    #[error(transparent)]
+    Core(#[from] auth_core::Error),
+    /// The HTTP exchange failed: connection refused or reset, TLS, protocol.
+    #[error("transport failed")]
+    Transport(#[source] BoxError),
+    /// The request did not complete within its deadline.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+    /// The answer's body is longer than the transport's cap.
+    #[error("response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The provider asked to wait longer than the caller's deadline allows
+    /// (`Retry-After`, RFC 9110 §10.2.3; checklist C-49).
+    #[error("rate limited: the provider asked to retry after {retry_after:?}, beyond the deadline")]
+    RateLimited {
+        /// How long the provider asked to wait.
+        retry_after: Duration,
+        /// The answer that said so.
+        #[source]
+        source: auth_core::Error,
+    },
+    /// A token store failed to load or save.
+    #[error("token store failed")]
+    Store(#[from] StoreError),
+    /// RFC 6750 §5.3: a bearer token is only sent over TLS (plain http is
+    /// allowed for loopback hosts only when opted in).
+    #[error("refusing to send a bearer token over plain http to a non-loopback host")]
+    InsecureUrl,
+    /// The service wrapped by [`BearerAuth`](crate::BearerAuth) failed.
+    #[error("inner service failed")]
+    Service(#[source] BoxError),
+    /// The shared token fetch stopped without an answer (its task panicked
+    /// or the runtime is shutting down).
+    #[error("token fetch was aborted")]
+    FetchAborted,
+    /// One failure of a fetch that several callers waited for; each gets
+    /// the same error.
+    #[error(transparent)]
+    Shared(Arc<Error>),
+}
+
+impl Error {
+    /// Wraps a transport failure.
+    pub fn transport(source: impl Into<BoxError>) -> Self {
+        Self::Transport(source.into())
+    }
+
+    /// The error itself, looking through [`Error::Shared`].
+    #[must_use]
+    pub fn root(&self) -> &Self {
+        match self {
+            Self::Shared(inner) => inner.root(),
+            other => other,
+        }
+    }
+
+    /// True when trying again later may succeed: transport failures,
+    /// timeouts, 5xx, 408 and 429 answers, non-OAuth answers and malformed
+    /// bodies (a proxy's error page), and provider errors whose code says
+    /// "try later" ([`ErrorCode::is_transient`]). RFC 6749 §5.2 error codes
+    /// (`invalid_client`, `invalid_scope`, ...) are permanent (checklist
+    /// C-47, C-48).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Core(core) | Self::RateLimited { source: core, .. } => is_core_retryable(core),
+            Self::Transport(_) | Self::Timeout(_) | Self::FetchAborted => true,
+            Self::Shared(inner) => inner.is_retryable(),
+            Self::BodyTooLarge { .. } | Self::Store(_) | Self::InsecureUrl | Self::Service(_) => {
+                false
+            }
+        }
+    }
+
+    /// The `Retry-After` the provider sent with the failure, if any.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        match self.root() {
+            Self::Core(core) | Self::RateLimited { source: core, .. } => core.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the provider's answer, when the error came from one.
+    #[must_use]
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.root() {
+            Self::Core(core) | Self::RateLimited { source: core, .. } => core.status(),
+            _ => None,
+        }
+    }
+
+    /// True when the provider rejected the request with an RFC 6749 §5.2
+    /// error (the credentials, the scope, the grant): the `fetch-token`
+    /// exit code 3.
+    #[must_use]
+    pub fn is_provider_rejection(&self) -> bool {
+        matches!(self.root(), Self::Core(auth_core::Error::Provider(_)))
+    }
+}
+
+fn is_transient_status(status: StatusCode) -> bool {
+    status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+fn is_core_retryable(error: &auth_core::Error) -> bool {
+    match error {
+        auth_core::Error::Provider(provider) => match &provider.code {
+            // Unknown codes with a "try later" status are treated like the
+            // status says; the RFC's own codes never are.
+            ErrorCode::Other(code) if code != ErrorCode::INVALID_TARGET => {
+                provider.code.is_transient() || is_transient_status(provider.status)
+            }
+            _ => false,
+        },
+        // A non-OAuth answer: a gateway's 502 page, a 503, a 429 without
+        // JSON. Redirects (C-50) and other 4xx pages will not change.
+        auth_core::Error::Api(api) => is_transient_status(api.status) || api.status.is_success(),
+        // A 2xx whose body is not a token response: a proxy's page or a
+        // truncated answer; bounded retries may get a good one.
+        auth_core::Error::Parse(_) => true,
+        _ => false,
+    }
+}

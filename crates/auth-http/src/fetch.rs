@@ -1,0 +1,163 @@
+//! One token request over a [`Transport`]: [`request_token`], the
+//! [`FetchToken`] extension (`client.fetch_token(&transport).await?`) and
+//! [`SendAuthorized`] (`client.send(&transport, request).await?`).
+
+use std::future::Future;
+
+use auth_core::{Authorized, Client, Clock, OAuthToken, State, SystemClock, Unauthorized};
+use http::Uri;
+use tracing::Instrument as _;
+
+use crate::error::Error;
+use crate::transport::Transport;
+
+/// Sends `client`'s token request once and parses the answer; no retry.
+/// Expiry counts from the moment the request was sent, read from `clock`
+/// (checklist C-30). Borrows the client: a failed grant loses nothing.
+pub async fn request_token<S, T>(
+    client: &Client<S>,
+    transport: &T,
+    clock: &dyn Clock,
+) -> Result<OAuthToken, Error>
+where
+    S: State,
+    T: Transport + ?Sized,
+{
+    let request = client.token_request()?;
+    let span = tracing::debug_span!(
+        "token_request",
+        token_url = %client.request().url(),
+        client_id = %client.credentials().id(),
+        auth_method = %client.credentials().auth_method(),
+        status = tracing::field::Empty,
+    );
+    async move {
+        let sent_at = clock.now();
+        let response = transport.send(request).await.inspect_err(|e| {
+            tracing::debug!(error = %e, "token request failed in transport");
+        })?;
+        tracing::Span::current().record("status", response.status().as_u16());
+        let token = client
+            .parse_token_response(&response, sent_at)
+            .inspect_err(|e| {
+                tracing::debug!(error = %e, "token request rejected");
+            })?;
+        tracing::debug!(expires_at = %token.expires_at(), scope = %token.scope(), "token received");
+        Ok(token)
+    }
+    .instrument(span)
+    .await
+}
+
+/// `client.fetch_token(&transport).await?`: one token request, giving an
+/// authorized client. Borrows `self` (a [`Client`] is cheap to clone), so a
+/// failed grant never loses the client. No retries: that is the
+/// [`TokenManager`](crate::TokenManager)'s job.
+///
+/// ```
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// use auth_core::{Client, ClientCredentials, TokenUrl};
+/// use auth_http::{FetchToken, HyperTransport};
+/// let transport = HyperTransport::new()?;
+/// let client = Client::new(TokenUrl::parse("https://as.example/token")?, ClientCredentials::new("id", "secret"));
+/// let authorized = client.fetch_token(&transport).await?;
+/// # let _ = authorized;
+/// # Ok(()) }
+/// ```
+pub trait FetchToken {
+    /// Fetches a token with the system clock.
+    fn fetch_token<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+    ) -> impl Future<Output = Result<Client<Authorized>, Error>> + Send;
+
+    /// Fetches a token, reading the send time from `clock`.
+    fn fetch_token_with_clock<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+        clock: &dyn Clock,
+    ) -> impl Future<Output = Result<Client<Authorized>, Error>> + Send;
+}
+
+impl FetchToken for Client<Unauthorized> {
+    fn fetch_token<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+    ) -> impl Future<Output = Result<Client<Authorized>, Error>> + Send {
+        self.fetch_token_with_clock(transport, &SystemClock)
+    }
+
+    async fn fetch_token_with_clock<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+        clock: &dyn Clock,
+    ) -> Result<Client<Authorized>, Error> {
+        let token = request_token(self, transport, clock).await?;
+        Ok(self.clone().with_token(token))
+    }
+}
+
+impl FetchToken for Client<Authorized> {
+    /// Renews: a new grant (client credentials has no refresh token flow).
+    fn fetch_token<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+    ) -> impl Future<Output = Result<Client<Authorized>, Error>> + Send {
+        self.fetch_token_with_clock(transport, &SystemClock)
+    }
+
+    async fn fetch_token_with_clock<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+        clock: &dyn Clock,
+    ) -> Result<Client<Authorized>, Error> {
+        let token = request_token(self, transport, clock).await?;
+        Ok(self.clone().with_token(token))
+    }
+}
+
+/// `client.send(&transport, request).await?`: adds
+/// `Authorization: Bearer <token>` (marked sensitive, RFC 6750 §2.1) and
+/// sends. Refuses plain http to a non-loopback host (RFC 6750 §5.3, C-60).
+/// The answer comes back as it is, 401 and 403 included: see
+/// [`BearerAuth`](crate::BearerAuth) for the renew-and-retry-once policy.
+pub trait SendAuthorized {
+    /// Authorizes and sends `request`.
+    fn send<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, Error>> + Send;
+}
+
+impl SendAuthorized for Client<Authorized> {
+    async fn send<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+        mut request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        check_bearer_target(request.uri(), true)?;
+        self.authorize_request(&mut request)?;
+        transport.send(request).await
+    }
+}
+
+/// RFC 6750 §5.3: a bearer token travels only over TLS. Plain http is
+/// accepted for loopback hosts when `allow_loopback` is set (C-60, as C-07
+/// for the token URL); a URI without a scheme is refused, since nothing
+/// says it will be TLS.
+pub(crate) fn check_bearer_target(uri: &Uri, allow_loopback: bool) -> Result<(), Error> {
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if allow_loopback && uri.host().is_some_and(is_loopback) => Ok(()),
+        _ => Err(Error::InsecureUrl),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}

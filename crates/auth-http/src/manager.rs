@@ -1,0 +1,555 @@
+//! [`TokenManager`]: hands out a valid token, fetching only when needed.
+//!
+//! - **Cache** of one token per manager, for the request identified by
+//!   [`TokenRequest::key`](auth_core::TokenRequest::key) (URL, client id,
+//!   auth method, sorted scopes, resources, audience, extra parameters);
+//!   the same key names the token in a [`TokenStore`].
+//! - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
+//!   read is one atomic load and a clock read, and takes no lock a fetch
+//!   holds (the fetch only swaps a new value in when it has one).
+//! - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
+//!   capped at a quarter of the lifetime) minus a random jitter, so a fleet
+//!   does not renew in lockstep. Past that point and until the token
+//!   actually expires, callers still get the valid token while one
+//!   background fetch renews it.
+//! - **Single-flight.** Concurrent callers on a cold or expired cache share
+//!   one fetch and all get its result, success or error. Errors are never
+//!   cached: the next call starts a new fetch.
+//! - **The fetch is a spawned task**, so cancelling a caller's future (a
+//!   timeout, a dropped request) never cancels it for the others.
+//! - **Bounded retries** for transient failures ([`Error::is_retryable`]),
+//!   exponential backoff with jitter, honouring `Retry-After`, all within a
+//!   deadline; a `Retry-After` past the deadline fails fast with
+//!   [`Error::RateLimited`] (checklist C-48, C-49).
+//! - **Store.** The first fetch looks in the [`TokenStore`] and uses a
+//!   stored token that is still fresh; each new token is saved. A store
+//!   failure (corrupt file included) is logged and degrades to a fetch.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use auth_core::{Client, Clock, ExpiryPolicy, OAuthToken, RequestKey, SystemClock, Unauthorized};
+use http::HeaderValue;
+use http::header::AUTHORIZATION;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tracing::Instrument as _;
+
+use crate::error::Error;
+use crate::fetch::{check_bearer_target, request_token};
+use crate::store::TokenStore;
+use crate::transport::Transport;
+
+/// How the manager retries a failed token request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts, backoff from 200 ms doubling up to 5 s (each delay
+    /// randomly between half and all of it), 30 s deadline for the whole fetch.
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: one attempt.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default().with_max_attempts(1)
+    }
+
+    /// Attempts in total, the first included (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first backoff; each next one doubles.
+    #[must_use]
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest backoff.
+    #[must_use]
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// Time allowed for a whole fetch, all attempts and waits included.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Attempts in total.
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The deadline of a whole fetch.
+    #[must_use]
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based): exponential,
+    /// capped, with "equal jitter" (between half and all of it).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_backoff);
+        capped.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+    }
+}
+
+/// A token in the cache with what the hot path needs, computed once.
+struct Cached {
+    token: Arc<OAuthToken>,
+    header: HeaderValue,
+    refresh_at: OffsetDateTime,
+}
+
+type Shared = Result<Arc<Cached>, Arc<Error>>;
+
+struct Inner {
+    client: Client<Unauthorized>,
+    key: RequestKey,
+    expiry: ExpiryPolicy,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    store: Option<Arc<dyn TokenStore>>,
+    retry: RetryPolicy,
+    refresh_jitter: f64,
+    cached: ArcSwapOption<Cached>,
+    inflight: Mutex<Option<watch::Receiver<Option<Shared>>>>,
+    store_consulted: AtomicBool,
+}
+
+/// Hands out a valid token for one client, fetching only when needed. Cheap
+/// to clone: clones share the cache. See the [module docs](self).
+///
+/// ```
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// use auth_core::{Client, ClientCredentials, TokenUrl};
+/// use auth_http::{FileStore, HyperTransport, TokenManager};
+/// let client = Client::new(TokenUrl::parse("https://as.example/token")?, ClientCredentials::new("id", "secret"));
+/// let manager = TokenManager::builder(client, HyperTransport::new()?)
+///     .store(FileStore::new("/var/lib/my-service/token.json"))
+///     .build();
+/// let token = manager.token().await?; // fetched once, then cached and renewed ahead of expiry
+/// # let _ = token;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cached = self.inner.cached.load();
+        f.debug_struct("TokenManager")
+            .field("client", &self.inner.client)
+            .field("expires_at", &cached.as_ref().map(|c| c.token.expires_at()))
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`TokenManager`].
+pub struct TokenManagerBuilder {
+    client: Client<Unauthorized>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    store: Option<Arc<dyn TokenStore>>,
+    retry: RetryPolicy,
+    refresh_jitter: f64,
+}
+
+impl fmt::Debug for TokenManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManagerBuilder {
+    /// Reads time from `clock` (default: the system clock). Expiry and
+    /// refresh decisions use it; backoff waits use tokio's timer.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Starts from, and saves to, `store`.
+    #[must_use]
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Starts from, and saves to, a shared `store`.
+    #[must_use]
+    pub fn shared_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Renews up to this fraction of the effective skew earlier than the
+    /// policy says, chosen at random per token (default 0.1; 0 renews
+    /// exactly at `expires_at - skew`). Clamped to `0.0..=1.0`.
+    #[must_use]
+    pub fn refresh_jitter(mut self, fraction: f64) -> Self {
+        self.refresh_jitter = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// Builds the manager. Nothing is sent until the first [`TokenManager::token`].
+    #[must_use]
+    pub fn build(self) -> TokenManager {
+        let key = self.client.request().key();
+        let expiry = *self.client.options().expiry();
+        TokenManager {
+            inner: Arc::new(Inner {
+                client: self.client,
+                key,
+                expiry,
+                transport: self.transport,
+                clock: self.clock,
+                store: self.store,
+                retry: self.retry,
+                refresh_jitter: self.refresh_jitter,
+                cached: ArcSwapOption::empty(),
+                inflight: Mutex::new(None),
+                store_consulted: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+impl TokenManager {
+    /// A manager with the defaults.
+    #[must_use]
+    pub fn new(client: Client<Unauthorized>, transport: impl Transport + 'static) -> Self {
+        Self::builder(client, transport).build()
+    }
+
+    /// A builder.
+    #[must_use]
+    pub fn builder(
+        client: Client<Unauthorized>,
+        transport: impl Transport + 'static,
+    ) -> TokenManagerBuilder {
+        TokenManagerBuilder {
+            client,
+            transport: Arc::new(transport),
+            clock: Arc::new(SystemClock),
+            store: None,
+            retry: RetryPolicy::default(),
+            refresh_jitter: 0.1,
+        }
+    }
+
+    /// The client whose tokens this manager holds.
+    #[must_use]
+    pub fn client(&self) -> &Client<Unauthorized> {
+        &self.inner.client
+    }
+
+    /// The cache key: the whole token request, never the secret.
+    #[must_use]
+    pub fn key(&self) -> &RequestKey {
+        &self.inner.key
+    }
+
+    /// A valid token: the cached one, or one fetched now (shared with every
+    /// concurrent caller). Must run inside a tokio runtime.
+    pub async fn token(&self) -> Result<Arc<OAuthToken>, Error> {
+        self.with_current(|cached| Arc::clone(&cached.token)).await
+    }
+
+    /// Sets `Authorization: Bearer <token>` (sensitive) on `request` and
+    /// returns the token used (hand it to [`TokenManager::invalidate_token`]
+    /// if the resource rejects it). Refuses plain http to a non-loopback
+    /// host (RFC 6750 §5.3).
+    pub async fn authorize<B>(
+        &self,
+        request: &mut http::Request<B>,
+    ) -> Result<Arc<OAuthToken>, Error> {
+        check_bearer_target(request.uri(), true)?;
+        let (token, header) = self.bearer().await?;
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Ok(token)
+    }
+
+    /// The token and its `Authorization` value (sensitive).
+    pub(crate) async fn bearer(&self) -> Result<(Arc<OAuthToken>, HeaderValue), Error> {
+        self.with_current(|cached| (Arc::clone(&cached.token), cached.header.clone()))
+            .await
+    }
+
+    /// The cached token, valid or not, without fetching.
+    #[must_use]
+    pub fn cached(&self) -> Option<Arc<OAuthToken>> {
+        self.inner
+            .cached
+            .load()
+            .as_ref()
+            .map(|c| Arc::clone(&c.token))
+    }
+
+    /// Forgets the cached token: the next [`TokenManager::token`] fetches.
+    /// The store is not consulted again (it likely holds the same token).
+    pub fn invalidate(&self) {
+        self.inner.store_consulted.store(true, Ordering::SeqCst);
+        self.inner.cached.store(None);
+        tracing::debug!("token invalidated");
+    }
+
+    /// Forgets the cached token if it is still `rejected` (a resource
+    /// answered `invalid_token` for it). A token renewed meanwhile by
+    /// another caller is kept, so concurrent rejections renew once.
+    pub fn invalidate_token(&self, rejected: &Arc<OAuthToken>) {
+        self.inner.store_consulted.store(true, Ordering::SeqCst);
+        let current = self.inner.cached.load();
+        if current
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(&c.token, rejected))
+        {
+            let _ = self.inner.cached.compare_and_swap(&*current, None);
+            tracing::debug!("rejected token invalidated");
+        }
+    }
+
+    async fn with_current<R>(&self, read: impl Fn(&Cached) -> R) -> Result<R, Error> {
+        let now = self.inner.clock.now();
+        // The hot path: one atomic load, no lock.
+        if let Some(cached) = &*self.inner.cached.load() {
+            if now < cached.refresh_at {
+                tracing::trace!("token cache hit");
+                return Ok(read(cached));
+            }
+            if !cached.token.is_expired(now) {
+                tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
+                drop(Inner::start_or_join(&self.inner));
+                return Ok(read(cached));
+            }
+        }
+        tracing::debug!("token cache miss");
+        let cached = match Inner::start_or_join(&self.inner) {
+            Join::Ready(cached) => cached,
+            Join::Wait(rx) => wait(rx).await?,
+        };
+        Ok(read(&cached))
+    }
+}
+
+enum Join {
+    Ready(Arc<Cached>),
+    Wait(watch::Receiver<Option<Shared>>),
+}
+
+async fn wait(mut rx: watch::Receiver<Option<Shared>>) -> Result<Arc<Cached>, Error> {
+    let result = match rx.wait_for(Option::is_some).await {
+        Ok(value) => value.clone(),
+        Err(_) => return Err(Error::FetchAborted),
+    };
+    match result {
+        Some(Ok(cached)) => Ok(cached),
+        Some(Err(error)) => Err(Error::Shared(error)),
+        None => Err(Error::FetchAborted),
+    }
+}
+
+impl Inner {
+    fn lock_inflight(&self) -> MutexGuard<'_, Option<watch::Receiver<Option<Shared>>>> {
+        // The guarded value is a plain Option: a panic cannot leave it torn.
+        self.inflight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Joins the fetch in flight or starts one. The lock is held only to
+    /// look at and set `inflight`, never across an await.
+    fn start_or_join(this: &Arc<Self>) -> Join {
+        let mut inflight = this.lock_inflight();
+        if let Some(rx) = &*inflight {
+            // A sender dropped without an answer (a panicked task) is stale.
+            if rx.has_changed().is_ok() {
+                return Join::Wait(rx.clone());
+            }
+        }
+        // A fetch may have finished between the caller's read and the lock:
+        // it stores the token before clearing `inflight`, so this sees it.
+        if let Some(cached) = this.cached.load_full()
+            && this.clock.now() < cached.refresh_at
+        {
+            return Join::Ready(cached);
+        }
+        let (tx, rx) = watch::channel(None);
+        *inflight = Some(rx.clone());
+        drop(inflight);
+        let span = tracing::info_span!(
+            "token_fetch",
+            token_url = %this.client.request().url(),
+            client_id = %this.client.credentials().id(),
+            scope = %this.client.credentials().scopes(),
+        );
+        let task = Arc::clone(this);
+        tokio::spawn(
+            async move {
+                let result = task.fetch().await.map_err(Arc::new);
+                *task.lock_inflight() = None;
+                let _ = tx.send(Some(result));
+            }
+            .instrument(span),
+        );
+        Join::Wait(rx)
+    }
+
+    async fn fetch(&self) -> Result<Arc<Cached>, Error> {
+        if let Some(cached) = self.load_stored().await {
+            return Ok(cached);
+        }
+        let token = self.fetch_with_retries().await?;
+        let cached = self.install(token)?;
+        if let Some(store) = &self.store {
+            match store.save(&self.key, &cached.token).await {
+                Ok(()) => tracing::debug!("token saved to store"),
+                Err(e) => {
+                    tracing::warn!(error = %e, source = ?std::error::Error::source(&e).map(ToString::to_string), "token store save failed")
+                }
+            }
+        }
+        Ok(cached)
+    }
+
+    /// The first fetch looks in the store; any failure there is a miss.
+    async fn load_stored(&self) -> Option<Arc<Cached>> {
+        let store = self.store.as_ref()?;
+        if self.store_consulted.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        match store.load(&self.key).await {
+            Ok(Some(token)) if !self.expiry.needs_refresh(&token, self.clock.now()) => {
+                match self.install(token) {
+                    Ok(cached) => {
+                        tracing::debug!(expires_at = %cached.token.expires_at(), "token loaded from store");
+                        Some(cached)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "stored token is unusable; fetching");
+                        None
+                    }
+                }
+            }
+            Ok(Some(_)) => {
+                tracing::debug!("stored token needs renewal; fetching");
+                None
+            }
+            Ok(None) => {
+                tracing::debug!("no stored token; fetching");
+                None
+            }
+            Err(e) => {
+                let source = std::error::Error::source(&e).map(ToString::to_string);
+                tracing::warn!(error = %e, source = ?source, "token store load failed; fetching");
+                None
+            }
+        }
+    }
+
+    /// Puts `token` in the cache, with its header and jittered refresh time.
+    fn install(&self, token: OAuthToken) -> Result<Arc<Cached>, Error> {
+        let header = self
+            .client
+            .clone()
+            .with_token(token.clone())
+            .bearer_header()?;
+        let skew = self.expiry.effective_skew(&token);
+        let jitter = skew.mul_f64(self.refresh_jitter * rand::random::<f64>());
+        let refresh_at = self.expiry.refresh_at(&token) - jitter;
+        let cached = Arc::new(Cached {
+            token: Arc::new(token),
+            header,
+            refresh_at,
+        });
+        self.cached.store(Some(Arc::clone(&cached)));
+        Ok(cached)
+    }
+
+    async fn fetch_with_retries(&self) -> Result<OAuthToken, Error> {
+        let deadline = tokio::time::Instant::now() + self.retry.deadline;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = tokio::time::timeout_at(
+                deadline,
+                request_token(&self.client, &*self.transport, &*self.clock),
+            );
+            let error = match sent.await {
+                Ok(Ok(token)) => return Ok(token),
+                Ok(Err(error)) => error,
+                Err(_) => Error::Timeout(self.retry.deadline),
+            };
+            if !error.is_retryable() || attempt >= self.retry.max_attempts {
+                return Err(error);
+            }
+            let backoff = self.retry.backoff(attempt);
+            let delay = match error.retry_after() {
+                Some(retry_after) => {
+                    let asked = retry_after.delay_from(self.clock.now());
+                    if tokio::time::Instant::now() + asked >= deadline {
+                        tracing::warn!(retry_after = ?asked, "provider asked to wait past the deadline");
+                        return Err(match error {
+                            Error::Core(source) => Error::RateLimited {
+                                retry_after: asked,
+                                source,
+                            },
+                            other => other,
+                        });
+                    }
+                    asked.max(backoff)
+                }
+                None => backoff,
+            };
+            if tokio::time::Instant::now() + delay >= deadline {
+                return Err(error);
+            }
+            tracing::info!(attempt, delay = ?delay, error = %error, "retrying token request");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
