@@ -1,0 +1,281 @@
+//! The fuzz targets' logic, as plain functions: each fuzz target in
+//! `fuzz_targets/` is a one-line call, and `tests/seeds.rs` runs the seed
+//! corpus through the same functions on stable.
+//!
+//! Every function parses untrusted bytes; where auth-core has a printer it
+//! prints what was parsed, parses that again and asserts nothing changed
+//! (parse, print, parse: as jiff's fuzz targets do). A panic is a finding.
+
+use auth_core::basic;
+use auth_core::form::{self, Form, FormBuilder};
+use auth_core::response::{self, ParseContext, ParseOptions, TokenResponse};
+use auth_core::{
+    ApiError, BearerChallenge, ClientId, ClientSecret, Error, OAuthToken, Scope, ScopeSet,
+};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use time::OffsetDateTime;
+
+/// When every fuzzed request was sent.
+const SENT_AT: OffsetDateTime = time::macros::datetime!(2026-01-01 00:00 UTC);
+
+/// The longest provider text (`error`, `error_description`, `error_uri`) kept.
+const PROVIDER_TEXT_LIMIT: usize = response::PROVIDER_TEXT_LIMIT;
+
+fn headers(content_type: Option<&'static str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(content_type) = content_type {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    headers
+}
+
+/// The token response parser, in every mode (status 200/201, strict or
+/// lenient, JSON or missing content type). A token it accepts must hold
+/// the invariants, survive the stored format, and, printed back as an RFC
+/// 6749 §5.1 body, parse to the same token with no deviation.
+pub fn token_response(data: &[u8]) {
+    let requested = ScopeSet::new();
+    for status in [StatusCode::OK, StatusCode::CREATED] {
+        for strict in [false, true] {
+            for content_type in [Some("application/json"), None] {
+                let options = ParseOptions::default()
+                    .with_strict(strict)
+                    .with_assume_bearer_when_missing(!strict);
+                let ctx = ParseContext {
+                    requested_at: SENT_AT,
+                    requested_scope: &requested,
+                    options: &options,
+                };
+                match response::parse_parts(status, &headers(content_type), data, &ctx) {
+                    Ok(parsed) => {
+                        assert!(
+                            !strict || parsed.deviations.is_empty(),
+                            "strict mode accepted deviations"
+                        );
+                        check_token(&parsed.token);
+                    }
+                    Err(error) => check_error(&error, status),
+                }
+            }
+        }
+    }
+}
+
+fn check_token(token: &OAuthToken) {
+    assert!(
+        token.expires_at() >= token.issued_at(),
+        "expiry before issue"
+    );
+    assert_eq!(
+        token.issued_at(),
+        SENT_AT,
+        "expiry must count from the send time"
+    );
+    assert!(!token.access_token().expose_secret().is_empty());
+    if *token.token_type() == auth_core::TokenType::Bearer {
+        assert!(
+            token.access_token().is_b64token(),
+            "a Bearer token that cannot be sent"
+        );
+    }
+    // The stored format round-trips.
+    let stored = token.to_stored_json();
+    let restored = OAuthToken::from_stored_json(stored.as_bytes()).expect("stored token reloads");
+    assert_eq!(&restored, token);
+    // Printed as a §5.1 body, it parses to the same token.
+    let scope = token.scope().to_string();
+    let lifetime = (token.expires_at() - token.issued_at()).whole_seconds();
+    let printed = TokenResponse {
+        access_token: token.access_token().expose_secret(),
+        token_type: token.token_type().as_str(),
+        expires_in: if token.is_expiry_assumed() {
+            None
+        } else {
+            Some(lifetime.unsigned_abs())
+        },
+        scope: if scope.is_empty() { None } else { Some(&scope) },
+    }
+    .to_json();
+    let requested = ScopeSet::new();
+    let options = ParseOptions::default().with_strict(true);
+    let ctx = ParseContext {
+        requested_at: SENT_AT,
+        requested_scope: &requested,
+        options: &options,
+    };
+    let again = response::parse_parts(
+        StatusCode::OK,
+        &headers(Some("application/json")),
+        printed.as_bytes(),
+        &ctx,
+    )
+    .expect("a printed token response parses strictly")
+    .token;
+    assert_eq!(again.access_token(), token.access_token());
+    assert_eq!(again.token_type(), token.token_type());
+    assert_eq!(again.scope(), token.scope());
+    assert_eq!(again.expires_at(), token.expires_at());
+    assert_eq!(again.is_expiry_assumed(), token.is_expiry_assumed());
+}
+
+fn check_error(error: &Error, status: StatusCode) {
+    let _ = error.to_string();
+    let _ = format!("{error:?}");
+    match error {
+        Error::Parse(e) => assert_eq!(e.status, status),
+        Error::Provider(p) => check_provider_text(p),
+        Error::Api(a) => assert!(a.excerpt.len() <= ApiError::EXCERPT_LIMIT),
+        Error::Deviation(d) => assert!(!d.deviations.is_empty()),
+        other => panic!("unexpected error from the parser: {other:?}"),
+    }
+}
+
+fn check_provider_text(p: &auth_core::ProviderError) {
+    assert!(p.code.as_str().len() <= PROVIDER_TEXT_LIMIT);
+    assert!(
+        p.description
+            .as_ref()
+            .is_none_or(|d| d.len() <= PROVIDER_TEXT_LIMIT)
+    );
+    assert!(
+        p.uri
+            .as_ref()
+            .is_none_or(|u| u.len() <= PROVIDER_TEXT_LIMIT)
+    );
+}
+
+/// The failure parser (RFC 6749 §5.2 or a non-OAuth answer) at several
+/// statuses. A provider error, printed as its §5.2 body, parses back equal.
+pub fn error_response(data: &[u8]) {
+    for status in [400u16, 401, 429, 500, 503] {
+        let status = StatusCode::from_u16(status).expect("valid status");
+        let error = response::parse_error(status, &headers(Some("application/json")), data);
+        assert_eq!(error.status(), Some(status));
+        match &error {
+            Error::Provider(p) => {
+                check_provider_text(p);
+                let again =
+                    response::parse_error(status, &HeaderMap::new(), p.to_json().as_bytes());
+                let Error::Provider(q) = again else {
+                    panic!("printed provider error did not parse back: {again:?}")
+                };
+                assert_eq!(
+                    (&q.code, &q.description, &q.uri, q.status),
+                    (&p.code, &p.description, &p.uri, p.status)
+                );
+            }
+            Error::Api(a) => {
+                assert!(
+                    a.excerpt.len() <= ApiError::EXCERPT_LIMIT,
+                    "excerpt of {} bytes",
+                    a.excerpt.len()
+                );
+                assert!(!a.excerpt.contains(['\n', '\r']), "excerpt is one line");
+            }
+            other => panic!("parse_error gave {other:?}"),
+        }
+    }
+}
+
+/// The scope parsers: a parsed set prints in canonical form and parses back
+/// equal; the lenient parser agrees with the strict one on canonical input.
+pub fn scope(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(set) = ScopeSet::parse(text) {
+        let printed = set.to_string();
+        assert_eq!(ScopeSet::parse(&printed).expect("printed set parses"), set);
+        assert_eq!(
+            ScopeSet::parse_lenient(text).expect("strict input is lenient input"),
+            set
+        );
+    }
+    if let Ok(set) = ScopeSet::parse_lenient(text) {
+        let printed = set.to_string();
+        assert_eq!(
+            ScopeSet::parse(&printed).expect("printed set parses strictly"),
+            set
+        );
+    }
+    if let Ok(scope) = Scope::new(text) {
+        assert_eq!(scope.as_str(), text);
+        assert_eq!(Scope::new(scope.as_str()).expect("scope parses"), scope);
+    }
+}
+
+/// The stored-token loader: a loaded token stores and reloads equal, and
+/// storing is stable.
+pub fn stored_token(data: &[u8]) {
+    let Ok(token) = OAuthToken::from_stored_json(data) else {
+        return;
+    };
+    assert!(token.expires_at() >= token.issued_at());
+    let stored = token.to_stored_json();
+    let again = OAuthToken::from_stored_json(stored.as_bytes()).expect("stored token reloads");
+    assert_eq!(again, token);
+    assert_eq!(again.to_stored_json(), stored);
+}
+
+/// The form decoder: a decoded form re-encodes and decodes to the same
+/// pairs; so does a single component.
+pub fn form_body(data: &[u8]) {
+    if let Ok(parsed) = Form::parse(data, 64) {
+        assert!(parsed.pairs().len() <= 64);
+        let mut builder = FormBuilder::new();
+        for (name, value) in parsed.pairs() {
+            builder.append(name, value);
+        }
+        let printed = builder.finish();
+        let again = Form::parse(printed.as_bytes(), 64).expect("printed form parses");
+        assert_eq!(again.pairs(), parsed.pairs());
+    }
+    if let Ok(value) = form::decode_component(data) {
+        let encoded = form::encode_component(&value);
+        assert_eq!(
+            form::decode_component(encoded.as_bytes()).expect("encoded component decodes"),
+            value
+        );
+    }
+}
+
+/// The Basic decoders: RFC 6749 §2.3.1 credentials re-encode and decode
+/// equal, and so does a raw pair whose user has no `:`.
+pub fn basic_header(data: &[u8]) {
+    if let Ok(creds) = basic::decode(data) {
+        assert!(basic::is_basic(data));
+        let printed = basic::encode(&creds.id, &creds.secret);
+        let again = basic::decode(printed.as_bytes()).expect("encoded Basic decodes");
+        assert_eq!(again, creds);
+    }
+    if let Ok(raw) = basic::decode_raw(data) {
+        if !raw.user.contains(':') {
+            let printed = basic::encode_unencoded(
+                &ClientId::new(raw.user.clone()),
+                &ClientSecret::new(raw.password.expose_secret()),
+            );
+            let again = basic::decode_raw(printed.as_bytes()).expect("raw Basic decodes");
+            assert_eq!(again, raw);
+        }
+    }
+}
+
+/// The `WWW-Authenticate` reader: a challenge it finds prints as a header
+/// that reads back as itself once printed (printing drops what a
+/// quoted-string cannot hold).
+pub fn bearer_challenge(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some(challenge) = BearerChallenge::parse(text) else {
+        return;
+    };
+    let printed = challenge.to_string();
+    assert!(
+        HeaderValue::from_str(&printed).is_ok(),
+        "printed challenge is a header value"
+    );
+    let again = BearerChallenge::parse(&printed).expect("printed challenge parses");
+    assert_eq!(BearerChallenge::parse(&again.to_string()), Some(again));
+}

@@ -1,0 +1,55 @@
+//! Runs every file of the seed corpus (`seeds/<target>/*`) through its fuzz
+//! target's function, on stable and without libFuzzer.
+
+use std::fs;
+use std::path::Path;
+
+fn run_seeds(target: &str, check: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target);
+    let mut seeds = 0;
+    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("readable seed directory").path();
+        let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("{target}: {}", path.display());
+        check(&data);
+        seeds += 1;
+    }
+    assert!(seeds >= 5, "{target} has only {seeds} seeds");
+}
+
+#[test]
+fn token_response_seeds() {
+    run_seeds("token_response", auth_core_fuzz::token_response);
+}
+
+#[test]
+fn error_response_seeds() {
+    run_seeds("error_response", auth_core_fuzz::error_response);
+}
+
+#[test]
+fn scope_seeds() {
+    run_seeds("scope", auth_core_fuzz::scope);
+}
+
+#[test]
+fn stored_token_seeds() {
+    run_seeds("stored_token", auth_core_fuzz::stored_token);
+}
+
+#[test]
+fn form_body_seeds() {
+    run_seeds("form_body", auth_core_fuzz::form_body);
+}
+
+#[test]
+fn basic_header_seeds() {
+    run_seeds("basic_header", auth_core_fuzz::basic_header);
+}
+
+#[test]
+fn bearer_challenge_seeds() {
+    run_seeds("bearer_challenge", auth_core_fuzz::bearer_challenge);
+}
