@@ -46,34 +46,13 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         )
     };
 
-    let query = r
-        .uri
-        .query()
-        .map(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS));
-    let query = match query {
-        None => None,
-        Some(Ok(form)) => Some(form),
-        Some(Err(_)) => return invalid_request("the query string is malformed").into(),
-    };
-    let query_token = query
-        .as_ref()
-        .is_some_and(|q| q.get("access_token").is_some());
-    let mut values = r.headers.get_all(AUTHORIZATION).iter();
-    let (value, second) = (values.next(), values.next());
-    if second.is_some() {
-        return invalid_request("more than one Authorization header").into();
-    }
-    let token = match value.map(|v| bearer_token(v.as_bytes())) {
-        None | Some(Ok(None)) => None,
-        Some(Ok(Some(token))) => Some(token),
-        Some(Err(description)) => return invalid_request(description).into(),
+    let (token, query) = match find_token(r) {
+        Ok(found) => found,
+        Err(description) => return invalid_request(description).into(),
     };
     let Some(token) = token else {
         return with_challenge(reply::build(StatusCode::UNAUTHORIZED, None, ""), &challenge).into();
     };
-    if query_token {
-        return invalid_request("the access token was sent in more than one way").into();
-    }
     let invalid_token = |description: &str| {
         reject(
             StatusCode::UNAUTHORIZED,
@@ -126,6 +105,37 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         client_id,
         ..reply::json(StatusCode::OK, body).into()
     }
+}
+
+/// The bearer token of the header, and the decoded query. Errors are
+/// RFC 6750 §3.1 `invalid_request` descriptions.
+fn find_token<'a>(r: &Received<'a>) -> Result<(Option<&'a str>, Option<Form>), &'static str> {
+    let query = match r
+        .uri
+        .query()
+        .map(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS))
+    {
+        None => None,
+        Some(Ok(form)) => Some(form),
+        Some(Err(_)) => return Err("the query string is malformed"),
+    };
+    let mut values = r.headers.get_all(AUTHORIZATION).iter();
+    let (value, second) = (values.next(), values.next());
+    if second.is_some() {
+        return Err("more than one Authorization header");
+    }
+    let token = match value {
+        Some(value) => bearer_token(value.as_bytes())?,
+        None => None,
+    };
+    if token.is_some()
+        && query
+            .as_ref()
+            .is_some_and(|q| q.get("access_token").is_some())
+    {
+        return Err("the access token was sent in more than one way");
+    }
+    Ok((token, query))
 }
 
 /// `Bearer 1*SP b64token`, scheme in any case (RFC 9110 §11.1, RFC 6750
