@@ -24,7 +24,7 @@
 //! let manager = TokenManager::builder(client, HyperTransport::new()?)
 //!     .store(FileStore::new("token.json")) // a restarted service reuses its token
 //!     .build();
-//! let mut request = http::Request::get("https://api.example/things").body(Vec::new())?;
+//! let mut request = http::Request::get("https://api.example/things").body(Vec::<u8>::new())?;
 //! manager.authorize(&mut request).await?; // Authorization: Bearer ...
 //! # Ok(()) }
 //! ```

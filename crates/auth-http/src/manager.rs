@@ -449,7 +449,8 @@ impl Inner {
             match store.save(&self.key, &cached.token).await {
                 Ok(()) => tracing::debug!("token saved to store"),
                 Err(e) => {
-                    tracing::warn!(error = %e, source = ?std::error::Error::source(&e).map(ToString::to_string), "token store save failed")
+                    let source = std::error::Error::source(&e).map(ToString::to_string);
+                    tracing::warn!(error = %e, source = ?source, "token store save failed");
                 }
             }
         }

@@ -77,7 +77,7 @@ impl<F> fmt::Debug for FnTransport<F> {
 /// streaming client should enforce it while reading, too.
 ///
 /// ```
-/// # async fn demo() -> Result<(), auth_http::Error> {
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// use auth_http::{from_fn, Transport};
 /// let transport = from_fn(|request: http::Request<Vec<u8>>| async move {
 ///     assert_eq!(request.method(), "POST");

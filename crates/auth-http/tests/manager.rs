@@ -1,0 +1,585 @@
+//! `TokenManager` behaviour over a scripted closure transport: no sockets,
+//! time from a `ManualClock` (expiry) and tokio's paused clock (backoff).
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auth_core::response::ParseOptions;
+use auth_core::{
+    Client, ClientCredentials, ExpiryPolicy, ManualClock, OAuthToken, Scope, TokenUrl,
+};
+use auth_http::{Error, FileStore, MemoryStore, RetryPolicy, TokenManager, TokenStore, from_fn};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tokio::time::Instant;
+
+const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+/// A canned answer; `None` in the script means "a fresh token".
+#[derive(Clone)]
+enum Answer {
+    Token {
+        expires_in: u64,
+    },
+    Status {
+        status: u16,
+        body: &'static str,
+        retry_after: Option<&'static str>,
+    },
+    Hang,
+}
+
+#[derive(Clone, Default)]
+struct Provider {
+    calls: Arc<AtomicUsize>,
+    at: Arc<Mutex<Vec<Instant>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    latency: Duration,
+}
+
+impl Provider {
+    fn with(answers: impl IntoIterator<Item = Answer>) -> Self {
+        Self {
+            script: Arc::new(Mutex::new(answers.into_iter().collect())),
+            ..Self::default()
+        }
+    }
+
+    fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn transport(&self) -> impl auth_http::Transport + 'static {
+        let provider = self.clone();
+        from_fn(move |request: http::Request<Vec<u8>>| {
+            let provider = provider.clone();
+            async move {
+                assert_eq!(request.method(), "POST");
+                let n = provider.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                provider.at.lock().unwrap().push(Instant::now());
+                if !provider.latency.is_zero() {
+                    tokio::time::sleep(provider.latency).await;
+                }
+                let answer = provider.script.lock().unwrap().pop_front();
+                let answer = answer.unwrap_or(Answer::Token { expires_in: 3600 });
+                let response = match answer {
+                    Answer::Token { expires_in } => http::Response::builder()
+                        .header("content-type", "application/json")
+                        .body(
+                            format!(r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":{expires_in}}}"#)
+                                .into_bytes(),
+                        )
+                        .unwrap(),
+                    Answer::Status { status, body, retry_after } => {
+                        let mut builder = http::Response::builder().status(status);
+                        if let Some(value) = retry_after {
+                            builder = builder.header("retry-after", value);
+                        }
+                        if body.starts_with('{') {
+                            builder = builder.header("content-type", "application/json");
+                        }
+                        builder.body(body.as_bytes().to_vec()).unwrap()
+                    }
+                    Answer::Hang => std::future::pending().await,
+                };
+                Ok(response)
+            }
+        })
+    }
+}
+
+fn client() -> Client {
+    Client::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("svc", "s3cret").with_scopes([Scope::Read]),
+    )
+}
+
+fn manager(provider: &Provider, clock: &ManualClock) -> TokenManager {
+    TokenManager::builder(client(), provider.transport())
+        .clock(clock.clone())
+        .refresh_jitter(0.0)
+        .build()
+}
+
+fn unavailable() -> Answer {
+    Answer::Status {
+        status: 503,
+        body: "<html>down</html>",
+        retry_after: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_concurrent_callers_cause_one_token_request_c55() {
+    let provider = Provider::default().latency(Duration::from_millis(50));
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.token().await })
+        })
+        .collect();
+    for task in tasks {
+        let token = task.await.unwrap().unwrap();
+        assert_eq!(token.access_token().expose_secret(), "tok-1");
+    }
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test]
+async fn sequential_calls_within_validity_send_one_request_c53() {
+    let provider = Provider::default();
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    for _ in 0..10 {
+        manager.token().await.unwrap();
+        clock.advance(Duration::from_secs(60));
+    }
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test]
+async fn token_is_renewed_ahead_of_expiry_while_the_valid_one_is_served_c54() {
+    let provider = Provider::with([
+        Answer::Token { expires_in: 120 },
+        Answer::Token { expires_in: 120 },
+    ]);
+    let clock = ManualClock::new(T0);
+    let expiry = ExpiryPolicy::default().with_skew(Duration::from_secs(30));
+    let client = client().with_options(ParseOptions::default().with_expiry(expiry));
+    let manager = TokenManager::builder(client, provider.transport())
+        .clock(clock.clone())
+        .refresh_jitter(0.0)
+        .build();
+
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    clock.advance(Duration::from_secs(89));
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    assert_eq!(provider.calls(), 1, "t=89 is before expires_at - skew");
+
+    clock.advance(Duration::from_secs(2)); // t=91: renew, but the token is still valid
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    while manager.cached().unwrap().access_token().expose_secret() == "tok-1" {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(provider.calls(), 2);
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-2"
+    );
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_never_served() {
+    let provider = Provider::default();
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    manager.token().await.unwrap();
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-2"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unavailable_then_ok_succeeds_after_one_retry_c48() {
+    let provider = Provider::with([unavailable()]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-2"
+    );
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn persistent_5xx_gives_up_after_max_attempts_c48() {
+    let provider = Provider::with(std::iter::repeat_n(unavailable(), 10));
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert!(error.is_retryable());
+    assert_eq!(provider.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_grows_exponentially_with_jitter() {
+    let provider = Provider::with(std::iter::repeat_n(unavailable(), 3));
+    let retry = RetryPolicy::default()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_secs(1));
+    let manager = TokenManager::builder(client(), provider.transport())
+        .retry(retry)
+        .build();
+    manager.token().await.unwrap();
+    let at = provider.at.lock().unwrap().clone();
+    let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps.len(), 3);
+    for (i, gap) in gaps.iter().enumerate() {
+        let full = Duration::from_secs(1 << i);
+        assert!(*gap >= full / 2 && *gap <= full, "gap {i} = {gap:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_c49() {
+    let provider = Provider::with([Answer::Status {
+        status: 429,
+        body: "slow down",
+        retry_after: Some("1"),
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    manager.token().await.unwrap();
+    let at = provider.at.lock().unwrap().clone();
+    assert_eq!(at.len(), 2);
+    assert!(
+        at[1] - at[0] >= Duration::from_secs(1),
+        "waited {:?}",
+        at[1] - at[0]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_beyond_the_deadline_fails_fast_with_the_delay_c49() {
+    let provider = Provider::with([Answer::Status {
+        status: 503,
+        body: "",
+        retry_after: Some("120"),
+    }]);
+    let retry = RetryPolicy::default().with_deadline(Duration::from_secs(10));
+    let manager = TokenManager::builder(client(), provider.transport())
+        .retry(retry)
+        .build();
+    let started = Instant::now();
+    let error = manager.token().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    match error.root() {
+        Error::RateLimited { retry_after, .. } => {
+            assert_eq!(*retry_after, Duration::from_secs(120));
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_retry_after_falls_back_to_normal_backoff_c49() {
+    let provider = Provider::with([Answer::Status {
+        status: 429,
+        body: "",
+        retry_after: Some("soon"),
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    manager.token().await.unwrap();
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_client_is_not_retried_c47() {
+    let provider = Provider::with([Answer::Status {
+        status: 401,
+        body: r#"{"error":"invalid_client","error_description":"unknown client"}"#,
+        retry_after: None,
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert!(error.is_provider_rejection());
+    assert!(!error.is_retryable());
+    assert!(matches!(
+        error.root(),
+        Error::Core(auth_core::Error::Provider(p)) if p.code == auth_core::ErrorCode::InvalidClient
+    ));
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shared_failure_reaches_every_waiter_and_is_not_cached_c55() {
+    let provider = Provider::with([Answer::Status {
+        status: 400,
+        body: r#"{"error":"invalid_scope"}"#,
+        retry_after: None,
+    }])
+    .latency(Duration::from_millis(10));
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.token().await })
+        })
+        .collect();
+    for task in tasks {
+        let error = task.await.unwrap().unwrap_err();
+        assert!(matches!(
+            error.root(),
+            Error::Core(auth_core::Error::Provider(_))
+        ));
+    }
+    assert_eq!(provider.calls(), 1);
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-2"
+    );
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_one_waiter_does_not_cancel_the_fetch_for_the_others() {
+    let provider = Provider::default().latency(Duration::from_secs(1));
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let first = {
+        let manager = manager.clone();
+        tokio::spawn(async move { manager.token().await })
+    };
+    let second = {
+        let manager = manager.clone();
+        tokio::spawn(async move { manager.token().await })
+    };
+    // The caller that started the fetch gives up half way.
+    let cancelled = tokio::time::timeout(Duration::from_millis(500), manager.token()).await;
+    assert!(cancelled.is_err());
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    assert_eq!(
+        second
+            .await
+            .unwrap()
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    assert_eq!(provider.calls(), 1);
+    assert_eq!(
+        manager.cached().unwrap().access_token().expose_secret(),
+        "tok-1"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_refresh_ahead_keeps_serving_the_valid_token() {
+    let provider = Provider::with([
+        Answer::Token { expires_in: 3600 },
+        Answer::Status {
+            status: 400,
+            body: r#"{"error":"invalid_scope"}"#,
+            retry_after: None,
+        },
+    ]);
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    manager.token().await.unwrap();
+    clock.advance(Duration::from_secs(3550)); // inside the 60 s skew
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    while provider.calls() < 2 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fetch_deadline_bounds_a_hanging_provider() {
+    let provider = Provider::with([Answer::Hang]);
+    let retry = RetryPolicy::default().with_deadline(Duration::from_secs(5));
+    let manager = TokenManager::builder(client(), provider.transport())
+        .retry(retry)
+        .build();
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::Timeout(d) if *d == Duration::from_secs(5)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn invalidate_token_forgets_only_the_rejected_token() {
+    let provider = Provider::default();
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let first = manager.token().await.unwrap();
+    manager.invalidate_token(&first);
+    let second = manager.token().await.unwrap();
+    assert_eq!(second.access_token().expose_secret(), "tok-2");
+    manager.invalidate_token(&first); // stale rejection: keep tok-2
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-2"
+    );
+    manager.invalidate();
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-3"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_stored_token_is_used_without_a_request_and_new_ones_are_saved() {
+    let provider = Provider::default();
+    let clock = ManualClock::new(T0);
+    let store = Arc::new(MemoryStore::new());
+    let key = client().request().key();
+    let stored = OAuthToken::new(
+        auth_core::AccessToken::new("stored"),
+        T0,
+        T0 + time::Duration::hours(1),
+        "read".parse().unwrap(),
+    );
+    store.save(&key, &stored).await.unwrap();
+    let manager = TokenManager::builder(client(), provider.transport())
+        .clock(clock.clone())
+        .shared_store(store.clone())
+        .build();
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "stored"
+    );
+    assert_eq!(provider.calls(), 0);
+
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    let saved = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(saved.access_token().expose_secret(), "tok-1");
+}
+
+#[tokio::test]
+async fn a_corrupt_store_file_counts_as_a_miss_and_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    std::fs::write(&path, b"{ not json").unwrap();
+    let provider = Provider::default();
+    let manager = TokenManager::builder(client(), provider.transport())
+        .store(FileStore::new(&path))
+        .build();
+    assert_eq!(
+        manager
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    assert_eq!(provider.calls(), 1);
+    let saved = OAuthToken::from_stored_json(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved.access_token().expose_secret(), "tok-1");
+}
+
+#[tokio::test]
+async fn a_restarted_manager_reuses_the_token_in_its_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    let provider = Provider::default();
+    let first = TokenManager::builder(client(), provider.transport())
+        .store(FileStore::new(&path))
+        .build();
+    first.token().await.unwrap();
+    drop(first);
+    let restarted = TokenManager::builder(client(), provider.transport())
+        .store(FileStore::new(&path))
+        .build();
+    assert_eq!(
+        restarted
+            .token()
+            .await
+            .unwrap()
+            .access_token()
+            .expose_secret(),
+        "tok-1"
+    );
+    assert_eq!(provider.calls(), 1);
+}
