@@ -77,6 +77,23 @@ pub(crate) fn claimed_client(headers: &HeaderMap, form: Option<&Form>) -> Option
         .map(str::to_owned)
 }
 
+/// The methods a request carries, whether or not it got as far as
+/// authentication (for the journal's findings).
+pub(crate) fn observed(headers: &HeaderMap, form: Option<&Form>) -> DetectedAuth {
+    let header = headers
+        .get(AUTHORIZATION)
+        .is_some_and(|v| basic::is_basic(v.as_bytes()));
+    let body = form
+        .and_then(|f| f.get("client_secret"))
+        .is_some_and(|s| !s.is_empty());
+    match (header, body) {
+        (true, true) => DetectedAuth::Both,
+        (true, false) => DetectedAuth::Basic,
+        (false, true) => DetectedAuth::Post,
+        (false, false) => DetectedAuth::None,
+    }
+}
+
 /// Authenticates the client of a request whose form is already decoded.
 pub(crate) fn authenticate(
     state: &State,

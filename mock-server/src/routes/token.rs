@@ -26,6 +26,7 @@ use crate::config::CLIENT_CREDENTIALS;
 use crate::conformance::rules::{self, Observation};
 use crate::fault::{Endpoint, Fault, MAX_OVERSIZED_BYTES};
 use crate::issuer::Claims;
+use crate::journal::DetectedAuth;
 use crate::reply::{self, Reply};
 use crate::router::{Outcome, Received};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, read_form};
@@ -60,19 +61,23 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
         .map(|q| q.pairs().iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
+    let auth = match facts.detected {
+        DetectedAuth::NaiveBasic => DetectedAuth::NaiveBasic,
+        _ => client_auth::observed(r.headers, form.as_ref()),
+    };
     let findings = rules::evaluate(&Observation {
         method: r.method.as_str(),
         media_type_ok: is_form_media_type(r.headers),
         form: form.as_ref(),
         query_names,
-        auth: facts.detected,
+        auth,
         authorization_headers: r.headers.get_all(AUTHORIZATION).iter().count(),
         basic: facts.basic,
         loopback_peer: r.peer.ip().is_loopback(),
     });
     Outcome {
         response,
-        auth: Some(facts.detected),
+        auth: Some(auth),
         client_id: facts.client_id.or(claimed),
         form,
         findings,

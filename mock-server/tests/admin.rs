@@ -1,0 +1,320 @@
+//! The journal and its findings (S-71, S-72) and the admin API (S-74).
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use common::{F1_BASIC, f1_access_token, f1_token, request, token};
+use mock_server::{ClientRegistration, DetectedAuth, MockServer};
+
+const CC: &str = "grant_type=client_credentials";
+const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
+
+#[tokio::test]
+async fn s71_journal_records_requests_with_secrets_redacted() {
+    let server = MockServer::start().await.unwrap();
+    f1_token(&server, "grant_type=client_credentials&scope=read").await;
+    token(
+        &server,
+        &[],
+        "grant_type=client_credentials&client_id=post-only&client_secret=s3cret-post",
+    )
+    .await;
+    let journal = server.journal();
+    assert_eq!(journal.len(), 2);
+    let basic = &journal[0];
+    assert_eq!(
+        (basic.method.as_str(), basic.path.as_str(), basic.status),
+        ("POST", "/token", 200)
+    );
+    assert_eq!(basic.auth_method, Some(DetectedAuth::Basic));
+    assert_eq!(basic.client_id.as_deref(), Some("s6BhdRkqt3"));
+    assert!(
+        basic
+            .headers
+            .contains(&("authorization".to_owned(), "Basic [REDACTED]".to_owned()))
+    );
+    let post = &journal[1];
+    assert_eq!(post.auth_method, Some(DetectedAuth::Post));
+    let form = post.form.as_ref().unwrap();
+    assert!(form.contains(&("client_secret".to_owned(), "[REDACTED]".to_owned())));
+    assert!(form.contains(&("client_id".to_owned(), "post-only".to_owned())));
+    let text = serde_json::to_string(&journal).unwrap();
+    assert!(!text.contains("s3cret-post") && !text.contains("czZCaGRSa3F0MzpnWDFmQmF0M2JW"));
+}
+
+#[tokio::test]
+async fn s72_findings_name_rule_rfc_level_and_verdict() {
+    let server = MockServer::start().await.unwrap();
+    token(
+        &server,
+        &[(
+            "authorization",
+            "Basic Y2xpZW50OmlkKzE6YSBiK2MvZCVlJmY9Zzpofmk=",
+        )],
+        "grant_type=client_credentials&scope=",
+    )
+    .await;
+    let entry = server.journal().pop().unwrap();
+    let findings = serde_json::to_string_pretty(&entry.findings).unwrap();
+    insta::assert_snapshot!(findings, @r#"
+    [
+      {
+        "rule": "C-01",
+        "rfc": "RFC 6749 §3.2",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "POST"
+      },
+      {
+        "rule": "C-02",
+        "rfc": "RFC 6749 §4.4.2, App. B",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "form body"
+      },
+      {
+        "rule": "C-03",
+        "rfc": "RFC 6749 §4.4.2",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "grant_type=client_credentials"
+      },
+      {
+        "rule": "C-04",
+        "rfc": "RFC 6749 §3.2, RFC 8707 §2",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "no repeated parameter"
+      },
+      {
+        "rule": "C-05",
+        "rfc": "RFC 6749 §2.3.1, §3.2",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "query carries no OAuth parameter"
+      },
+      {
+        "rule": "C-07",
+        "rfc": "RFC 6749 §2.3.1, §10.9",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "plain HTTP on loopback"
+      },
+      {
+        "rule": "C-11",
+        "rfc": "RFC 6749 §2.3.1, App. B",
+        "level": "MUST",
+        "verdict": "fail",
+        "reason": "unencoded Basic credentials"
+      },
+      {
+        "rule": "C-13",
+        "rfc": "RFC 7617 §2, RFC 4648 §4",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "standard base64"
+      },
+      {
+        "rule": "C-15",
+        "rfc": "RFC 6749 §2.3",
+        "level": "MUST",
+        "verdict": "pass",
+        "reason": "one authentication method"
+      },
+      {
+        "rule": "C-22",
+        "rfc": "RFC 6749 §3.2",
+        "level": "SHOULD",
+        "verdict": "warn",
+        "reason": "scope sent with an empty value"
+      }
+    ]
+    "#);
+}
+
+#[tokio::test]
+async fn c01_c02_c04_failures_are_reported() {
+    let server = MockServer::start().await.unwrap();
+    request(
+        &server,
+        "GET",
+        "/token",
+        &[("authorization", F1_BASIC)],
+        b"",
+    )
+    .await;
+    request(
+        &server,
+        "POST",
+        "/token",
+        &[
+            ("authorization", F1_BASIC),
+            ("content-type", "application/json"),
+        ],
+        b"{}",
+    )
+    .await;
+    f1_token(
+        &server,
+        "grant_type=client_credentials&scope=read&scope=read",
+    )
+    .await;
+    let journal = server.journal();
+    let failed = |i: usize| -> Vec<&str> {
+        journal[i]
+            .findings
+            .iter()
+            .filter(|f| f.is_failure())
+            .map(|f| f.rule)
+            .collect()
+    };
+    assert_eq!(failed(0), ["C-01", "C-02"]);
+    assert_eq!(failed(1), ["C-02"]);
+    assert_eq!(failed(2), ["C-04"]);
+}
+
+#[tokio::test]
+async fn journal_is_bounded_and_admin_calls_are_not_recorded() {
+    let server = MockServer::builder()
+        .journal_capacity(3)
+        .start()
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        f1_token(&server, CC).await;
+    }
+    request(&server, "GET", "/healthz", &[], b"").await;
+    let response = request(&server, "GET", "/_mock/journal", &[], b"").await;
+    assert_eq!(response.status, 200);
+    let journal = response.json();
+    let paths: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/token", "/token", "/healthz"]);
+    assert_eq!(journal[0]["findings"][0]["rule"], "C-01");
+    assert_eq!(server.token_requests(), 5);
+}
+
+#[tokio::test]
+async fn s74_clients_can_be_added_and_removed_at_runtime() {
+    let server = MockServer::start().await.unwrap();
+    let auth = common::basic("new client", "pw+%");
+    let created = request(
+        &server,
+        "POST",
+        "/_mock/clients",
+        &JSON,
+        br#"{"id":"new client","secret":"pw+%","scopes":["read"],"default_scopes":["read"]}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(
+        token(&server, &[("authorization", &auth)], CC).await.status,
+        200
+    );
+    assert_eq!(
+        request(&server, "DELETE", "/_mock/clients/new%20client", &[], b"")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        token(&server, &[("authorization", &auth)], CC).await.status,
+        401
+    );
+    assert_eq!(
+        request(&server, "DELETE", "/_mock/clients/new%20client", &[], b"")
+            .await
+            .status,
+        404
+    );
+    let bad = request(
+        &server,
+        "POST",
+        "/_mock/clients",
+        &JSON,
+        br#"{"id":"x","scopes":["a b"]}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        bad.json()["error_description"],
+        "clients[x].scopes: invalid character ' ' at byte 1 of a scope token"
+    );
+}
+
+#[tokio::test]
+async fn s74_clock_advance_expires_tokens() {
+    let server = MockServer::start().await.unwrap();
+    let token = f1_access_token(&server, "read").await;
+    let bearer = format!("Bearer {token}");
+    assert_eq!(
+        request(
+            &server,
+            "GET",
+            "/resource",
+            &[("authorization", &bearer)],
+            b""
+        )
+        .await
+        .status,
+        200
+    );
+    let advanced = request(
+        &server,
+        "POST",
+        "/_mock/clock/advance",
+        &JSON,
+        br#"{"seconds":3600}"#,
+    )
+    .await;
+    assert_eq!(advanced.status, 200);
+    assert!(advanced.json()["now"].is_string());
+    assert_eq!(
+        request(
+            &server,
+            "GET",
+            "/resource",
+            &[("authorization", &bearer)],
+            b""
+        )
+        .await
+        .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn s74_reset_restores_the_start() {
+    let server = MockServer::start().await.unwrap();
+    server
+        .add_client(ClientRegistration::new("extra", "pw"))
+        .unwrap();
+    let token = f1_access_token(&server, "read").await;
+    assert!(server.revoke_token(&token));
+    assert_eq!(
+        request(&server, "POST", "/_mock/reset", &[], b"")
+            .await
+            .status,
+        204
+    );
+    assert!(server.journal().is_empty());
+    assert_eq!(server.token_requests(), 0);
+    assert!(server.clients().iter().all(|c| c.id() != "extra"));
+    let bearer = format!("Bearer {token}");
+    assert_eq!(
+        request(
+            &server,
+            "GET",
+            "/resource",
+            &[("authorization", &bearer)],
+            b""
+        )
+        .await
+        .status,
+        200
+    );
+}

@@ -1,0 +1,226 @@
+//! Faults on purpose (checklist S-73), through the handle and the admin API.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{F1_BASIC, basic, f1_token, post_form, request};
+use mock_server::{Endpoint, Fault, FaultRule, MockServer};
+
+const CC: &str = "grant_type=client_credentials";
+
+async fn with_fault(fault: Fault) -> (MockServer, common::Raw) {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(fault));
+    let response = f1_token(&server, CC).await;
+    (server, response)
+}
+
+#[tokio::test]
+async fn status_fault_serves_a_bare_5xx_once() {
+    let (server, response) = with_fault(Fault::Status(503)).await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.header("content-type"), Some("text/plain"));
+    assert_eq!(response.text(), "503 Service Unavailable\n");
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    assert_eq!(server.token_requests(), 2);
+    assert_eq!(server.journal()[0].fault.as_deref(), Some("Status(503)"));
+}
+
+#[tokio::test]
+async fn retry_after_fault_applies_only_to_its_client_s69() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(
+        FaultRule::new(Fault::RetryAfter {
+            status: 429,
+            seconds: 1,
+        })
+        .for_client("s6BhdRkqt3")
+        .times(1),
+    );
+    let other = common::token(
+        &server,
+        &[("authorization", &basic("svc-1", "pässwörd€"))],
+        CC,
+    )
+    .await;
+    assert_eq!(other.status, 200);
+    let response = f1_token(&server, CC).await;
+    response.assert_oauth_error(429, "temporarily_unavailable");
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+}
+
+#[tokio::test]
+async fn hang_fault_never_answers_until_shutdown() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Hang).always());
+    let addr = server.local_addr();
+    let hung = tokio::time::timeout(
+        Duration::from_millis(300),
+        common::send_raw(
+            addr,
+            b"POST /token HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n",
+        ),
+    )
+    .await;
+    assert!(hung.is_err(), "a hang must not answer");
+    let started = Instant::now();
+    server.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(6));
+}
+
+#[tokio::test]
+async fn latency_fault_delays_a_correct_answer() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_millis(200))));
+    let started = Instant::now();
+    let response = f1_token(&server, CC).await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
+async fn html_and_malformed_and_error_in_200_faults() {
+    let (_server, html) = with_fault(Fault::Html { status: 502 }).await;
+    assert_eq!(html.status, 502);
+    assert_eq!(
+        html.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(html.text().starts_with("<!DOCTYPE html>"));
+    let (_server, malformed) = with_fault(Fault::MalformedJson).await;
+    assert_eq!(malformed.status, 200);
+    assert!(serde_json::from_slice::<serde_json::Value>(&malformed.body).is_err());
+    let (_server, error) = with_fault(Fault::ErrorIn200).await;
+    assert_eq!(error.status, 200);
+    assert_eq!(error.json()["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn odd_but_legal_success_bodies() {
+    let (_s, r) = with_fault(Fault::ExpiresInString).await;
+    assert_eq!(r.json()["expires_in"], "3600");
+    let (_s, r) = with_fault(Fault::LowercaseTokenType).await;
+    assert_eq!(r.json()["token_type"], "bearer");
+    let (_s, r) = with_fault(Fault::ExtraFields).await;
+    assert_eq!(r.json()["not-before-policy"], 0);
+    assert!(r.json()["mock_extra"].is_object());
+    let (_s, r) = with_fault(Fault::NoScope).await;
+    assert!(r.json().get("scope").is_none());
+    assert!(r.json()["access_token"].is_string());
+    let (_s, r) = with_fault(Fault::NoExpiresIn).await;
+    assert!(r.json().get("expires_in").is_none());
+}
+
+#[tokio::test]
+async fn short_lifetime_fault_issues_a_one_second_token() {
+    let clock = auth_core::ManualClock::new(time::macros::datetime!(2026-01-01 00:00 UTC));
+    let server = MockServer::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    server.push_fault(FaultRule::new(Fault::ShortLifetime));
+    let response = f1_token(&server, CC).await;
+    assert_eq!(response.json()["expires_in"], 1);
+    let token = response.json()["access_token"].as_str().unwrap().to_owned();
+    clock.advance(Duration::from_secs(1));
+    let introspection = post_form(
+        &server,
+        "/introspect",
+        &[("authorization", F1_BASIC)],
+        &format!("token={token}"),
+    )
+    .await;
+    assert_eq!(introspection.text(), r#"{"active":false}"#);
+}
+
+#[tokio::test]
+async fn oversized_fault_pads_a_valid_body() {
+    let (_s, r) = with_fault(Fault::Oversized { bytes: 100_000 }).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 100_000);
+    assert!(r.json()["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn redirect_and_invalid_client_faults() {
+    let (_s, r) = with_fault(Fault::Redirect {
+        location: "http://127.0.0.1:9/token".into(),
+    })
+    .await;
+    assert_eq!(r.status, 307);
+    assert_eq!(r.header("location"), Some("http://127.0.0.1:9/token"));
+    let (_s, r) = with_fault(Fault::InvalidClient).await;
+    r.assert_oauth_error(401, "invalid_client");
+}
+
+#[tokio::test]
+async fn faults_can_target_the_resource() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(
+        FaultRule::new(Fault::Status(500))
+            .for_endpoint(Endpoint::Resource)
+            .times(2),
+    );
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    assert_eq!(
+        request(&server, "GET", "/resource", &[], b"").await.status,
+        500
+    );
+    assert_eq!(
+        request(&server, "GET", "/resource", &[], b"").await.status,
+        500
+    );
+    assert_eq!(
+        request(&server, "GET", "/resource", &[], b"").await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn admin_api_queues_faults_from_json() {
+    let server = MockServer::start().await.unwrap();
+    let json = [("content-type", "application/json")];
+    let created = request(
+        &server,
+        "POST",
+        "/_mock/faults",
+        &json,
+        br#"{"fault":{"status":502},"times":2}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(f1_token(&server, CC).await.status, 502);
+    assert_eq!(f1_token(&server, CC).await.status, 502);
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    let always = request(
+        &server,
+        "POST",
+        "/_mock/faults",
+        &json,
+        br#"{"fault":"invalid_client","times":null}"#,
+    )
+    .await;
+    assert_eq!(always.status, 201);
+    assert_eq!(f1_token(&server, CC).await.status, 401);
+    assert_eq!(f1_token(&server, CC).await.status, 401);
+    assert_eq!(
+        request(&server, "DELETE", "/_mock/faults", &[], b"")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    let bad = request(
+        &server,
+        "POST",
+        "/_mock/faults",
+        &json,
+        br#"{"fault":"nope"}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+}
