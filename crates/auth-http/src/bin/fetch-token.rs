@@ -1,3 +1,230 @@
-//! `fetch-token`: curl for client credentials (work in progress).
+//! `fetch-token`: curl for client credentials. Fetches one token and prints
+//! it in auth-core's stored format (or only the access token).
+//!
+//! The client secret comes from the `CLIENT_SECRET` environment variable or,
+//! with `--secret-stdin`, from the first line of standard input; never from
+//! a flag, which any user could read in `ps`.
+//!
+//! Exit codes: 0 success, 2 usage or configuration error, 3 the provider
+//! rejected the request (an RFC 6749 §5.2 error), 4 transport failure,
+//! timeout or a non-OAuth answer. Errors are one line on stderr.
 
-fn main() {}
+use std::io::{BufRead as _, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use auth_core::{
+    Client, ClientAuthMethod, ClientCredentials, Resource, ScopeSet, TokenRequest, TokenUrl,
+};
+use auth_http::{HyperTransport, RetryPolicy, TokenManager};
+use clap::{Parser, ValueEnum};
+
+/// The environment variable holding the client secret.
+const SECRET_ENV: &str = "CLIENT_SECRET";
+
+const EXIT_USAGE: u8 = 2;
+const EXIT_REJECTED: u8 = 3;
+const EXIT_TRANSPORT: u8 = 4;
+
+/// Fetch an OAuth 2.0 access token with the client credentials grant
+/// (RFC 6749 §4.4). The secret is read from `CLIENT_SECRET`, or from stdin
+/// with --secret-stdin.
+#[derive(Debug, Parser)]
+#[command(name = "fetch-token", version)]
+struct Cli {
+    /// Token endpoint URL (https; plain http only for loopback hosts).
+    #[arg(long, value_name = "URL")]
+    token_url: String,
+    /// Client identifier.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// Scope to request; repeat it or give a space-separated list.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// How the client authenticates.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Basic)]
+    auth_method: AuthMethod,
+    /// RFC 8707 resource indicator (absolute URI); may be repeated.
+    #[arg(long = "resource", value_name = "URI")]
+    resources: Vec<String>,
+    /// `audience` parameter (used by some providers instead of resource).
+    #[arg(long)]
+    audience: Option<String>,
+    /// Read the client secret from the first line of standard input.
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Print only the access token instead of the stored-format JSON.
+    #[arg(long)]
+    access_token_only: bool,
+    /// Deadline for the whole fetch, retries included, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+    /// Attempts in total for transient failures (5xx, 429, timeouts).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    max_attempts: u32,
+}
+
+/// RFC 7591 names of the client authentication methods.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AuthMethod {
+    /// HTTP Basic, id and secret form-encoded first (RFC 6749 §2.3.1).
+    #[value(name = "client_secret_basic")]
+    Basic,
+    /// id and secret in the form body.
+    #[value(name = "client_secret_post")]
+    Post,
+    /// HTTP Basic without the form-encoding step (non-conforming providers).
+    #[value(name = "client_secret_basic_unencoded")]
+    BasicUnencoded,
+}
+
+impl From<AuthMethod> for ClientAuthMethod {
+    fn from(method: AuthMethod) -> Self {
+        match method {
+            AuthMethod::Basic => Self::ClientSecretBasic,
+            AuthMethod::Post => Self::ClientSecretPost,
+            AuthMethod::BasicUnencoded => Self::ClientSecretBasicUnencoded,
+        }
+    }
+}
+
+/// A one-line failure and its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: EXIT_USAGE,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The error and its sources on one line: `a: b: c`.
+fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
+fn read_secret(from_stdin: bool) -> Result<String, Failure> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("reading the secret from stdin: {e}")))?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    std::env::var(SECRET_ENV).map_err(|_| {
+        Failure::usage(format!(
+            "no client secret: set {SECRET_ENV} or pass --secret-stdin"
+        ))
+    })
+}
+
+fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
+    let url =
+        TokenUrl::parse(&cli.token_url).map_err(|e| Failure::usage(format!("--token-url: {e}")))?;
+    let mut scopes = ScopeSet::new();
+    for list in &cli.scopes {
+        let parsed =
+            ScopeSet::parse_lenient(list).map_err(|e| Failure::usage(format!("--scope: {e}")))?;
+        for scope in parsed.iter() {
+            scopes.insert(scope.clone());
+        }
+    }
+    let credentials = ClientCredentials::new(cli.client_id.as_str(), secret)
+        .with_scopes(scopes.iter().cloned())
+        .with_auth_method(cli.auth_method.into());
+    let mut request = TokenRequest::new(url, credentials);
+    for resource in &cli.resources {
+        request = request.with_resource(
+            Resource::new(resource.as_str())
+                .map_err(|e| Failure::usage(format!("--resource: {e}")))?,
+        );
+    }
+    if let Some(audience) = &cli.audience {
+        request = request.with_audience(audience.as_str());
+    }
+    // Build once now, so configuration errors are usage errors (exit 2).
+    request
+        .to_http()
+        .map_err(|e| Failure::usage(format!("invalid token request: {e}")))?;
+    Ok(Client::from_request(request))
+}
+
+async fn run(cli: Cli) -> Result<String, Failure> {
+    let secret = read_secret(cli.secret_stdin)?;
+    let client = build_client(&cli, secret)?;
+    let transport = HyperTransport::builder()
+        .timeout(Duration::from_secs(cli.timeout))
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_TRANSPORT,
+            message: one_line(&e),
+        })?;
+    let retry = RetryPolicy::default()
+        .with_max_attempts(cli.max_attempts)
+        .with_deadline(Duration::from_secs(cli.timeout));
+    let manager = TokenManager::builder(client, transport)
+        .retry(retry)
+        .build();
+    let token = manager.token().await.map_err(|e| Failure {
+        code: if e.is_provider_rejection() {
+            EXIT_REJECTED
+        } else {
+            EXIT_TRANSPORT
+        },
+        message: one_line(e.root()),
+    })?;
+    Ok(if cli.access_token_only {
+        token.access_token().expose_secret().to_owned()
+    } else {
+        token.to_stored_json()
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(), // usage errors exit 2, --help and --version 0
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("fetch-token: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_TRANSPORT);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            if writeln!(stdout, "{output}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return ExitCode::from(EXIT_TRANSPORT);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("fetch-token: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

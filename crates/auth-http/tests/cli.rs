@@ -1,0 +1,148 @@
+//! `fetch-token` against the in-process mock provider: output formats and
+//! exit codes (0 ok, 2 usage, 3 provider rejection, 4 transport).
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use auth_core::OAuthToken;
+use mock_server::MockServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
+
+/// Runs the binary off the runtime's threads, so the mock keeps serving.
+async fn run(
+    args: Vec<String>,
+    secret_env: Option<&'static str>,
+    stdin: Option<&'static str>,
+) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(BIN);
+        command
+            .args(&args)
+            .env_remove("CLIENT_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(secret) = secret_env {
+            command.env("CLIENT_SECRET", secret);
+        }
+        command.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(token_url: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--token-url".to_owned(),
+        token_url.to_owned(),
+        "--client-id".to_owned(),
+        "s6BhdRkqt3".to_owned(),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prints_the_stored_format_with_the_secret_from_the_environment() {
+    let server = MockServer::start().await.unwrap();
+    let output = run(
+        args(&server.token_url(), &["--scope", "read write"]),
+        Some("gX1fBat3bV"),
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let token = OAuthToken::from_stored_json(&output.stdout).unwrap();
+    assert_eq!(token.scope().to_string(), "read write");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prints_only_the_access_token_with_the_secret_from_stdin() {
+    let server = MockServer::start().await.unwrap();
+    let output = run(
+        args(
+            &server.token_url(),
+            &["--secret-stdin", "--access-token-only"],
+        ),
+        None,
+        Some("gX1fBat3bV\n"),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let token = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(token.lines().count(), 1);
+    assert!(!token.trim().is_empty() && !token.contains('{'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_rejection_exits_3_with_one_line() {
+    let server = MockServer::start().await.unwrap();
+    let output = run(args(&server.token_url(), &[]), Some("wrong-secret"), None).await;
+    assert_eq!(output.status.code(), Some(3));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("invalid_client"), "{message}");
+    assert!(!message.contains("wrong-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_provider_exits_4() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/token");
+    let output = run(args(&url, &["--max-attempts", "1"]), Some("s"), None).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2() {
+    let missing_secret = run(args("https://as.example/token", &[]), None, None).await;
+    assert_eq!(missing_secret.status.code(), Some(2));
+    assert!(stderr(&missing_secret).contains("CLIENT_SECRET"));
+    let insecure = run(args("http://as.example/token", &[]), Some("s"), None).await;
+    assert_eq!(insecure.status.code(), Some(2));
+    let bad_scope = run(
+        args("https://as.example/token", &["--scope", "é"]),
+        Some("s"),
+        None,
+    )
+    .await;
+    assert_eq!(bad_scope.status.code(), Some(2));
+    let no_flags = run(Vec::new(), Some("s"), None).await;
+    assert_eq!(no_flags.status.code(), Some(2));
+    let secret_flag = run(
+        args("https://as.example/token", &["--secret", "s"]),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        secret_flag.status.code(),
+        Some(2),
+        "there is no --secret flag"
+    );
+}
