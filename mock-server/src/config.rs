@@ -41,6 +41,13 @@ pub struct Config {
     /// Largest accepted request body; larger bodies get 413.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Time for a request head to arrive, and for an idle keep-alive
+    /// connection to start its next request (milliseconds).
+    #[serde(default = "default_timeout_ms")]
+    pub header_timeout_ms: u64,
+    /// Time for a request body to arrive (milliseconds; 408 after).
+    #[serde(default = "default_timeout_ms")]
+    pub body_timeout_ms: u64,
     /// The `realm` of every challenge.
     #[serde(default = "default_realm")]
     pub realm: String,
@@ -61,6 +68,9 @@ fn default_journal_capacity() -> usize {
 fn default_max_body() -> usize {
     64 * 1024
 }
+fn default_timeout_ms() -> u64 {
+    10_000
+}
 fn default_realm() -> String {
     "mock".to_owned()
 }
@@ -71,6 +81,8 @@ impl Default for Config {
             token_lifetime_secs: default_lifetime(),
             journal_capacity: default_journal_capacity(),
             max_body_bytes: default_max_body(),
+            header_timeout_ms: default_timeout_ms(),
+            body_timeout_ms: default_timeout_ms(),
             realm: default_realm(),
             resources: Vec::new(),
             clients: Vec::new(),
@@ -104,6 +116,12 @@ impl Config {
         }
         if self.journal_capacity == 0 {
             return Err(ConfigError::new("journal_capacity", "must be at least 1"));
+        }
+        if self.header_timeout_ms == 0 {
+            return Err(ConfigError::new("header_timeout_ms", "must be at least 1"));
+        }
+        if self.body_timeout_ms == 0 {
+            return Err(ConfigError::new("body_timeout_ms", "must be at least 1"));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use auth_core::form::Form;
 use auth_core::{ErrorCode, ProviderError};
@@ -22,9 +21,6 @@ use crate::journal::{DetectedAuth, JournalEntry, redact_form, redact_headers, re
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::state::State;
-
-/// How long a client may take to send its body (slow-body attacks).
-const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One request, body read.
 #[derive(Debug)]
@@ -145,7 +141,12 @@ async fn read_body(state: &State, headers: &HeaderMap, body: Incoming) -> Result
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(state, limit));
     }
-    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
+    match tokio::time::timeout(
+        state.settings.body_timeout,
+        Limited::new(body, limit).collect(),
+    )
+    .await
+    {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
             Err(too_large(state, limit))

@@ -20,9 +20,6 @@ use crate::journal::JournalEntry;
 use crate::router::Router;
 use crate::state::State;
 
-/// Time allowed for a request's headers, and for an idle keep-alive
-/// connection to send its next request.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head accepted (431 beyond).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How long shutdown waits for in-flight requests.
@@ -71,6 +68,25 @@ impl MockServerBuilder {
     #[must_use]
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.config.resources.push(resource.into());
+        self
+    }
+
+    /// Time for a request head to arrive, and for an idle connection to
+    /// start its next request (default 10 s).
+    #[must_use]
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_timeout_ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self
+    }
+
+    /// Time for a request body to arrive (default 10 s; 408 after).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_timeout_ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self
     }
 
@@ -134,7 +150,7 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Rec
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(state.settings.header_timeout)
         .max_buf_size(MAX_HEADER_BYTES.max(8192));
     loop {
         tokio::select! {

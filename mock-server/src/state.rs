@@ -29,6 +29,8 @@ pub(crate) struct Settings {
     pub(crate) token_lifetime: Duration,
     pub(crate) realm: String,
     pub(crate) max_body_bytes: usize,
+    pub(crate) header_timeout: Duration,
+    pub(crate) body_timeout: Duration,
     pub(crate) resources: Vec<String>,
 }
 
@@ -84,6 +86,8 @@ impl State {
                 token_lifetime: config.token_lifetime(),
                 realm: config.realm.clone(),
                 max_body_bytes: config.max_body_bytes,
+                header_timeout: Duration::from_millis(config.header_timeout_ms),
+                body_timeout: Duration::from_millis(config.body_timeout_ms),
                 resources: config.resources.clone(),
             },
             clients: RwLock::new(HashMap::new()),
