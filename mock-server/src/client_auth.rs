@@ -6,11 +6,13 @@
 //! every failure to authenticate answers the same `invalid_client` body so
 //! an unknown id and a wrong secret cannot be told apart (S-23).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_core::basic::{self, BasicError};
 use auth_core::form::Form;
-use auth_core::{ClientAuthMethod, ErrorCode, ProviderError};
+use auth_core::{ClientAuthMethod, ErrorCode, ProviderError, RetryAfter};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
 
@@ -94,8 +96,39 @@ pub(crate) fn observed(headers: &HeaderMap, form: Option<&Form>) -> DetectedAuth
     }
 }
 
-/// Authenticates the client of a request whose form is already decoded.
+/// Authenticates the client of a request whose form is already decoded,
+/// behind the brute-force lockout (S-68).
 pub(crate) fn authenticate(
+    state: &State,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    form: &Form,
+    purpose: Purpose,
+    facts: &mut AuthFacts,
+) -> Result<Arc<Registered>, ProviderError> {
+    let now = state.now_unix();
+    let claimed = claimed_client(headers, Some(form));
+    if let Some(id) = claimed.as_deref()
+        && let Some(wait) = state.lockout.locked_for(id, peer, now)
+    {
+        facts.client_id.clone_from(&claimed);
+        let mut error =
+            ProviderError::new(ErrorCode::Other(ErrorCode::TEMPORARILY_UNAVAILABLE.into()))
+                .with_description("too many failed client authentications; retry later")
+                .with_status(StatusCode::TOO_MANY_REQUESTS);
+        error.retry_after = Some(RetryAfter::Delay(Duration::from_secs(wait)));
+        return Err(error);
+    }
+    let result = check(state, headers, form, purpose, facts);
+    if let (Err(error), Some(id)) = (&result, claimed.as_deref())
+        && error.code == ErrorCode::InvalidClient
+    {
+        state.lockout.record_failure(id, peer, now);
+    }
+    result
+}
+
+fn check(
     state: &State,
     headers: &HeaderMap,
     form: &Form,

@@ -48,6 +48,13 @@ pub struct Config {
     /// Time for a request body to arrive (milliseconds; 408 after).
     #[serde(default = "default_timeout_ms")]
     pub body_timeout_ms: u64,
+    /// Failed authentications per (client id, source IP) within
+    /// `lockout_window_secs` before that pair gets 429 (S-68); 0 disables.
+    #[serde(default = "default_lockout_failures")]
+    pub lockout_failures: u32,
+    /// The lockout window.
+    #[serde(default = "default_lockout_window")]
+    pub lockout_window_secs: u64,
     /// The `realm` of every challenge.
     #[serde(default = "default_realm")]
     pub realm: String,
@@ -68,6 +75,12 @@ fn default_journal_capacity() -> usize {
 fn default_max_body() -> usize {
     64 * 1024
 }
+fn default_lockout_failures() -> u32 {
+    10
+}
+fn default_lockout_window() -> u64 {
+    60
+}
 fn default_timeout_ms() -> u64 {
     10_000
 }
@@ -83,6 +96,8 @@ impl Default for Config {
             max_body_bytes: default_max_body(),
             header_timeout_ms: default_timeout_ms(),
             body_timeout_ms: default_timeout_ms(),
+            lockout_failures: default_lockout_failures(),
+            lockout_window_secs: default_lockout_window(),
             realm: default_realm(),
             resources: Vec::new(),
             clients: Vec::new(),

@@ -31,6 +31,7 @@ mod error;
 mod fault;
 mod issuer;
 mod journal;
+mod lockout;
 mod reply;
 mod router;
 mod routes;

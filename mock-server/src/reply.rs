@@ -1,9 +1,9 @@
 //! Building responses: JSON, RFC 6749 §5.2 errors with their headers.
 
-use auth_core::ProviderError;
 use auth_core::response::CONTENT_TYPE_JSON;
+use auth_core::{ProviderError, RetryAfter};
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
@@ -55,6 +55,11 @@ pub(crate) fn oauth_error(error: &ProviderError, realm: &str) -> Reply {
         reply
             .headers_mut()
             .insert(WWW_AUTHENTICATE, basic_challenge(realm));
+    }
+    if let Some(RetryAfter::Delay(delay)) = error.retry_after {
+        reply
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(delay.as_secs()));
     }
     if error.status == StatusCode::METHOD_NOT_ALLOWED {
         reply

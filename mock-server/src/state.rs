@@ -17,6 +17,7 @@ use crate::error::ConfigError;
 use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
+use crate::lockout::Lockout;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -67,6 +68,7 @@ pub(crate) struct State {
     pub(crate) issuer: Issuer,
     pub(crate) faults: FaultQueue,
     pub(crate) journal: Journal,
+    pub(crate) lockout: Lockout,
     clock: Arc<dyn Clock>,
     offset_nanos: AtomicI64,
     pub(crate) base_url: String,
@@ -97,6 +99,7 @@ impl State {
             issuer: Issuer::new(MAX_REVOCATIONS),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
+            lockout: Lockout::new(config.lockout_failures, config.lockout_window_secs),
             clock,
             offset_nanos: AtomicI64::new(0),
             base_url,
@@ -201,6 +204,7 @@ impl State {
         self.faults.clear();
         self.journal.clear();
         self.issuer.clear_revocations();
+        self.lockout.clear();
         self.offset_nanos.store(0, Ordering::Relaxed);
     }
 

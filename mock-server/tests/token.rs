@@ -772,3 +772,42 @@ async fn s42_check_order_is_deterministic() {
         .await
         .assert_oauth_error(400, "invalid_scope");
 }
+
+// ---------- B11: abuse resistance ----------
+
+#[tokio::test]
+async fn s68_repeated_failures_lock_the_client_and_source_pair_rfc6749_2_3_1() {
+    let server = server().await;
+    let wrong = basic("s6BhdRkqt3", "wrong");
+    for _ in 0..10 {
+        token(&server, &[("authorization", &wrong)], CC)
+            .await
+            .assert_oauth_error(401, "invalid_client");
+    }
+    // Locked, even with the right secret; other clients are unaffected.
+    let locked = f1_token(&server, CC).await;
+    locked.assert_oauth_error(429, "temporarily_unavailable");
+    assert_eq!(locked.header("retry-after"), Some("60"));
+    let other = token(
+        &server,
+        &[("authorization", &basic("svc-1", "pässwörd€"))],
+        CC,
+    )
+    .await;
+    assert_eq!(other.status, 200);
+    // The window follows the mock clock.
+    server.advance_clock(std::time::Duration::from_secs(60));
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+}
+
+#[tokio::test]
+async fn s68_lockout_can_be_disabled() {
+    let mut config = mock_server::Config::embedded();
+    config.lockout_failures = 0;
+    let server = MockServer::builder().config(config).start().await.unwrap();
+    let wrong = basic("s6BhdRkqt3", "wrong");
+    for _ in 0..12 {
+        token(&server, &[("authorization", &wrong)], CC).await;
+    }
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+}

@@ -37,7 +37,14 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
             .as_ref()
             .ok_or_else(|| invalid_request("the body is not a form"))?;
         // RFC 7662 §2.1: the endpoint MUST require authorization (S-43).
-        client_auth::authenticate(state, r.headers, form, Purpose::Other, &mut facts)?;
+        client_auth::authenticate(
+            state,
+            r.peer.ip(),
+            r.headers,
+            form,
+            Purpose::Other,
+            &mut facts,
+        )?;
         // The hint is only a hint (RFC 7662 §2.1, S-46): it is not read.
         let token = form
             .get("token")

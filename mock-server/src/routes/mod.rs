@@ -92,7 +92,7 @@ pub(crate) async fn fault_reply(
     fault: &crate::fault::Fault,
 ) -> Option<crate::reply::Reply> {
     use auth_core::ErrorCode;
-    use http::header::{LOCATION, RETRY_AFTER};
+    use http::header::LOCATION;
     use http::{HeaderValue, StatusCode};
 
     use crate::fault::Fault;
@@ -129,15 +129,14 @@ pub(crate) async fn fault_reply(
             status: code,
             seconds,
         } => {
-            let error =
+            let mut error =
                 ProviderError::new(ErrorCode::Other(ErrorCode::TEMPORARILY_UNAVAILABLE.into()))
                     .with_description("try again later")
                     .with_status(status(*code));
-            let mut reply = reply::oauth_error(&error, &state.settings.realm);
-            reply
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(*seconds));
-            reply
+            error.retry_after = Some(auth_core::RetryAfter::Delay(
+                std::time::Duration::from_secs(*seconds),
+            ));
+            reply::oauth_error(&error, &state.settings.realm)
         }
         Fault::Html { status: code } => {
             let status = status(*code);

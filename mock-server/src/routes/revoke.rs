@@ -33,7 +33,14 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         let form = form
             .as_ref()
             .ok_or_else(|| invalid_request("the body is not a form"))?;
-        let client = client_auth::authenticate(state, r.headers, form, Purpose::Other, &mut facts)?;
+        let client = client_auth::authenticate(
+            state,
+            r.peer.ip(),
+            r.headers,
+            form,
+            Purpose::Other,
+            &mut facts,
+        )?;
         let token = form
             .get("token")
             .filter(|t| !t.is_empty())

@@ -104,7 +104,8 @@ fn process(
     let Some(form) = form_slot.as_ref() else {
         return Err(invalid_request("the body is not a form"));
     };
-    let client = client_auth::authenticate(state, r.headers, form, Purpose::Token, facts)?;
+    let client =
+        client_auth::authenticate(state, r.peer.ip(), r.headers, form, Purpose::Token, facts)?;
     match form.get("grant_type").filter(|g| !g.is_empty()) {
         None => return Err(invalid_request("the grant_type parameter is missing")),
         Some(CLIENT_CREDENTIALS) => {}
