@@ -965,7 +965,7 @@ fn unrecognized_members_are_ignored_and_kept_c36_rfc6749_5_1() {
     let body = r#"{"access_token":"tok","token_type":"Bearer","expires_in":60,"id_token":"x.y.z","refresh_expires_in":1800,
         "ext":{"a":[1,{"b":null}]},"not-before-policy":0}"#;
     let token = token_of(body);
-    let names: Vec<&str> = token.extra().keys().map(String::as_str).collect();
+    let names: Vec<&str> = token.extra().keys().collect();
     assert_eq!(
         names,
         ["ext", "id_token", "not-before-policy", "refresh_expires_in"]
@@ -1885,4 +1885,35 @@ fn secrets_never_appear_in_errors_c18_rfc6749_10_3() {
     for (what, err) in &errors {
         assert_nothing_secret(what, &everything_printed(err));
     }
+}
+
+#[test]
+fn a_secret_cut_by_the_excerpt_limit_does_not_leak_in_part_c18() {
+    let client = secret_client(ClientAuthMethod::ClientSecretPost);
+    for filler in 490..ApiError::EXCERPT_LIMIT {
+        let body = format!("{}{SECRET} trailing text", "x".repeat(filler));
+        let err = client
+            .parse_token_response(&answer(500, Some("text/plain"), body), T0)
+            .unwrap_err();
+        let Error::Api(api) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(api.excerpt.len() <= ApiError::EXCERPT_LIMIT);
+        assert!(!api.excerpt.contains("s3cr3t"), "{filler}: {}", api.excerpt);
+    }
+}
+
+#[test]
+fn a_secret_with_whitespace_runs_is_scrubbed_before_folding_c18() {
+    let secret = "two  spaces\tand\ttabs";
+    let client = Client::new(url(), ClientCredentials::new("cid", secret));
+    let body = format!("<p>you sent {secret}</p>");
+    let err = client
+        .parse_token_response(&answer(401, Some("text/html"), body), T0)
+        .unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.excerpt, "<p>you sent [REDACTED]</p>");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
 }

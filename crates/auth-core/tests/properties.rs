@@ -6,8 +6,8 @@ use auth_core::basic;
 use auth_core::form::{self, Form, FormBuilder};
 use auth_core::response::{self, ParseContext, ParseOptions};
 use auth_core::{
-    BearerChallenge, BearerErrorCode, ClientId, ClientSecret, ExpiryPolicy, OAuthToken, RetryAfter,
-    Scope, ScopeSet,
+    ApiError, BearerChallenge, BearerErrorCode, ClientId, ClientSecret, ExpiryPolicy, OAuthToken,
+    RetryAfter, Scope, ScopeSet,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -322,5 +322,17 @@ proptest! {
     ]) {
         let _ = BearerChallenge::parse(&text);
         let _ = RetryAfter::parse(text.as_bytes());
+    }
+}
+
+proptest! {
+    #[test]
+    fn prop_api_error_excerpt_is_bounded_and_one_line(body in prop::collection::vec(any::<u8>(), 0..2048), status in 300u16..600) {
+        let api = ApiError::new(StatusCode::from_u16(status).unwrap(), &body, None);
+        prop_assert!(api.excerpt.len() <= ApiError::EXCERPT_LIMIT);
+        prop_assert!(!api.excerpt.contains(['\n', '\r']));
+        if body.len() > ApiError::EXCERPT_LIMIT {
+            prop_assert!(api.excerpt.ends_with('…'), "a cut excerpt says so");
+        }
     }
 }

@@ -78,7 +78,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
-use crate::error::Error;
+use crate::error::{ApiError, Error};
 use crate::form;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
@@ -201,9 +201,16 @@ impl<S: State> Client<S> {
                 Error::UnsupportedTokenType(token.token_type().as_str().to_owned()),
             ),
             Ok(token) => Ok(token),
-            Err(Error::Api(mut api)) => {
-                self.scrub(&mut api.excerpt);
-                Err(Error::Api(api))
+            Err(Error::Api(api)) => {
+                // Scrub the body before it is cut and folded into an excerpt:
+                // a secret that straddles the cut or holds whitespace runs
+                // would otherwise leak in part.
+                let body = self.scrub_bytes(response.body().as_ref());
+                Err(Error::Api(ApiError::new(
+                    api.status,
+                    &body,
+                    api.retry_after,
+                )))
             }
             Err(Error::Provider(mut provider)) => {
                 for text in [&mut provider.description, &mut provider.uri]
@@ -222,32 +229,57 @@ impl<S: State> Client<S> {
     /// `error_description`; never let the secret (raw, form-encoded or
     /// inside the Basic value) into an error.
     fn scrub(&self, text: &mut String) {
-        let secret = self.credentials().secret().expose_secret();
-        if secret.is_empty() {
-            return;
-        }
-        let basic = self.config.request.authorization();
-        let basic = basic
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(' ').nth(1));
-        let encoded = form::encode_component(secret);
-        let plus = encoded.replace("%20", "+");
-        for needle in [
-            Some(secret),
-            Some(encoded.as_str()),
-            Some(plus.as_str()),
-            basic,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if !needle.is_empty() && text.contains(needle) {
-                *text = text.replace(needle, "[REDACTED]");
+        for needle in self.secret_needles() {
+            if text.contains(&needle) {
+                *text = text.replace(&needle, REDACTED);
             }
         }
     }
+
+    /// [`Self::scrub`] on raw bytes.
+    fn scrub_bytes(&self, body: &[u8]) -> Vec<u8> {
+        let mut out = body.to_vec();
+        for needle in self.secret_needles() {
+            let mut scrubbed = Vec::with_capacity(out.len());
+            let mut rest = out.as_slice();
+            while let Some(at) = rest
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+            {
+                scrubbed.extend_from_slice(&rest[..at]);
+                scrubbed.extend_from_slice(REDACTED.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            scrubbed.extend_from_slice(rest);
+            out = scrubbed;
+        }
+        out
+    }
+
+    /// The forms the secret takes on the wire; never empty strings.
+    fn secret_needles(&self) -> Vec<String> {
+        let secret = self.credentials().secret().expose_secret();
+        if secret.is_empty() {
+            return Vec::new();
+        }
+        let encoded = form::encode_component(secret);
+        let plus = encoded.replace("%20", "+");
+        let basic = self.config.request.authorization().and_then(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.split(' ').nth(1))
+                .map(str::to_owned)
+        });
+        [Some(secret.to_owned()), Some(encoded), Some(plus), basic]
+            .into_iter()
+            .flatten()
+            .filter(|needle| !needle.is_empty())
+            .collect()
+    }
 }
+
+/// What a scrubbed secret is replaced with.
+const REDACTED: &str = "[REDACTED]";
 
 impl<S: State> Clone for Client<S>
 where
