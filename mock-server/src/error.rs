@@ -21,6 +21,9 @@ pub enum Error {
     /// The TOML configuration could not be read (the message names the field).
     #[error("invalid configuration: {0}")]
     Toml(#[from] toml::de::Error),
+    /// TLS could not be set up.
+    #[error("tls setup failed")]
+    Tls(#[from] crate::tls::TlsError),
     /// The configuration parsed but a value is not acceptable.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),

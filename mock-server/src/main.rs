@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use mock_server::{Config, MockServer};
+use mock_server::{Config, MockServer, Tls};
 
 /// A strict, fast conformance OAuth 2.0 provider (client credentials).
 #[derive(Debug, Parser)]
@@ -30,6 +30,18 @@ struct ServeArgs {
     /// TOML configuration file (default: the embedded configuration).
     #[arg(long, env = "MOCK_SERVER_CONFIG")]
     config: Option<PathBuf>,
+    /// Serve https with a certificate made at start (or the files given).
+    #[arg(long)]
+    tls: bool,
+    /// PEM certificate chain to serve (with --tls-key; implies --tls).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where to write the PEM of the generated CA, for clients to trust.
+    #[arg(long)]
+    ca_out: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -48,11 +60,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
         None => Config::embedded(),
     };
-    let server = MockServer::builder()
-        .config(config)
-        .addr(args.addr)
-        .start()
-        .await?;
+    // Listen before announcing readiness, so an early Ctrl-C is not lost.
+    let interrupted = interrupt()?;
+    let mut builder = MockServer::builder().config(config).addr(args.addr);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        builder = builder.tls(Tls::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    } else if args.tls || args.ca_out.is_some() {
+        builder = builder.tls(Tls::SelfSigned);
+    }
+    let server = builder.start().await?;
+    if let (Some(path), Some(pem)) = (&args.ca_out, server.ca_pem()) {
+        tokio::fs::write(path, pem)
+            .await
+            .map_err(|e| format!("cannot write the CA to {}: {e}", path.display()))?;
+    }
     println!(
         "mock-server ready on {} token endpoint {}",
         server.url(),
@@ -73,8 +97,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             client.scopes().join(" ")
         );
     }
-    tokio::signal::ctrl_c().await?;
+    interrupted.await?;
     println!("shutting down");
     server.shutdown().await;
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are installed now.
+#[cfg(unix)]
+fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        Ok(())
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
+    Ok(tokio::signal::ctrl_c())
 }

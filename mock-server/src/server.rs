@@ -11,6 +11,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
@@ -19,6 +20,7 @@ use crate::issuer::Claims;
 use crate::journal::JournalEntry;
 use crate::router::Router;
 use crate::state::State;
+use crate::tls::Tls;
 
 /// Largest request head accepted (431 beyond).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -30,6 +32,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct MockServerBuilder {
     config: Config,
+    tls: Option<Tls>,
     clock: Arc<dyn Clock>,
     addr: SocketAddr,
 }
@@ -110,6 +113,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serves https (default: plain http).
+    #[must_use]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Where to listen (default `127.0.0.1:0`).
     #[must_use]
     pub fn addr(mut self, addr: SocketAddr) -> Self {
@@ -120,6 +130,7 @@ impl MockServerBuilder {
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, Error> {
         self.config.validate()?;
+        let tls = self.tls.as_ref().map(crate::tls::setup).transpose()?;
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|source| Error::Bind {
@@ -127,7 +138,8 @@ impl MockServerBuilder {
                 source,
             })?;
         let local_addr = listener.local_addr()?;
-        let url = format!("http://{local_addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{local_addr}");
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State::new(
             &self.config,
@@ -135,18 +147,28 @@ impl MockServerBuilder {
             url.clone(),
             stopped.clone(),
         )?);
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped));
+        let (acceptor, ca_pem) = match tls {
+            Some(setup) => (Some(setup.acceptor), setup.ca_pem),
+            None => (None, None),
+        };
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped, acceptor));
         Ok(MockServer {
             state,
             url,
             local_addr,
+            ca_pem,
             stop,
             task: Some(task),
         })
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stopped: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+) {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -158,11 +180,24 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: watch::Rec
                 Ok((stream, peer)) => {
                     // Avoid the 40 ms Nagle/delayed-ACK stall.
                     let _ = stream.set_nodelay(true);
-                    let connection = http.serve_connection(TokioIo::new(stream), Router::new(Arc::clone(&state), peer));
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                    });
+                    let router = Router::new(Arc::clone(&state), peer);
+                    match &tls {
+                        None => {
+                            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), router));
+                            tokio::spawn(async move {
+                                let _ = connection.await;
+                            });
+                        }
+                        Some(acceptor) => {
+                            let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
+                            let handshake_timeout = state.settings.header_timeout;
+                            tokio::spawn(async move {
+                                if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                                    let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), router)).await;
+                                }
+                            });
+                        }
+                    }
                 }
                 // Out of file descriptors and the like: back off, keep serving.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -196,6 +231,7 @@ pub struct MockServer {
     state: Arc<State>,
     url: String,
     local_addr: SocketAddr,
+    ca_pem: Option<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -206,6 +242,7 @@ impl MockServer {
     pub fn builder() -> MockServerBuilder {
         MockServerBuilder {
             config: Config::embedded(),
+            tls: None,
             clock: Arc::new(SystemClock),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
@@ -216,10 +253,17 @@ impl MockServer {
         Self::builder().start().await
     }
 
-    /// `http://127.0.0.1:PORT` (also the RFC 8414 issuer).
+    /// `http://127.0.0.1:PORT` (`https` with TLS; also the RFC 8414 issuer).
     #[must_use]
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// The PEM of the CA that signed a self-signed TLS certificate (trust
+    /// it in the client under test); `None` without TLS or with files.
+    #[must_use]
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The bound address.

@@ -228,3 +228,18 @@ fn binary_reports_a_bad_config_naming_the_field() {
     assert!(!output.status.success());
     assert!(stderr.contains("token_lifetime_secs"), "{stderr}");
 }
+
+#[test]
+fn binary_with_tls_writes_the_ca_and_prints_https_urls() {
+    let ca = std::env::temp_dir().join(format!("mock-server-ca-{}.pem", std::process::id()));
+    let ca_arg = ca.to_str().unwrap().to_owned();
+    let (_child, lines) = spawn(&["--addr", "127.0.0.1:0", "--tls", "--ca-out", &ca_arg]);
+    let ready = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(
+        ready.starts_with("mock-server ready on https://127.0.0.1:"),
+        "{ready}"
+    );
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    let _ = std::fs::remove_file(&ca);
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+}
