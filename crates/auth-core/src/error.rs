@@ -390,6 +390,10 @@ pub enum RequestError {
     /// RFC 6749 §3.2: "The endpoint URI MUST NOT include a fragment component".
     #[error("token url must not have a fragment")]
     UrlFragment,
+    /// The token URL carries `user:password@` (RFC 6749 §2.3.1: credentials
+    /// never go in the request URI).
+    #[error("token url must not carry credentials (userinfo)")]
+    UrlUserinfo,
     /// RFC 6749 §3.2, §10.9: TLS is required; plain http only on loopback.
     #[error("token url must use https (plain http is allowed only for loopback hosts)")]
     InsecureUrl,

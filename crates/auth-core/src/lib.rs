@@ -33,6 +33,7 @@ mod credentials;
 mod deviation;
 mod error;
 mod expiry;
+mod extra;
 pub mod form;
 mod request;
 pub mod response;
@@ -49,9 +50,10 @@ pub use error::{
     RequestError,
 };
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
+pub use extra::ExtraFields;
 pub use request::{GRANT_TYPE_CLIENT_CREDENTIALS, RequestKey, Resource, TokenRequest, TokenUrl};
 pub use retry_after::RetryAfter;
 pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};
 pub use token::{
-    AccessToken, ExtraFields, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType,
+    AccessToken, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType,
 };

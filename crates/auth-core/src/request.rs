@@ -48,6 +48,12 @@ impl TokenUrl {
             return Err(RequestError::UrlFragment);
         }
         let uri: Uri = url.parse().map_err(|_| RequestError::InvalidUrl)?;
+        // RFC 6749 §2.3.1: credentials travel in the header or the body,
+        // never in the request URI (RFC 3986 §3.2.1 deprecates
+        // `user:password@`); a URL is also printed in `Debug`.
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(RequestError::UrlUserinfo);
+        }
         let host = uri.host().ok_or(RequestError::InvalidUrl)?;
         match uri.scheme_str() {
             Some("https") => {}
@@ -75,6 +81,38 @@ fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// RFC 3986 §4.3 `absolute-URI = scheme ":" hier-part [ "?" query ]`, as
+/// RFC 8707 §2 requires of a resource. URIs with an authority (`https://`)
+/// must also parse as an `http::Uri`; others (`urn:`) need a valid scheme
+/// and only URI characters.
+fn is_absolute_uri(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let chars_ok = !rest.is_empty()
+        && rest.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                )
+        });
+    let escapes_ok = rest.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    scheme_ok && chars_ok && escapes_ok && (!rest.starts_with("//") || uri.parse::<Uri>().is_ok())
 }
 
 impl FromStr for TokenUrl {
@@ -106,13 +144,13 @@ impl Resource {
     /// ```
     /// use auth_core::Resource;
     /// assert!(Resource::new("https://api.example.com/").is_ok());
+    /// assert!(Resource::new("urn:example:api").is_ok());
     /// assert!(Resource::new("/api").is_err());
     /// assert!(Resource::new("https://api.example.com/#f").is_err());
     /// ```
     pub fn new(uri: impl Into<String>) -> Result<Self, RequestError> {
         let uri = uri.into();
-        let parsed: Uri = uri.parse().map_err(|_| RequestError::InvalidResource)?;
-        if uri.contains('#') || parsed.scheme().is_none() {
+        if uri.contains('#') || !is_absolute_uri(&uri) {
             return Err(RequestError::InvalidResource);
         }
         Ok(Self(uri))

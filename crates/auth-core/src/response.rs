@@ -17,7 +17,6 @@
 //! - a member that appears twice is an error (§3.2, RFC 8259 §4).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 
 use http::{HeaderMap, StatusCode};
@@ -31,9 +30,10 @@ use crate::error::{
     ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError,
 };
 use crate::expiry::ExpiryPolicy;
+use crate::extra::ExtraFields;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeSet;
-use crate::token::{AccessToken, ExtraFields, OAuthToken, RefreshToken, TokenType, is_b64token};
+use crate::token::{AccessToken, OAuthToken, RefreshToken, TokenType, is_b64token};
 
 /// Media type of token and error bodies.
 pub const CONTENT_TYPE_JSON: &str = "application/json";
@@ -180,7 +180,7 @@ pub fn parse_parts(
     if let Some(error) = provider_error(&object, status, headers) {
         return Err(error.into());
     }
-    let token = build_token(&object, status, ctx, &mut deviations)?;
+    let token = build_token(object, status, ctx, &mut deviations)?;
     if ctx.options.strict && !deviations.is_empty() {
         return Err(DeviationError { deviations }.into());
     }
@@ -216,20 +216,140 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
         })
 }
 
-/// A JSON object kept as raw members, in order, repeats included.
-struct RawObject<'a> {
-    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+/// A member value where a string is expected: the string (borrowed from the
+/// body when it has no escapes), `null`, or something else.
+enum Text<'a> {
+    Str(Cow<'a, str>),
+    Null,
+    NotString,
 }
 
-impl RawObject<'_> {
-    fn get(&self, name: &str) -> Option<&RawValue> {
-        self.members
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text::Str(Cow::Owned(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Text::Null)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Text::NotString)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Text::NotString)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Text::NotString)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Text::NotString)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Text::NotString)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Text::NotString)
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
     }
 }
 
+impl<'a> Text<'a> {
+    /// `None` for null; the string; or a typed error naming the member.
+    fn into_string(
+        self,
+        field: &'static str,
+        status: StatusCode,
+    ) -> Result<Option<Cow<'a, str>>, ParseError> {
+        match self {
+            Self::Str(s) => Ok(Some(s)),
+            Self::Null => Ok(None),
+            Self::NotString => Err(invalid(field, "not a string", status)),
+        }
+    }
+}
+
+/// The `scope` member: a string, or leniently an array of strings.
+enum ScopeValue<'a> {
+    Text(Text<'a>),
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for ScopeValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScopeVisitor;
+        impl<'de> Visitor<'de> for ScopeVisitor {
+            type Value = ScopeValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scope string or list")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::Str(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::Null))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::NotString))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::NotString))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::NotString))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(ScopeValue::Text(Text::NotString))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut tokens = Vec::new();
+                let mut all_strings = true;
+                while let Some(item) = seq.next_element::<Text<'de>>()? {
+                    match item {
+                        Text::Str(token) => tokens.push(token.into_owned()),
+                        _ => all_strings = false,
+                    }
+                }
+                Ok(if all_strings {
+                    ScopeValue::List(tokens)
+                } else {
+                    ScopeValue::Text(Text::NotString)
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(ScopeValue::Text(Text::NotString))
+            }
+        }
+        deserializer.deserialize_any(ScopeVisitor)
+    }
+}
+
+/// A member name, borrowed from the body when it has no escapes.
 struct Key<'a>(Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -251,32 +371,89 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawObject<'de> {
+/// The members of a token or error object, read in one pass: the ones this
+/// crate interprets in slots, every other one kept verbatim, and the first
+/// repeated name (RFC 6749 §3.2, RFC 8259 §4) remembered.
+#[derive(Default)]
+struct Members<'a> {
+    access_token: Option<Text<'a>>,
+    token_type: Option<Text<'a>>,
+    refresh_token: Option<Text<'a>>,
+    error: Option<Text<'a>>,
+    // Raw: `1e400` must reach our own clamping, not serde_json's range check.
+    expires_in: Option<&'a RawValue>,
+    scope: Option<ScopeValue<'a>>,
+    extra: Vec<(Box<str>, Box<RawValue>)>,
+    duplicate: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Members<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = RawObject<'de>;
+        struct MembersVisitor;
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(6));
-                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    members.push((name, value));
+                fn put<T>(
+                    slot: &mut Option<T>,
+                    value: T,
+                    name: &str,
+                    duplicate: &mut Option<String>,
+                ) {
+                    if slot.is_some() {
+                        duplicate.get_or_insert_with(|| name.to_owned());
+                    }
+                    *slot = Some(value);
                 }
-                Ok(RawObject { members })
+                let mut m = Members::default();
+                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+                    match name.as_ref() {
+                        "access_token" => put(
+                            &mut m.access_token,
+                            map.next_value()?,
+                            &name,
+                            &mut m.duplicate,
+                        ),
+                        "token_type" => put(
+                            &mut m.token_type,
+                            map.next_value()?,
+                            &name,
+                            &mut m.duplicate,
+                        ),
+                        "refresh_token" => put(
+                            &mut m.refresh_token,
+                            map.next_value()?,
+                            &name,
+                            &mut m.duplicate,
+                        ),
+                        "error" => put(&mut m.error, map.next_value()?, &name, &mut m.duplicate),
+                        "expires_in" => put(
+                            &mut m.expires_in,
+                            map.next_value()?,
+                            &name,
+                            &mut m.duplicate,
+                        ),
+                        "scope" => put(&mut m.scope, map.next_value()?, &name, &mut m.duplicate),
+                        _ => {
+                            let value: &'de RawValue = map.next_value()?;
+                            m.extra.push((Box::from(&*name), value.to_owned()));
+                        }
+                    }
+                }
+                Ok(m)
             }
         }
-        deserializer.deserialize_map(ObjectVisitor)
+        deserializer.deserialize_map(MembersVisitor)
     }
 }
 
-fn read_object(body: &[u8], status: StatusCode) -> Result<RawObject<'_>, ParseError> {
+fn read_object(body: &[u8], status: StatusCode) -> Result<Members<'_>, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::new(ParseErrorKind::Empty, status));
     }
-    serde_json::from_slice::<RawObject<'_>>(body).map_err(|e| {
+    serde_json::from_slice::<Members<'_>>(body).map_err(|e| {
         // A data error's message quotes the value (`invalid type: string
         // "<token>"`), and a success body may hold a token: keep only the
         // kind. Syntax errors name a position, never a value.
@@ -296,19 +473,24 @@ fn read_object(body: &[u8], status: StatusCode) -> Result<RawObject<'_>, ParseEr
 
 /// The §5.2 error in an object, if it has a string `error` member.
 fn provider_error(
-    object: &RawObject<'_>,
+    members: &Members<'_>,
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Option<ProviderError> {
-    let code: String = serde_json::from_str(object.get("error")?.get()).ok()?;
+    let Some(Text::Str(code)) = &members.error else {
+        return None;
+    };
     let text = |name| {
-        object
-            .get(name)
+        members
+            .extra
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, raw)| raw)
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
             .map(|s| truncate(s, PROVIDER_TEXT_LIMIT))
     };
     Some(ProviderError {
-        code: ErrorCode::from(truncate(code, PROVIDER_TEXT_LIMIT).as_str()),
+        code: ErrorCode::from(truncate(code.to_string(), PROVIDER_TEXT_LIMIT).as_str()),
         description: text("error_description"),
         uri: text("error_uri"),
         status,
@@ -336,64 +518,35 @@ fn is_null(raw: &RawValue) -> bool {
 }
 
 fn build_token(
-    object: &RawObject<'_>,
+    members: Members<'_>,
     status: StatusCode,
     ctx: &ParseContext<'_>,
     deviations: &mut Vec<Deviation>,
 ) -> Result<OAuthToken, ParseError> {
-    let mut access_token = None;
-    let mut token_type = None;
-    let mut expires_in = None;
-    let mut scope = None;
-    let mut refresh_token = None;
-    let mut extra = ExtraFields::new();
-    // A set, not a scan of the members seen so far: a body of many distinct
-    // members must not make this quadratic.
-    let mut seen = HashSet::with_capacity(object.members.len());
-    for (name, raw) in &object.members {
-        if !seen.insert(name.as_ref()) {
-            let shown = truncate(name.to_string(), 64);
-            return Err(ParseError::new(ParseErrorKind::Duplicate(shown), status));
-        }
-        match name.as_ref() {
-            "access_token" => access_token = Some(*raw),
-            "token_type" => token_type = Some(*raw),
-            "expires_in" => expires_in = Some(*raw),
-            "scope" => scope = Some(*raw),
-            "refresh_token" => refresh_token = Some(*raw),
-            other => {
-                extra.insert(other.to_owned(), (*raw).to_owned());
-            }
-        }
-    }
-
-    let access_token = match access_token.filter(|raw| !is_null(raw)) {
-        None => {
-            return Err(ParseError::new(
-                ParseErrorKind::Missing("access_token"),
-                status,
-            ));
-        }
-        Some(raw) => serde_json::from_str::<String>(raw.get())
-            .map_err(|_| invalid("access_token", "not a string", status))?,
-    };
-    if access_token.is_empty() {
-        return Err(invalid("access_token", "empty", status));
-    }
-    // RFC 6749 Appendix A.12: access-token = 1*VSCHAR.
-    if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-        return Err(invalid(
-            "access_token",
-            "contains characters outside VSCHAR",
+    if let Some(name) = members.duplicate {
+        return Err(ParseError::new(
+            ParseErrorKind::Duplicate(truncate(name, 64)),
             status,
         ));
     }
+    let extra = ExtraFields::from_members(members.extra).map_err(|name| {
+        ParseError::new(ParseErrorKind::Duplicate(truncate(name.into(), 64)), status)
+    })?;
+    let access_token = match members.access_token {
+        None => None,
+        Some(text) => text.into_string("access_token", status)?,
+    }
+    .ok_or_else(|| ParseError::new(ParseErrorKind::Missing("access_token"), status))?;
+    if access_token.is_empty() {
+        return Err(invalid("access_token", "empty", status));
+    }
 
-    let token_type = match token_type.filter(|raw| !is_null(raw)) {
-        Some(raw) => TokenType::from_wire(
-            &serde_json::from_str::<String>(raw.get())
-                .map_err(|_| invalid("token_type", "not a string", status))?,
-        ),
+    let token_type = match members.token_type {
+        None => None,
+        Some(text) => text.into_string("token_type", status)?,
+    };
+    let token_type = match token_type {
+        Some(wire) => TokenType::from_wire(&wire),
         None if ctx.options.assume_bearer_when_missing => {
             deviations.push(Deviation::TokenTypeAssumed);
             TokenType::Bearer
@@ -405,28 +558,36 @@ fn build_token(
             ));
         }
     };
-    // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be sent (C-45).
-    if token_type == TokenType::Bearer && !is_b64token(&access_token) {
-        return Err(invalid("access_token", "not an RFC 6750 b64token", status));
+    if token_type == TokenType::Bearer {
+        // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be
+        // sent (C-45); b64token is a subset of VSCHAR.
+        if !is_b64token(&access_token) {
+            return Err(invalid("access_token", "not an RFC 6750 b64token", status));
+        }
+    } else if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        // RFC 6749 Appendix A.12: access-token = 1*VSCHAR.
+        return Err(invalid(
+            "access_token",
+            "contains characters outside VSCHAR",
+            status,
+        ));
     }
 
-    let expires_in = match expires_in.filter(|raw| !is_null(raw)) {
+    let expires_in = match members.expires_in.filter(|raw| !is_null(raw)) {
         None => None,
         Some(raw) => Some(read_expires_in(raw.get(), status, deviations)?),
     };
 
-    let scope = match scope.filter(|raw| !is_null(raw)) {
-        None => ctx.requested_scope.clone(),
-        Some(raw) => read_scope(raw, status, deviations)?,
+    let scope = match members.scope {
+        None | Some(ScopeValue::Text(Text::Null)) => ctx.requested_scope.clone(),
+        Some(value) => read_scope(value, status, deviations)?,
     };
 
-    let refresh_token = match refresh_token.filter(|raw| !is_null(raw)) {
+    let refresh_token = match members.refresh_token {
         None => None,
-        Some(raw) => Some(RefreshToken::new(
-            serde_json::from_str::<String>(raw.get())
-                .map_err(|_| invalid("refresh_token", "not a string", status))?,
-        )),
-    };
+        Some(text) => text.into_string("refresh_token", status)?,
+    }
+    .map(|t| RefreshToken::new(t.into_owned()));
 
     let policy = ctx.options.expiry;
     let lifetime = policy.lifetime(expires_in);
@@ -440,7 +601,7 @@ fn build_token(
         .unwrap_or(LATEST)
         .max(ctx.requested_at);
     Ok(OAuthToken {
-        access_token: AccessToken::new(access_token),
+        access_token: AccessToken::new(access_token.as_ref()),
         token_type,
         issued_at: ctx.requested_at,
         expires_at,
@@ -496,17 +657,19 @@ fn read_expires_in(
 }
 
 fn read_scope(
-    raw: &RawValue,
+    value: ScopeValue<'_>,
     status: StatusCode,
     deviations: &mut Vec<Deviation>,
 ) -> Result<ScopeSet, ParseError> {
     let bad = || invalid("scope", "not a list of RFC 6749 scope tokens", status);
-    if raw.get().starts_with('[') {
-        let tokens: Vec<String> = serde_json::from_str(raw.get()).map_err(|_| bad())?;
-        deviations.push(Deviation::ScopeArray);
-        return ScopeSet::parse_lenient(&tokens.join(" ")).map_err(|_| bad());
-    }
-    let text: String = serde_json::from_str(raw.get()).map_err(|_| bad())?;
+    let text = match value {
+        ScopeValue::List(tokens) => {
+            deviations.push(Deviation::ScopeArray);
+            return ScopeSet::parse_lenient(&tokens.join(" ")).map_err(|_| bad());
+        }
+        ScopeValue::Text(Text::Str(text)) => text,
+        ScopeValue::Text(_) => return Err(bad()),
+    };
     if let Ok(set) = ScopeSet::parse(&text) {
         return Ok(set);
     }

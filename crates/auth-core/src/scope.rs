@@ -69,19 +69,44 @@ impl fmt::Debug for CustomScope {
     }
 }
 
-/// The named scopes and their wire strings, defined once.
-const NAMED: [(Scope, &str); 10] = [
-    (Scope::DiscoveryRead, "discovery:read"),
-    (Scope::ServiceProfileRead, "serviceprofile:read"),
-    (Scope::ServiceProfileWrite, "serviceprofile:write"),
-    (Scope::ServiceRegistryRead, "serviceregistry:read"),
-    (Scope::ServiceRegistryWrite, "serviceregistry:write"),
-    (Scope::TsMecFullAccess, "ts.mec.fullaccess"),
-    (Scope::TsMecLimitAccess, "ts.mec.limitaccess"),
-    (Scope::TsApplicationRo, "ts.application.ro"),
-    (Scope::Read, "read"),
-    (Scope::Write, "write"),
-];
+/// The named scopes and their wire strings, defined once: the macro writes
+/// the list, both directions of the mapping as `match`es (scopes are parsed
+/// and compared on every token response).
+macro_rules! named_scopes {
+    ($($variant:ident => $wire:literal),* $(,)?) => {
+        impl Scope {
+            /// Every named scope, in declaration order.
+            pub const NAMED: [Scope; [$($wire),*].len()] = [$(Scope::$variant),*];
+
+            fn named_wire(&self) -> Option<&'static str> {
+                match self {
+                    $(Self::$variant => Some($wire),)*
+                    Self::Custom(_) => None,
+                }
+            }
+
+            fn from_named_wire(token: &str) -> Option<Self> {
+                match token {
+                    $($wire => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+named_scopes! {
+    DiscoveryRead => "discovery:read",
+    ServiceProfileRead => "serviceprofile:read",
+    ServiceProfileWrite => "serviceprofile:write",
+    ServiceRegistryRead => "serviceregistry:read",
+    ServiceRegistryWrite => "serviceregistry:write",
+    TsMecFullAccess => "ts.mec.fullaccess",
+    TsMecLimitAccess => "ts.mec.limitaccess",
+    TsApplicationRo => "ts.application.ro",
+    Read => "read",
+    Write => "write",
+}
 
 /// Why a string is not a scope-token or a scope list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,28 +145,14 @@ fn validate(token: &str, base: usize) -> Result<(), ScopeError> {
 }
 
 impl Scope {
-    /// Every named scope, in declaration order.
-    pub const NAMED: [Scope; 10] = [
-        Scope::DiscoveryRead,
-        Scope::ServiceProfileRead,
-        Scope::ServiceProfileWrite,
-        Scope::ServiceRegistryRead,
-        Scope::ServiceRegistryWrite,
-        Scope::TsMecFullAccess,
-        Scope::TsMecLimitAccess,
-        Scope::TsApplicationRo,
-        Scope::Read,
-        Scope::Write,
-    ];
-
     /// Parses one scope-token; same as `str::parse`.
     pub fn new(token: &str) -> Result<Self, ScopeError> {
         Self::parse_at(token, 0)
     }
 
     fn parse_at(token: &str, base: usize) -> Result<Self, ScopeError> {
-        if let Some((named, _)) = NAMED.iter().find(|(_, wire)| *wire == token) {
-            return Ok(named.clone());
+        if let Some(named) = Self::from_named_wire(token) {
+            return Ok(named);
         }
         validate(token, base)?;
         Ok(Self::Custom(CustomScope(token.into())))
@@ -152,10 +163,7 @@ impl Scope {
     pub fn as_str(&self) -> &str {
         match self {
             Self::Custom(custom) => custom.as_str(),
-            named => NAMED
-                .iter()
-                .find(|(n, _)| n == named)
-                .map_or("", |(_, wire)| wire),
+            named => named.named_wire().unwrap_or_default(),
         }
     }
 }

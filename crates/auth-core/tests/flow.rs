@@ -300,6 +300,23 @@ fn endpoint_with_fragment_is_a_configuration_error_c06_rfc6749_3_2() {
 }
 
 #[test]
+fn endpoint_with_credentials_in_the_authority_is_refused_c05_c18_rfc6749_2_3_1() {
+    for url in [
+        "https://cid:secret@as.example/token",
+        "https://cid@as.example/token",
+        "http://cid:secret@127.0.0.1/token",
+    ] {
+        assert_eq!(
+            TokenUrl::parse(url),
+            Err(RequestError::UrlUserinfo),
+            "{url}"
+        );
+    }
+    // An `@` in the path or query is not userinfo.
+    assert!(TokenUrl::parse("https://as.example/t@x?u=a@b").is_ok());
+}
+
+#[test]
 fn plain_http_endpoint_is_refused_except_loopback_c07_rfc6749_10_9() {
     assert_eq!(
         TokenUrl::parse("http://as.example/token"),
@@ -660,7 +677,34 @@ fn resources_are_absolute_and_repeat_c24_rfc8707_2() {
         Resource::new("https://api.example.com/#f"),
         Err(RequestError::InvalidResource)
     );
-    assert_eq!(Resource::new(""), Err(RequestError::InvalidResource));
+    // RFC 3986 §4.3: any absolute URI, not only URLs with an authority.
+    for absolute in [
+        "urn:example:api",
+        "urn:ietf:params:oauth:token-type:jwt",
+        "https://api.example.com/v1?x=%20y",
+        "tag:example.com,2026:api",
+    ] {
+        assert_eq!(Resource::new(absolute).unwrap().as_str(), absolute);
+    }
+    for bad in [
+        "",
+        "urn:",
+        "api",
+        "1urn:x",
+        "ur n:x",
+        "urn:a b",
+        "urn:a%zz",
+        "urn:a%2",
+        "urn:é",
+        "https://api.example.com/a b",
+        "urn:x#frag",
+    ] {
+        assert_eq!(
+            Resource::new(bad),
+            Err(RequestError::InvalidResource),
+            "{bad:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -965,7 +1009,7 @@ fn unrecognized_members_are_ignored_and_kept_c36_rfc6749_5_1() {
     let body = r#"{"access_token":"tok","token_type":"Bearer","expires_in":60,"id_token":"x.y.z","refresh_expires_in":1800,
         "ext":{"a":[1,{"b":null}]},"not-before-policy":0}"#;
     let token = token_of(body);
-    let names: Vec<&str> = token.extra().keys().collect();
+    let names: Vec<&str> = token.extra().keys().map(|k| &k[..]).collect();
     assert_eq!(
         names,
         ["ext", "id_token", "not-before-policy", "refresh_expires_in"]
