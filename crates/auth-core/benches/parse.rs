@@ -30,7 +30,7 @@ fn parse_token_response(c: &mut Criterion) {
     };
 
     group.bench_function("auth_core", |b| {
-        b.iter(|| parse(black_box(&response), &ctx).expect("valid body"))
+        b.iter(|| parse(black_box(&response), &ctx).expect("valid body"));
     });
     group.bench_function("oauth2_v5", |b| {
         b.iter(|| {
