@@ -208,6 +208,7 @@ fn request_error_messages() {
         RequestError::InvalidUrl,
         RequestError::UrlFragment,
         RequestError::InsecureUrl,
+        RequestError::UrlUserinfo,
         RequestError::InvalidResource,
         RequestError::ReservedParameter("scope".into()),
         RequestError::EmptyParameterName,
@@ -216,6 +217,7 @@ fn request_error_messages() {
         token url is not an absolute URI
         token url must not have a fragment
         token url must use https (plain http is allowed only for loopback hosts)
+        token url must not carry credentials (userinfo)
         resource must be an absolute URI without a fragment
         parameter `scope` is set by the client and cannot be added again
         parameter name is empty
