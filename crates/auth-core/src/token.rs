@@ -293,8 +293,8 @@ impl OAuthToken {
             version: STORED_VERSION,
             access_token: self.access_token.expose_secret().into(),
             token_type: self.token_type.as_str().into(),
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
+            issued_at: storable(self.issued_at),
+            expires_at: storable(self.expires_at),
             expiry_assumed: self.expiry_assumed,
             scope: self.scope.clone(),
             refresh_token: self
@@ -372,6 +372,17 @@ impl fmt::Debug for OAuthToken {
             .field("refresh_token", &self.refresh_token)
             .field("extra", &self.extra)
             .finish()
+    }
+}
+
+/// RFC 3339 offsets have no seconds (`+00:00:30` cannot be written): such a
+/// timestamp is stored as the same instant in UTC instead of failing to
+/// serialize.
+fn storable(at: OffsetDateTime) -> OffsetDateTime {
+    if at.offset().seconds_past_minute() == 0 {
+        at
+    } else {
+        at.checked_to_offset(time::UtcOffset::UTC).unwrap_or(at)
     }
 }
 

@@ -1009,7 +1009,7 @@ fn unrecognized_members_are_ignored_and_kept_c36_rfc6749_5_1() {
     let body = r#"{"access_token":"tok","token_type":"Bearer","expires_in":60,"id_token":"x.y.z","refresh_expires_in":1800,
         "ext":{"a":[1,{"b":null}]},"not-before-policy":0}"#;
     let token = token_of(body);
-    let names: Vec<&str> = token.extra().keys().map(|k| &k[..]).collect();
+    let names: Vec<&str> = token.extra().keys().collect();
     assert_eq!(
         names,
         ["ext", "id_token", "not-before-policy", "refresh_expires_in"]
@@ -1960,4 +1960,24 @@ fn a_secret_with_whitespace_runs_is_scrubbed_before_folding_c18() {
     };
     assert_eq!(api.excerpt, "<p>you sent [REDACTED]</p>");
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+}
+
+#[test]
+fn a_token_with_a_seconds_offset_still_stores_and_reloads() {
+    // RFC 3339 cannot write `+00:00:30`; storing must not silently give "".
+    let token = OAuthToken::new(
+        AccessToken::new("tok"),
+        datetime!(2026-01-01 00:00 +00:00:30),
+        datetime!(2026-01-01 01:00 -05:30:15),
+        read_write(),
+    );
+    let stored = token.to_stored_json();
+    assert!(
+        stored.contains(r#""issued_at":"2025-12-31T23:59:30Z""#),
+        "{stored}"
+    );
+    assert_eq!(
+        OAuthToken::from_stored_json(stored.as_bytes()).unwrap(),
+        token
+    );
 }

@@ -336,3 +336,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn prop_stored_token_roundtrip_with_any_offset(
+        issued in instant(),
+        lifetime in 0i64..10_000_000,
+        offset in -86_399i32..86_400,
+        token in "[!-~]{1,32}",
+    ) {
+        let offset = time::UtcOffset::from_whole_seconds(offset).unwrap();
+        let issued = issued.min(OffsetDateTime::from_unix_timestamp(253_000_000_000).unwrap());
+        let (Some(issued_local), Some(expires)) = (
+            issued.checked_to_offset(offset),
+            issued.checked_add(time::Duration::seconds(lifetime)),
+        ) else {
+            return Ok(());
+        };
+        let token = OAuthToken::new(auth_core::AccessToken::new(token), issued_local, expires, ScopeSet::new());
+        let stored = token.to_stored_json();
+        prop_assert_eq!(OAuthToken::from_stored_json(stored.as_bytes()).unwrap(), token);
+    }
+}
