@@ -358,3 +358,38 @@ proptest! {
         prop_assert_eq!(OAuthToken::from_stored_json(stored.as_bytes()).unwrap(), token);
     }
 }
+
+proptest! {
+    #[test]
+    fn prop_token_response_roundtrip(
+        access in "[A-Za-z0-9._~+/-]{1,64}=?",
+        token_type in prop::sample::select(vec!["Bearer", "bearer", "BEARER"]),
+        expires_in in prop::option::of(0u64..86_400),
+        scope in scope_set(),
+        sent_at in instant(),
+    ) {
+        let printed = scope.to_string();
+        let body = response::TokenResponse {
+            access_token: &access,
+            token_type,
+            expires_in,
+            scope: (!printed.is_empty()).then_some(printed.as_str()),
+        }
+        .to_json();
+        let requested = ScopeSet::new();
+        let options = ParseOptions::default().with_strict(true);
+        let sent_at = sent_at.min(OffsetDateTime::from_unix_timestamp(253_000_000_000).unwrap());
+        let ctx = ParseContext { requested_at: sent_at, requested_scope: &requested, options: &options };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let parsed = response::parse_parts(StatusCode::OK, &headers, body.as_bytes(), &ctx).unwrap();
+        prop_assert_eq!(parsed.deviations, []);
+        let token = parsed.token;
+        prop_assert_eq!(token.access_token().expose_secret(), access.as_str());
+        prop_assert_eq!(token.token_type(), &auth_core::TokenType::Bearer);
+        prop_assert_eq!(token.scope(), &scope);
+        let lifetime = expires_in.map_or(300, |secs| secs.min(86_400));
+        prop_assert_eq!(token.expires_at(), sent_at + time::Duration::seconds(i64::try_from(lifetime).unwrap()));
+        prop_assert_eq!(token.is_expiry_assumed(), expires_in.is_none());
+    }
+}
