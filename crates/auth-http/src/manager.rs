@@ -28,13 +28,12 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use auth_core::{Client, Clock, ExpiryPolicy, OAuthToken, RequestKey, SystemClock, Unauthorized};
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
-use time::OffsetDateTime;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
@@ -127,7 +126,10 @@ impl RetryPolicy {
 struct Cached {
     token: Arc<OAuthToken>,
     header: HeaderValue,
-    refresh_at: OffsetDateTime,
+    /// When renewal starts, in Unix nanoseconds (integer compares on the hot path).
+    refresh_at: i128,
+    /// When the token stops being valid, in Unix nanoseconds.
+    expires_at: i128,
 }
 
 type Shared = Result<Arc<Cached>, Arc<Error>>;
@@ -138,6 +140,9 @@ struct Inner {
     expiry: ExpiryPolicy,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
+    /// The clock is the system clock: read it without building an
+    /// `OffsetDateTime` (the cached path's largest cost otherwise).
+    system_clock: bool,
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
     refresh_jitter: f64,
@@ -182,6 +187,7 @@ pub struct TokenManagerBuilder {
     client: Client<Unauthorized>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
+    system_clock: bool,
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
     refresh_jitter: f64,
@@ -201,6 +207,7 @@ impl TokenManagerBuilder {
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
+        self.system_clock = false;
         self
     }
 
@@ -250,6 +257,7 @@ impl TokenManagerBuilder {
                 expiry,
                 transport: self.transport,
                 clock: self.clock,
+                system_clock: self.system_clock,
                 store: self.store,
                 retry: self.retry,
                 refresh_jitter: self.refresh_jitter,
@@ -278,6 +286,7 @@ impl TokenManager {
             client,
             transport: Arc::new(transport),
             clock: Arc::new(SystemClock),
+            system_clock: true,
             store: None,
             retry: RetryPolicy::default(),
             refresh_jitter: 0.1,
@@ -356,14 +365,14 @@ impl TokenManager {
     }
 
     async fn with_current<R>(&self, read: impl Fn(&Cached) -> R) -> Result<R, Error> {
-        let now = self.inner.clock.now();
+        let now = self.inner.now_nanos();
         // The hot path: one atomic load, no lock.
         if let Some(cached) = &*self.inner.cached.load() {
             if now < cached.refresh_at {
                 tracing::trace!("token cache hit");
                 return Ok(read(cached));
             }
-            if !cached.token.is_expired(now) {
+            if now < cached.expires_at {
                 tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
                 drop(Inner::start_or_join(&self.inner));
                 return Ok(read(cached));
@@ -396,6 +405,18 @@ async fn wait(mut rx: watch::Receiver<Option<Shared>>) -> Result<Arc<Cached>, Er
 }
 
 impl Inner {
+    /// Now, in Unix nanoseconds.
+    fn now_nanos(&self) -> i128 {
+        if self.system_clock {
+            match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(since) => i128::try_from(since.as_nanos()).unwrap_or(i128::MAX),
+                Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+            }
+        } else {
+            self.clock.now().unix_timestamp_nanos()
+        }
+    }
+
     fn lock_inflight(&self) -> MutexGuard<'_, Option<watch::Receiver<Option<Shared>>>> {
         // The guarded value is a plain Option: a panic cannot leave it torn.
         self.inflight.lock().unwrap_or_else(PoisonError::into_inner)
@@ -414,7 +435,7 @@ impl Inner {
         // A fetch may have finished between the caller's read and the lock:
         // it stores the token before clearing `inflight`, so this sees it.
         if let Some(cached) = this.cached.load_full()
-            && this.clock.now() < cached.refresh_at
+            && this.now_nanos() < cached.refresh_at
         {
             return Join::Ready(cached);
         }
@@ -501,11 +522,13 @@ impl Inner {
             .bearer_header()?;
         let skew = self.expiry.effective_skew(&token);
         let jitter = skew.mul_f64(self.refresh_jitter * rand::random::<f64>());
-        let refresh_at = self.expiry.refresh_at(&token) - jitter;
+        let refresh_at = (self.expiry.refresh_at(&token) - jitter).unix_timestamp_nanos();
+        let expires_at = token.expires_at().unix_timestamp_nanos();
         let cached = Arc::new(Cached {
             token: Arc::new(token),
             header,
             refresh_at,
+            expires_at,
         });
         self.cached.store(Some(Arc::clone(&cached)));
         Ok(cached)

@@ -1,0 +1,229 @@
+//! `TokenManager::token()` on a warm cache, single-threaded and with two
+//! threads, side by side with a baseline that holds a `Mutex` across the
+//! fetch (the x/oauth2 design); and a cold-cache stampede of 10,000 tasks.
+#![expect(missing_docs, reason = "criterion's macros generate undocumented fns")]
+#![expect(clippy::unwrap_used, reason = "bench setup")]
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use auth_core::{Client, ClientCredentials, Clock as _, OAuthToken, Scope, SystemClock, TokenUrl};
+use auth_http::{Error, TokenManager, Transport, from_fn};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const STAMPEDE: usize = 10_000;
+
+fn client() -> Client {
+    Client::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("svc", "s3cret").with_scopes([Scope::Read]),
+    )
+}
+
+/// A provider answering after `latency`, counting requests.
+fn provider(latency: Duration, count: Arc<AtomicUsize>) -> impl Transport + Clone + 'static {
+    from_fn(move |_request: http::Request<Vec<u8>>| {
+        let count = Arc::clone(&count);
+        async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(latency).await;
+            Ok(http::Response::builder()
+                .header("content-type", "application/json")
+                .body(
+                    br#"{"access_token":"bench-token","token_type":"Bearer","expires_in":3600}"#
+                        .to_vec(),
+                )
+                .unwrap())
+        }
+    })
+}
+
+/// The x/oauth2 design: one mutex, held while fetching.
+struct MutexBaseline<T> {
+    client: Client,
+    transport: T,
+    cached: tokio::sync::Mutex<Option<Arc<OAuthToken>>>,
+}
+
+impl<T: Transport> MutexBaseline<T> {
+    async fn token(&self) -> Result<Arc<OAuthToken>, Error> {
+        let mut cached = self.cached.lock().await;
+        let expiry = self.client.options().expiry();
+        if let Some(token) = &*cached
+            && !expiry.needs_refresh(token, SystemClock.now())
+        {
+            return Ok(Arc::clone(token));
+        }
+        let token =
+            Arc::new(auth_http::request_token(&self.client, &self.transport, &SystemClock).await?);
+        *cached = Some(Arc::clone(&token));
+        Ok(token)
+    }
+}
+
+/// Polls a future that completes without waiting (a warm-cache read) once,
+/// so the figure is the read itself, not an executor round trip.
+fn now_or_never<F: Future>(future: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(future).poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a warm-cache read must not wait"),
+    }
+}
+
+/// Wall time of `threads` threads each calling `read` `iters` times.
+fn concurrent(threads: usize, iters: u64, read: impl Fn() + Sync) -> Duration {
+    let barrier = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..iters {
+                    read();
+                }
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        // Scoped threads are joined when the scope ends.
+        start
+    })
+    .elapsed()
+}
+
+fn cached_token(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let manager = TokenManager::new(client(), provider(Duration::ZERO, Arc::clone(&count)));
+    let baseline = MutexBaseline {
+        client: client(),
+        transport: provider(Duration::ZERO, Arc::clone(&count)),
+        cached: tokio::sync::Mutex::new(None),
+    };
+    rt.block_on(async {
+        manager.token().await.unwrap();
+        baseline.token().await.unwrap();
+    });
+
+    let mut group = c.benchmark_group("cached_token");
+    group.bench_function("token_manager/1_thread", |b| {
+        b.iter(|| black_box(now_or_never(manager.token()).unwrap()));
+    });
+    group.bench_function("mutex_baseline/1_thread", |b| {
+        b.iter(|| black_box(now_or_never(baseline.token()).unwrap()));
+    });
+    group.bench_function("token_manager/2_threads", |b| {
+        b.iter_custom(|iters| {
+            concurrent(2, iters, || {
+                black_box(now_or_never(manager.token()).unwrap());
+            })
+        });
+    });
+    group.bench_function("mutex_baseline/2_threads", |b| {
+        b.iter_custom(|iters| {
+            concurrent(2, iters, || {
+                // Under contention the lock may be taken: wait for it.
+                black_box(futures_block_on(&rt, baseline.token()).unwrap());
+            })
+        });
+    });
+    group.finish();
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "one fetch each, then cached"
+    );
+}
+
+/// Completes `future` on this thread, without entering the runtime when
+/// it is ready at once (the common, uncontended case).
+fn futures_block_on<F: Future>(rt: &tokio::runtime::Runtime, future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => rt.block_on(future),
+    }
+}
+
+fn stampede(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("cold_stampede_10k_tasks");
+    group.sample_size(10);
+    let latency = Duration::from_millis(5);
+
+    group.bench_function("token_manager", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let count = Arc::new(AtomicUsize::new(0));
+                let manager = TokenManager::new(client(), provider(latency, Arc::clone(&count)));
+                total += rt.block_on(async {
+                    let start = Instant::now();
+                    let tasks: Vec<_> = (0..STAMPEDE)
+                        .map(|_| {
+                            let manager = manager.clone();
+                            tokio::spawn(async move { manager.token().await.unwrap() })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.unwrap();
+                    }
+                    start.elapsed()
+                });
+                assert_eq!(
+                    count.load(Ordering::SeqCst),
+                    1,
+                    "10,000 callers, one token request"
+                );
+            }
+            total
+        });
+    });
+    group.bench_function("mutex_baseline", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let count = Arc::new(AtomicUsize::new(0));
+                let baseline = Arc::new(MutexBaseline {
+                    client: client(),
+                    transport: provider(latency, Arc::clone(&count)),
+                    cached: tokio::sync::Mutex::new(None),
+                });
+                total += rt.block_on(async {
+                    let start = Instant::now();
+                    let tasks: Vec<_> = (0..STAMPEDE)
+                        .map(|_| {
+                            let baseline = Arc::clone(&baseline);
+                            tokio::spawn(async move { baseline.token().await.unwrap() })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.unwrap();
+                    }
+                    start.elapsed()
+                });
+                assert_eq!(count.load(Ordering::SeqCst), 1);
+            }
+            total
+        });
+    });
+    group.finish();
+    println!("stampede: {STAMPEDE} tasks per run, exactly 1 token request per run (asserted)");
+}
+
+criterion_group!(benches, cached_token, stampede);
+criterion_main!(benches);
