@@ -107,7 +107,12 @@ pub(crate) fn authenticate(
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, ProviderError> {
     let now = state.now_unix();
-    let claimed = claimed_client(headers, Some(form));
+    // The usual case (nothing failed yet) skips the guess and the lock.
+    let claimed = if state.lockout.is_idle() {
+        None
+    } else {
+        claimed_client(headers, Some(form))
+    };
     if let Some(id) = claimed.as_deref()
         && let Some(wait) = state.lockout.locked_for(id, peer, now)
     {
@@ -120,10 +125,11 @@ pub(crate) fn authenticate(
         return Err(error);
     }
     let result = check(state, headers, form, purpose, facts);
-    if let (Err(error), Some(id)) = (&result, claimed.as_deref())
+    if let Err(error) = &result
         && error.code == ErrorCode::InvalidClient
+        && let Some(id) = claimed.or_else(|| claimed_client(headers, Some(form)))
     {
-        state.lockout.record_failure(id, peer, now);
+        state.lockout.record_failure(&id, peer, now);
     }
     result
 }

@@ -2,6 +2,7 @@
 //! of, the correct answer, for which endpoint and client, how many times.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -208,28 +209,49 @@ impl FaultRule {
 #[derive(Debug, Default)]
 pub(crate) struct FaultQueue {
     rules: Mutex<VecDeque<FaultRule>>,
+    /// Lets the hot path skip the lock (and the client-id guess) when idle.
+    queued: AtomicUsize,
 }
 
 impl FaultQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<FaultRule>> {
+        self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn push(&self, rule: FaultRule) {
-        let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rules = self.lock();
         if rules.len() >= MAX_RULES {
             rules.pop_front();
         }
         rules.push_back(rule);
+        self.queued.store(rules.len(), Ordering::Release);
     }
 
     pub(crate) fn clear(&self) {
-        self.rules
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut rules = self.lock();
+        rules.clear();
+        self.queued.store(0, Ordering::Release);
     }
 
-    /// Takes one use of the first matching rule.
-    pub(crate) fn take(&self, endpoint: Endpoint, client_id: Option<&str>) -> Option<Fault> {
-        let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = rules.iter().position(|r| r.matches(endpoint, client_id))?;
+    /// Takes one use of the first matching rule. `client_id` is asked for
+    /// only when a queued rule names a client.
+    pub(crate) fn take(
+        &self,
+        endpoint: Endpoint,
+        client_id: impl FnOnce() -> Option<String>,
+    ) -> Option<Fault> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut rules = self.lock();
+        let client_id = if rules.iter().any(|r| r.client_id.is_some()) {
+            client_id()
+        } else {
+            None
+        };
+        let index = rules
+            .iter()
+            .position(|r| r.matches(endpoint, client_id.as_deref()))?;
         let rule = &mut rules[index];
         let fault = rule.fault.clone();
         if let Some(n) = rule.times.as_mut() {
@@ -238,6 +260,7 @@ impl FaultQueue {
                 rules.remove(index);
             }
         }
+        self.queued.store(rules.len(), Ordering::Release);
         Some(fault)
     }
 }
@@ -252,17 +275,23 @@ mod tests {
         let queue = FaultQueue::default();
         queue.push(FaultRule::new(Fault::Status(503)).for_client("a").times(2));
         queue.push(FaultRule::new(Fault::Hang).always());
-        assert_eq!(queue.take(Endpoint::Token, Some("b")), Some(Fault::Hang));
         assert_eq!(
-            queue.take(Endpoint::Token, Some("a")),
+            queue.take(Endpoint::Token, || Some("b".into())),
+            Some(Fault::Hang)
+        );
+        assert_eq!(
+            queue.take(Endpoint::Token, || Some("a".into())),
             Some(Fault::Status(503))
         );
         assert_eq!(
-            queue.take(Endpoint::Token, Some("a")),
+            queue.take(Endpoint::Token, || Some("a".into())),
             Some(Fault::Status(503))
         );
-        assert_eq!(queue.take(Endpoint::Token, Some("a")), Some(Fault::Hang));
-        assert_eq!(queue.take(Endpoint::Revoke, Some("a")), None);
+        assert_eq!(
+            queue.take(Endpoint::Token, || Some("a".into())),
+            Some(Fault::Hang)
+        );
+        assert_eq!(queue.take(Endpoint::Revoke, || Some("a".into())), None);
     }
 
     #[test]

@@ -13,10 +13,9 @@ use std::sync::{Mutex, PoisonError};
 use auth_core::ScopeSet;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
-type HmacSha256 = Hmac<Sha256>;
+use crate::state::HmacSha256;
 
 const VERSION: u8 = 1;
 /// Tokens longer than this are garbage without looking further.
@@ -56,7 +55,8 @@ impl Invalid {
 
 /// Mints and checks tokens; holds the revocation set.
 pub(crate) struct Issuer {
-    key: [u8; 32],
+    /// Keyed once with a per-server random key; cloned per token.
+    mac: HmacSha256,
     revoked: Mutex<HashMap<[u8; 16], i64>>,
     max_revocations: usize,
 }
@@ -72,16 +72,14 @@ impl std::fmt::Debug for Issuer {
 impl Issuer {
     pub(crate) fn new(max_revocations: usize) -> Self {
         Self {
-            key: rand::random(),
+            mac: crate::state::keyed(&rand::random::<[u8; 32]>()),
             revoked: Mutex::new(HashMap::new()),
             max_revocations,
         }
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC takes keys of any length.
-        HmacSha256::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("hmac accepts any key length"))
+        self.mac.clone()
     }
 
     pub(crate) fn mint(&self, claims: &Claims) -> String {

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Most (client id, IP) pairs tracked at once.
@@ -21,6 +22,8 @@ pub(crate) struct Lockout {
     max_failures: u32,
     window_secs: i64,
     failures: Mutex<HashMap<(String, IpAddr), (u32, i64)>>,
+    /// Lets the hot path skip the lock when nothing failed.
+    tracked: AtomicUsize,
 }
 
 impl Lockout {
@@ -30,12 +33,13 @@ impl Lockout {
             max_failures,
             window_secs: i64::try_from(window_secs).unwrap_or(i64::MAX),
             failures: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
     /// Seconds until the pair may try again, if it is locked out at `now`.
     pub(crate) fn locked_for(&self, id: &str, ip: IpAddr, now: i64) -> Option<u64> {
-        if self.max_failures == 0 {
+        if self.max_failures == 0 || self.tracked.load(Ordering::Acquire) == 0 {
             return None;
         }
         let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
@@ -63,13 +67,18 @@ impl Lockout {
             *entry = (0, now);
         }
         entry.0 = entry.0.saturating_add(1);
+        self.tracked.store(failures.len(), Ordering::Release);
+    }
+
+    /// True when no failure is tracked (the usual case).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.max_failures == 0 || self.tracked.load(Ordering::Acquire) == 0
     }
 
     pub(crate) fn clear(&self) {
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        failures.clear();
+        self.tracked.store(0, Ordering::Release);
     }
 }
 

@@ -6,6 +6,15 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use mock_server::{Config, MockServer, Tls};
 
+/// `println!` that ignores a closed stdout: the server must outlive whoever
+/// read its ready line.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// A strict, fast conformance OAuth 2.0 provider (client credentials).
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -77,20 +86,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .await
             .map_err(|e| format!("cannot write the CA to {}: {e}", path.display()))?;
     }
-    println!(
+    say!(
         "mock-server ready on {} token endpoint {}",
         server.url(),
         server.token_url()
     );
-    println!(
+    say!(
         "metadata: {}  resource: {}",
         server.metadata_url(),
         server.resource_url()
     );
-    println!("registered clients (dev mock: these secrets are not secret):");
+    say!("registered clients (dev mock: these secrets are not secret):");
     for client in server.clients() {
         let secret = client.expose_secret().unwrap_or("(public client)");
-        println!(
+        say!(
             "  {:<16} secret={secret:<24} auth={} scopes={}",
             client.id(),
             client.auth_method(),
@@ -98,7 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         );
     }
     interrupted.await?;
-    println!("shutting down");
+    say!("shutting down");
     server.shutdown().await;
     Ok(())
 }

@@ -19,10 +19,15 @@ use crate::issuer::Issuer;
 use crate::journal::Journal;
 use crate::lockout::Lockout;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Upper bound of the revocation set (entries leave once expired).
 pub(crate) const MAX_REVOCATIONS: usize = 100_000;
+
+/// An HMAC-SHA-256 keyed with `key` (any length is a valid HMAC key).
+pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac accepts any key length"))
+}
 
 /// Settings fixed at start.
 #[derive(Debug)]
@@ -63,7 +68,8 @@ pub(crate) struct State {
     pub(crate) settings: Settings,
     clients: RwLock<HashMap<String, Arc<Registered>>>,
     initial: Vec<ClientRegistration>,
-    secret_key: [u8; 32],
+    /// HMAC-SHA-256 keyed once with a per-server random key; cloned per use.
+    secret_mac: HmacSha256,
     dummy_digest: [u8; 32],
     pub(crate) issuer: Issuer,
     pub(crate) faults: FaultQueue,
@@ -94,7 +100,7 @@ impl State {
             },
             clients: RwLock::new(HashMap::new()),
             initial: config.clients.clone(),
-            secret_key: rand::random(),
+            secret_mac: keyed(&rand::random::<[u8; 32]>()),
             dummy_digest: rand::random(),
             issuer: Issuer::new(MAX_REVOCATIONS),
             faults: FaultQueue::default(),
@@ -131,8 +137,7 @@ impl State {
     }
 
     fn digest(&self, secret: &str) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.secret_key)
-            .unwrap_or_else(|_| unreachable!("hmac accepts any key length"));
+        let mut mac = self.secret_mac.clone();
         mac.update(secret.as_bytes());
         mac
     }

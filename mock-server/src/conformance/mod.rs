@@ -43,7 +43,7 @@ pub struct Finding {
     /// Pass, fail or warn.
     pub verdict: Verdict,
     /// One line on why.
-    pub reason: String,
+    pub reason: &'static str,
 }
 
 impl Finding {

@@ -249,7 +249,7 @@ pub(crate) fn evaluate(observation: &Observation<'_>) -> Vec<Finding> {
                 rfc: rule.rfc,
                 level: rule.level,
                 verdict,
-                reason: reason.to_owned(),
+                reason,
             })
         })
         .collect()

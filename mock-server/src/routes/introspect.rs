@@ -23,9 +23,9 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let (form, checked) = read_form(r.headers, r.body);
     let mut facts = AuthFacts::default();
     let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
-    let claimed = client_auth::claimed_client(r.headers, form.as_ref());
-    if let Some(fault) = state.faults.take(Endpoint::Introspect, claimed.as_deref())
-        && let Some(reply) = fault_reply(state, &fault).await
+    if let Some(fault) = state.faults.take(Endpoint::Introspect, || {
+        client_auth::claimed_client(r.headers, form.as_ref())
+    }) && let Some(reply) = fault_reply(state, &fault).await
     {
         outcome.response = reply;
         outcome.fault = Some(fault);

@@ -21,7 +21,7 @@ use crate::routes::{MAX_FORM_PAIRS, fault_reply};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let state = r.state;
-    if let Some(fault) = state.faults.take(Endpoint::Resource, None)
+    if let Some(fault) = state.faults.take(Endpoint::Resource, || None)
         && let Some(reply) = fault_reply(state, &fault).await
     {
         return Outcome {

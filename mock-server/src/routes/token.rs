@@ -35,16 +35,16 @@ use crate::state::{Registered, State};
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let state = r.state;
     state.journal.count_token_request();
-    let claimed = {
+    let claimed_id = || {
         let form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
         client_auth::claimed_client(r.headers, form.as_ref())
     };
-    let fault = state.faults.take(Endpoint::Token, claimed.as_deref());
+    let fault = state.faults.take(Endpoint::Token, claimed_id);
     if let Some(fault) = &fault
         && let Some(response) = fault_reply(state, fault).await
     {
         return Outcome {
-            client_id: claimed,
+            client_id: claimed_id(),
             fault: Some(fault.clone()),
             ..Outcome::from(response)
         };
@@ -78,7 +78,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     Outcome {
         response,
         auth: Some(auth),
-        client_id: facts.client_id.or(claimed),
+        client_id: facts.client_id,
         form,
         findings,
         fault,

@@ -1,0 +1,313 @@
+//! Start-up, throughput, latency and memory of the mock against a bare hyper
+//! server answering a fixed body, side by side on loopback (the issue's
+//! "measured, not asserted" figures).
+//!
+//! `cargo bench -p mock-server --bench server` (env: `MOCK_BENCH_SECS`,
+//! default 10; `MOCK_BENCH_CONNS`, default 64). Both servers run as their own
+//! processes; the load generator is this process (hyper clients, keep-alive,
+//! one request in flight per connection, valid `client_secret_basic` token
+//! requests to both).
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const F1_BASIC: &str = "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW";
+const BODY: &str = "grant_type=client_credentials&scope=read";
+const BARE_BODY: &str =
+    r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
+
+fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bare-server") {
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(bare_server());
+    }
+    // `cargo test --all-targets` runs bench binaries without `--bench`: do nothing then.
+    if !args.iter().any(|a| a == "--bench") {
+        return Ok(());
+    }
+    let secs = env_or("MOCK_BENCH_SECS", 10);
+    let conns = env_or("MOCK_BENCH_CONNS", 64);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(secs, conns))
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The ceiling: accept, `TCP_NODELAY`, serve a fixed body.
+async fn bare_server() -> Result<(), BoxError> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    println!("ready on http://{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let _ = request.into_body().collect().await;
+                    let mut response =
+                        hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
+                    response.headers_mut().insert(
+                        "content-type",
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    Ok::<_, Infallible>(response)
+                },
+            );
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Mock,
+    Bare,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Mock => "mock-server",
+            Self::Bare => "bare hyper",
+        }
+    }
+
+    fn command(self) -> Result<Command, BoxError> {
+        Ok(match self {
+            Self::Mock => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
+                command.args(["--addr", "127.0.0.1:0"]);
+                command
+            }
+            Self::Bare => {
+                let mut command = Command::new(std::env::current_exe()?);
+                command.arg("--bare-server");
+                command
+            }
+        })
+    }
+}
+
+/// Spawns the server, reads its ready line, returns it with the time from
+/// spawn to the first successful token response.
+async fn start(kind: Kind) -> Result<(Server, Duration), BoxError> {
+    let started = Instant::now();
+    let mut child = kind
+        .command()?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    // Read the ready line, then keep draining stdout so the server never
+    // writes into a closed pipe.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let _ = tx.send(lines.next().unwrap_or_default());
+        lines.for_each(drop);
+    });
+    let line = rx.await?;
+    let addr = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("http://"))
+        .ok_or("no address in the ready line")?
+        .parse()?;
+    let server = Server { child, addr };
+    let mut connection = Connection::open(addr).await?;
+    let status = connection.token().await?;
+    if status != 200 {
+        return Err(format!("{}: first token request got {status}", kind.name()).into());
+    }
+    Ok((server, started.elapsed()))
+}
+
+struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> Result<Self, BoxError> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(Self {
+            sender,
+            host: addr.to_string(),
+        })
+    }
+
+    async fn token(&mut self) -> Result<u16, BoxError> {
+        let request = http::Request::post("/token")
+            .header("host", &self.host)
+            .header("authorization", F1_BASIC)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from_static(BODY.as_bytes())))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await?;
+        Ok(status)
+    }
+}
+
+struct Load {
+    requests: u64,
+    errors: u64,
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn load(addr: SocketAddr, secs: u64, conns: u64) -> Result<Load, BoxError> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let mut connection = Connection::open(addr).await?;
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match connection.token().await {
+                    Ok(200) => latencies.push(sent.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, e) = task.await?;
+        all.extend(latencies);
+        errors += e;
+    }
+    all.sort_unstable();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a sorted sample"
+        )]
+        let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
+        all.get(index).copied().unwrap_or_default()
+    };
+    let requests = all.len() as u64;
+    #[allow(clippy::cast_precision_loss, reason = "a rate")]
+    let per_sec = requests as f64 / secs as f64;
+    Ok(Load {
+        requests,
+        errors,
+        per_sec,
+        p50: at(0.50),
+        p99: at(0.99),
+    })
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
+    println!(
+        "loopback, {conns} connections, {secs} s per load run, one request in flight per connection"
+    );
+    // (a) start of the process to first successful token response, median of 5.
+    let mut starts = Vec::new();
+    for kind in [Kind::Bare, Kind::Mock] {
+        let mut samples = Vec::new();
+        for _ in 0..5 {
+            let (server, elapsed) = start(kind).await?;
+            drop(server);
+            samples.push(elapsed);
+        }
+        starts.push(median(samples));
+    }
+    println!(
+        "start to first response: bare hyper {:?}, mock-server {:?} ({:.2}x)",
+        starts[0],
+        starts[1],
+        starts[1].as_secs_f64() / starts[0].as_secs_f64()
+    );
+
+    // (b), (c) throughput and latency under the same load.
+    let mut results = Vec::new();
+    for kind in [Kind::Bare, Kind::Mock] {
+        let (server, _) = start(kind).await?;
+        let result = load(server.addr, secs, conns).await?;
+        println!(
+            "{:<12} {:>9.0} req/s  p50 {:>8.2?}  p99 {:>8.2?}  ({} ok, {} errors)",
+            kind.name(),
+            result.per_sec,
+            result.p50,
+            result.p99,
+            result.requests,
+            result.errors
+        );
+        if let Kind::Mock = kind {
+            // (d) memory: RSS after the tokens of this run, then after another run.
+            let pid = server.child.id();
+            let first = rss_kib(pid);
+            let again = load(server.addr, secs, conns).await?;
+            let second = rss_kib(pid);
+            println!(
+                "mock-server RSS: {:?} KiB after {} tokens, {:?} KiB after {} more",
+                first, result.requests, second, again.requests
+            );
+        }
+        results.push(result);
+    }
+    println!(
+        "mock-server / bare hyper: throughput {:.0}%, p99 {:.2}x",
+        100.0 * results[1].per_sec / results[0].per_sec,
+        results[1].p99.as_secs_f64() / results[0].p99.as_secs_f64()
+    );
+    Ok(())
+}
