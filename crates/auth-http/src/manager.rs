@@ -11,7 +11,8 @@
 //!   capped at a quarter of the lifetime) minus a random jitter, so a fleet
 //!   does not renew in lockstep. Past that point and until the token
 //!   actually expires, callers still get the valid token while one
-//!   background fetch renews it.
+//!   background fetch renews it; after a failed renewal, refresh-ahead
+//!   pauses for 5 s so a failing provider is not asked back to back.
 //! - **Single-flight.** Concurrent callers on a cold or expired cache share
 //!   one fetch and all get its result, success or error. Errors are never
 //!   cached: the next call starts a new fetch.
@@ -26,7 +27,7 @@
 //!   failure (corrupt file included) is logged and degrades to a fetch.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -149,7 +150,14 @@ struct Inner {
     cached: ArcSwapOption<Cached>,
     inflight: Mutex<Option<watch::Receiver<Option<Shared>>>>,
     store_consulted: AtomicBool,
+    /// After a failed renewal, no refresh-ahead before this (Unix ms), so
+    /// a failing provider is not asked back to back while the token is
+    /// still valid. A miss (expired or no token) always fetches.
+    refresh_paused_until_ms: AtomicI64,
 }
+
+/// How long refresh-ahead pauses after a failed renewal.
+const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// Hands out a valid token for one client, fetching only when needed. Cheap
 /// to clone: clones share the cache. See the [module docs](self).
@@ -264,6 +272,7 @@ impl TokenManagerBuilder {
                 cached: ArcSwapOption::empty(),
                 inflight: Mutex::new(None),
                 store_consulted: AtomicBool::new(false),
+                refresh_paused_until_ms: AtomicI64::new(i64::MIN),
             }),
         }
     }
@@ -373,8 +382,11 @@ impl TokenManager {
                 return Ok(read(cached));
             }
             if now < cached.expires_at {
-                tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
-                drop(Inner::start_or_join(&self.inner));
+                let paused_until = self.inner.refresh_paused_until_ms.load(Ordering::Relaxed);
+                if now / 1_000_000 >= i128::from(paused_until) {
+                    tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
+                    drop(Inner::start_or_join(&self.inner));
+                }
                 return Ok(read(cached));
             }
         }
@@ -452,6 +464,13 @@ impl Inner {
         tokio::spawn(
             async move {
                 let result = task.fetch().await.map_err(Arc::new);
+                if result.is_err() {
+                    let pause = i128::try_from(REFRESH_PAUSE_AFTER_FAILURE.as_millis())
+                        .unwrap_or(i128::MAX);
+                    let until = task.now_nanos() / 1_000_000 + pause;
+                    let until = i64::try_from(until).unwrap_or(i64::MAX);
+                    task.refresh_paused_until_ms.store(until, Ordering::Relaxed);
+                }
                 *task.lock_inflight() = None;
                 let _ = tx.send(Some(result));
             }

@@ -448,6 +448,18 @@ async fn a_failed_refresh_ahead_keeps_serving_the_valid_token() {
             .expose_secret(),
         "tok-1"
     );
+    // A failed renewal pauses refresh-ahead: no request back to back.
+    for _ in 0..10 {
+        manager.token().await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(provider.calls(), 2);
+    clock.advance(Duration::from_secs(5));
+    manager.token().await.unwrap();
+    while manager.cached().unwrap().access_token().expose_secret() == "tok-1" {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(provider.calls(), 3);
 }
 
 #[tokio::test(start_paused = true)]
