@@ -117,7 +117,7 @@ fn cached_token(c: &mut Criterion) {
     let mut group = c.benchmark_group("cached_token");
     // Reference: the clock read every cached call must make.
     group.bench_function("system_clock_read", |b| {
-        b.iter(|| black_box(std::time::SystemTime::now()))
+        b.iter(|| black_box(std::time::SystemTime::now()));
     });
     group.bench_function("token_manager/1_thread", |b| {
         b.iter(|| black_box(now_or_never(manager.token()).unwrap()));
