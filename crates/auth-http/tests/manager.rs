@@ -595,3 +595,30 @@ async fn a_restarted_manager_reuses_the_token_in_its_file_store() {
     );
     assert_eq!(provider.calls(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn two_server_errors_then_ok_succeed_on_the_third_request_c48() {
+    let provider = Provider::with([unavailable(), unavailable()]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let token = manager.token().await.unwrap();
+    assert_eq!(token.access_token().expose_secret(), "tok-3");
+    assert_eq!(provider.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_date_is_honoured_against_the_manager_clock_c49() {
+    // Retry-After as an HTTP-date two seconds after the manager's clock.
+    let provider = Provider::with([Answer::Status {
+        status: 503,
+        body: "",
+        retry_after: Some("Thu, 01 Jan 2026 00:00:02 GMT"),
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    manager.token().await.unwrap();
+    let at = provider.at.lock().unwrap().clone();
+    assert!(
+        at[1] - at[0] >= Duration::from_secs(2),
+        "waited {:?}",
+        at[1] - at[0]
+    );
+}

@@ -1,0 +1,95 @@
+//! The error messages, pinned (message text is not API, but a change
+//! should be deliberate), and `is_retryable` for every class of failure.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::{ApiError, ErrorCode, ProviderError};
+use auth_http::{Error, StoreError};
+use http::StatusCode;
+
+fn provider(code: &str, status: StatusCode) -> Error {
+    Error::Core(
+        ProviderError::new(ErrorCode::from(code))
+            .with_status(status)
+            .into(),
+    )
+}
+
+fn api(status: u16) -> Error {
+    Error::Core(
+        ApiError::new(
+            StatusCode::from_u16(status).unwrap(),
+            b"<html>oops</html>",
+            None,
+        )
+        .into(),
+    )
+}
+
+#[test]
+fn messages_are_one_lowercase_layer() {
+    insta::assert_snapshot!(Error::Timeout(Duration::from_secs(30)), @"request timed out after 30s");
+    insta::assert_snapshot!(Error::BodyTooLarge { limit: 1024 }, @"response body exceeds the limit of 1024 bytes");
+    insta::assert_snapshot!(Error::InsecureUrl, @"refusing to send a bearer token over plain http to a non-loopback host");
+    insta::assert_snapshot!(Error::transport(std::io::Error::other("reset")), @"transport failed");
+    insta::assert_snapshot!(Error::Store(StoreError::Io(std::io::Error::other("disk"))), @"token store failed");
+    insta::assert_snapshot!(provider("invalid_client", StatusCode::UNAUTHORIZED), @"provider rejected the request: invalid_client (HTTP 401)");
+    insta::assert_snapshot!(api(502), @"unexpected provider response: HTTP 502: <html>oops</html>");
+    let limited = Error::RateLimited {
+        retry_after: Duration::from_secs(120),
+        source: ProviderError::new(ErrorCode::from("slow_down"))
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+            .into(),
+    };
+    insta::assert_snapshot!(limited, @"rate limited: the provider asked to retry after 120s, beyond the deadline");
+    insta::assert_snapshot!(Error::Shared(Arc::new(api(503))), @"unexpected provider response: HTTP 503: <html>oops</html>");
+}
+
+#[test]
+fn transient_failures_are_retryable_and_rfc_codes_are_not_c47_c48() {
+    for retryable in [
+        api(500),
+        api(502),
+        api(503),
+        api(504),
+        api(408),
+        api(429),
+        provider("temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        provider("slow_down", StatusCode::BAD_REQUEST),
+        provider("rate_limited", StatusCode::TOO_MANY_REQUESTS),
+        Error::Timeout(Duration::from_secs(1)),
+        Error::transport(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        Error::Shared(Arc::new(api(503))),
+    ] {
+        assert!(retryable.is_retryable(), "{retryable:?}");
+    }
+    for permanent in [
+        provider("invalid_client", StatusCode::UNAUTHORIZED),
+        provider("invalid_request", StatusCode::BAD_REQUEST),
+        provider("invalid_grant", StatusCode::BAD_REQUEST),
+        provider("unauthorized_client", StatusCode::BAD_REQUEST),
+        provider("unsupported_grant_type", StatusCode::BAD_REQUEST),
+        provider("invalid_scope", StatusCode::BAD_REQUEST),
+        provider("invalid_target", StatusCode::SERVICE_UNAVAILABLE),
+        provider("invalid_client", StatusCode::SERVICE_UNAVAILABLE),
+        api(307),
+        api(404),
+        Error::BodyTooLarge { limit: 1 },
+        Error::InsecureUrl,
+    ] {
+        assert!(!permanent.is_retryable(), "{permanent:?}");
+    }
+}
+
+#[test]
+fn status_and_retry_after_look_through_shared_errors() {
+    let shared = Error::Shared(Arc::new(provider("invalid_scope", StatusCode::BAD_REQUEST)));
+    assert_eq!(shared.status(), Some(StatusCode::BAD_REQUEST));
+    assert!(shared.is_provider_rejection());
+    assert!(matches!(
+        shared.root(),
+        Error::Core(auth_core::Error::Provider(_))
+    ));
+}
