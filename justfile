@@ -1,6 +1,6 @@
 # The team's verbs. `just` lists them.
 
-fuzz_targets := "token_response error_response scope stored_token form_body basic_header"
+fuzz_targets := "token_response error_response scope stored_token form_body basic_header bearer_challenge"
 
 # list the recipes
 default:
@@ -20,9 +20,10 @@ fmt-check:
     cargo fmt --all -- --check
     cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
-# clippy with warnings as errors
+# clippy with warnings as errors (workspace and fuzz crate)
 clippy:
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 # auth-core must not pull in an async runtime, an HTTP stack or a socket crate
 core-is-sans-io:
