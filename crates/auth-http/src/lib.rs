@@ -3,7 +3,8 @@
 //!
 //! - [`Transport`]: send an `http::Request<Vec<u8>>`, get a bounded
 //!   response; [`HyperTransport`] (rustls, timeouts, 1 MiB cap, no
-//!   redirects) or any closure via [`from_fn`].
+//!   redirects) or any closure via [`from_fn`]; with the `reqwest` feature,
+//!   `ReqwestTransport` over an existing `reqwest::Client`.
 //! - [`FetchToken`]: `client.fetch_token(&transport).await?` turns a
 //!   `Client<Unauthorized>` into a `Client<Authorized>`; [`SendAuthorized`]
 //!   sends with the bearer header.
@@ -34,6 +35,8 @@ mod fetch;
 mod hyper;
 mod layer;
 mod manager;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod store;
 mod transport;
 
@@ -42,5 +45,7 @@ pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};
 pub use manager::{RetryPolicy, TokenManager, TokenManagerBuilder};
+#[cfg(feature = "reqwest")]
+pub use reqwest::ReqwestTransport;
 pub use store::{FileStore, MemoryStore, StoreError, TokenStore};
 pub use transport::{BoxFuture, DEFAULT_BODY_LIMIT, FnTransport, Transport, from_fn};
