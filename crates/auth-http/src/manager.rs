@@ -154,6 +154,9 @@ struct Inner {
     /// a failing provider is not asked back to back while the token is
     /// still valid. A miss (expired or no token) always fetches.
     refresh_paused_until_ms: AtomicI64,
+    /// True while a fetch task runs: lets refresh-ahead callers skip the
+    /// `inflight` lock entirely.
+    fetching: AtomicBool,
 }
 
 /// How long refresh-ahead pauses after a failed renewal.
@@ -273,6 +276,7 @@ impl TokenManagerBuilder {
                 inflight: Mutex::new(None),
                 store_consulted: AtomicBool::new(false),
                 refresh_paused_until_ms: AtomicI64::new(i64::MIN),
+                fetching: AtomicBool::new(false),
             }),
         }
     }
@@ -383,7 +387,8 @@ impl TokenManager {
             }
             if now < cached.expires_at {
                 let paused_until = self.inner.refresh_paused_until_ms.load(Ordering::Relaxed);
-                if now / 1_000_000 >= i128::from(paused_until) {
+                let fetching = self.inner.fetching.load(Ordering::Acquire);
+                if !fetching && now / 1_000_000 >= i128::from(paused_until) {
                     tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
                     drop(Inner::start_or_join(&self.inner));
                 }
@@ -453,6 +458,7 @@ impl Inner {
         }
         let (tx, rx) = watch::channel(None);
         *inflight = Some(rx.clone());
+        this.fetching.store(true, Ordering::Release);
         drop(inflight);
         let span = tracing::info_span!(
             "token_fetch",
@@ -471,6 +477,7 @@ impl Inner {
                     let until = i64::try_from(until).unwrap_or(i64::MAX);
                     task.refresh_paused_until_ms.store(until, Ordering::Relaxed);
                 }
+                task.fetching.store(false, Ordering::Release);
                 *task.lock_inflight() = None;
                 let _ = tx.send(Some(result));
             }

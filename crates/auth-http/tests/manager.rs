@@ -622,3 +622,25 @@ async fn a_retry_after_date_is_honoured_against_the_manager_clock_c49() {
         at[1] - at[0]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn refresh_ahead_is_single_flight_too() {
+    let provider = Provider::default().latency(Duration::from_millis(100));
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    manager.token().await.unwrap();
+    clock.advance(Duration::from_secs(3550)); // inside the 60 s skew
+    for _ in 0..50 {
+        let token = manager.token().await.unwrap();
+        assert_eq!(
+            token.access_token().expose_secret(),
+            "tok-1",
+            "served while renewing"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let token = manager.token().await.unwrap();
+    assert_eq!(token.access_token().expose_secret(), "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
