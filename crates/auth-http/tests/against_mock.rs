@@ -333,3 +333,44 @@ async fn client_secret_post_sends_the_credentials_in_the_body_only_c14() {
             .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
     );
 }
+
+#[tokio::test]
+async fn errors_are_not_cached_c55() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::InvalidClient).times(1));
+    let manager = manager(&server);
+    let error = manager.token().await.unwrap_err();
+    assert!(error.is_provider_rejection(), "{error:?}");
+    manager.token().await.unwrap();
+    assert_eq!(token_statuses(&server), vec![401, 200]);
+}
+
+#[tokio::test]
+async fn cancelling_one_waiter_does_not_cancel_the_fetch_for_the_others() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_millis(300))).times(1));
+    let manager = manager(&server);
+    let cancelled = {
+        let manager = manager.clone();
+        tokio::spawn(async move { manager.token().await })
+    };
+    let waiter = {
+        let manager = manager.clone();
+        tokio::spawn(async move { manager.token().await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    cancelled.abort();
+    assert!(cancelled.await.unwrap_err().is_cancelled());
+    waiter.await.unwrap().unwrap();
+    assert_eq!(token_statuses(&server), vec![200]);
+}
+
+#[tokio::test]
+async fn a_malformed_answer_is_retried_and_an_odd_but_legal_one_is_accepted() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::MalformedJson).times(1));
+    server.push_fault(FaultRule::new(Fault::ExpiresInString).times(1));
+    let token = manager(&server).token().await.unwrap();
+    assert!(!token.is_expiry_assumed());
+    assert_eq!(token_statuses(&server), vec![200, 200]);
+}
