@@ -8,7 +8,8 @@
 //! - [`FetchToken`]: `client.fetch_token(&transport).await?` turns a
 //!   `Client<Unauthorized>` into a `Client<Authorized>`; [`SendAuthorized`]
 //!   sends with the bearer header.
-//! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store.
+//! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store;
+//!   [`TokenCache`]: one manager per distinct request (scopes, resources...).
 //! - [`BearerAuthLayer`]: the tower middleware.
 //! - [`TokenStore`]: [`MemoryStore`], [`FileStore`].
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
@@ -30,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cache;
 mod error;
 mod fetch;
 mod hyper;
@@ -40,6 +42,7 @@ mod reqwest;
 mod store;
 mod transport;
 
+pub use cache::TokenCache;
 pub use error::{BoxError, Error};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};

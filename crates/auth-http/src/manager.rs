@@ -222,6 +222,14 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Reads time from a shared `clock`.
+    #[must_use]
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self.system_clock = false;
+        self
+    }
+
     /// Starts from, and saves to, `store`.
     #[must_use]
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
