@@ -146,3 +146,28 @@ async fn usage_errors_exit_2() {
         "there is no --secret flag"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_ca_is_trusted_only_through_ca_file() {
+    let server = MockServer::builder()
+        .tls(mock_server::Tls::SelfSigned)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
+    let untrusted = run(
+        args(&server.token_url(), &["--max-attempts", "1"]),
+        Some("gX1fBat3bV"),
+        None,
+    )
+    .await;
+    assert_eq!(untrusted.status.code(), Some(4), "{}", stderr(&untrusted));
+    let ca_arg = ca.to_str().unwrap().to_owned();
+    let mut with_ca = args(&server.token_url(), &["--access-token-only", "--ca-file"]);
+    with_ca.push(ca_arg);
+    let trusted = run(with_ca, Some("gX1fBat3bV"), None).await;
+    assert_eq!(trusted.status.code(), Some(0), "{}", stderr(&trusted));
+    assert_eq!(server.token_requests(), 1);
+}

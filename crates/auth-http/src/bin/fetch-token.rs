@@ -59,6 +59,10 @@ struct Cli {
     /// Deadline for the whole fetch, retries included, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+    /// Trust only the CA certificates in this PEM file (a private CA, or the
+    /// mock provider's `--ca-out`) instead of the bundled Mozilla roots.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
     /// Attempts in total for transient failures (5xx, 429, timeouts).
     #[arg(long, value_name = "N", default_value_t = 3)]
     max_attempts: u32,
@@ -165,16 +169,39 @@ fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
     Ok(Client::from_request(request))
 }
 
+/// A rustls configuration trusting exactly the certificates in `path`.
+fn trusting(path: &std::path::Path) -> Result<rustls::ClientConfig, Failure> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let failure = |what: String| Failure::usage(format!("--ca-file {}: {what}", path.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| failure(e.to_string()))? {
+        roots
+            .add(cert.map_err(|e| failure(e.to_string()))?)
+            .map_err(|e| failure(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(failure("no certificate found".to_owned()));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| failure(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 async fn run(cli: Cli) -> Result<String, Failure> {
     let secret = read_secret(cli.secret_stdin)?;
     let client = build_client(&cli, secret)?;
-    let transport = HyperTransport::builder()
-        .timeout(Duration::from_secs(cli.timeout))
-        .build()
-        .map_err(|e| Failure {
-            code: EXIT_TRANSPORT,
-            message: one_line(&e),
-        })?;
+    let mut builder = HyperTransport::builder().timeout(Duration::from_secs(cli.timeout));
+    if let Some(path) = &cli.ca_file {
+        builder = builder.tls_config(trusting(path)?);
+    }
+    let transport = builder.build().map_err(|e| Failure {
+        code: EXIT_TRANSPORT,
+        message: one_line(&e),
+    })?;
     let retry = RetryPolicy::default()
         .with_max_attempts(cli.max_attempts)
         .with_deadline(Duration::from_secs(cli.timeout));
