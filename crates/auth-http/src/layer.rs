@@ -1,17 +1,5 @@
 //! [`BearerAuthLayer`] and [`BearerAuth<S>`]: tower middleware that adds the
 //! [`TokenManager`]'s current token to every request.
-//!
-//! On `401` with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750
-//! §3.1: "The client MAY request a new access token and retry") it forgets
-//! that token, gets a new one and retries once; a second 401 is returned as
-//! it is, so it never loops (checklist C-57). A `403 insufficient_scope`
-//! is returned as it is, with no renewal: a new token would have the same
-//! scope (C-58; read the needed scope with [`auth_core::BearerChallenge`]).
-//!
-//! The retry resends the request, so the body must be cloneable: the
-//! service takes `http::Request<B>` with `B: Clone` (`Full<Bytes>`,
-//! `String`, `Vec<u8>`, `()`), which is what API clients send. A streaming
-//! body cannot be replayed and is outside this layer's contract.
 
 use std::fmt;
 use std::task::{Context, Poll};
@@ -81,8 +69,19 @@ impl<S> Layer<S> for BearerAuthLayer {
     }
 }
 
-/// Adds `Authorization: Bearer <token>` (sensitive) to each request; see
-/// the [module docs](self).
+/// Adds `Authorization: Bearer <token>` (sensitive) to each request.
+///
+/// On `401` with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750
+/// §3.1: "The client MAY request a new access token and retry") it forgets
+/// that token, gets a new one and retries once; a second 401 is returned as
+/// it is, so it never loops (checklist C-57). A `403 insufficient_scope`
+/// is returned as it is, with no renewal: a new token would have the same
+/// scope (C-58; read the needed scope with [`auth_core::BearerChallenge`]).
+///
+/// The retry resends the request, so the body must be cloneable: the
+/// service takes `http::Request<B>` with `B: Clone` (`Full<Bytes>`,
+/// `String`, `Vec<u8>`, `()`), which is what API clients send. A streaming
+/// body cannot be replayed and is outside this layer's contract.
 #[derive(Clone)]
 pub struct BearerAuth<S> {
     inner: S,

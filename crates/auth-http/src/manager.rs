@@ -1,30 +1,4 @@
 //! [`TokenManager`]: hands out a valid token, fetching only when needed.
-//!
-//! - **Cache** of one token per manager, for the request identified by
-//!   [`TokenRequest::key`](auth_core::TokenRequest::key) (URL, client id,
-//!   auth method, sorted scopes, resources, audience, extra parameters);
-//!   the same key names the token in a [`TokenStore`].
-//! - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
-//!   read is one atomic load and a clock read, and takes no lock a fetch
-//!   holds (the fetch only swaps a new value in when it has one).
-//! - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
-//!   capped at a quarter of the lifetime) minus a random jitter, so a fleet
-//!   does not renew in lockstep. Past that point and until the token
-//!   actually expires, callers still get the valid token while one
-//!   background fetch renews it; after a failed renewal, refresh-ahead
-//!   pauses for 5 s so a failing provider is not asked back to back.
-//! - **Single-flight.** Concurrent callers on a cold or expired cache share
-//!   one fetch and all get its result, success or error. Errors are never
-//!   cached: the next call starts a new fetch.
-//! - **The fetch is a spawned task**, so cancelling a caller's future (a
-//!   timeout, a dropped request) never cancels it for the others.
-//! - **Bounded retries** for transient failures ([`Error::is_retryable`]),
-//!   exponential backoff with jitter, honouring `Retry-After`, all within a
-//!   deadline; a `Retry-After` past the deadline fails fast with
-//!   [`Error::RateLimited`] (checklist C-48, C-49).
-//! - **Store.** The first fetch looks in the [`TokenStore`] and uses a
-//!   stored token that is still fresh; each new token is saved. A store
-//!   failure (corrupt file included) is logged and degrades to a fetch.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -163,7 +137,33 @@ struct Inner {
 const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// Hands out a valid token for one client, fetching only when needed. Cheap
-/// to clone: clones share the cache. See the [module docs](self).
+/// to clone: clones share the cache.
+///
+/// - **Cache** of one token per manager, for the request identified by
+///   [`TokenRequest::key`](auth_core::TokenRequest::key) (URL, client id,
+///   auth method, sorted scopes, resources, audience, extra parameters);
+///   the same key names the token in a [`TokenStore`].
+/// - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
+///   read is one atomic load and a clock read, and takes no lock a fetch
+///   holds (the fetch only swaps a new value in when it has one).
+/// - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
+///   capped at a quarter of the lifetime) minus a random jitter, so a fleet
+///   does not renew in lockstep. Past that point and until the token
+///   actually expires, callers still get the valid token while one
+///   background fetch renews it; after a failed renewal, refresh-ahead
+///   pauses for 5 s so a failing provider is not asked back to back.
+/// - **Single-flight.** Concurrent callers on a cold or expired cache share
+///   one fetch and all get its result, success or error. Errors are never
+///   cached: the next call starts a new fetch.
+/// - **The fetch is a spawned task**, so cancelling a caller's future (a
+///   timeout, a dropped request) never cancels it for the others.
+/// - **Bounded retries** for transient failures ([`Error::is_retryable`]),
+///   exponential backoff with jitter, honouring `Retry-After`, all within a
+///   deadline; a `Retry-After` past the deadline fails fast with
+///   [`Error::RateLimited`] (checklist C-48, C-49).
+/// - **Store.** The first fetch looks in the [`TokenStore`] and uses a
+///   stored token that is still fresh; each new token is saved. A store
+///   failure (corrupt file included) is logged and degrades to a fetch.
 ///
 /// ```
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
