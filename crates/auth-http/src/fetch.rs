@@ -121,6 +121,24 @@ impl FetchToken for Client<Authorized> {
 /// sends. Refuses plain http to a non-loopback host (RFC 6750 §5.3, C-60).
 /// The answer comes back as it is, 401 and 403 included: see
 /// [`BearerAuth`](crate::BearerAuth) for the renew-and-retry-once policy.
+///
+/// Only an authorized client can send, so this does not compile:
+///
+/// ```compile_fail
+/// # async fn f(c: auth_core::Client<auth_core::Unauthorized>, t: auth_http::HyperTransport, r: http::Request<Vec<u8>>) {
+/// use auth_http::SendAuthorized as _;
+/// let _ = c.send(&t, r).await; // no bearer without a token
+/// # }
+/// ```
+///
+/// Its compiling twin, on an authorized client:
+///
+/// ```
+/// # async fn f(c: auth_core::Client<auth_core::Authorized>, t: auth_http::HyperTransport, r: http::Request<Vec<u8>>) {
+/// use auth_http::SendAuthorized as _;
+/// let _ = c.send(&t, r).await; // no bearer without a token
+/// # }
+/// ```
 pub trait SendAuthorized {
     /// Authorizes and sends `request`.
     fn send<T: Transport + ?Sized>(
