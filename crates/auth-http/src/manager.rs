@@ -1,8 +1,9 @@
 //! [`TokenManager`]: hands out a valid token, fetching only when needed.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -145,7 +146,9 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 ///   the same key names the token in a [`TokenStore`].
 /// - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
 ///   read is one atomic load and a clock read, and takes no lock a fetch
-///   holds (the fetch only swaps a new value in when it has one).
+///   holds (the fetch only swaps a new value in when it has one). Each
+///   thread hands out clones of its own copy of the token, so two cores
+///   never contend on one reference count.
 /// - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
 ///   capped at a quarter of the lifetime) minus a random jitter, so a fleet
 ///   does not renew in lockstep. Past that point and until the token
@@ -329,7 +332,7 @@ impl TokenManager {
     /// A valid token: the cached one, or one fetched now (shared with every
     /// concurrent caller). Must run inside a tokio runtime.
     pub async fn token(&self) -> Result<Arc<OAuthToken>, Error> {
-        self.with_current(|cached| Arc::clone(&cached.token)).await
+        self.with_current(|token, _| Arc::clone(token)).await
     }
 
     /// Sets `Authorization: Bearer <token>` (sensitive) on `request` and
@@ -348,7 +351,7 @@ impl TokenManager {
 
     /// The token and its `Authorization` value (sensitive).
     pub(crate) async fn bearer(&self) -> Result<(Arc<OAuthToken>, HeaderValue), Error> {
-        self.with_current(|cached| (Arc::clone(&cached.token), cached.header.clone()))
+        self.with_current(|token, header| (Arc::clone(token), header.clone()))
             .await
     }
 
@@ -370,28 +373,31 @@ impl TokenManager {
         tracing::debug!("token invalidated");
     }
 
-    /// Forgets the cached token if it is still `rejected` (a resource
-    /// answered `invalid_token` for it). A token renewed meanwhile by
+    /// Forgets the cached token if it still is `rejected` (same access
+    /// token value; a resource answered `invalid_token` for it). A token renewed meanwhile by
     /// another caller is kept, so concurrent rejections renew once.
     pub fn invalidate_token(&self, rejected: &Arc<OAuthToken>) {
         self.inner.store_consulted.store(true, Ordering::SeqCst);
         let current = self.inner.cached.load();
         if current
             .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(&c.token, rejected))
+            .is_some_and(|c| c.token.access_token() == rejected.access_token())
         {
             let _ = self.inner.cached.compare_and_swap(&*current, None);
             tracing::debug!("rejected token invalidated");
         }
     }
 
-    async fn with_current<R>(&self, read: impl Fn(&Cached) -> R) -> Result<R, Error> {
+    async fn with_current<R>(
+        &self,
+        read: impl Fn(&Arc<OAuthToken>, &HeaderValue) -> R,
+    ) -> Result<R, Error> {
         let now = self.inner.now_nanos();
         // The hot path: one atomic load, no lock.
         if let Some(cached) = &*self.inner.cached.load() {
             if now < cached.refresh_at {
                 tracing::trace!("token cache hit");
-                return Ok(read(cached));
+                return Ok(local_view(cached, read));
             }
             if now < cached.expires_at {
                 let paused_until = self.inner.refresh_paused_until_ms.load(Ordering::Relaxed);
@@ -400,7 +406,7 @@ impl TokenManager {
                     tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
                     drop(Inner::start_or_join(&self.inner));
                 }
-                return Ok(read(cached));
+                return Ok(local_view(cached, read));
             }
         }
         tracing::debug!("token cache miss");
@@ -408,8 +414,61 @@ impl TokenManager {
             Join::Ready(cached) => cached,
             Join::Wait(rx) => wait(rx).await?,
         };
-        Ok(read(&cached))
+        Ok(local_view(&cached, read))
     }
+}
+
+/// This thread's copy of a cached token and its header.
+struct Local {
+    /// The cache entry it copies; weak, so it never keeps a token alive,
+    /// and its address cannot be reused while this exists.
+    source: Weak<Cached>,
+    token: Arc<OAuthToken>,
+    header: HeaderValue,
+}
+
+/// Most cache entries a thread keeps copies of.
+const LOCAL_ENTRIES: usize = 32;
+
+thread_local! {
+    static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads `cached` through this thread's own copy of its token and header.
+///
+/// Handing every caller a clone of one shared `Arc` makes all cores
+/// increment and decrement the same reference count, and that cache line
+/// bouncing between cores was most of a cached read with two threads. Each
+/// thread instead clones the token once per renewal and then hands out
+/// clones of its own `Arc`, which no other core writes.
+fn local_view<R>(
+    cached: &Arc<Cached>,
+    read: impl FnOnce(&Arc<OAuthToken>, &HeaderValue) -> R,
+) -> R {
+    LOCAL.with(|cell| {
+        let Ok(mut locals) = cell.try_borrow_mut() else {
+            return read(&cached.token, &cached.header);
+        };
+        let source = Arc::as_ptr(cached);
+        if let Some(local) = locals.iter().find(|l| l.source.as_ptr() == source) {
+            return read(&local.token, &local.header);
+        }
+        locals.retain(|l| l.source.strong_count() > 0);
+        if locals.len() >= LOCAL_ENTRIES {
+            locals.remove(0);
+        }
+        let mut header = HeaderValue::from_bytes(cached.header.as_bytes())
+            .unwrap_or_else(|_| cached.header.clone());
+        header.set_sensitive(true);
+        let local = Local {
+            source: Arc::downgrade(cached),
+            token: Arc::new((*cached.token).clone()),
+            header,
+        };
+        let result = read(&local.token, &local.header);
+        locals.push(local);
+        result
+    })
 }
 
 enum Join {
