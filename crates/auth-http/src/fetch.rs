@@ -118,7 +118,9 @@ impl FetchToken for Client<Authorized> {
 
 /// `client.send(&transport, request).await?`: adds
 /// `Authorization: Bearer <token>` (marked sensitive, RFC 6750 §2.1) and
-/// sends. Refuses plain http to a non-loopback host (RFC 6750 §5.3, C-60).
+/// sends. Refuses plain http (RFC 6750 §5.3, C-60), except to a loopback
+/// host when the client's token URL is itself plain http on loopback (a
+/// local development setup, the opt-in of C-07).
 /// The answer comes back as it is, 401 and 403 included: see
 /// [`BearerAuth`](crate::BearerAuth) for the renew-and-retry-once policy.
 ///
@@ -154,7 +156,10 @@ impl SendAuthorized for Client<Authorized> {
         transport: &T,
         mut request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
-        check_bearer_target(request.uri(), true)?;
+        // Plain http to loopback only for a client whose token endpoint is
+        // itself plain http on loopback: a local development setup.
+        let loopback_setup = self.request().url().is_insecure_loopback();
+        check_bearer_target(request.uri(), loopback_setup)?;
         self.authorize_request(&mut request)?;
         transport.send(request).await
     }

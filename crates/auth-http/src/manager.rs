@@ -337,13 +337,15 @@ impl TokenManager {
 
     /// Sets `Authorization: Bearer <token>` (sensitive) on `request` and
     /// returns the token used (hand it to [`TokenManager::invalidate_token`]
-    /// if the resource rejects it). Refuses plain http to a non-loopback
-    /// host (RFC 6750 §5.3).
+    /// if the resource rejects it). Refuses plain http (RFC 6750 §5.3),
+    /// except to a loopback host when the token URL is plain http on
+    /// loopback too (local development, as [`SendAuthorized`](crate::SendAuthorized)).
     pub async fn authorize<B>(
         &self,
         request: &mut http::Request<B>,
     ) -> Result<Arc<OAuthToken>, Error> {
-        check_bearer_target(request.uri(), true)?;
+        let loopback_setup = self.inner.client.request().url().is_insecure_loopback();
+        check_bearer_target(request.uri(), loopback_setup)?;
         let (token, header) = self.bearer().await?;
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(token)

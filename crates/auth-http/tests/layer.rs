@@ -230,3 +230,19 @@ async fn plain_http_is_refused_unless_loopback_is_opted_in_c60() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn manager_authorize_allows_loopback_http_only_for_a_loopback_setup_c60() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let manager = manager(&requests); // token URL https://as.example/token
+    let mut request = http::Request::get("http://127.0.0.1:9/x").body(()).unwrap();
+    assert!(matches!(
+        manager.authorize(&mut request).await,
+        Err(Error::InsecureUrl)
+    ));
+    let mut request = http::Request::get("https://api.example/x")
+        .body(())
+        .unwrap();
+    manager.authorize(&mut request).await.unwrap();
+    assert!(request.headers()["authorization"].is_sensitive());
+}
