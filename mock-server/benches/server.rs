@@ -256,58 +256,76 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
+    // The machine is shared: alternate short rounds of both servers so a
+    // burst of background load hits both alike, and compare medians.
+    let rounds = secs.clamp(1, 10);
+    let round_secs = (secs / rounds).max(1);
     println!(
-        "loopback, {conns} connections, {secs} s per load run, one request in flight per connection"
+        "loopback, {conns} connections, {rounds} alternating rounds of {round_secs} s each, one request in flight per connection"
     );
-    // (a) start of the process to first successful token response, median of 5.
-    let mut starts = Vec::new();
-    for kind in [Kind::Bare, Kind::Mock] {
-        let mut samples = Vec::new();
-        for _ in 0..5 {
-            let (server, elapsed) = start(kind).await?;
-            drop(server);
-            samples.push(elapsed);
-        }
-        starts.push(median(samples));
+    // (a) start of the process to first successful token response.
+    let (mut bare_starts, mut mock_starts) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        bare_starts.push(start(Kind::Bare).await?.1);
+        mock_starts.push(start(Kind::Mock).await?.1);
     }
+    let (bare_start, mock_start) = (median(bare_starts), median(mock_starts));
     println!(
-        "start to first response: bare hyper {:?}, mock-server {:?} ({:.2}x)",
-        starts[0],
-        starts[1],
-        starts[1].as_secs_f64() / starts[0].as_secs_f64()
+        "start to first response (median of 7): bare hyper {bare_start:.2?}, mock-server {mock_start:.2?} ({:.2}x)",
+        mock_start.as_secs_f64() / bare_start.as_secs_f64()
     );
 
-    // (b), (c) throughput and latency under the same load.
-    let mut results = Vec::new();
-    for kind in [Kind::Bare, Kind::Mock] {
-        let (server, _) = start(kind).await?;
-        let result = load(server.addr, secs, conns).await?;
-        println!(
-            "{:<12} {:>9.0} req/s  p50 {:>8.2?}  p99 {:>8.2?}  ({} ok, {} errors)",
-            kind.name(),
-            result.per_sec,
-            result.p50,
-            result.p99,
-            result.requests,
-            result.errors
-        );
-        if let Kind::Mock = kind {
-            // (d) memory: RSS after the tokens of this run, then after another run.
-            let pid = server.child.id();
-            let first = rss_kib(pid);
-            let again = load(server.addr, secs, conns).await?;
-            let second = rss_kib(pid);
-            println!(
-                "mock-server RSS: {:?} KiB after {} tokens, {:?} KiB after {} more",
-                first, result.requests, second, again.requests
-            );
-        }
-        results.push(result);
+    // (b), (c) throughput and latency under the same load, alternating.
+    let (bare, _) = start(Kind::Bare).await?;
+    let (mock, _) = start(Kind::Mock).await?;
+    let (mut bare_runs, mut mock_runs) = (Vec::new(), Vec::new());
+    let mut tokens = 0;
+    let mut rss_after = Vec::new();
+    for _ in 0..rounds {
+        bare_runs.push(load(bare.addr, round_secs, conns).await?);
+        let run = load(mock.addr, round_secs, conns).await?;
+        tokens += run.requests;
+        rss_after.push((tokens, rss_kib(mock.child.id())));
+        mock_runs.push(run);
     }
+    let summary = |kind: Kind, runs: &[Load]| {
+        let mid = |f: fn(&Load) -> f64| {
+            let mut v: Vec<f64> = runs.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (rate, p50, p99) = (
+            mid(|l| l.per_sec),
+            mid(|l| l.p50.as_secs_f64()),
+            mid(|l| l.p99.as_secs_f64()),
+        );
+        let errors: u64 = runs.iter().map(|l| l.errors).sum();
+        println!(
+            "{:<12} {rate:>9.0} req/s  p50 {:>8.2?}  p99 {:>8.2?}  (medians of {} rounds, {errors} errors)",
+            kind.name(),
+            Duration::from_secs_f64(p50),
+            Duration::from_secs_f64(p99),
+            runs.len()
+        );
+        (rate, p99)
+    };
+    let (bare_rate, bare_p99) = summary(Kind::Bare, &bare_runs);
+    let (mock_rate, mock_p99) = summary(Kind::Mock, &mock_runs);
     println!(
         "mock-server / bare hyper: throughput {:.0}%, p99 {:.2}x",
-        100.0 * results[1].per_sec / results[0].per_sec,
-        results[1].p99.as_secs_f64() / results[0].p99.as_secs_f64()
+        100.0 * mock_rate / bare_rate,
+        mock_p99 / bare_p99
     );
+    // (d) memory after every round: flat once warm.
+    let rss: Vec<String> = rss_after
+        .iter()
+        .map(|(tokens, kib)| {
+            format!(
+                "{tokens} tokens: {} KiB",
+                kib.map_or_else(|| "?".to_owned(), |k| k.to_string())
+            )
+        })
+        .collect();
+    println!("mock-server RSS: {}", rss.join(", "));
     Ok(())
 }

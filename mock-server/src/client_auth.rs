@@ -196,7 +196,6 @@ fn authenticate_basic(
     body_id: Option<&str>,
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, ProviderError> {
-    let raw = basic::decode_raw(value).ok();
     match basic::decode(value) {
         Ok(creds) => {
             facts.client_id = Some(creds.id.as_str().to_owned());
@@ -207,16 +206,11 @@ fn authenticate_basic(
                 ));
             }
             if let Some(client) = state.verify(creds.id.as_str(), creds.secret.expose_secret()) {
-                facts.basic = Some(
-                    if raw
-                        .as_ref()
-                        .is_some_and(|r| !looks_encoded(&r.user, r.password.expose_secret()))
-                    {
-                        BasicVerdict::Unencoded
-                    } else {
-                        BasicVerdict::Strict
-                    },
-                );
+                facts.basic = Some(verdict(
+                    value,
+                    creds.id.as_str(),
+                    creds.secret.expose_secret(),
+                ));
                 if !client.auth_method.uses_authorization_header() {
                     return Err(failed()
                         .with_description("the client is not registered for client_secret_basic"));
@@ -229,7 +223,7 @@ fn authenticate_basic(
     }
     // Judge, never accept (unless the client opted into the quirk): did an
     // unencoded `id:secret` match a client at one of its colons? (C-11, S-15)
-    if let Some(raw) = raw {
+    if let Ok(raw) = basic::decode_raw(value) {
         let joined = format!("{}:{}", raw.user, raw.password.expose_secret());
         let splits = joined.match_indices(':').take(MAX_NAIVE_SPLITS);
         for (at, _) in splits {
@@ -247,6 +241,25 @@ fn authenticate_basic(
     }
     facts.basic.get_or_insert(BasicVerdict::NoMatch);
     Err(failed())
+}
+
+/// Strict, or Unencoded when the raw halves hold characters a form encoder
+/// escapes. Decoded halves of unreserved characters only can only come from
+/// encoded halves, so the raw decode is skipped for them (the usual case).
+fn verdict(value: &[u8], id: &str, secret: &str) -> BasicVerdict {
+    let unreserved = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~*".contains(&b))
+    };
+    if unreserved(id) && unreserved(secret) {
+        return BasicVerdict::Strict;
+    }
+    match basic::decode_raw(value) {
+        Ok(raw) if !looks_encoded(&raw.user, raw.password.expose_secret()) => {
+            BasicVerdict::Unencoded
+        }
+        _ => BasicVerdict::Strict,
+    }
 }
 
 /// True when both halves could be the output of a form encoder: only

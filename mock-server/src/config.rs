@@ -70,7 +70,9 @@ fn default_lifetime() -> u64 {
     3600
 }
 fn default_journal_capacity() -> usize {
-    1000
+    // Enough for a test suite's story; small enough that the process stays
+    // under 8 MB RSS under load (docs/mock-server.md, Performance).
+    256
 }
 fn default_max_body() -> usize {
     64 * 1024

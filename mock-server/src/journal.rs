@@ -75,11 +75,18 @@ impl Journal {
     }
 
     pub(crate) fn record(&self, entry: JournalEntry) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= self.capacity {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
+        let evicted = {
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            let evicted = if entries.len() >= self.capacity {
+                entries.pop_front()
+            } else {
+                None
+            };
+            entries.push_back(entry);
+            evicted
+        };
+        // Freed outside the lock.
+        drop(evicted);
     }
 
     pub(crate) fn count_token_request(&self) {
