@@ -67,6 +67,20 @@ pub enum Fault {
     },
     /// `401 invalid_client` whatever the credentials.
     InvalidClient,
+    /// Exactly this answer: status, headers (invalid ones skipped) and body
+    /// (a BOM, duplicate keys, a truncated document: anything).
+    Raw {
+        /// The status.
+        status: u16,
+        /// Header name/value pairs, in order.
+        #[serde(default)]
+        headers: Vec<(String, String)>,
+        /// The body.
+        #[serde(default)]
+        body: String,
+    },
+    /// Close the connection without an answer.
+    Reset,
 }
 
 impl Fault {

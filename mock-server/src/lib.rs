@@ -33,6 +33,7 @@ mod issuer;
 mod journal;
 mod lockout;
 mod reply;
+mod retry_watch;
 mod router;
 mod routes;
 mod server;

@@ -1,7 +1,6 @@
 //! The hyper `Service`: reads the body (bounded), dispatches on the path to
 //! one file per endpoint, and records the exchange in the journal.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -27,6 +26,8 @@ use crate::state::State;
 pub(crate) struct Received<'a> {
     pub(crate) state: &'a State,
     pub(crate) peer: SocketAddr,
+    /// Whether the connection is TLS.
+    pub(crate) secure: bool,
     pub(crate) method: &'a Method,
     pub(crate) uri: &'a Uri,
     pub(crate) headers: &'a HeaderMap,
@@ -57,32 +58,62 @@ impl From<Reply> for Outcome {
     }
 }
 
+/// Marks a reply that must not be sent: the connection is dropped instead
+/// ([`Fault::Reset`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset on purpose")
+    }
+}
+
+impl std::error::Error for Reset {}
+
 /// The per-connection service.
 #[derive(Debug, Clone)]
 pub(crate) struct Router {
     state: Arc<State>,
     peer: SocketAddr,
+    secure: bool,
 }
 
 impl Router {
-    pub(crate) fn new(state: Arc<State>, peer: SocketAddr) -> Self {
-        Self { state, peer }
+    pub(crate) fn new(state: Arc<State>, peer: SocketAddr, secure: bool) -> Self {
+        Self {
+            state,
+            peer,
+            secure,
+        }
     }
 }
 
 impl hyper::service::Service<Request<Incoming>> for Router {
     type Response = Reply;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>>;
+    type Error = Reset;
+    type Future = Pin<Box<dyn Future<Output = Result<Reply, Reset>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let state = Arc::clone(&self.state);
-        let peer = self.peer;
-        Box::pin(async move { Ok(handle(&state, peer, request).await) })
+        let (peer, secure) = (self.peer, self.secure);
+        Box::pin(async move {
+            let reply = handle(&state, peer, secure, request).await;
+            // An error makes hyper close the connection without an answer.
+            match reply.extensions().get::<Reset>() {
+                Some(reset) => Err(*reset),
+                None => Ok(reply),
+            }
+        })
     }
 }
 
-async fn handle(state: &State, peer: SocketAddr, request: Request<Incoming>) -> Reply {
+async fn handle(
+    state: &State,
+    peer: SocketAddr,
+    secure: bool,
+    request: Request<Incoming>,
+) -> Reply {
     let received_at = state.now();
     let (parts, body) = request.into_parts();
     let journaled = !parts.uri.path().starts_with("/_mock/");
@@ -91,6 +122,7 @@ async fn handle(state: &State, peer: SocketAddr, request: Request<Incoming>) -> 
             let received = Received {
                 state,
                 peer,
+                secure,
                 method: &parts.method,
                 uri: &parts.uri,
                 headers: &parts.headers,

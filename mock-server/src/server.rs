@@ -180,7 +180,7 @@ async fn serve(
                 Ok((stream, peer)) => {
                     // Avoid the 40 ms Nagle/delayed-ACK stall.
                     let _ = stream.set_nodelay(true);
-                    let router = Router::new(Arc::clone(&state), peer);
+                    let router = Router::new(Arc::clone(&state), peer, tls.is_some());
                     match &tls {
                         None => {
                             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), router));

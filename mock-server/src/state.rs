@@ -18,6 +18,7 @@ use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
 use crate::lockout::Lockout;
+use crate::retry_watch::RetryWatch;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -75,6 +76,7 @@ pub(crate) struct State {
     pub(crate) faults: FaultQueue,
     pub(crate) journal: Journal,
     pub(crate) lockout: Lockout,
+    pub(crate) retry_watch: RetryWatch,
     clock: Arc<dyn Clock>,
     offset_nanos: AtomicI64,
     pub(crate) base_url: String,
@@ -105,6 +107,7 @@ impl State {
             issuer: Issuer::new(MAX_REVOCATIONS),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
+            retry_watch: RetryWatch::default(),
             lockout: Lockout::new(config.lockout_failures, config.lockout_window_secs),
             clock,
             offset_nanos: AtomicI64::new(0),
@@ -210,6 +213,7 @@ impl State {
         self.journal.clear();
         self.issuer.clear_revocations();
         self.lockout.clear();
+        self.retry_watch.clear();
         self.offset_nanos.store(0, Ordering::Relaxed);
     }
 

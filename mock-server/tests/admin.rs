@@ -318,3 +318,83 @@ async fn s74_reset_restores_the_start() {
         200
     );
 }
+
+#[tokio::test]
+async fn c37_refresh_token_grant_is_a_failure() {
+    let server = MockServer::start().await.unwrap();
+    let response = f1_token(&server, "grant_type=refresh_token&refresh_token=x").await;
+    response.assert_oauth_error(400, "unsupported_grant_type");
+    let entry = server.journal().pop().unwrap();
+    assert!(
+        entry
+            .findings
+            .iter()
+            .any(|f| f.rule == "C-37" && f.is_failure()),
+        "{:?}",
+        entry.findings
+    );
+    let form = entry.form.unwrap();
+    assert!(form.contains(&("refresh_token".to_owned(), "[REDACTED]".to_owned())));
+}
+
+#[tokio::test]
+async fn c49_retrying_before_retry_after_is_a_failure_and_waiting_passes() {
+    use mock_server::{Fault, FaultRule};
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(
+        FaultRule::new(Fault::RetryAfter {
+            status: 429,
+            seconds: 1,
+        })
+        .times(2),
+    );
+    assert_eq!(f1_token(&server, CC).await.status, 429);
+    assert_eq!(f1_token(&server, CC).await.status, 429); // at once: too early
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(f1_token(&server, CC).await.status, 200); // waited
+    let journal = server.journal();
+    let c49 = |i: usize| {
+        journal[i]
+            .findings
+            .iter()
+            .find(|f| f.rule == "C-49")
+            .map(|f| f.verdict)
+    };
+    assert_eq!(c49(0), None);
+    assert_eq!(c49(1), Some(mock_server::conformance::Verdict::Fail));
+    assert_eq!(c49(2), Some(mock_server::conformance::Verdict::Pass));
+}
+
+#[tokio::test]
+async fn c59_c60_resource_findings() {
+    use mock_server::conformance::Verdict::{Fail, Pass};
+    let server = MockServer::start().await.unwrap();
+    let token = f1_access_token(&server, "read").await;
+    request(
+        &server,
+        "GET",
+        "/resource",
+        &[("authorization", &format!("Bearer {token}"))],
+        b"",
+    )
+    .await;
+    request(
+        &server,
+        "GET",
+        &format!("/resource?access_token={token}"),
+        &[],
+        b"",
+    )
+    .await;
+    let journal = server.journal();
+    let verdicts = |i: usize| -> Vec<(&str, mock_server::conformance::Verdict)> {
+        journal[i]
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.verdict))
+            .collect()
+    };
+    assert_eq!(verdicts(1), [("C-59", Pass), ("C-60", Pass)]);
+    assert_eq!(verdicts(2), [("C-59", Fail), ("C-60", Pass)]);
+    assert_eq!(journal[1].client_id.as_deref(), Some("s6BhdRkqt3"));
+}

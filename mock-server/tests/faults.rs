@@ -224,3 +224,58 @@ async fn admin_api_queues_faults_from_json() {
     .await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn raw_fault_serves_bytes_verbatim_s73() {
+    let body = "\u{feff}{\"access_token\":\"a\",\"access_token\":\"b\",\"token_type\":\"Bearer\"}";
+    let (_s, r) = with_fault(Fault::Raw {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-odd".into(), "1".into()),
+            ("bad name".into(), "x".into()),
+        ],
+        body: body.into(),
+    })
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, body.as_bytes());
+    assert_eq!(r.header("x-odd"), Some("1"));
+    assert!(r.header("bad name").is_none());
+    let rule: FaultRule =
+        serde_json::from_str(r#"{"fault":{"raw":{"status":502,"body":"<html>"}}}"#).unwrap();
+    assert_eq!(
+        rule.fault(),
+        &Fault::Raw {
+            status: 502,
+            headers: vec![],
+            body: "<html>".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn reset_fault_closes_the_connection_without_an_answer_s73() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Reset));
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /token HTTP/1.1\r\nhost: x\r\nauthorization: {F1_BASIC}\r\ncontent-type: {}\r\ncontent-length: 29\r\n\r\n{CC}",
+        common::FORM
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf))
+        .await
+        .unwrap();
+    assert!(
+        read.is_err() || buf.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+    // The server itself is fine.
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+}

@@ -1,5 +1,5 @@
 //! Each server-observable client rule as data: id, RFC section, level and a
-//! check over what the token endpoint saw.
+//! check over what the token endpoint or the protected resource saw.
 
 use auth_core::ScopeSet;
 use auth_core::form::Form;
@@ -35,9 +35,29 @@ pub(crate) struct Observation<'a> {
     pub(crate) authorization_headers: usize,
     pub(crate) basic: Option<BasicVerdict>,
     pub(crate) loopback_peer: bool,
+    pub(crate) secure: bool,
+    /// After a `Retry-After` to this client: `Some(true)` if it waited.
+    pub(crate) waited: Option<bool>,
 }
 
-type Check = fn(&Observation<'_>) -> Option<(Verdict, &'static str)>;
+/// What the protected resource saw of one request.
+#[derive(Debug)]
+pub(crate) struct ResourceObservation<'a> {
+    /// The `Authorization` value, if one.
+    pub(crate) authorization: Option<&'a str>,
+    pub(crate) query_token: bool,
+    pub(crate) loopback_peer: bool,
+    pub(crate) secure: bool,
+}
+
+type Verdicts = Option<(Verdict, &'static str)>;
+
+/// Which requests a rule looks at.
+#[derive(Clone, Copy)]
+enum Check {
+    Token(fn(&Observation<'_>) -> Verdicts),
+    Resource(fn(&ResourceObservation<'_>) -> Verdicts),
+}
 
 /// A rule: checklist id, RFC section, level, title and check.
 pub struct Rule {
@@ -70,27 +90,27 @@ const OAUTH_PARAMS: [&str; 6] = [
     "audience",
 ];
 
-/// The token-request rules, in checklist order.
-pub static TOKEN_RULES: &[Rule] = &[
+/// Every rule, in checklist order.
+pub static RULES: &[Rule] = &[
     Rule {
         id: "C-01",
         rfc: "RFC 6749 §3.2",
         level: Level::Must,
         title: "token request uses POST",
-        check: |o| {
+        check: Check::Token(|o| {
             Some(if o.method == "POST" {
                 (Verdict::Pass, "POST")
             } else {
                 (Verdict::Fail, "method is not POST")
             })
-        },
+        }),
     },
     Rule {
         id: "C-02",
         rfc: "RFC 6749 §4.4.2, App. B",
         level: Level::Must,
         title: "body is application/x-www-form-urlencoded",
-        check: |o| {
+        check: Check::Token(|o| {
             Some(match (o.media_type_ok, o.form.is_some()) {
                 (true, true) => (Verdict::Pass, "form body"),
                 (false, _) => (
@@ -99,14 +119,14 @@ pub static TOKEN_RULES: &[Rule] = &[
                 ),
                 (true, false) => (Verdict::Fail, "body is not a valid UTF-8 form"),
             })
-        },
+        }),
     },
     Rule {
         id: "C-03",
         rfc: "RFC 6749 §4.4.2",
         level: Level::Must,
         title: "grant_type=client_credentials exactly once",
-        check: |o| {
+        check: Check::Token(|o| {
             let form = o.form?;
             Some(match (form.count("grant_type"), form.get("grant_type")) {
                 (1, Some("client_credentials")) => (Verdict::Pass, "grant_type=client_credentials"),
@@ -114,27 +134,27 @@ pub static TOKEN_RULES: &[Rule] = &[
                 (1, _) => (Verdict::Fail, "grant_type is not client_credentials"),
                 _ => (Verdict::Fail, "grant_type is repeated"),
             })
-        },
+        }),
     },
     Rule {
         id: "C-04",
         rfc: "RFC 6749 §3.2, RFC 8707 §2",
         level: Level::Must,
         title: "no parameter repeated (except resource)",
-        check: |o| {
+        check: Check::Token(|o| {
             let form = o.form?;
             Some(match form.first_repeated(&["resource"]) {
                 None => (Verdict::Pass, "no repeated parameter"),
                 Some(_) => (Verdict::Fail, "a parameter is repeated"),
             })
-        },
+        }),
     },
     Rule {
         id: "C-05",
         rfc: "RFC 6749 §2.3.1, §3.2",
         level: Level::Must,
         title: "no OAuth parameter or credential in the request URI",
-        check: |o| {
+        check: Check::Token(|o| {
             Some(
                 if o.query_names
                     .iter()
@@ -148,15 +168,17 @@ pub static TOKEN_RULES: &[Rule] = &[
                     (Verdict::Pass, "query carries no OAuth parameter")
                 },
             )
-        },
+        }),
     },
     Rule {
         id: "C-07",
         rfc: "RFC 6749 §2.3.1, §10.9",
         level: Level::Must,
         title: "credentials only over TLS (plain HTTP only on loopback)",
-        check: |o| {
-            Some(if o.loopback_peer {
+        check: Check::Token(|o| {
+            Some(if o.secure {
+                (Verdict::Pass, "TLS")
+            } else if o.loopback_peer {
                 (Verdict::Pass, "plain HTTP on loopback")
             } else {
                 (
@@ -164,14 +186,14 @@ pub static TOKEN_RULES: &[Rule] = &[
                     "insecure transport: plain HTTP from a non-loopback peer",
                 )
             })
-        },
+        }),
     },
     Rule {
         id: "C-11",
         rfc: "RFC 6749 §2.3.1, App. B",
         level: Level::Must,
         title: "Basic user and password are form-urlencoded before base64",
-        check: |o| match o.basic? {
+        check: Check::Token(|o| match o.basic? {
             BasicVerdict::Strict => Some((
                 Verdict::Pass,
                 "Basic credentials decode per RFC 6749 §2.3.1",
@@ -180,27 +202,27 @@ pub static TOKEN_RULES: &[Rule] = &[
                 Some((Verdict::Fail, "unencoded Basic credentials"))
             }
             BasicVerdict::BadBase64 | BasicVerdict::NoMatch => None,
-        },
+        }),
     },
     Rule {
         id: "C-13",
         rfc: "RFC 7617 §2, RFC 4648 §4",
         level: Level::Must,
         title: "Basic credentials are standard, padded base64",
-        check: |o| match o.basic? {
+        check: Check::Token(|o| match o.basic? {
             BasicVerdict::BadBase64 => Some((
                 Verdict::Fail,
                 "Basic credentials are not standard padded base64",
             )),
             _ => Some((Verdict::Pass, "standard base64")),
-        },
+        }),
     },
     Rule {
         id: "C-15",
         rfc: "RFC 6749 §2.3",
         level: Level::Must,
         title: "exactly one client authentication method",
-        check: |o| {
+        check: Check::Token(|o| {
             Some(match (o.auth, o.authorization_headers) {
                 (_, n) if n > 1 => (Verdict::Fail, "more than one Authorization header"),
                 (DetectedAuth::Both, _) => {
@@ -209,48 +231,128 @@ pub static TOKEN_RULES: &[Rule] = &[
                 (DetectedAuth::None, _) => (Verdict::Fail, "no client authentication"),
                 _ => (Verdict::Pass, "one authentication method"),
             })
-        },
+        }),
     },
     Rule {
         id: "C-20",
         rfc: "RFC 6749 §3.3, App. A.4",
         level: Level::Must,
         title: "scope is NQCHAR tokens joined by single spaces",
-        check: |o| {
+        check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
             Some(match ScopeSet::parse(scope) {
                 Ok(_) => (Verdict::Pass, "scope syntax is valid"),
                 Err(_) => (Verdict::Fail, "scope is malformed"),
             })
-        },
+        }),
     },
     Rule {
         id: "C-22",
         rfc: "RFC 6749 §3.2",
         level: Level::Should,
         title: "an empty scope is omitted, not sent empty",
-        check: |o| {
+        check: Check::Token(|o| {
             o.form?
                 .get("scope")
                 .filter(|s| s.is_empty())
                 .map(|_| (Verdict::Warn, "scope sent with an empty value"))
-        },
+        }),
+    },
+    Rule {
+        id: "C-37",
+        rfc: "RFC 6749 §4.4.3",
+        level: Level::Must,
+        title: "renewal is a new client_credentials grant, never refresh_token",
+        check: Check::Token(|o| {
+            (o.form?.get("grant_type")? == "refresh_token").then_some((
+                Verdict::Fail,
+                "refresh_token grant used by a client-credentials client",
+            ))
+        }),
+    },
+    Rule {
+        id: "C-49",
+        rfc: "RFC 6585 §4, RFC 9110 §10.2.3",
+        level: Level::Should,
+        title: "the next request after 429/503 waits for Retry-After",
+        check: Check::Token(|o| {
+            Some(if o.waited? {
+                (Verdict::Pass, "waited for Retry-After")
+            } else {
+                (Verdict::Fail, "retried before Retry-After elapsed")
+            })
+        }),
+    },
+    Rule {
+        id: "C-59",
+        rfc: "RFC 6750 §2.1, RFC 9700 §4.3.2",
+        level: Level::Must,
+        title: "bearer token in the Authorization header, never in the query",
+        check: Check::Resource(|o| {
+            if o.query_token {
+                return Some((Verdict::Fail, "access token in the query"));
+            }
+            let value = o.authorization?;
+            let (scheme, rest) = value.split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            Some(if rest.starts_with(' ') {
+                (Verdict::Warn, "more than one space after Bearer")
+            } else {
+                (Verdict::Pass, "Authorization: Bearer")
+            })
+        }),
+    },
+    Rule {
+        id: "C-60",
+        rfc: "RFC 6750 §5.3",
+        level: Level::Must,
+        title: "bearer tokens only over TLS (plain HTTP only on loopback)",
+        check: Check::Resource(|o| {
+            if o.authorization.is_none() && !o.query_token {
+                return None;
+            }
+            Some(match (o.secure, o.loopback_peer) {
+                (true, _) => (Verdict::Pass, "TLS"),
+                (false, true) => (Verdict::Pass, "plain HTTP on loopback"),
+                (false, false) => (
+                    Verdict::Fail,
+                    "bearer token over plain HTTP from a non-loopback peer",
+                ),
+            })
+        }),
     },
 ];
 
-/// Applies every rule that has something to say.
+fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {
+    Finding {
+        rule: rule.id,
+        rfc: rule.rfc,
+        level: rule.level,
+        verdict,
+        reason,
+    }
+}
+
+/// Applies every token-request rule that has something to say.
 pub(crate) fn evaluate(observation: &Observation<'_>) -> Vec<Finding> {
-    TOKEN_RULES
+    RULES
         .iter()
-        .filter_map(|rule| {
-            let (verdict, reason) = (rule.check)(observation)?;
-            Some(Finding {
-                rule: rule.id,
-                rfc: rule.rfc,
-                level: rule.level,
-                verdict,
-                reason,
-            })
+        .filter_map(|rule| match rule.check {
+            Check::Token(check) => check(observation).map(|v| finding(rule, v)),
+            Check::Resource(_) => None,
+        })
+        .collect()
+}
+
+/// Applies every protected-resource rule that has something to say.
+pub(crate) fn evaluate_resource(observation: &ResourceObservation<'_>) -> Vec<Finding> {
+    RULES
+        .iter()
+        .filter_map(|rule| match rule.check {
+            Check::Resource(check) => check(observation).map(|v| finding(rule, v)),
+            Check::Token(_) => None,
         })
         .collect()
 }

@@ -164,6 +164,12 @@ pub(crate) async fn fault_reply(
         Fault::InvalidClient => {
             reply::oauth_error(&crate::client_auth::failed(), &state.settings.realm)
         }
+        Fault::Raw {
+            status: code,
+            headers,
+            body,
+        } => raw_reply(status(*code), headers, body),
+        Fault::Reset => reset_reply(),
         Fault::ExpiresInString
         | Fault::LowercaseTokenType
         | Fault::ExtraFields
@@ -172,4 +178,30 @@ pub(crate) async fn fault_reply(
         | Fault::ShortLifetime
         | Fault::Oversized { .. } => return None,
     })
+}
+
+/// [`Fault::Raw`](crate::Fault::Raw): the answer as given; invalid header
+/// names or values are skipped.
+fn raw_reply(
+    status: http::StatusCode,
+    headers: &[(String, String)],
+    body: &str,
+) -> crate::reply::Reply {
+    let mut reply = crate::reply::build(status, None, body.to_owned());
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            reply.headers_mut().append(name, value);
+        }
+    }
+    reply
+}
+
+/// [`Fault::Reset`](crate::Fault::Reset): a reply the router turns into a dropped connection.
+fn reset_reply() -> crate::reply::Reply {
+    let mut reply = crate::reply::build(http::StatusCode::INTERNAL_SERVER_ERROR, None, "");
+    reply.extensions_mut().insert(crate::router::Reset);
+    reply
 }

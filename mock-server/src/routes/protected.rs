@@ -14,12 +14,29 @@ use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
+use crate::conformance::rules::{self, ResourceObservation};
 use crate::fault::Endpoint;
 use crate::reply::{self, Reply};
 use crate::router::{Outcome, Received};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
+    let mut outcome = respond(r).await;
+    let query_token = r
+        .uri
+        .query()
+        .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
+        .is_some_and(|q| q.get("access_token").is_some());
+    outcome.findings = rules::evaluate_resource(&ResourceObservation {
+        authorization: r.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        query_token,
+        loopback_peer: r.peer.ip().is_loopback(),
+        secure: r.secure,
+    });
+    outcome
+}
+
+async fn respond(r: &Received<'_>) -> Outcome {
     let state = r.state;
     if let Some(fault) = state.faults.take(Endpoint::Resource, || None)
         && let Some(reply) = fault_reply(state, &fault).await

@@ -17,7 +17,7 @@
 use auth_core::form::Form;
 use auth_core::response::TokenResponse;
 use auth_core::{ErrorCode, ProviderError, Resource, ScopeSet};
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, RETRY_AFTER};
 use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
@@ -39,22 +39,35 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         let form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
         client_auth::claimed_client(r.headers, form.as_ref())
     };
+    // C-49: did this client wait for the Retry-After it was given?
+    let waited = state.retry_watch.check(claimed_id);
     let fault = state.faults.take(Endpoint::Token, claimed_id);
-    if let Some(fault) = &fault
-        && let Some(response) = fault_reply(state, fault).await
-    {
-        return Outcome {
-            client_id: claimed_id(),
-            fault: Some(fault.clone()),
-            ..Outcome::from(response)
-        };
-    }
+    let served = match &fault {
+        Some(fault) => fault_reply(state, fault).await,
+        None => None,
+    };
     let mut facts = AuthFacts::default();
     let mut form = None;
-    let response = match process(r, &mut facts, &mut form, fault.as_ref()) {
-        Ok(reply) => reply,
-        Err(error) => reply::oauth_error(&error, &state.settings.realm),
+    let response = match served {
+        Some(response) => {
+            facts.client_id = claimed_id();
+            form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+            response
+        }
+        None => match process(r, &mut facts, &mut form, fault.as_ref()) {
+            Ok(reply) => reply,
+            Err(error) => reply::oauth_error(&error, &state.settings.realm),
+        },
     };
+    if let Some(seconds) = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+    {
+        state
+            .retry_watch
+            .expect_wait(facts.client_id.clone().or_else(claimed_id), seconds);
+    }
     let query_names = r
         .uri
         .query()
@@ -74,6 +87,8 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         authorization_headers: r.headers.get_all(AUTHORIZATION).iter().count(),
         basic: facts.basic,
         loopback_peer: r.peer.ip().is_loopback(),
+        secure: r.secure,
+        waited,
     });
     Outcome {
         response,

@@ -1,0 +1,56 @@
+//! Checklist C-49 (RFC 6585 §4, RFC 9110 §10.2.3): after a 429 or 503 with
+//! `Retry-After`, the client's next token request should wait that long.
+//! Real (monotonic) time: the client waits on its own clock, not the mock's.
+//! Bounded: at most [`MAX_WATCHED`] clients are watched at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Most clients watched at once.
+pub(crate) const MAX_WATCHED: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct RetryWatch {
+    not_before: Mutex<HashMap<String, Instant>>,
+    watched: AtomicUsize,
+}
+
+impl RetryWatch {
+    /// The client was told to wait `seconds`.
+    pub(crate) fn expect_wait(&self, client_id: Option<String>, seconds: u64) {
+        let Some(client_id) = client_id else { return };
+        let mut map = self.lock();
+        if map.len() >= MAX_WATCHED && !map.contains_key(&client_id) {
+            return;
+        }
+        map.insert(client_id, Instant::now() + Duration::from_secs(seconds));
+        self.watched.store(map.len(), Ordering::Release);
+    }
+
+    /// `Some(waited)` for a client that was told to wait; forgets it.
+    /// `client_id` is computed only when some client is watched.
+    pub(crate) fn check(&self, client_id: impl FnOnce() -> Option<String>) -> Option<bool> {
+        if self.watched.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let client_id = client_id()?;
+        let mut map = self.lock();
+        let not_before = map.remove(&client_id)?;
+        self.watched.store(map.len(), Ordering::Release);
+        Some(Instant::now() >= not_before)
+    }
+
+    pub(crate) fn clear(&self) {
+        let mut map = self.lock();
+        map.clear();
+        self.watched.store(0, Ordering::Release);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
