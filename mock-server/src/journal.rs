@@ -30,6 +30,25 @@ pub enum DetectedAuth {
     NaiveBasic,
 }
 
+/// How `Authorization: Basic` decoded, judged against the registry
+/// (checklist S-71 "decode verdict").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BasicDecode {
+    /// The RFC 6749 §2.3.1 decode matches a registered client.
+    Strict,
+    /// Only the raw (unencoded, RFC 7617 style) decode matches a client.
+    OnlyNaive,
+    /// The strict decode matches, but the halves hold characters a form
+    /// encoder escapes (raw UTF-8, space, `:`): the client did not encode.
+    Unencoded,
+    /// Not standard padded base64 (RFC 7617 §2, RFC 4648 §4).
+    BadBase64,
+    /// Neither matches (unknown client, wrong secret, broken encoding).
+    NoMatch,
+}
+
 /// One request and the answer it got.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -44,6 +63,8 @@ pub struct JournalEntry {
     pub form: Option<Vec<(String, String)>>,
     /// How the client authenticated (client-authenticated endpoints only).
     pub auth_method: Option<DetectedAuth>,
+    /// How Basic credentials decoded, when there were some.
+    pub basic_decode: Option<BasicDecode>,
     /// The status served.
     pub status: u16,
     /// The client, as authenticated or claimed.

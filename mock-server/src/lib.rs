@@ -43,6 +43,6 @@ mod tls;
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
 pub use error::{ConfigError, Error};
 pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
-pub use journal::{DetectedAuth, JournalEntry, REDACTED};
+pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};
 pub use tls::{Tls, TlsError};

@@ -16,7 +16,9 @@ use hyper::body::Incoming;
 
 use crate::conformance::Finding;
 use crate::fault::Fault;
-use crate::journal::{DetectedAuth, JournalEntry, redact_form, redact_headers, redact_target};
+use crate::journal::{
+    BasicDecode, DetectedAuth, JournalEntry, redact_form, redact_headers, redact_target,
+};
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::state::State;
@@ -39,6 +41,7 @@ pub(crate) struct Received<'a> {
 pub(crate) struct Outcome {
     pub(crate) response: Reply,
     pub(crate) auth: Option<DetectedAuth>,
+    pub(crate) basic: Option<BasicDecode>,
     pub(crate) client_id: Option<String>,
     pub(crate) form: Option<Form>,
     pub(crate) findings: Vec<Finding>,
@@ -50,6 +53,7 @@ impl From<Reply> for Outcome {
         Self {
             response,
             auth: None,
+            basic: None,
             client_id: None,
             form: None,
             findings: Vec::new(),
@@ -139,6 +143,7 @@ async fn handle(
             headers: redact_headers(&parts.headers),
             form: outcome.form.as_ref().map(|f| redact_form(f.pairs())),
             auth_method: outcome.auth,
+            basic_decode: outcome.basic,
             status: outcome.response.status().as_u16(),
             client_id: outcome.client_id,
             fault: outcome.fault.map(|f| format!("{f:?}")),

@@ -350,6 +350,10 @@ async fn s15_unencoded_basic_gets_no_token_and_a_c11_failure() {
         Some(mock_server::DetectedAuth::NaiveBasic)
     );
     assert_eq!(entry.client_id.as_deref(), Some("client:id+1"));
+    assert_eq!(
+        entry.basic_decode,
+        Some(mock_server::BasicDecode::OnlyNaive)
+    );
     let c11 = entry.findings.iter().find(|f| f.rule == "C-11").unwrap();
     assert!(c11.is_failure());
     assert_eq!(c11.reason, "unencoded Basic credentials");
@@ -385,6 +389,10 @@ async fn s15_raw_utf8_in_basic_is_reported_as_unencoded_c12() {
     // Decodes to the registered secret (no `%` or `+` in it), but the client skipped the encoding.
     assert_eq!(response.status, 200);
     let entry = server.journal().pop().unwrap();
+    assert_eq!(
+        entry.basic_decode,
+        Some(mock_server::BasicDecode::Unencoded)
+    );
     assert!(
         entry
             .findings

@@ -7,21 +7,7 @@ use auth_core::form::Form;
 use super::{Finding, Level, Verdict};
 use crate::journal::DetectedAuth;
 
-/// How the Basic credentials decoded, judged against the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BasicVerdict {
-    /// The RFC 6749 §2.3.1 decode matches a registered client.
-    Strict,
-    /// Only the raw (unencoded) decode matches (RFC 7617 style).
-    OnlyNaive,
-    /// The strict decode matches, but the halves hold characters a form
-    /// encoder escapes (raw UTF-8, space, `:`): the client did not encode.
-    Unencoded,
-    /// Not standard padded base64 (RFC 7617 §2, RFC 4648 §4).
-    BadBase64,
-    /// Neither matches (unknown client or wrong secret).
-    NoMatch,
-}
+pub(crate) use crate::journal::BasicDecode as BasicVerdict;
 
 /// What the token endpoint saw of one request.
 #[derive(Debug)]

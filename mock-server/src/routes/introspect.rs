@@ -60,6 +60,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         Err(error) => reply::oauth_error(&error, &state.settings.realm),
     };
     outcome.auth = Some(facts.detected);
+    outcome.basic = facts.basic;
     outcome.client_id = facts.client_id;
     outcome.form = form;
     outcome

@@ -75,6 +75,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         }
     };
     outcome.auth = Some(facts.detected);
+    outcome.basic = facts.basic;
     outcome.client_id = facts.client_id;
     outcome.form = form;
     outcome

@@ -93,6 +93,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     Outcome {
         response,
         auth: Some(auth),
+        basic: facts.basic,
         client_id: facts.client_id,
         form,
         findings,
