@@ -17,12 +17,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Endpoints: `POST /token` (strict; its check order is documented in
-//! [`routes::token`](crate) source), `POST /introspect` (RFC 7662),
+//! Endpoints: `POST /token` (strict, with a documented check order: method,
+//! media type, body, repeated parameters, client authentication,
+//! `grant_type`, `scope`, `resource`), `POST /introspect` (RFC 7662),
 //! `POST /revoke` (RFC 7009), `GET /.well-known/oauth-authorization-server`
-//! (RFC 8414), `/resource` (RFC 6750), `/healthz`, and the admin API
-//! under `/_mock/`. Tokens are stateless: claims under an HMAC-SHA-256 MAC
-//! with a per-server random key; only revocations are stored, bounded.
+//! (RFC 8414), `/resource` (RFC 6750), `/healthz`, and the admin API under
+//! `/_mock/`. Tokens are stateless: claims under an HMAC-SHA-256 MAC with a
+//! per-server random key; only revocations are stored, bounded. Every
+//! request is journaled ([`MockServer::journal`]) with conformance findings
+//! from the rules in [`conformance::rules`]. Faults on purpose:
+//! [`Fault`], [`FaultRule`]. Optional TLS: [`Tls`].
+//!
+//! The full reference (check order, judgement calls, admin API, limits,
+//! performance) is `docs/mock-server.md`.
 
 mod client_auth;
 mod config;
