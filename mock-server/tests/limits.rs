@@ -18,6 +18,27 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     buf
 }
 
+/// Reads exactly one response (head, then `content-length` bytes of body).
+async fn read_one_response(stream: &mut TcpStream) -> common::Raw {
+    let mut buf = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = common::parse(&buf[..head_end + 4]);
+            let length: usize = head.header("content-length").unwrap().parse().unwrap();
+            if buf.len() >= head_end + 4 + length {
+                return common::parse(&buf);
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "connection closed mid-response");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 #[tokio::test]
 async fn idle_and_slow_header_connections_are_closed() {
     let server = MockServer::builder()
@@ -71,12 +92,7 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     );
     for _ in 0..3 {
         stream.write_all(request.as_bytes()).await.unwrap();
-        let mut buf = vec![0; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        let response = common::parse(&buf[..n]);
+        let response = read_one_response(&mut stream).await;
         assert_eq!(response.status, 200);
         assert!(response.json()["access_token"].is_string());
     }
