@@ -3,7 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
+use mock_server::conformance::baseline::Baseline;
+use mock_server::conformance::report::Report;
+use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
+use mock_server::conformance::scenario::{self, Suite};
 use mock_server::{Config, MockServer, Tls};
 
 /// `println!` that ignores a closed stdout: the server must outlive whoever
@@ -29,6 +36,59 @@ struct Cli {
 enum Command {
     /// Serve the provider (the default).
     Serve(ServeArgs),
+    /// Judge an OAuth 2.0 client-credentials client: run it against
+    /// scenarios and print a verdict, with its RFC section, for every check.
+    #[command(after_long_help = CONFORMANCE_HELP)]
+    Conformance(ConformanceArgs),
+}
+
+/// The client contract and exit statuses, under `conformance --help`.
+const CONFORMANCE_HELP: &str = "\
+The client command runs once per scenario, with these environment variables:
+  OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET,
+  OAUTH_AUTH_METHOD (client_secret_basic | client_secret_post),
+  OAUTH_SCOPES (space-delimited, may be empty), OAUTH_RESOURCE_URL,
+  OAUTH_CALLS, OAUTH_CALL_INTERVAL_MS, OAUTH_TIMEOUT_MS, OAUTH_SCENARIO.
+It gets a token, calls the resource OAUTH_CALLS times with
+`Authorization: Bearer`, exits 0 when every call succeeded and non-zero on an
+unrecoverable error (docs/conformance.md).
+
+Exit status: 0 when no MUST check fails (other than baseline entries), 1 when
+one does, 2 on usage or setup errors. Baseline: lines of `scenario-id check-id`;
+an entry that no longer fails is reported as stale (a warning).";
+
+#[derive(Debug, clap::Args)]
+struct ConformanceArgs {
+    /// Scenario set: `all` or `quick`.
+    #[arg(long, value_enum, default_value_t = SuiteArg::All)]
+    suite: SuiteArg,
+    /// Run only this scenario (repeatable; overrides --suite).
+    #[arg(long = "scenario", value_name = "ID")]
+    scenarios: Vec<String>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the JUnit-format XML report here.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Expected failures: lines of `scenario-id check-id`.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Per-scenario time bound; the client is killed past it.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    timeout_secs: u64,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    list: bool,
+    /// The client command and its arguments (after `--`).
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SuiteArg {
+    All,
+    Quick,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,12 +114,92 @@ struct ServeArgs {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<ExitCode, Box<dyn std::error::Error + Send + Sync>> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Conformance(args)) => return Ok(conformance(args).await),
         None => cli.serve,
     };
+    serve(args).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit status of a usage or setup error.
+const EXIT_USAGE: u8 = 2;
+
+async fn conformance(args: ConformanceArgs) -> ExitCode {
+    match run_conformance(args).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("mock-server conformance: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
+    if args.list {
+        for scenario in scenario::SCENARIOS {
+            let quick = if scenario.quick { " (quick)" } else { "" };
+            say!("{:<24} {}{quick}", scenario.id, scenario.title);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.command.is_empty() {
+        return Err("no client command: give it after `--`".to_owned());
+    }
+    if args.timeout_secs == 0 {
+        return Err("--timeout-secs must be at least 1".to_owned());
+    }
+    let (suite, scenarios) = if args.scenarios.is_empty() {
+        let suite = match args.suite {
+            SuiteArg::All => Suite::All,
+            SuiteArg::Quick => Suite::Quick,
+        };
+        (suite.as_str(), suite.scenarios())
+    } else {
+        let picked = args
+            .scenarios
+            .iter()
+            .map(|id| {
+                scenario::find(id).ok_or_else(|| format!("unknown scenario {id:?} (see --list)"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ("custom", picked)
+    };
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Baseline::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Baseline::default(),
+    };
+    let options = RunOptions::with_bound(Duration::from_secs(args.timeout_secs));
+    let client = ClientUnderTest::Command(args.command.clone());
+    let runs = runner::run(&scenarios, &client, options)
+        .await
+        .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let report = Report::new(suite, args.command, runs, &baseline);
+    say!("{}", report.to_table().trim_end());
+    if let Some(path) = &args.json {
+        tokio::fs::write(path, report.to_json() + "\n")
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        tokio::fs::write(path, report.to_junit())
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(ExitCode::from(
+        u8::try_from(report.exit_status()).unwrap_or(1),
+    ))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = match &args.config {
         Some(path) => {
             let text = tokio::fs::read_to_string(path)

@@ -1,8 +1,16 @@
-//! Conformance findings: the client rules the server can observe
-//! (checklist S-72), kept as data in [`rules`] and applied to every token
-//! request.
+//! Conformance: the client rules the server can observe (checklist S-72),
+//! kept as data in [`rules`] and applied to every token request; and the
+//! runner that judges any client-credentials client program
+//! (`mock-server conformance -- <command>`): [`scenario`]s run by the
+//! [`runner`], judged by [`check`]s, reported by [`report`], with a
+//! [`baseline`] of expected failures.
 
+pub mod baseline;
+pub mod check;
+pub mod report;
 pub mod rules;
+pub mod runner;
+pub mod scenario;
 
 use serde::Serialize;
 

@@ -1,0 +1,538 @@
+//! The checks of the conformance runner, as data: checklist id, title, RFC
+//! section, level and an evaluation over what a scenario left behind (the
+//! journal, the client's exit, the time it took).
+//!
+//! Three kinds judge every scenario:
+//! - each request-level rule of [`super::rules::RULES`], folded over the
+//!   scenario's journal: it fails when any request has a failing finding,
+//!   warns when any warns, passes when some pass, and is skipped when no
+//!   request gave it something to judge;
+//! - [`COMMON`]: the authentication method, the scope, and `EXIT`, the
+//!   scenario's expected end (its id, RFC section and level come from the
+//!   scenario: [`Scenario::expected_rule`]);
+//! - the behavioural [`CHECKS`] the scenario lists ([`Scenario::checks`]).
+
+use std::time::Duration;
+
+use auth_core::{ClientAuthMethod, ScopeSet};
+use serde::Serialize;
+
+use super::rules::RULES;
+use super::scenario::{Expected, Scenario};
+use super::{Level, Verdict};
+use crate::journal::{DetectedAuth, JournalEntry};
+
+/// The outcome of one check in one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Status {
+    /// The client did the right thing.
+    Pass,
+    /// It did not.
+    Fail,
+    /// Suspicious, not wrong per se.
+    Warn,
+    /// Nothing to judge in this run.
+    Skip,
+}
+
+impl Status {
+    /// Its name in reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Warn => "warn",
+            Self::Skip => "skip",
+        }
+    }
+}
+
+/// How the client process (or in-process client) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exit {
+    /// It exited with this status.
+    Code(i32),
+    /// Killed by a signal it did not get from the runner.
+    Signal,
+    /// The runner killed it at the time bound.
+    TimedOut,
+    /// It could not be started.
+    SpawnFailed(String),
+}
+
+impl Exit {
+    /// True for exit status 0.
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        *self == Self::Code(0)
+    }
+}
+
+/// What a scenario left behind, for the checks to judge.
+#[derive(Debug)]
+pub struct Evidence<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Every request the provider saw, oldest first.
+    pub journal: &'a [JournalEntry],
+    /// Connections to the redirect-target listener.
+    pub redirect_hits: usize,
+    /// How the client ended.
+    pub exit: Exit,
+    /// How long it ran.
+    pub elapsed: Duration,
+    /// The time bound it had.
+    pub bound: Duration,
+}
+
+impl Evidence<'_> {
+    fn token_requests(&self) -> impl Iterator<Item = &JournalEntry> {
+        self.journal.iter().filter(|e| e.path.starts_with("/token"))
+    }
+
+    fn resource_requests(&self) -> impl Iterator<Item = &JournalEntry> {
+        self.journal
+            .iter()
+            .filter(|e| e.path.starts_with("/resource"))
+    }
+
+    /// Token-endpoint requests.
+    #[must_use]
+    pub fn token_count(&self) -> usize {
+        self.token_requests().count()
+    }
+
+    /// Resource requests.
+    #[must_use]
+    pub fn resource_count(&self) -> usize {
+        self.resource_requests().count()
+    }
+
+    /// Resource requests the provider itself rejected with 401 while a
+    /// token was presented: an expired, revoked or bogus token (requests
+    /// answered by a fault do not count).
+    fn rejected_tokens(&self) -> usize {
+        self.resource_requests()
+            .filter(|e| e.status == 401 && e.fault.is_none() && has_authorization(e))
+            .count()
+    }
+
+    fn calls(&self) -> usize {
+        usize::try_from(self.scenario.calls).unwrap_or(usize::MAX)
+    }
+
+    fn ended_in_time(&self) -> bool {
+        !matches!(self.exit, Exit::TimedOut)
+    }
+}
+
+fn has_authorization(entry: &JournalEntry) -> bool {
+    entry
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+}
+
+/// The result of one check in one scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// Checklist id (`C-11`), or `EXIT`.
+    pub id: &'static str,
+    /// What it requires.
+    pub title: String,
+    /// RFC section.
+    pub rfc: &'static str,
+    /// MUST or SHOULD.
+    pub level: Level,
+    /// Pass, fail, warn or skip.
+    pub status: Status,
+    /// One line on why.
+    pub reason: String,
+    /// A failure the baseline expects (set by [`super::report::Report::new`]).
+    pub expected_failure: bool,
+}
+
+impl CheckResult {
+    /// A failing MUST.
+    #[must_use]
+    pub fn is_must_failure(&self) -> bool {
+        self.status == Status::Fail && self.level == Level::Must
+    }
+}
+
+type Judgement = (Status, String);
+
+/// A behavioural (or common) check.
+pub struct Check {
+    /// Checklist id.
+    pub id: &'static str,
+    /// What it requires.
+    pub title: &'static str,
+    /// RFC section.
+    pub rfc: &'static str,
+    /// MUST or SHOULD.
+    pub level: Level,
+    evaluate: fn(&Evidence<'_>) -> Judgement,
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check")
+            .field("id", &self.id)
+            .field("rfc", &self.rfc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Check {
+    /// Judges one scenario.
+    #[must_use]
+    pub fn evaluate(&self, evidence: &Evidence<'_>) -> CheckResult {
+        let (status, reason) = (self.evaluate)(evidence);
+        CheckResult {
+            id: self.id,
+            title: self.title.to_owned(),
+            rfc: self.rfc,
+            level: self.level,
+            status,
+            reason,
+            expected_failure: false,
+        }
+    }
+}
+
+fn pass(reason: impl Into<String>) -> Judgement {
+    (Status::Pass, reason.into())
+}
+
+fn fail(reason: impl Into<String>) -> Judgement {
+    (Status::Fail, reason.into())
+}
+
+fn skip(reason: impl Into<String>) -> Judgement {
+    (Status::Skip, reason.into())
+}
+
+/// Checks that judge every scenario (besides the request rules and `EXIT`).
+pub static COMMON: &[Check] = &[
+    Check {
+        id: "C-14",
+        title: "authenticates with the method in OAUTH_AUTH_METHOD, and only that",
+        rfc: "RFC 6749 §2.3, §2.3.1",
+        level: Level::Must,
+        evaluate: |e| {
+            let want = e.scenario.auth_method;
+            let mut seen = 0;
+            for entry in e.token_requests() {
+                seen += 1;
+                let wrong = match (want, entry.auth_method) {
+                    (ClientAuthMethod::ClientSecretPost, Some(DetectedAuth::Post))
+                    | (
+                        ClientAuthMethod::ClientSecretBasic
+                        | ClientAuthMethod::ClientSecretBasicUnencoded,
+                        Some(DetectedAuth::Basic | DetectedAuth::NaiveBasic),
+                    ) => None,
+                    (_, Some(DetectedAuth::Both)) => {
+                        Some("Basic and client_secret in the body at once")
+                    }
+                    (
+                        ClientAuthMethod::ClientSecretPost,
+                        Some(DetectedAuth::Basic | DetectedAuth::NaiveBasic),
+                    ) => Some("Basic used where client_secret_post was asked for"),
+                    (_, Some(DetectedAuth::Post)) => {
+                        Some("client_secret_post used where Basic was asked for")
+                    }
+                    _ => Some("a token request carries no client credentials"),
+                };
+                if let Some(wrong) = wrong {
+                    return fail(wrong);
+                }
+            }
+            if seen == 0 {
+                skip("no token request")
+            } else {
+                pass(format!("{seen} token request(s), as configured"))
+            }
+        },
+    },
+    Check {
+        id: "C-21",
+        title: "requests exactly the scopes in OAUTH_SCOPES, form-encoded",
+        rfc: "RFC 6749 §3.3, App. B",
+        level: Level::Must,
+        evaluate: |e| {
+            let Ok(want) = ScopeSet::parse(e.scenario.scopes) else {
+                return skip("the scenario's scopes do not parse");
+            };
+            let mut seen = 0;
+            for entry in e.token_requests() {
+                let Some(form) = &entry.form else { continue };
+                seen += 1;
+                let sent = form
+                    .iter()
+                    .find(|(name, _)| name == "scope")
+                    .map_or("", |(_, value)| value.as_str());
+                match ScopeSet::parse(sent) {
+                    Ok(got) if got == want => {}
+                    Ok(_) | Err(_) if sent.is_empty() && want.is_empty() => {}
+                    _ => {
+                        return fail(format!(
+                            "scope sent as {:?}, asked for {:?}",
+                            excerpt(sent, 80),
+                            e.scenario.scopes
+                        ));
+                    }
+                }
+            }
+            if seen == 0 {
+                skip("no token request with a form body")
+            } else {
+                pass(format!("scope {:?} as asked", e.scenario.scopes))
+            }
+        },
+    },
+];
+
+/// The behavioural checks a scenario may list.
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "C-53",
+        title: "a valid token is reused: exactly one token request",
+        rfc: "RFC 6749 §5.1 (expires_in)",
+        level: Level::Should,
+        evaluate: |e| match e.token_count() {
+            1 => pass(format!("1 token request for {} calls", e.calls())),
+            0 => fail("no token request"),
+            n => fail(format!("{n} token requests for {} calls", e.calls())),
+        },
+    },
+    Check {
+        id: "C-54",
+        title: "renews before expiry: never presents an expired token",
+        rfc: "RFC 6749 §5.1 (expires_in)",
+        level: Level::Should,
+        evaluate: |e| {
+            let rejected = e.rejected_tokens();
+            if rejected > 0 {
+                return fail(format!("presented an expired token {rejected} time(s)"));
+            }
+            match e.token_count() {
+                0 | 1 => fail("the token was never renewed"),
+                n => pass(format!("{n} token requests, no expired token presented")),
+            }
+        },
+    },
+    Check {
+        id: "C-57",
+        title: "after 401 invalid_token: one renewal, one retry, no loop",
+        rfc: "RFC 6750 §3.1",
+        level: Level::Should,
+        evaluate: |e| {
+            let (tokens, calls) = (e.token_count(), e.resource_count());
+            let want_calls = e.calls() + 1;
+            if tokens == 2 && calls == want_calls {
+                pass(format!("2 token requests, {calls} resource requests"))
+            } else if tokens < 2 {
+                fail(format!(
+                    "{tokens} token request(s): the rejected token was not renewed"
+                ))
+            } else {
+                fail(format!(
+                    "{tokens} token requests and {calls} resource requests (want 2 and {want_calls})"
+                ))
+            }
+        },
+    },
+    Check {
+        id: "C-47",
+        title: "invalid_client is permanent: no retry storm",
+        rfc: "RFC 6749 §5.2",
+        level: Level::Should,
+        evaluate: |e| match e.token_count() {
+            0 => fail("no token request"),
+            1 => pass("1 token request"),
+            2 => (Status::Warn, "retried invalid_client once".to_owned()),
+            n => fail(format!("{n} token requests after invalid_client")),
+        },
+    },
+    Check {
+        id: "C-48",
+        title: "transient token-endpoint errors: bounded retries",
+        rfc: "RFC 9110 §15.6, RFC 6585 §4",
+        level: Level::Should,
+        evaluate: |e| match e.token_count() {
+            0 => fail("no token request"),
+            n @ 1..=4 => pass(format!("{n} token request(s)")),
+            n => fail(format!("{n} token requests: retries are not bounded")),
+        },
+    },
+    Check {
+        id: "C-43",
+        title: "no access token taken from an error answer",
+        rfc: "RFC 6749 §5.1",
+        level: Level::Must,
+        evaluate: |e| match e.resource_count() {
+            0 => pass("the resource was never called"),
+            n => fail(format!(
+                "the resource was called {n} time(s) without a valid token"
+            )),
+        },
+    },
+    Check {
+        id: "C-50",
+        title: "token-endpoint redirects are not followed (credentials not re-posted)",
+        rfc: "RFC 9700 §4.12, RFC 9110 §15.4",
+        level: Level::Must,
+        evaluate: |e| match e.redirect_hits {
+            0 => pass("the redirect target saw no connection"),
+            n => fail(format!(
+                "followed the redirect: {n} connection(s) to the target"
+            )),
+        },
+    },
+    Check {
+        id: "C-51",
+        title: "gives up on its own before the time bound",
+        rfc: "RFC 9110 §15.6 (derived)",
+        level: Level::Should,
+        evaluate: |e| {
+            if e.ended_in_time() {
+                pass(format!("ended after {} ms", e.elapsed.as_millis()))
+            } else {
+                fail(format!(
+                    "still running at the {} s bound",
+                    e.bound.as_secs()
+                ))
+            }
+        },
+    },
+];
+
+/// The behavioural check with this id.
+#[must_use]
+pub fn find(id: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.id == id)
+}
+
+/// Every check id a report may hold, for validating baselines.
+#[must_use]
+pub fn known_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = RULES.iter().map(|r| r.id).collect();
+    ids.extend(COMMON.iter().map(|c| c.id));
+    ids.extend(CHECKS.iter().map(|c| c.id));
+    ids.push(EXIT);
+    ids
+}
+
+/// The id of the exit expectation.
+pub const EXIT: &str = "EXIT";
+
+/// Every check of a scenario, in report order: request rules, common
+/// checks, the scenario's behavioural checks, then `EXIT`.
+#[must_use]
+pub fn evaluate(evidence: &Evidence<'_>) -> Vec<CheckResult> {
+    let mut results: Vec<CheckResult> = RULES.iter().map(|r| fold_rule(r, evidence)).collect();
+    results.extend(COMMON.iter().map(|c| c.evaluate(evidence)));
+    results.extend(
+        evidence
+            .scenario
+            .checks
+            .iter()
+            .filter_map(|id| find(id))
+            .map(|c| c.evaluate(evidence)),
+    );
+    results.push(exit_check(evidence));
+    results
+}
+
+fn fold_rule(rule: &super::rules::Rule, e: &Evidence<'_>) -> CheckResult {
+    let findings: Vec<_> = e
+        .journal
+        .iter()
+        .flat_map(|entry| &entry.findings)
+        .filter(|f| f.rule == rule.id)
+        .collect();
+    let count = |v: Verdict| findings.iter().filter(|f| f.verdict == v).count();
+    let first = |v: Verdict| {
+        findings
+            .iter()
+            .find(|f| f.verdict == v)
+            .map_or("", |f| f.reason)
+    };
+    let total = findings.len();
+    let (status, reason) = if count(Verdict::Fail) > 0 {
+        (
+            Status::Fail,
+            format!(
+                "{} ({} of {total} requests)",
+                first(Verdict::Fail),
+                count(Verdict::Fail)
+            ),
+        )
+    } else if count(Verdict::Warn) > 0 {
+        (
+            Status::Warn,
+            format!(
+                "{} ({} of {total} requests)",
+                first(Verdict::Warn),
+                count(Verdict::Warn)
+            ),
+        )
+    } else if total > 0 {
+        (
+            Status::Pass,
+            format!("{} ({total} requests)", first(Verdict::Pass)),
+        )
+    } else {
+        (Status::Skip, "not exercised".to_owned())
+    };
+    CheckResult {
+        id: rule.id,
+        title: rule.title.to_owned(),
+        rfc: rule.rfc,
+        level: rule.level,
+        status,
+        reason,
+        expected_failure: false,
+    }
+}
+
+fn exit_check(e: &Evidence<'_>) -> CheckResult {
+    let s = e.scenario;
+    let (status, reason) = match (&e.exit, s.expected) {
+        (Exit::SpawnFailed(why), _) => fail(format!("the client could not start: {why}")),
+        (Exit::TimedOut, _) => fail(format!("killed at the {} s bound", e.bound.as_secs())),
+        (Exit::Signal, _) => fail("killed by a signal"),
+        (Exit::Code(0), Expected::Success) => pass(format!(
+            "exit 0 after {} resource request(s)",
+            e.resource_count()
+        )),
+        (Exit::Code(code), Expected::Success) => {
+            fail(format!("exit {code}: expected every call to succeed"))
+        }
+        (Exit::Code(0), Expected::Failure) => fail("exit 0: expected an unrecoverable error"),
+        (Exit::Code(code), Expected::Failure) => pass(format!("exit {code}, a clean failure")),
+    };
+    let title = match s.expected {
+        Expected::Success => format!("completes every call, exit 0 ({})", s.expected_rule),
+        Expected::Failure => format!("fails cleanly, non-zero exit in time ({})", s.expected_rule),
+    };
+    CheckResult {
+        id: EXIT,
+        title,
+        rfc: s.expected_rfc,
+        level: s.expected_level,
+        status,
+        reason,
+        expected_failure: false,
+    }
+}
+
+/// At most `max` characters of `text`.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
