@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::basic::{self, BasicError};
-use auth_core::form::Form;
+use auth_core::form::{self, Form};
 use auth_core::{ClientAuthMethod, ErrorCode, ProviderError, RetryAfter};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
@@ -117,12 +117,12 @@ pub(crate) fn authenticate(
         && let Some(wait) = state.lockout.locked_for(id, peer, now)
     {
         facts.client_id.clone_from(&claimed);
-        let mut error =
-            ProviderError::new(ErrorCode::Other(ErrorCode::TEMPORARILY_UNAVAILABLE.into()))
-                .with_description("too many failed client authentications; retry later")
-                .with_status(StatusCode::TOO_MANY_REQUESTS);
-        error.retry_after = Some(RetryAfter::Delay(Duration::from_secs(wait)));
-        return Err(error);
+        return Err(ProviderError::new(ErrorCode::Other(
+            ErrorCode::TEMPORARILY_UNAVAILABLE.into(),
+        ))
+        .with_description("too many failed client authentications; retry later")
+        .with_status(StatusCode::TOO_MANY_REQUESTS)
+        .with_retry_after(RetryAfter::Delay(Duration::from_secs(wait))));
     }
     let result = check(state, headers, form, purpose, facts);
     if let Err(error) = &result
@@ -255,20 +255,12 @@ fn verdict(value: &[u8], id: &str, secret: &str) -> BasicVerdict {
         return BasicVerdict::Strict;
     }
     match basic::decode_raw(value) {
-        Ok(raw) if !looks_encoded(&raw.user, raw.password.expose_secret()) => {
+        Ok(raw)
+            if !(form::is_encoded_component(&raw.user)
+                && form::is_encoded_component(raw.password.expose_secret())) =>
+        {
             BasicVerdict::Unencoded
         }
         _ => BasicVerdict::Strict,
     }
-}
-
-/// True when both halves could be the output of a form encoder: only
-/// unreserved characters, `*`, `+` and `%XX` (RFC 6749 App. B). Raw UTF-8
-/// or a raw space, `/`, `:` means the client skipped the encoding (C-11, C-12).
-fn looks_encoded(user: &str, password: &str) -> bool {
-    let ok = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~*+%".contains(&b))
-    };
-    ok(user) && ok(password)
 }

@@ -203,7 +203,7 @@ pub struct ClientRegistration {
     scopes: Vec<String>,
     #[serde(default)]
     default_scopes: Vec<String>,
-    #[serde(default, with = "auth_method_name")]
+    #[serde(default)]
     auth_method: ClientAuthMethod,
     #[serde(default = "default_grant_types")]
     grant_types: Vec<String>,
@@ -362,47 +362,6 @@ impl ClientRegistration {
 pub(crate) struct Resolved {
     pub(crate) scopes: ScopeSet,
     pub(crate) default_scopes: ScopeSet,
-}
-
-/// `token_endpoint_auth_method` names (RFC 7591 §2), plus the quirk.
-pub(crate) mod auth_method_name {
-    use auth_core::ClientAuthMethod;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) const BASIC_UNENCODED: &str = "client_secret_basic_unencoded";
-
-    pub(crate) fn name(method: ClientAuthMethod) -> &'static str {
-        match method {
-            ClientAuthMethod::ClientSecretBasicUnencoded => BASIC_UNENCODED,
-            other => other.as_str(),
-        }
-    }
-
-    #[allow(
-        clippy::trivially_copy_pass_by_ref,
-        reason = "serde's `with` signature"
-    )]
-    pub(crate) fn serialize<S: Serializer>(
-        method: &ClientAuthMethod,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(name(*method))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<ClientAuthMethod, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        match value.as_str() {
-            "client_secret_basic" => Ok(ClientAuthMethod::ClientSecretBasic),
-            "client_secret_post" => Ok(ClientAuthMethod::ClientSecretPost),
-            BASIC_UNENCODED => Ok(ClientAuthMethod::ClientSecretBasicUnencoded),
-            _ => Err(serde::de::Error::unknown_variant(
-                &value,
-                &["client_secret_basic", "client_secret_post", BASIC_UNENCODED],
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

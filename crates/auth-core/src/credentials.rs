@@ -2,8 +2,10 @@
 //! and the bundle [`ClientCredentials`] (RFC 6749 §2.3).
 
 use std::fmt;
+use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 
 use crate::scope::{Scope, ScopeSet};
@@ -148,12 +150,61 @@ impl ClientAuthMethod {
     }
 }
 
+impl ClientAuthMethod {
+    /// Every method, in declaration order.
+    pub const ALL: [ClientAuthMethod; 3] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretBasicUnencoded,
+        Self::ClientSecretPost,
+    ];
+
+    /// The configuration name: the RFC 7591 name, and
+    /// `client_secret_basic_unencoded` for the escape hatch (which is not on
+    /// the wire, so it needs a name of its own in settings and flags).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasicUnencoded => "client_secret_basic_unencoded",
+            other => other.as_str(),
+        }
+    }
+}
+
 impl fmt::Display for ClientAuthMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ClientSecretBasicUnencoded => f.write_str("client_secret_basic (unencoded)"),
-            other => f.write_str(other.as_str()),
-        }
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not a [`ClientAuthMethod`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown client authentication method {0:?} (expected client_secret_basic, client_secret_post or client_secret_basic_unencoded)"
+)]
+pub struct UnknownAuthMethod(pub String);
+
+impl FromStr for ClientAuthMethod {
+    type Err = UnknownAuthMethod;
+
+    /// Parses a configuration name (see [`ClientAuthMethod::name`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.name() == s)
+            .ok_or_else(|| UnknownAuthMethod(s.to_owned()))
+    }
+}
+
+impl Serialize for ClientAuthMethod {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientAuthMethod {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -280,6 +331,23 @@ mod tests {
         assert_eq!(creds.secret().expose_secret(), "t");
         assert_eq!(creds.scopes().len(), 1);
         assert_eq!(creds.auth_method(), ClientAuthMethod::ClientSecretPost);
+    }
+
+    #[test]
+    fn auth_method_names_round_trip() {
+        for method in ClientAuthMethod::ALL {
+            assert_eq!(method.name().parse::<ClientAuthMethod>(), Ok(method));
+            let json = serde_json::to_string(&method).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ClientAuthMethod>(&json).unwrap(),
+                method
+            );
+        }
+        assert_eq!(
+            ClientAuthMethod::ClientSecretBasicUnencoded.as_str(),
+            "client_secret_basic"
+        );
+        assert!("basic".parse::<ClientAuthMethod>().is_err());
     }
 
     #[test]

@@ -205,6 +205,13 @@ impl ProviderError {
         self
     }
 
+    /// Sets the `Retry-After` the answer carries.
+    #[must_use]
+    pub fn with_retry_after(mut self, retry_after: RetryAfter) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
     /// The §5.2 JSON body.
     #[must_use]
     pub fn to_json(&self) -> String {

@@ -32,6 +32,40 @@ pub fn encode_component(value: &str) -> String {
     utf8_percent_encode(value, FORM_COMPONENT).to_string()
 }
 
+/// True when `value` could be the output of a form encoder: only RFC 3986
+/// unreserved characters, `*`, `+` and `%XX` (RFC 6749 Appendix B). A raw
+/// space, `/`, `:` or non-ASCII byte means the encoding step was skipped —
+/// how a provider tells a client that sent unencoded Basic credentials.
+///
+/// ```
+/// assert!(auth_core::form::is_encoded_component("a+b%2Bc~"));
+/// assert!(!auth_core::form::is_encoded_component("a b"));
+/// assert!(!auth_core::form::is_encoded_component("pässwörd"));
+/// assert!(!auth_core::form::is_encoded_component("%ZZ"));
+/// ```
+#[must_use]
+pub fn is_encoded_component(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            if !bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-._~*+".contains(&b)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Builds a form body pair by pair.
 ///
 /// ```

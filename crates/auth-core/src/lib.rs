@@ -43,7 +43,9 @@ mod token;
 
 pub use challenge::{BearerChallenge, BearerErrorCode};
 pub use client::{Authorized, Client, State, Unauthorized};
-pub use credentials::{ClientAuthMethod, ClientCredentials, ClientId, ClientSecret};
+pub use credentials::{
+    ClientAuthMethod, ClientCredentials, ClientId, ClientSecret, UnknownAuthMethod,
+};
 pub use deviation::Deviation;
 pub use error::{
     ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError,

@@ -129,13 +129,13 @@ pub(crate) async fn fault_reply(
             status: code,
             seconds,
         } => {
-            let mut error =
+            let error =
                 ProviderError::new(ErrorCode::Other(ErrorCode::TEMPORARILY_UNAVAILABLE.into()))
                     .with_description("try again later")
-                    .with_status(status(*code));
-            error.retry_after = Some(auth_core::RetryAfter::Delay(
-                std::time::Duration::from_secs(*seconds),
-            ));
+                    .with_status(status(*code))
+                    .with_retry_after(auth_core::RetryAfter::Delay(
+                        std::time::Duration::from_secs(*seconds),
+                    ));
             reply::oauth_error(&error, &state.settings.realm)
         }
         Fault::Html { status: code } => {
