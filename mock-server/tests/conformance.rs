@@ -1,0 +1,335 @@
+//! The conformance runner judged on known clients: a deliberately broken
+//! one fails exactly the checks it should, this project's own client passes
+//! them all, the reports are stable, the baseline works, and a real client
+//! process is run, bounded and killed.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mock_server::conformance::baseline::Baseline;
+use mock_server::conformance::check::Status;
+use mock_server::conformance::report::Report;
+use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions, ScenarioRun};
+use mock_server::conformance::scenario::{self, Scenario, Suite};
+use support::Persistence;
+
+fn scenarios(ids: &[&str]) -> Vec<&'static Scenario> {
+    ids.iter()
+        .map(|id| scenario::find(id).unwrap_or_else(|| panic!("no scenario {id}")))
+        .collect()
+}
+
+/// Runs the scenarios concurrently (each has its own provider), in order.
+async fn run_all(
+    picked: &[&'static Scenario],
+    client: &ClientUnderTest,
+    options: RunOptions,
+) -> Vec<ScenarioRun> {
+    let runs = picked.iter().copied().map(|scenario| {
+        let client = client.clone();
+        tokio::spawn(async move { runner::run_scenario(scenario, &client, options).await })
+    });
+    let mut out = Vec::new();
+    for run in runs.collect::<Vec<_>>() {
+        out.push(run.await.unwrap().unwrap());
+    }
+    out
+}
+
+/// `(scenario, check)` of every failing check.
+fn failures(runs: &[ScenarioRun]) -> BTreeSet<(String, String)> {
+    runs.iter()
+        .flat_map(|run| {
+            run.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| (run.id.to_owned(), c.id.to_owned()))
+        })
+        .collect()
+}
+
+fn table(runs: Vec<ScenarioRun>) -> String {
+    Report::new("custom", Vec::new(), runs, &Baseline::default()).to_table()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_client_fails_exactly_the_checks_it_breaks() {
+    let picked = scenarios(&[
+        "basic-plain",
+        "basic-special-chars",
+        "short-lifetime",
+        "invalid-client",
+    ]);
+    let options = RunOptions::with_bound(Duration::from_secs(5));
+    let runs = run_all(&picked, &support::broken(Persistence::Forever), options).await;
+    let want: BTreeSet<(String, String)> = [
+        // Raw Basic: the F2 credentials do not decode per RFC 6749 §2.3.1,
+        // the provider refuses them, and the client retries until killed.
+        ("basic-special-chars", "C-11"),
+        ("basic-special-chars", "EXIT"),
+        // Ignores expiry: presents the expired token, then loops on the 401.
+        ("short-lifetime", "C-54"),
+        ("short-lifetime", "EXIT"),
+        // Retries invalid_client forever.
+        ("invalid-client", "C-47"),
+        ("invalid-client", "EXIT"),
+    ]
+    .into_iter()
+    .map(|(s, c)| (s.to_owned(), c.to_owned()))
+    .collect();
+    let got = failures(&runs);
+    let report = table(runs.clone());
+    assert_eq!(got, want, "\n{report}");
+    let by_id = |id: &str| runs.iter().find(|r| r.id == id).unwrap();
+    assert!(by_id("invalid-client").timed_out);
+    assert!(by_id("invalid-client").token_requests > 10, "a retry storm");
+    assert!(by_id("short-lifetime").timed_out);
+    assert_eq!(by_id("basic-plain").exit_code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_passes_every_check_of_every_scenario() {
+    let options =
+        RunOptions::with_bound(Duration::from_secs(10)).with_client_timeout(Duration::from_secs(1));
+    let runs = run_all(&Suite::All.scenarios(), &support::ours(), options).await;
+    let report = Report::new("all", Vec::new(), runs, &Baseline::default());
+    assert_eq!(report.summary.failed_must, 0, "\n{}", report.to_table());
+    assert_eq!(report.summary.failed_should, 0, "\n{}", report.to_table());
+    assert_eq!(report.summary.warnings, 0, "\n{}", report.to_table());
+    assert_eq!(report.exit_status(), 0);
+    let run = |id: &str| report.scenarios.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(run("token-reuse").token_requests, 1);
+    assert!(run("short-lifetime").token_requests >= 2);
+    assert_eq!(run("resource-invalid-token").token_requests, 2);
+    assert_eq!(run("resource-invalid-token").resource_requests, 3);
+    assert_eq!(run("token-redirect").redirect_hits, 0);
+}
+
+/// The JSON report as written (field order included), timings zeroed.
+fn stable_json(report: &Report) -> String {
+    report
+        .to_json()
+        .lines()
+        .map(|line| match line.split_once("\"elapsed_ms\": ") {
+            Some((indent, _)) => format!("{indent}\"elapsed_ms\": 0,"),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_junit_reports_are_stable() {
+    let picked = scenarios(&["basic-plain", "basic-special-chars", "error-in-200"]);
+    let runs = run_all(
+        &picked,
+        &support::broken(Persistence::Once),
+        RunOptions::with_bound(Duration::from_secs(5)),
+    )
+    .await;
+    let baseline = Baseline::parse(
+        "# known: raw Basic\nbasic-special-chars C-11\nbasic-plain EXIT # fixed long ago\n",
+    )
+    .unwrap();
+    let report = Report::new("custom", vec!["broken-client".to_owned()], runs, &baseline);
+    insta::assert_snapshot!("report_json", stable_json(&report));
+    insta::assert_snapshot!("report_junit", report.to_junit());
+    // The unexpected MUST failure: basic-special-chars EXIT.
+    assert_eq!(report.exit_status(), 1);
+    assert_eq!(report.summary.expected_failures, 1);
+    assert_eq!(report.stale_baseline.len(), 1);
+}
+
+#[test]
+fn baseline_rejects_typos() {
+    let err = Baseline::parse("basic-plain C-99\n").unwrap_err();
+    assert_eq!(err.to_string(), r#"baseline line 1: unknown check "C-99""#);
+    let err = Baseline::parse("\n# c\nbasic-plan EXIT\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"baseline line 3: unknown scenario "basic-plan""#
+    );
+    let err = Baseline::parse("basic-plain\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "baseline line 1: expected `scenario-id check-id`"
+    );
+}
+
+// ---- the binary, with real client processes ----
+
+const BIN: &str = env!("CARGO_BIN_EXE_mock-server");
+
+fn conformance(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("conformance")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp(name: &str, contents: &str) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "mock-server-conformance-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A client that exits 3 at once, without a request.
+const GIVE_UP: [&str; 3] = ["sh", "-c", "exit 3"];
+
+#[test]
+fn a_must_failure_exits_1_and_an_expected_one_exits_0() {
+    let mut args = vec!["--scenario", "basic-plain", "--"];
+    args.extend(GIVE_UP);
+    let (code, stdout, _) = conformance(&args);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("exit 3: expected every call to succeed"),
+        "{stdout}"
+    );
+
+    let baseline = temp("baseline-expected", "basic-plain EXIT\n");
+    let mut args = vec!["--scenario", "basic-plain", "--baseline", &baseline, "--"];
+    args.extend(GIVE_UP);
+    let (code, stdout, _) = conformance(&args);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("xfail"), "{stdout}");
+    assert!(stdout.contains("1 expected failures"), "{stdout}");
+}
+
+#[test]
+fn a_baseline_entry_that_passes_is_reported_stale() {
+    let baseline = temp(
+        "baseline-stale",
+        "basic-plain EXIT\nerror-in-200 EXIT\ntoken-redirect C-50 # not run: ignored\n",
+    );
+    let json = temp("stale.json", "");
+    let mut args = vec![
+        "--scenario",
+        "basic-plain",
+        "--scenario",
+        "error-in-200",
+        "--baseline",
+        &baseline,
+        "--json",
+        &json,
+        "--",
+    ];
+    args.extend(GIVE_UP);
+    let (code, stdout, _) = conformance(&args);
+    assert_eq!(code, 0, "stale is a warning: {stdout}");
+    assert!(
+        stdout.contains("warning: stale baseline entry `error-in-200 EXIT`"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["stale_baseline"],
+        serde_json::json!([{ "scenario": "error-in-200", "check": "EXIT" }])
+    );
+    assert_eq!(report["summary"]["exit_status"], 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = conformance(&["--scenario", "basic-plain"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no client command"), "{stderr}");
+    let (code, _, stderr) = conformance(&["--scenario", "nope", "--", "true"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown scenario"), "{stderr}");
+    let baseline = temp("baseline-bad", "basic-plain C-99\n");
+    let (code, _, stderr) = conformance(&["--baseline", &baseline, "--", "true"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown check"), "{stderr}");
+}
+
+/// The contract in a dozen lines of sh and curl (raw Basic: fine for F1).
+const CURL_CLIENT: &str = r#"
+set -e
+t=$(( (OAUTH_TIMEOUT_MS + 999) / 1000 ))
+body=$(curl -sS --fail -m "$t" -u "$OAUTH_CLIENT_ID:$OAUTH_CLIENT_SECRET" \
+  --data-urlencode grant_type=client_credentials --data-urlencode "scope=$OAUTH_SCOPES" "$OAUTH_TOKEN_URL")
+tok=$(printf %s "$body" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$tok" ]
+i=0
+while [ "$i" -lt "$OAUTH_CALLS" ]; do
+  curl -sS --fail -m "$t" -H "Authorization: Bearer $tok" "$OAUTH_RESOURCE_URL" >/dev/null
+  i=$((i + 1))
+done
+echo "done: $OAUTH_SCENARIO"
+"#;
+
+#[test]
+fn a_real_client_process_gets_the_contract_environment() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl is not installed: skipped");
+        return;
+    }
+    let junit = temp("curl.xml", "");
+    let (code, stdout, stderr) = conformance(&[
+        "--scenario",
+        "basic-plain",
+        "--scenario",
+        "token-reuse",
+        "--scenario",
+        "invalid-client",
+        "--junit",
+        &junit,
+        "--",
+        "sh",
+        "-c",
+        CURL_CLIENT,
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("3 scenarios"), "{stdout}");
+    assert!(
+        stdout.contains("0 MUST failed, 0 SHOULD failed"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"<testsuite name="token-reuse""#), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_process_group_is_killed_at_the_bound() {
+    let client = ClientUnderTest::Command(
+        ["sh", "-c", "echo started; sleep 30 & wait"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
+    let started = Instant::now();
+    let run = runner::run_scenario(
+        scenario::find("basic-plain").unwrap(),
+        &client,
+        RunOptions::with_bound(Duration::from_secs(1)),
+    )
+    .await
+    .unwrap();
+    // The grandchild `sleep` holds the output pipe: only a group kill ends it.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(run.timed_out);
+    assert_eq!(run.exit_code, None);
+    assert_eq!(run.stdout, "started\n");
+    let exit = run.checks.iter().find(|c| c.id == "EXIT").unwrap();
+    assert_eq!(exit.status, Status::Fail);
+    assert_eq!(exit.reason, "killed at the 1 s bound");
+}
