@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use auth_core::ClientAuthMethod;
 use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
@@ -30,10 +29,7 @@ pub(crate) fn document(state: &State) -> Value {
     let methods: BTreeSet<&str> = clients
         .iter()
         .filter(|c| !c.is_public())
-        .map(|c| match c.auth_method {
-            ClientAuthMethod::ClientSecretPost => "client_secret_post",
-            _ => "client_secret_basic",
-        })
+        .map(|c| c.auth_method.as_str())
         .collect();
     let scopes: BTreeSet<String> = clients
         .iter()

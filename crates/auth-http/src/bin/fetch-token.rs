@@ -17,7 +17,7 @@ use auth_core::{
     Client, ClientAuthMethod, ClientCredentials, Resource, ScopeSet, TokenRequest, TokenUrl,
 };
 use auth_http::{HyperTransport, RetryPolicy, TokenManager};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
 /// The environment variable holding the client secret.
 const SECRET_ENV: &str = "CLIENT_SECRET";
@@ -41,9 +41,12 @@ struct Cli {
     /// Scope to request; repeat it or give a space-separated list.
     #[arg(long = "scope", value_name = "SCOPE")]
     scopes: Vec<String>,
-    /// How the client authenticates.
-    #[arg(long, value_enum, default_value_t = AuthMethod::Basic)]
-    auth_method: AuthMethod,
+    /// How the client authenticates: `client_secret_basic` (id and secret
+    /// form-encoded first, RFC 6749 §2.3.1), `client_secret_post` (in the
+    /// form body), or `client_secret_basic_unencoded` (for providers that do
+    /// not decode).
+    #[arg(long, default_value = "client_secret_basic")]
+    auth_method: ClientAuthMethod,
     /// RFC 8707 resource indicator (absolute URI); may be repeated.
     #[arg(long = "resource", value_name = "URI")]
     resources: Vec<String>,
@@ -66,30 +69,6 @@ struct Cli {
     /// Attempts in total for transient failures (5xx, 429, timeouts).
     #[arg(long, value_name = "N", default_value_t = 3)]
     max_attempts: u32,
-}
-
-/// RFC 7591 names of the client authentication methods.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum AuthMethod {
-    /// HTTP Basic, id and secret form-encoded first (RFC 6749 §2.3.1).
-    #[value(name = "client_secret_basic")]
-    Basic,
-    /// id and secret in the form body.
-    #[value(name = "client_secret_post")]
-    Post,
-    /// HTTP Basic without the form-encoding step (non-conforming providers).
-    #[value(name = "client_secret_basic_unencoded")]
-    BasicUnencoded,
-}
-
-impl From<AuthMethod> for ClientAuthMethod {
-    fn from(method: AuthMethod) -> Self {
-        match method {
-            AuthMethod::Basic => Self::ClientSecretBasic,
-            AuthMethod::Post => Self::ClientSecretPost,
-            AuthMethod::BasicUnencoded => Self::ClientSecretBasicUnencoded,
-        }
-    }
 }
 
 /// A one-line failure and its exit code.
@@ -151,7 +130,7 @@ fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
     }
     let credentials = ClientCredentials::new(cli.client_id.as_str(), secret)
         .with_scopes(scopes.iter().cloned())
-        .with_auth_method(cli.auth_method.into());
+        .with_auth_method(cli.auth_method);
     let mut request = TokenRequest::new(url, credentials);
     for resource in &cli.resources {
         request = request.with_resource(
