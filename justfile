@@ -58,6 +58,10 @@ bench:
     cargo bench -p auth-core --bench parse
     cargo bench -p auth-http
 
+# the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
+bench-server:
+    cargo bench -p mock-server --bench server
+
 # the mock provider with its embedded default config on 127.0.0.1:8080
 serve *args:
     cargo run -p mock-server -- {{args}}
