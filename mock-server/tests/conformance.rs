@@ -287,6 +287,8 @@ fn a_real_client_process_gets_the_contract_environment() {
         "token-reuse",
         "--scenario",
         "invalid-client",
+        "--scenario",
+        "basic-non-ascii",
         "--junit",
         &junit,
         "--",
@@ -294,15 +296,25 @@ fn a_real_client_process_gets_the_contract_environment() {
         "-c",
         CURL_CLIENT,
     ]);
+    // curl -u sends raw UTF-8 inside Basic: C-12, a SHOULD, does not fail the run.
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("3 scenarios"), "{stdout}");
+    assert!(stdout.contains("4 scenarios"), "{stdout}");
     assert!(
-        stdout.contains("0 MUST failed, 0 SHOULD failed"),
+        stdout.contains("0 MUST failed, 1 SHOULD failed"),
         "{stdout}"
+    );
+    let c12 = stdout
+        .lines()
+        .find(|l| l.starts_with("basic-non-ascii") && l.contains(" C-12 "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        c12.contains("SHOULD  fail    unencoded Basic credentials"),
+        "{c12}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains(r#"<testsuite name="token-reuse""#), "{xml}");
-    assert!(!xml.contains("<failure"), "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    assert!(xml.contains(r#"<failure type="SHOULD""#), "{xml}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,8 +77,11 @@ impl Exit {
 pub struct Evidence<'a> {
     /// The scenario.
     pub scenario: &'a Scenario,
-    /// Every request the provider saw, oldest first.
+    /// Every request the provider answered, oldest first. A request still
+    /// unanswered when its client hung up (a hang) is not in it.
     pub journal: &'a [JournalEntry],
+    /// Every request that reached the token endpoint, answered or not.
+    pub token_requests_seen: usize,
     /// Connections to the redirect-target listener.
     pub redirect_hits: usize,
     /// How the client ended.
@@ -100,10 +103,10 @@ impl Evidence<'_> {
             .filter(|e| e.path.starts_with("/resource"))
     }
 
-    /// Token-endpoint requests.
+    /// Token-endpoint requests (hung ones included).
     #[must_use]
     pub fn token_count(&self) -> usize {
-        self.token_requests().count()
+        self.token_requests().count().max(self.token_requests_seen)
     }
 
     /// Resource requests.
@@ -451,6 +454,11 @@ pub fn known_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = RULES.iter().map(|r| r.id).collect();
     ids.extend(COMMON.iter().map(|c| c.id));
     ids.extend(CHECKS.iter().map(|c| c.id));
+    ids.extend(
+        super::scenario::SCENARIOS
+            .iter()
+            .flat_map(|s| s.rule_overrides.iter().map(|o| o.id)),
+    );
     ids.push(EXIT);
     ids
 }
@@ -514,16 +522,22 @@ fn fold_rule(rule: &super::rules::Rule, e: &Evidence<'_>) -> CheckResult {
     } else if total > 0 {
         (
             Status::Pass,
-            format!("{} ({total} requests)", first(Verdict::Pass)),
+            format!("{} ({})", first(Verdict::Pass), requests(total)),
         )
     } else {
         (Status::Skip, "not exercised".to_owned())
     };
+    let (id, rfc, level) = e
+        .scenario
+        .rule_overrides
+        .iter()
+        .find(|o| o.rule == rule.id)
+        .map_or((rule.id, rule.rfc, rule.level), |o| (o.id, o.rfc, o.level));
     CheckResult {
-        id: rule.id,
+        id,
         title: rule.title.to_owned(),
-        rfc: rule.rfc,
-        level: rule.level,
+        rfc,
+        level,
         status,
         reason,
         expected_failure: false,

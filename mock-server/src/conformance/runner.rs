@@ -246,6 +246,7 @@ pub async fn run_scenario(
     let evidence = Evidence {
         scenario,
         journal: &journal,
+        token_requests_seen: server.token_requests(),
         redirect_hits,
         exit: finished.exit.clone(),
         elapsed,

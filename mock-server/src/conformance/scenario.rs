@@ -62,6 +62,25 @@ pub struct Scenario {
     /// Behavioural checks (ids in [`super::check::CHECKS`]) that judge this
     /// scenario on top of the common ones.
     pub checks: &'static [&'static str],
+    /// Request rules reported under another checklist id and level here.
+    pub rule_overrides: &'static [RuleOverride],
+}
+
+/// A request rule reported under another checklist id, RFC section and
+/// level in one scenario: raw UTF-8 inside Basic breaks C-11 (MUST), but
+/// non-ASCII secrets are outside RFC 6749's VSCHAR grammar, so the
+/// checklist judges them as C-12, a SHOULD (checklist §C.3).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct RuleOverride {
+    /// The rule id in [`super::rules::RULES`].
+    pub rule: &'static str,
+    /// The id to report.
+    pub id: &'static str,
+    /// The RFC section to report.
+    pub rfc: &'static str,
+    /// The level to report.
+    pub level: Level,
 }
 
 impl Scenario {
@@ -144,6 +163,7 @@ const BASE: Scenario = Scenario {
     expected_rfc: "RFC 6749 §4.4.2, §5.1",
     expected_level: Level::Must,
     checks: &[],
+    rule_overrides: &[],
 };
 
 /// Every scenario, in run order.
@@ -172,6 +192,12 @@ pub static SCENARIOS: &[Scenario] = &[
         expected_rule: "C-12",
         expected_rfc: "RFC 6749 App. B",
         expected_level: Level::Should,
+        rule_overrides: &[RuleOverride {
+            rule: "C-11",
+            id: "C-12",
+            rfc: "RFC 6749 §2.3.1, App. B",
+            level: Level::Should,
+        }],
         ..BASE
     },
     Scenario {
