@@ -59,8 +59,14 @@ impl Failure {
         }
     }
 
-    fn from_error(error: &auth_http::Error, during: &str) -> Self {
+    /// A failure of resource call `call`: of the call itself, or of
+    /// getting its token.
+    fn from_error(error: &auth_http::Error, call: u64) -> Self {
         let root = error.root();
+        let during = match root {
+            auth_http::Error::Service(_) => format!("resource call {call}"),
+            _ => format!("token for resource call {call}"),
+        };
         Self {
             code: if root.is_provider_rejection() {
                 EXIT_REJECTED
@@ -141,7 +147,10 @@ async fn run(contract: Contract) -> Result<(), Failure> {
     let transport = HyperTransport::builder()
         .timeout(contract.timeout)
         .build()
-        .map_err(|e| Failure::from_error(&e, "transport"))?;
+        .map_err(|e| Failure {
+            code: EXIT_TRANSPORT,
+            message: format!("transport: {}", one_line(&e)),
+        })?;
     let manager = TokenManager::new(client, transport.clone());
 
     let http = tower::service_fn(move |request: http::Request<Vec<u8>>| {
@@ -159,19 +168,21 @@ async fn run(contract: Contract) -> Result<(), Failure> {
         let request = http::Request::get(contract.resource_url.as_str())
             .body(Vec::new())
             .map_err(|e| Failure::usage(format!("OAUTH_RESOURCE_URL: {e}")))?;
-        let during = format!("resource call {call}");
         let ready = api
             .ready()
             .await
-            .map_err(|e| Failure::from_error(&e, &during))?;
+            .map_err(|e| Failure::from_error(&e, call))?;
         let response = ready
             .call(request)
             .await
-            .map_err(|e| Failure::from_error(&e, &during))?;
+            .map_err(|e| Failure::from_error(&e, call))?;
         if !response.status().is_success() {
             return Err(Failure {
                 code: EXIT_RESOURCE,
-                message: format!("{during}: the resource answered {}", response.status()),
+                message: format!(
+                    "resource call {call}: the resource answered {}",
+                    response.status()
+                ),
             });
         }
     }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Judges the five clients with `mock-server conformance` and writes their
+# verdicts into docs/conformance.md (between the report markers).
+#
+#   bash conformance/run-all.sh
+#
+# Builds the mock-server binary, auth-http's conformance_client example and
+# the oauth2-rs adapter (into $CARGO_TARGET_DIR, default target/), creates
+# the Python venv (target/conformance/venv, pinned versions from PyPI), then
+# runs each client. Reports: target/conformance/<client>.{json,xml,txt}.
+# Exit status: 0 when every report was produced and auth-http passed every
+# MUST; 1 otherwise. The other clients' failures are the findings, not errors.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+target=${CARGO_TARGET_DIR:-$repo/target}
+out=$repo/target/conformance
+venv=$out/venv
+mkdir -p "$out"
+started=$(date +%s)
+
+echo "building mock-server, the auth-http example and the oauth2-rs adapter..."
+cargo build --quiet -p mock-server --bin mock-server
+cargo build --quiet -p auth-http --example conformance_client
+cargo build --quiet --manifest-path conformance/adapters/oauth2-rs/Cargo.toml --target-dir "$target"
+echo "python venv ($venv)..."
+sh conformance/adapters/python/setup.sh "$venv"
+
+mock=$target/debug/mock-server
+python=$venv/bin/python
+names=(auth-http curl oauth2-rs requests-oauthlib authlib)
+# The argv of each client (no shell between the runner and the client).
+client_command() {
+    case $1 in
+    auth-http) command=("$target/debug/examples/conformance_client") ;;
+    curl) command=(conformance/adapters/curl/curl.sh) ;;
+    oauth2-rs) command=("$target/debug/oauth2-adapter") ;;
+    requests-oauthlib) command=("$python" conformance/adapters/python/requests_oauthlib_client.py) ;;
+    authlib) command=("$python" conformance/adapters/python/authlib_client.py) ;;
+    esac
+}
+
+status=0
+render_args=()
+for name in "${names[@]}"; do
+    client_command "$name"
+    rm -f "$out/$name.json"
+    echo "== $name"
+    code=0
+    "$mock" conformance --json "$out/$name.json" --junit "$out/$name.xml" -- "${command[@]}" \
+        >"$out/$name.txt" 2>&1 || code=$?
+    tail -n 1 "$out/$name.txt"
+    if [ "$code" -gt 1 ] || [ ! -s "$out/$name.json" ]; then
+        echo "run-all: the runner failed for $name (exit $code); see $out/$name.txt" >&2
+        status=1
+    elif [ "$name" = auth-http ] && [ "$code" -ne 0 ]; then
+        echo "run-all: auth-http failed a MUST check" >&2
+        status=1
+    fi
+    render_args+=("$name=$out/$name.json")
+done
+
+CONFORMANCE_REPO=$repo CONFORMANCE_TARGET=$target \
+    python3 conformance/render.py docs/conformance.md "${render_args[@]}"
+echo "docs/conformance.md updated in $(($(date +%s) - started)) s"
+exit "$status"
