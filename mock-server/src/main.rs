@@ -51,7 +51,8 @@ The client command runs once per scenario, with these environment variables:
   OAUTH_CALLS, OAUTH_CALL_INTERVAL_MS, OAUTH_TIMEOUT_MS, OAUTH_SCENARIO.
 It gets a token, calls the resource OAUTH_CALLS times with
 `Authorization: Bearer`, exits 0 when every call succeeded and non-zero on an
-unrecoverable error (docs/conformance.md).
+unrecoverable error (docs/conformance.md). OAUTH_TIMEOUT_MS is a sixth of
+--timeout-secs, between 0.5 and 5 s.
 
 Exit status: 0 when no MUST check fails (other than baseline entries), 1 when
 one does, 2 on usage or setup errors. Baseline: lines of `scenario-id check-id`;

@@ -138,6 +138,7 @@ async fn json_and_junit_reports_are_stable() {
     let report = Report::new("custom", vec!["broken-client".to_owned()], runs, &baseline);
     insta::assert_snapshot!("report_json", stable_json(&report));
     insta::assert_snapshot!("report_junit", report.to_junit());
+    insta::assert_snapshot!("report_table", report.to_table());
     // The unexpected MUST failure: basic-special-chars EXIT.
     assert_eq!(report.exit_status(), 1);
     assert_eq!(report.summary.expected_failures, 1);
@@ -186,8 +187,8 @@ fn temp(name: &str, contents: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// A client that exits 3 at once, without a request.
-const GIVE_UP: [&str; 3] = ["sh", "-c", "exit 3"];
+/// A client that gives up at once, without a request.
+const GIVE_UP: [&str; 3] = ["sh", "-c", "echo 'gave up: no network' >&2; exit 3"];
 
 #[test]
 fn a_must_failure_exits_1_and_an_expected_one_exits_0() {
@@ -197,6 +198,10 @@ fn a_must_failure_exits_1_and_an_expected_one_exits_0() {
     assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.contains("exit 3: expected every call to succeed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("note: basic-plain client stderr: gave up: no network"),
         "{stdout}"
     );
 

@@ -206,6 +206,22 @@ impl Report {
         for row in &rows {
             line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
         }
+        for run in &self.scenarios {
+            let failed_exit = run
+                .checks
+                .iter()
+                .any(|c| c.id == super::check::EXIT && c.status == Status::Fail);
+            if let Some(first) = run.stderr.lines().find(|l| !l.trim().is_empty())
+                && failed_exit
+            {
+                let _ = writeln!(
+                    out,
+                    "note: {} client stderr: {}",
+                    run.id,
+                    super::check::excerpt(first.trim(), 200)
+                );
+            }
+        }
         for entry in &self.stale_baseline {
             let _ = writeln!(
                 out,
