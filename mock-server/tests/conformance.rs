@@ -350,3 +350,37 @@ async fn a_hanging_process_group_is_killed_at_the_bound() {
     assert_eq!(exit.status, Status::Fail);
     assert_eq!(exit.reason, "killed at the 1 s bound");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_token_redirect_fails_c50() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("curl is not installed: skipped");
+        return;
+    }
+    // curl -L re-posts the form to the 307 target.
+    let script = r#"curl -sS -L -m 2 -d grant_type=client_credentials "$OAUTH_TOKEN_URL"; exit 1"#;
+    let client = ClientUnderTest::Command(["sh", "-c", script].map(str::to_owned).to_vec());
+    let run = runner::run_scenario(
+        scenario::find("token-redirect").unwrap(),
+        &client,
+        RunOptions::with_bound(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.redirect_hits, 1);
+    let c50 = run.checks.iter().find(|c| c.id == "C-50").unwrap();
+    assert_eq!(c50.status, Status::Fail);
+    assert_eq!(
+        c50.reason,
+        "followed the redirect: 1 connection(s) to the target"
+    );
+    // This client sends no credentials at all (C-15); its exit 1 is the
+    // expected failure of the scenario.
+    let status = |id: &str| run.checks.iter().find(|c| c.id == id).unwrap().status;
+    assert_eq!(status("C-15"), Status::Fail);
+    assert_eq!(status("EXIT"), Status::Pass);
+}
