@@ -262,6 +262,15 @@ fn usage_errors_exit_2() {
     assert!(stderr.contains("unknown check"), "{stderr}");
 }
 
+/// Tests that drive curl skip (loudly) where it is not installed.
+fn has_curl() -> bool {
+    let found = Command::new("curl").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("curl is not installed: skipped");
+    }
+    found
+}
+
 /// The contract in a dozen lines of sh and curl (raw Basic: fine for F1).
 const CURL_CLIENT: &str = r#"
 set -e
@@ -280,8 +289,7 @@ echo "done: $OAUTH_SCENARIO"
 
 #[test]
 fn a_real_client_process_gets_the_contract_environment() {
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl is not installed: skipped");
+    if !has_curl() {
         return;
     }
     let junit = temp("curl.xml", "");
@@ -353,12 +361,7 @@ async fn a_hanging_process_group_is_killed_at_the_bound() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_the_token_redirect_fails_c50() {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("curl is not installed: skipped");
+    if !has_curl() {
         return;
     }
     // curl -L re-posts the form to the 307 target.
