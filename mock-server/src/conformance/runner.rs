@@ -199,7 +199,11 @@ pub async fn run_scenario(
     client: &ClientUnderTest,
     options: RunOptions,
 ) -> Result<ScenarioRun, Error> {
-    let scopes: Vec<&str> = scenario.scope_list().collect();
+    // A scenario that requests no scope gets the client's default: `read`.
+    let mut scopes: Vec<&str> = scenario.scope_list().collect();
+    if scopes.is_empty() {
+        scopes.push("read");
+    }
     let registration = ClientRegistration::new(scenario.client_id, scenario.secret)
         .with_scopes(scopes.iter().copied())
         .with_default_scopes(scopes.iter().copied())

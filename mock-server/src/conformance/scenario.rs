@@ -223,6 +223,14 @@ pub static SCENARIOS: &[Scenario] = &[
         ..BASE
     },
     Scenario {
+        id: "no-scope",
+        title: "OAUTH_SCOPES empty: no scope parameter (the provider's default applies)",
+        scopes: "",
+        expected_rule: "C-22",
+        expected_rfc: "RFC 6749 §3.2, §3.3",
+        ..BASE
+    },
+    Scenario {
         id: "token-reuse",
         title: "a valid token is reused across calls: exactly one token request",
         quick: true,
