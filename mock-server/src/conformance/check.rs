@@ -301,7 +301,8 @@ pub static COMMON: &[Check] = &[
                     .map_or("", |(_, value)| value.as_str());
                 match ScopeSet::parse(sent) {
                     Ok(got) if got == want => {}
-                    Ok(_) | Err(_) if sent.is_empty() && want.is_empty() => {}
+                    // No scope asked for, none sent (C-22 judges `scope=`).
+                    _ if sent.is_empty() && want.is_empty() => {}
                     _ => {
                         return fail(format!(
                             "scope sent as {:?}, asked for {:?}",
