@@ -7,6 +7,7 @@ A missing report file is rendered as "not generated" for that client.
 
 import json
 import os
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -27,7 +28,11 @@ def shown(path):
 
 
 def cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell: pipes escaped, one line, loopback ports hidden (they
+    change every run)."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", str(text))
+    text = re.sub(r"port=\d+", "port=PORT", text)
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def load(path):

@@ -2,7 +2,9 @@
 # Judges the five clients with `mock-server conformance` and writes their
 # verdicts into docs/conformance.md (between the report markers).
 #
-#   bash conformance/run-all.sh
+#   bash conformance/run-all.sh                  # all five
+#   bash conformance/run-all.sh auth-http curl   # only these; the others'
+#                                                # last reports are kept
 #
 # Builds the mock-server binary, auth-http's conformance_client example and
 # the oauth2-rs adapter (into $CARGO_TARGET_DIR, default target/), creates
@@ -17,19 +19,10 @@ cd "$repo"
 target=${CARGO_TARGET_DIR:-$repo/target}
 out=$repo/target/conformance
 venv=$out/venv
-mkdir -p "$out"
-started=$(date +%s)
-
-echo "building mock-server, the auth-http example and the oauth2-rs adapter..."
-cargo build --quiet -p mock-server --bin mock-server
-cargo build --quiet -p auth-http --example conformance_client
-cargo build --quiet --manifest-path conformance/adapters/oauth2-rs/Cargo.toml --target-dir "$target"
-echo "python venv ($venv)..."
-sh conformance/adapters/python/setup.sh "$venv"
-
 mock=$target/debug/mock-server
 python=$venv/bin/python
-names=(auth-http curl oauth2-rs requests-oauthlib authlib)
+all=(auth-http curl oauth2-rs requests-oauthlib authlib)
+
 # The argv of each client (no shell between the runner and the client).
 client_command() {
     case $1 in
@@ -38,12 +31,35 @@ client_command() {
     oauth2-rs) command=("$target/debug/oauth2-adapter") ;;
     requests-oauthlib) command=("$python" conformance/adapters/python/requests_oauthlib_client.py) ;;
     authlib) command=("$python" conformance/adapters/python/authlib_client.py) ;;
+    *)
+        echo "run-all: unknown client $1 (one of: ${all[*]})" >&2
+        exit 2
+        ;;
     esac
 }
 
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
+for name in "${selected[@]}"; do client_command "$name"; done
+wants() { [[ " ${selected[*]} " == *" $1 "* ]]; }
+
+mkdir -p "$out"
+started=$(date +%s)
+echo "building mock-server and the adapters..."
+cargo build --quiet -p mock-server --bin mock-server
+if wants auth-http; then
+    cargo build --quiet -p auth-http --example conformance_client
+fi
+if wants oauth2-rs; then
+    cargo build --quiet --manifest-path conformance/adapters/oauth2-rs/Cargo.toml --target-dir "$target"
+fi
+if wants requests-oauthlib || wants authlib; then
+    echo "python venv ($venv)..."
+    sh conformance/adapters/python/setup.sh "$venv"
+fi
+
 status=0
-render_args=()
-for name in "${names[@]}"; do
+for name in "${selected[@]}"; do
     client_command "$name"
     rm -f "$out/$name.json"
     echo "== $name"
@@ -58,9 +74,10 @@ for name in "${names[@]}"; do
         echo "run-all: auth-http failed a MUST check" >&2
         status=1
     fi
-    render_args+=("$name=$out/$name.json")
 done
 
+render_args=()
+for name in "${all[@]}"; do render_args+=("$name=$out/$name.json"); done
 CONFORMANCE_REPO=$repo CONFORMANCE_TARGET=$target \
     python3 conformance/render.py docs/conformance.md "${render_args[@]}"
 echo "docs/conformance.md updated in $(($(date +%s) - started)) s"
