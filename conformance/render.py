@@ -35,6 +35,11 @@ def cell(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def inline_code(text):
+    """Inline code that may itself contain backticks."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
 def load(path):
     try:
         with open(path, encoding="utf-8") as f:
@@ -132,7 +137,7 @@ def details(name, report):
         for r in exits:
             code = "killed (time bound)" if r["timed_out"] else f"exit {r['exit_code']}"
             first = (r.get("stderr") or "").strip().splitlines()
-            why = f": `{cell(first[0][:160])}`" if first else ""
+            why = f": {inline_code(cell(first[0][:160]))}" if first else ""
             lines.append(f"- `{r['id']}`: {code}{why}")
         lines.append("")
     return lines
