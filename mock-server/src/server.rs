@@ -351,14 +351,13 @@ impl MockServer {
     /// Issues a token without a request, valid for the configured lifetime.
     #[must_use]
     pub fn mint_token(&self, client_id: &str, scope: &ScopeSet) -> String {
-        let now = self.state.now_unix();
-        let lifetime =
-            i64::try_from(self.state.settings.token_lifetime.as_secs()).unwrap_or(i64::MAX);
         self.state.issuer.mint(&Claims {
             client_id: client_id.to_owned(),
             scope: scope.clone(),
-            iat: now,
-            exp: now.saturating_add(lifetime),
+            iat: self.state.now_unix(),
+            exp: self
+                .state
+                .expiry_after(self.state.settings.token_lifetime.as_secs()),
             jti: rand::random(),
             audience: Vec::new(),
         })

@@ -130,6 +130,15 @@ impl State {
         self.now().unix_timestamp()
     }
 
+    /// `exp` for a token of `lifetime_secs` issued now. Tokens carry whole
+    /// seconds, so round up: a client that counts `expires_in` from when it
+    /// sent the request must never see the token die before that.
+    pub(crate) fn expiry_after(&self, lifetime_secs: u64) -> i64 {
+        let now = self.now();
+        let ceil = now.unix_timestamp() + i64::from(now.nanosecond() > 0);
+        ceil.saturating_add(i64::try_from(lifetime_secs).unwrap_or(i64::MAX))
+    }
+
     pub(crate) fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_nanos()).unwrap_or(i64::MAX);
         let _ = self

@@ -263,12 +263,14 @@ async fn s74_clock_advance_expires_tokens() {
         .status,
         200
     );
+    // One second past the lifetime: expiry is rounded up to the next whole
+    // second, so the token never dies before its `expires_in`.
     let advanced = request(
         &server,
         "POST",
         "/_mock/clock/advance",
         &JSON,
-        br#"{"seconds":3600}"#,
+        br#"{"seconds":3601}"#,
     )
     .await;
     assert_eq!(advanced.status, 200);
@@ -397,4 +399,36 @@ async fn c59_c60_resource_findings() {
     assert_eq!(verdicts(1), [("C-59", Pass), ("C-60", Pass)]);
     assert_eq!(verdicts(2), [("C-59", Fail), ("C-60", Pass)]);
     assert_eq!(journal[1].client_id.as_deref(), Some("s6BhdRkqt3"));
+}
+
+async fn resource_status(server: &MockServer, token: &str) -> u16 {
+    let bearer = format!("Bearer {token}");
+    request(
+        server,
+        "GET",
+        "/resource",
+        &[("authorization", &bearer)],
+        b"",
+    )
+    .await
+    .status
+}
+
+/// RFC 6749 §5.1: a client counts `expires_in` from when it sent the request.
+/// Tokens carry whole seconds, so the issuer rounds expiry up: a token issued
+/// at a fractional second lives at least `expires_in`, and not a second more.
+#[tokio::test]
+async fn tokens_never_die_before_their_expires_in() {
+    let clock = auth_core::ManualClock::new(time::macros::datetime!(2026-01-01 00:00:00.5 UTC));
+    let server = MockServer::builder()
+        .clock(clock.clone())
+        .token_lifetime(std::time::Duration::from_secs(10))
+        .start()
+        .await
+        .unwrap();
+    let token = f1_access_token(&server, "read").await;
+    clock.advance(std::time::Duration::from_millis(9_999)); // 10.499 s: within expires_in
+    assert_eq!(resource_status(&server, &token).await, 200);
+    clock.advance(std::time::Duration::from_millis(501)); // 11.0 s: past the rounded expiry
+    assert_eq!(resource_status(&server, &token).await, 401);
 }

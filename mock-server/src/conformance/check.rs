@@ -119,9 +119,9 @@ impl Evidence<'_> {
     /// token was presented (requests answered by a fault do not count),
     /// split into `(expired, early)`: *expired* when even the newest token issued
     /// before the call had outlived its advertised `expires_in`; *early*
-    /// otherwise. The mock stamps expiry in whole seconds, so a token can
-    /// die up to a second before `expires_in` says: a client that trusted
-    /// `expires_in` is not blamed for that.
+    /// otherwise. The issuer rounds expiry up to whole seconds, so *early*
+    /// should not happen; if it does, the provider is to blame, not a
+    /// client that trusted `expires_in`.
     fn rejected_by_age(&self) -> (usize, usize) {
         let lifetime =
             time::Duration::try_from(self.scenario.token_lifetime).unwrap_or(time::Duration::MAX);

@@ -200,7 +200,7 @@ fn issue(
         client_id: client.id.clone(),
         scope,
         iat: now,
-        exp: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+        exp: state.expiry_after(lifetime),
         jti: rand::random(),
         audience,
     };
