@@ -1,7 +1,6 @@
 //! Scopes (RFC 6749 §3.3): [`Scope`], one scope-token, and [`ScopeSet`], the
 //! space-delimited, order-insensitive set a request names or a token carries.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -230,9 +229,17 @@ impl<'de> Deserialize<'de> for Scope {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ScopeSet(BTreeSet<Scope>);
+// Sorted and deduplicated: a handful of scopes fit one small allocation,
+// and the derived comparisons then ignore the order they were given in.
+pub struct ScopeSet(Vec<Scope>);
 
 impl ScopeSet {
+    fn from_unsorted(mut scopes: Vec<Scope>) -> Self {
+        scopes.sort_unstable();
+        scopes.dedup();
+        Self(scopes)
+    }
+
     /// The empty set.
     #[must_use]
     pub fn new() -> Self {
@@ -246,13 +253,13 @@ impl ScopeSet {
         if list.is_empty() {
             return Ok(Self::new());
         }
-        let mut set = BTreeSet::new();
+        let mut scopes = Vec::with_capacity(list.len() / 8 + 1);
         let mut offset = 0;
         for token in list.split(' ') {
-            set.insert(Scope::parse_at(token, offset)?);
+            scopes.push(Scope::parse_at(token, offset)?);
             offset += token.len() + 1;
         }
-        Ok(Self(set))
+        Ok(Self::from_unsorted(scopes))
     }
 
     /// Parses leniently: any run of ASCII whitespace separates tokens. For
@@ -260,25 +267,31 @@ impl ScopeSet {
     pub fn parse_lenient(list: &str) -> Result<Self, ScopeError> {
         list.split_ascii_whitespace()
             .map(Scope::new)
-            .collect::<Result<BTreeSet<_>, _>>()
-            .map(Self)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::from_unsorted)
     }
 
     /// Adds a scope; false when it was already there.
     pub fn insert(&mut self, scope: Scope) -> bool {
-        self.0.insert(scope)
+        match self.0.binary_search(&scope) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, scope);
+                true
+            }
+        }
     }
 
     /// True when the scope is in the set.
     #[must_use]
     pub fn contains(&self, scope: &Scope) -> bool {
-        self.0.contains(scope)
+        self.0.binary_search(scope).is_ok()
     }
 
     /// True when every scope of `other` is in this set.
     #[must_use]
     pub fn is_superset(&self, other: &ScopeSet) -> bool {
-        self.0.is_superset(&other.0)
+        other.iter().all(|scope| self.contains(scope))
     }
 
     /// Number of scopes.
@@ -326,19 +339,21 @@ impl fmt::Debug for ScopeSet {
 
 impl FromIterator<Scope> for ScopeSet {
     fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
-        Self(iter.into_iter().collect())
+        Self::from_unsorted(iter.into_iter().collect())
     }
 }
 
 impl Extend<Scope> for ScopeSet {
     fn extend<I: IntoIterator<Item = Scope>>(&mut self, iter: I) {
         self.0.extend(iter);
+        self.0.sort_unstable();
+        self.0.dedup();
     }
 }
 
 impl IntoIterator for ScopeSet {
     type Item = Scope;
-    type IntoIter = std::collections::btree_set::IntoIter<Scope>;
+    type IntoIter = std::vec::IntoIter<Scope>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
@@ -346,7 +361,7 @@ impl IntoIterator for ScopeSet {
 
 impl<'a> IntoIterator for &'a ScopeSet {
     type Item = &'a Scope;
-    type IntoIter = std::collections::btree_set::Iter<'a, Scope>;
+    type IntoIter = std::slice::Iter<'a, Scope>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
