@@ -1,14 +1,16 @@
 //! Every request the mock saw (checklist S-71), secrets redacted, with the
 //! conformance findings on it. Bounded: the oldest entries are dropped.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::conformance::Finding;
+use crate::conformance::rules::Findings;
+use crate::fault::Fault;
 
 /// What replaces a secret in the journal.
 pub const REDACTED: &str = "[REDACTED]";
@@ -78,36 +80,195 @@ pub struct JournalEntry {
     pub received_at: OffsetDateTime,
 }
 
-/// The bounded journal.
+/// Text kept per slot between entries; a slot that held a larger request
+/// gives its buffer back instead of keeping it.
+const MAX_RETAINED_TEXT: usize = 4 * 1024;
+
+/// The bounded journal: a ring of `capacity` slots, each behind its own
+/// lock, written in place. Steady state allocates nothing per request (the
+/// slots reuse their buffers) and frees nothing on another thread's arena,
+/// so memory stays flat and writers rarely meet: two requests share a slot
+/// only when they are `capacity` requests apart. Entries are expanded to
+/// [`JournalEntry`] only when read.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    entries: Mutex<VecDeque<JournalEntry>>,
-    capacity: usize,
+    slots: Box<[Mutex<Slot>]>,
+    /// Sequence number of the next entry (1-based; 0 marks an empty slot).
+    next: AtomicU64,
     token_requests: AtomicUsize,
+}
+
+/// What one request needs to be journaled, borrowed from the handler.
+#[derive(Debug)]
+pub(crate) struct Record<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a http::HeaderMap,
+    pub(crate) form: Option<&'a [(String, String)]>,
+    pub(crate) auth_method: Option<DetectedAuth>,
+    pub(crate) basic_decode: Option<BasicDecode>,
+    pub(crate) status: u16,
+    pub(crate) client_id: Option<&'a str>,
+    pub(crate) fault: Option<&'a Fault>,
+    pub(crate) findings: Findings,
+    pub(crate) received_at: OffsetDateTime,
+}
+
+/// One journal entry, stored compactly: every string in one buffer, cut
+/// at the recorded ends.
+#[derive(Debug)]
+struct Slot {
+    seq: u64,
+    /// Method, target, header names and values, form names and values,
+    /// client id, fault, in that order.
+    text: String,
+    ends: Vec<u32>,
+    headers: usize,
+    form: Option<usize>,
+    has_client_id: bool,
+    has_fault: bool,
+    auth_method: Option<DetectedAuth>,
+    basic_decode: Option<BasicDecode>,
+    status: u16,
+    findings: Findings,
+    received_at: OffsetDateTime,
+}
+
+impl Slot {
+    fn empty() -> Self {
+        Self {
+            seq: 0,
+            text: String::new(),
+            ends: Vec::new(),
+            headers: 0,
+            form: None,
+            has_client_id: false,
+            has_fault: false,
+            auth_method: None,
+            basic_decode: None,
+            status: 0,
+            findings: Findings::default(),
+            received_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Ends the string written since the previous end.
+    fn cut(&mut self) {
+        // The text is bounded by the request limits, far below 4 GiB.
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    fn write(&mut self, seq: u64, record: &Record<'_>) {
+        if self.text.capacity() > MAX_RETAINED_TEXT {
+            self.text = String::new();
+        }
+        self.text.clear();
+        self.ends.clear();
+        self.seq = seq;
+        self.text.push_str(record.method);
+        self.cut();
+        push_target(&mut self.text, record.path, record.query);
+        self.cut();
+        for (name, value) in record.headers {
+            self.text.push_str(name.as_str());
+            self.cut();
+            push_header_value(&mut self.text, name, value);
+            self.cut();
+        }
+        self.headers = record.headers.len();
+        self.form = record.form.map(|pairs| {
+            for (name, value) in pairs {
+                self.text.push_str(name);
+                self.cut();
+                self.text.push_str(if is_secret_param(name) {
+                    REDACTED
+                } else {
+                    value
+                });
+                self.cut();
+            }
+            pairs.len()
+        });
+        self.has_client_id = record.client_id.is_some();
+        if let Some(id) = record.client_id {
+            self.text.push_str(id);
+            self.cut();
+        }
+        self.has_fault = record.fault.is_some();
+        if let Some(fault) = record.fault {
+            let _ = write!(self.text, "{fault:?}");
+            self.cut();
+        }
+        self.auth_method = record.auth_method;
+        self.basic_decode = record.basic_decode;
+        self.status = record.status;
+        self.findings = record.findings;
+        self.received_at = record.received_at;
+    }
+
+    fn expand(&self) -> JournalEntry {
+        let mut start = 0;
+        let mut strings = self.ends.iter().map(|&end| {
+            let end = end as usize;
+            let piece = self.text.get(start..end).unwrap_or_default().to_owned();
+            start = end;
+            piece
+        });
+        let mut next = || strings.next().unwrap_or_default();
+        let method = next();
+        let path = next();
+        let headers = (0..self.headers).map(|_| (next(), next())).collect();
+        let form = self
+            .form
+            .map(|pairs| (0..pairs).map(|_| (next(), next())).collect());
+        let client_id = self.has_client_id.then(&mut next);
+        let fault = self.has_fault.then(&mut next);
+        JournalEntry {
+            method,
+            path,
+            headers,
+            form,
+            auth_method: self.auth_method,
+            basic_decode: self.basic_decode,
+            status: self.status,
+            client_id,
+            fault,
+            findings: self.findings.expanded(),
+            received_at: self.received_at,
+        }
+    }
 }
 
 impl Journal {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            entries: Mutex::new(VecDeque::new()),
-            capacity: capacity.max(1),
+            slots: (0..capacity.max(1))
+                .map(|_| Mutex::new(Slot::empty()))
+                .collect(),
+            next: AtomicU64::new(1),
             token_requests: AtomicUsize::new(0),
         }
     }
 
-    pub(crate) fn record(&self, entry: JournalEntry) {
-        let evicted = {
-            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            let evicted = if entries.len() >= self.capacity {
-                entries.pop_front()
-            } else {
-                None
-            };
-            entries.push_back(entry);
-            evicted
-        };
-        // Freed outside the lock.
-        drop(evicted);
+    fn slot(&self, seq: u64) -> std::sync::MutexGuard<'_, Slot> {
+        let len = self.slots.len() as u64;
+        // `seq % len` is below `len`, a `usize`.
+        let index = usize::try_from(seq % len).unwrap_or_default();
+        self.slots[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn record(&self, record: &Record<'_>) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut slot = self.slot(seq);
+        // A later request that shares this slot finished first: this one
+        // would have been dropped already.
+        if slot.seq < seq {
+            slot.write(seq, record);
+        }
     }
 
     pub(crate) fn count_token_request(&self) {
@@ -118,20 +279,24 @@ impl Journal {
         self.token_requests.load(Ordering::Relaxed)
     }
 
+    /// Oldest first.
     pub(crate) fn entries(&self) -> Vec<JournalEntry> {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut entries: Vec<(u64, JournalEntry)> = self
+            .slots
             .iter()
-            .cloned()
-            .collect()
+            .filter_map(|slot| {
+                let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                (slot.seq != 0).then(|| (slot.seq, slot.expand()))
+            })
+            .collect();
+        entries.sort_unstable_by_key(|(seq, _)| *seq);
+        entries.into_iter().map(|(_, entry)| entry).collect()
     }
 
     pub(crate) fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        for slot in &self.slots {
+            slot.lock().unwrap_or_else(PoisonError::into_inner).seq = 0;
+        }
         self.token_requests.store(0, Ordering::Relaxed);
     }
 }
@@ -149,57 +314,62 @@ pub(crate) fn is_secret_param(name: &str) -> bool {
     SECRET_PARAMS.contains(&name)
 }
 
-/// Form pairs with secret values replaced.
-pub(crate) fn redact_form(pairs: &[(String, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.clone(),
-                if is_secret_param(n) {
-                    REDACTED.to_owned()
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect()
+/// Appends a request target with secret query values replaced.
+fn push_target(out: &mut String, path: &str, query: Option<&str>) {
+    out.push_str(path);
+    let Some(query) = query else {
+        return;
+    };
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let name = pair.split('=').next().unwrap_or_default();
+        let decoded = auth_core::form::decode_component(name.as_bytes()).unwrap_or_default();
+        if is_secret_param(&decoded) {
+            out.push_str(name);
+            out.push('=');
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(pair);
+        }
+    }
+}
+
+/// Appends a header value as text; credentials keep only their scheme.
+fn push_header_value(out: &mut String, name: &http::HeaderName, value: &http::HeaderValue) {
+    let text = String::from_utf8_lossy(value.as_bytes());
+    match name.as_str() {
+        "authorization" | "proxy-authorization" => match text.trim().split_once(' ') {
+            Some((scheme, _)) => {
+                out.push_str(scheme);
+                out.push(' ');
+                out.push_str(REDACTED);
+            }
+            None => out.push_str(REDACTED),
+        },
+        "cookie" => out.push_str(REDACTED),
+        _ => out.push_str(&text),
+    }
 }
 
 /// A request target with secret query values replaced.
-pub(crate) fn redact_target(path: &str, query: Option<&str>) -> String {
-    let Some(query) = query else {
-        return path.to_owned();
-    };
-    let redacted: Vec<String> = query
-        .split('&')
-        .map(|pair| {
-            let name = pair.split('=').next().unwrap_or_default();
-            let decoded = auth_core::form::decode_component(name.as_bytes()).unwrap_or_default();
-            if is_secret_param(&decoded) {
-                format!("{name}={REDACTED}")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect();
-    format!("{path}?{}", redacted.join("&"))
+#[cfg(test)]
+fn redact_target(path: &str, query: Option<&str>) -> String {
+    let mut out = String::new();
+    push_target(&mut out, path, query);
+    out
 }
 
 /// Headers as strings; credentials keep only their scheme.
-pub(crate) fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+#[cfg(test)]
+fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let text = String::from_utf8_lossy(value.as_bytes());
-            let shown = match name.as_str() {
-                "authorization" | "proxy-authorization" => match text.trim().split_once(' ') {
-                    Some((scheme, _)) => format!("{scheme} {REDACTED}"),
-                    None => REDACTED.to_owned(),
-                },
-                "cookie" => REDACTED.to_owned(),
-                _ => text.into_owned(),
-            };
+            let mut shown = String::new();
+            push_header_value(&mut shown, name, value);
             (name.as_str().to_owned(), shown)
         })
         .collect()
@@ -232,5 +402,74 @@ mod tests {
             redact_headers(&headers),
             [("authorization".to_owned(), "Basic [REDACTED]".to_owned())]
         );
+    }
+
+    fn record(journal: &Journal, path: &str, form: &[(String, String)]) {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            http::HeaderValue::from_static("Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW"),
+        );
+        headers.append("x-a", http::HeaderValue::from_static("1"));
+        headers.append("x-a", http::HeaderValue::from_static("2"));
+        journal.record(&Record {
+            method: "POST",
+            path,
+            query: Some("access_token=t&x=1"),
+            headers: &headers,
+            form: Some(form),
+            auth_method: Some(DetectedAuth::Basic),
+            basic_decode: None,
+            status: 200,
+            client_id: Some("c"),
+            fault: None,
+            findings: Findings::default(),
+            received_at: OffsetDateTime::UNIX_EPOCH,
+        });
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_entries_oldest_first_and_redacted() {
+        let journal = Journal::new(3);
+        let form = [
+            ("client_secret".to_owned(), "s".to_owned()),
+            ("scope".to_owned(), "read".to_owned()),
+        ];
+        for i in 0..5 {
+            record(&journal, &format!("/{i}"), &form);
+        }
+        let entries = journal.entries();
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/2?access_token=[REDACTED]&x=1",
+                "/3?access_token=[REDACTED]&x=1",
+                "/4?access_token=[REDACTED]&x=1"
+            ]
+        );
+        let entry = &entries[0];
+        assert_eq!(entry.method, "POST");
+        assert_eq!(
+            entry.headers,
+            [
+                ("authorization".to_owned(), "Basic [REDACTED]".to_owned()),
+                ("x-a".to_owned(), "1".to_owned()),
+                ("x-a".to_owned(), "2".to_owned()),
+            ]
+        );
+        assert_eq!(
+            entry.form.as_deref(),
+            Some(
+                &[
+                    ("client_secret".to_owned(), REDACTED.to_owned()),
+                    ("scope".to_owned(), "read".to_owned()),
+                ][..]
+            )
+        );
+        assert_eq!(entry.client_id.as_deref(), Some("c"));
+        assert_eq!(entry.fault, None);
+        journal.clear();
+        assert!(journal.entries().is_empty());
     }
 }

@@ -14,11 +14,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use crate::conformance::Finding;
+use crate::conformance::rules::Findings;
 use crate::fault::Fault;
-use crate::journal::{
-    BasicDecode, DetectedAuth, JournalEntry, redact_form, redact_headers, redact_target,
-};
+use crate::journal::{BasicDecode, DetectedAuth, Record};
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::state::State;
@@ -44,7 +42,7 @@ pub(crate) struct Outcome {
     pub(crate) basic: Option<BasicDecode>,
     pub(crate) client_id: Option<String>,
     pub(crate) form: Option<Form>,
-    pub(crate) findings: Vec<Finding>,
+    pub(crate) findings: Findings,
     pub(crate) fault: Option<Fault>,
 }
 
@@ -56,7 +54,7 @@ impl From<Reply> for Outcome {
             basic: None,
             client_id: None,
             form: None,
-            findings: Vec::new(),
+            findings: Findings::default(),
             fault: None,
         }
     }
@@ -137,16 +135,17 @@ async fn handle(
         Err(reply) => Outcome::from(reply),
     };
     if journaled {
-        state.journal.record(JournalEntry {
-            method: parts.method.as_str().to_owned(),
-            path: redact_target(parts.uri.path(), parts.uri.query()),
-            headers: redact_headers(&parts.headers),
-            form: outcome.form.as_ref().map(|f| redact_form(f.pairs())),
+        state.journal.record(&Record {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            form: outcome.form.as_ref().map(Form::pairs),
             auth_method: outcome.auth,
             basic_decode: outcome.basic,
             status: outcome.response.status().as_u16(),
-            client_id: outcome.client_id,
-            fault: outcome.fault.map(|f| format!("{f:?}")),
+            client_id: outcome.client_id.as_deref(),
+            fault: outcome.fault.as_ref(),
             findings: outcome.findings,
             received_at,
         });

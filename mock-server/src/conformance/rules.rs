@@ -76,8 +76,13 @@ const OAUTH_PARAMS: [&str; 6] = [
     "audience",
 ];
 
+/// How many rules there are.
+const RULE_COUNT: usize = 15;
+
 /// Every rule, in checklist order.
-pub static RULES: &[Rule] = &[
+pub static RULES: &[Rule] = &RULE_TABLE;
+
+static RULE_TABLE: [Rule; RULE_COUNT] = [
     Rule {
         id: "C-01",
         rfc: "RFC 6749 §3.2",
@@ -311,6 +316,32 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
+/// The findings on one request, compactly: per rule, its verdict and
+/// reason if it had something to say. No allocation per request; expanded
+/// to [`Finding`]s (in rule order) only when the journal is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Findings([Option<(Verdict, &'static str)>; RULE_COUNT]);
+
+impl Default for Findings {
+    fn default() -> Self {
+        Self([None; RULE_COUNT])
+    }
+}
+
+impl Findings {
+    /// The findings in rule order, as the journal shows them.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Finding> + '_ {
+        RULE_TABLE
+            .iter()
+            .zip(&self.0)
+            .filter_map(|(rule, outcome)| outcome.map(|v| finding(rule, v)))
+    }
+
+    pub(crate) fn expanded(&self) -> Vec<Finding> {
+        self.iter().collect()
+    }
+}
+
 fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {
     Finding {
         rule: rule.id,
@@ -322,23 +353,23 @@ fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {
 }
 
 /// Applies every token-request rule that has something to say.
-pub(crate) fn evaluate(observation: &Observation<'_>) -> Vec<Finding> {
-    RULES
-        .iter()
-        .filter_map(|rule| match rule.check {
-            Check::Token(check) => check(observation).map(|v| finding(rule, v)),
-            Check::Resource(_) => None,
-        })
-        .collect()
+pub(crate) fn evaluate(observation: &Observation<'_>) -> Findings {
+    let mut findings = Findings::default();
+    for (rule, slot) in RULE_TABLE.iter().zip(&mut findings.0) {
+        if let Check::Token(check) = rule.check {
+            *slot = check(observation);
+        }
+    }
+    findings
 }
 
 /// Applies every protected-resource rule that has something to say.
-pub(crate) fn evaluate_resource(observation: &ResourceObservation<'_>) -> Vec<Finding> {
-    RULES
-        .iter()
-        .filter_map(|rule| match rule.check {
-            Check::Resource(check) => check(observation).map(|v| finding(rule, v)),
-            Check::Token(_) => None,
-        })
-        .collect()
+pub(crate) fn evaluate_resource(observation: &ResourceObservation<'_>) -> Findings {
+    let mut findings = Findings::default();
+    for (rule, slot) in RULE_TABLE.iter().zip(&mut findings.0) {
+        if let Check::Resource(check) = rule.check {
+            *slot = check(observation);
+        }
+    }
+    findings
 }
