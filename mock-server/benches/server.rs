@@ -112,6 +112,15 @@ impl Kind {
             Self::Mock => {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
                 command.args(["--addr", "127.0.0.1:0"]);
+                // Experiments: `MOCK_BENCH_MOCK_ENV="K=V K2=V2"` reaches only the mock.
+                for pair in std::env::var("MOCK_BENCH_MOCK_ENV")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                {
+                    if let Some((k, v)) = pair.split_once('=') {
+                        command.env(k, v);
+                    }
+                }
                 command
             }
             Self::Bare => {
