@@ -106,7 +106,8 @@ pub(crate) fn authenticate(
     purpose: Purpose,
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, ProviderError> {
-    let now = state.now_unix();
+    // Read only when the lockout has something to say (not per request).
+    let now = || state.now_unix();
     // The usual case (nothing failed yet) skips the guess and the lock.
     let claimed = if state.lockout.is_idle() {
         None
@@ -114,7 +115,7 @@ pub(crate) fn authenticate(
         claimed_client(headers, Some(form))
     };
     if let Some(id) = claimed.as_deref()
-        && let Some(wait) = state.lockout.locked_for(id, peer, now)
+        && let Some(wait) = state.lockout.locked_for(id, peer, now())
     {
         facts.client_id.clone_from(&claimed);
         return Err(ProviderError::new(ErrorCode::Other(
@@ -129,7 +130,7 @@ pub(crate) fn authenticate(
         && error.code == ErrorCode::InvalidClient
         && let Some(id) = claimed.or_else(|| claimed_client(headers, Some(form)))
     {
-        state.lockout.record_failure(&id, peer, now);
+        state.lockout.record_failure(&id, peer, now());
     }
     result
 }

@@ -134,9 +134,7 @@ impl State {
     /// seconds, so round up: a client that counts `expires_in` from when it
     /// sent the request must never see the token die before that.
     pub(crate) fn expiry_after(&self, lifetime_secs: u64) -> i64 {
-        let now = self.now();
-        let ceil = now.unix_timestamp() + i64::from(now.nanosecond() > 0);
-        ceil.saturating_add(i64::try_from(lifetime_secs).unwrap_or(i64::MAX))
+        expiry_at(self.now(), lifetime_secs)
     }
 
     pub(crate) fn advance(&self, by: Duration) {
@@ -238,4 +236,11 @@ impl State {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Registered>>> {
         self.clients.write().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `exp` for a token of `lifetime_secs` issued at `now`, rounded up to the
+/// next whole second ([`State::expiry_after`]).
+pub(crate) fn expiry_at(now: OffsetDateTime, lifetime_secs: u64) -> i64 {
+    let ceil = now.unix_timestamp() + i64::from(now.nanosecond() > 0);
+    ceil.saturating_add(i64::try_from(lifetime_secs).unwrap_or(i64::MAX))
 }

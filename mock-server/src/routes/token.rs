@@ -30,7 +30,7 @@ use crate::journal::DetectedAuth;
 use crate::reply::{self, Reply};
 use crate::router::{Outcome, Received};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, read_form};
-use crate::state::{Registered, State};
+use crate::state::{Registered, State, expiry_at};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let state = r.state;
@@ -190,7 +190,8 @@ fn issue(
     audience: Vec<String>,
     fault: Option<&Fault>,
 ) -> Reply {
-    let now = state.now_unix();
+    // One clock read for both `iat` and `exp`.
+    let now = state.now();
     let lifetime = if fault == Some(&Fault::ShortLifetime) {
         1
     } else {
@@ -199,8 +200,8 @@ fn issue(
     let claims = Claims {
         client_id: client.id.clone(),
         scope,
-        iat: now,
-        exp: state.expiry_after(lifetime),
+        iat: now.unix_timestamp(),
+        exp: expiry_at(now, lifetime),
         jti: rand::random(),
         audience,
     };
