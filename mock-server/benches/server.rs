@@ -112,23 +112,28 @@ impl Kind {
             Self::Mock => {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
                 command.args(["--addr", "127.0.0.1:0"]);
-                // Experiments: `MOCK_BENCH_MOCK_ENV="K=V K2=V2"` reaches only the mock.
-                for pair in std::env::var("MOCK_BENCH_MOCK_ENV")
-                    .unwrap_or_default()
-                    .split_whitespace()
-                {
-                    if let Some((k, v)) = pair.split_once('=') {
-                        command.env(k, v);
-                    }
-                }
+                with_env(&mut command, "MOCK_BENCH_MOCK_ENV");
                 command
             }
             Self::Bare => {
                 let mut command = Command::new(std::env::current_exe()?);
                 command.arg("--bare-server");
+                with_env(&mut command, "MOCK_BENCH_BARE_ENV");
                 command
             }
         })
+    }
+}
+
+/// For A/B experiments: `MOCK_BENCH_MOCK_ENV="K=V K2=V2"` (or
+/// `MOCK_BENCH_BARE_ENV`) sets variables for that server process only, e.g.
+/// `MOCK_SERVER_WORKERS=2` or `TOKIO_WORKER_THREADS=1`.
+fn with_env(command: &mut Command, variable: &str) {
+    let pairs = std::env::var(variable).unwrap_or_default();
+    for pair in pairs.split_whitespace() {
+        if let Some((key, value)) = pair.split_once('=') {
+            command.env(key, value);
+        }
     }
 }
 
