@@ -70,5 +70,14 @@ serve *args:
 demo:
     cargo run -p auth-http --example sdk_flow
 
+# conformance verdicts of the five clients into docs/conformance.md (needs PyPI once, for the venv)
+conformance-report:
+    bash conformance/run-all.sh
+
+# this project's own client, judged by the conformance runner's quick suite (about 4 s)
+conformance-self:
+    cargo build -p auth-http --example conformance_client
+    cargo run -p mock-server -- conformance --suite quick -- "${CARGO_TARGET_DIR:-target}/debug/examples/conformance_client"
+
 # what CI runs
-ci: lint test
+ci: lint test conformance-self
