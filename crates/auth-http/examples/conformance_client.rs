@@ -73,7 +73,7 @@ impl Failure {
             } else {
                 EXIT_TRANSPORT
             },
-            message: format!("{during}: {}", one_line(root)),
+            message: format!("{during}: {}", auth_http::one_line(root)),
         }
     }
 }
@@ -121,21 +121,6 @@ impl Contract {
     }
 }
 
-/// The error and its sources on one line: `a: b: c`.
-fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        source = cause.source();
-    }
-    line.replace(['\n', '\r'], " ")
-}
-
 async fn run(contract: Contract) -> Result<(), Failure> {
     // Plain http to the resource only when the token URL is plain-http
     // loopback too (the mock): the rule `TokenManager::authorize` applies.
@@ -149,7 +134,7 @@ async fn run(contract: Contract) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure {
             code: EXIT_TRANSPORT,
-            message: format!("transport: {}", one_line(&e)),
+            message: format!("transport: {}", auth_http::one_line(&e)),
         })?;
     let manager = TokenManager::new(client, transport.clone());
 

@@ -151,3 +151,27 @@ fn is_core_retryable(error: &auth_core::Error) -> bool {
         _ => false,
     }
 }
+
+/// An error and its sources on one line (`a: b: c`), skipping a source whose
+/// text the line already holds: for command-line tools and logs that want
+/// the whole chain in one place. Our errors never hold a secret or a token,
+/// so neither does the line.
+///
+/// ```
+/// let error = auth_http::Error::Timeout(std::time::Duration::from_secs(1));
+/// assert_eq!(auth_http::one_line(&error), error.to_string());
+/// ```
+#[must_use]
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace(['\n', '\r'], " ")
+}

@@ -43,7 +43,7 @@ mod store;
 mod transport;
 
 pub use cache::TokenCache;
-pub use error::{BoxError, Error};
+pub use error::{BoxError, Error, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};

@@ -86,21 +86,6 @@ impl Failure {
     }
 }
 
-/// The error and its sources on one line: `a: b: c`.
-fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        source = cause.source();
-    }
-    line.replace(['\n', '\r'], " ")
-}
-
 fn read_secret(from_stdin: bool) -> Result<String, Failure> {
     if from_stdin {
         let mut line = String::new();
@@ -179,7 +164,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     }
     let transport = builder.build().map_err(|e| Failure {
         code: EXIT_TRANSPORT,
-        message: one_line(&e),
+        message: auth_http::one_line(&e),
     })?;
     let retry = RetryPolicy::default()
         .with_max_attempts(cli.max_attempts)
@@ -193,7 +178,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         } else {
             EXIT_TRANSPORT
         },
-        message: one_line(e.root()),
+        message: auth_http::one_line(e.root()),
     })?;
     Ok(if cli.access_token_only {
         token.access_token().expose_secret().to_owned()
