@@ -53,7 +53,10 @@ pub use error::{
 };
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
 pub use extra::ExtraFields;
-pub use request::{GRANT_TYPE_CLIENT_CREDENTIALS, RequestKey, Resource, TokenRequest, TokenUrl};
+pub use request::{
+    GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource, TokenRequest,
+    TokenUrl,
+};
 pub use retry_after::RetryAfter;
 pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};
 pub use token::{

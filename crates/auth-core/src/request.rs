@@ -17,8 +17,10 @@ use crate::response::CONTENT_TYPE_JSON;
 /// `grant_type` value of this grant (RFC 6749 §4.4.2).
 pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// Parameters this crate writes itself; an extra parameter may not repeat them.
-const RESERVED_PARAMETERS: [&str; 6] = [
+/// The token request's OAuth parameters (RFC 6749 §4.4.2, §2.3.1, RFC 8707
+/// §2, and `audience`): this crate writes them itself, so an extra parameter
+/// may not repeat them, and a provider never reads them from the URL.
+pub const PROTOCOL_PARAMETERS: [&str; 6] = [
     "grant_type",
     "scope",
     "client_id",
@@ -288,7 +290,7 @@ impl TokenRequest {
             if name.is_empty() {
                 return Err(RequestError::EmptyParameterName);
             }
-            if RESERVED_PARAMETERS.contains(&name.as_str())
+            if PROTOCOL_PARAMETERS.contains(&name.as_str())
                 || self.extra_params[..i].iter().any(|(n, _)| n == name)
             {
                 return Err(RequestError::ReservedParameter(name.clone()));
