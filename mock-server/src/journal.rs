@@ -92,7 +92,9 @@ const MAX_RETAINED_TEXT: usize = 4 * 1024;
 /// [`JournalEntry`] only when read.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    slots: Box<[Mutex<Slot>]>,
+    /// Each slot is allocated on its first entry, so a fresh server does
+    /// not touch `capacity` slots' worth of pages before it answers.
+    slots: Box<[Mutex<Option<Box<Slot>>>]>,
     /// Sequence number of the next entry (1-based; 0 marks an empty slot).
     next: AtomicU64,
     token_requests: AtomicUsize,
@@ -244,15 +246,13 @@ impl Slot {
 impl Journal {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            slots: (0..capacity.max(1))
-                .map(|_| Mutex::new(Slot::empty()))
-                .collect(),
+            slots: (0..capacity.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicU64::new(1),
             token_requests: AtomicUsize::new(0),
         }
     }
 
-    fn slot(&self, seq: u64) -> std::sync::MutexGuard<'_, Slot> {
+    fn slot(&self, seq: u64) -> std::sync::MutexGuard<'_, Option<Box<Slot>>> {
         let len = self.slots.len() as u64;
         // `seq % len` is below `len`, a `usize`.
         let index = usize::try_from(seq % len).unwrap_or_default();
@@ -263,7 +263,8 @@ impl Journal {
 
     pub(crate) fn record(&self, record: &Record<'_>) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut slot = self.slot(seq);
+        let mut guard = self.slot(seq);
+        let slot = guard.get_or_insert_with(|| Box::new(Slot::empty()));
         // A later request that shares this slot finished first: this one
         // would have been dropped already.
         if slot.seq < seq {
@@ -286,7 +287,8 @@ impl Journal {
             .iter()
             .filter_map(|slot| {
                 let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                (slot.seq != 0).then(|| (slot.seq, slot.expand()))
+                let slot = slot.as_ref().filter(|slot| slot.seq != 0)?;
+                Some((slot.seq, slot.expand()))
             })
             .collect();
         entries.sort_unstable_by_key(|(seq, _)| *seq);
@@ -295,7 +297,9 @@ impl Journal {
 
     pub(crate) fn clear(&self) {
         for slot in &self.slots {
-            slot.lock().unwrap_or_else(PoisonError::into_inner).seq = 0;
+            if let Some(slot) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+                slot.seq = 0;
+            }
         }
         self.token_requests.store(0, Ordering::Relaxed);
     }
