@@ -48,6 +48,10 @@ pub enum Error {
     /// A stored token could not be loaded.
     #[error("stored token: {0}")]
     StoredToken(#[from] StoredTokenError),
+    /// RFC 7009 §2.2.1: the revocation endpoint answered 503; the token
+    /// was not revoked and is still valid. Retry later (`Retry-After`).
+    #[error("revocation endpoint unavailable, token not revoked: {0}")]
+    RevocationUnavailable(ApiError),
 }
 
 impl Error {
@@ -56,7 +60,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<RetryAfter> {
         match self {
             Self::Provider(e) => e.retry_after,
-            Self::Api(e) => e.retry_after,
+            Self::Api(e) | Self::RevocationUnavailable(e) => e.retry_after,
             _ => None,
         }
     }
@@ -66,7 +70,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Provider(e) => Some(e.status),
-            Self::Api(e) => Some(e.status),
+            Self::Api(e) | Self::RevocationUnavailable(e) => Some(e.status),
             Self::Parse(e) => Some(e.status),
             _ => None,
         }

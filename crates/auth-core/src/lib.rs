@@ -12,6 +12,7 @@
 //! - [`OAuthToken`]: absolute expiry, stored format; [`ExpiryPolicy`], [`Clock`].
 //! - [`response`]: lenient-but-honest parsing; [`Error`]: typed failures.
 //! - [`form`], [`basic`], [`BearerChallenge`]: the wire formats, defined once.
+//! - [`RevocationRequest`], [`revocation`]: RFC 7009 token revocation.
 //!
 //! ```
 //! # fn main() -> Result<(), auth_core::Error> {
@@ -38,6 +39,7 @@ pub mod form;
 mod request;
 pub mod response;
 mod retry_after;
+pub mod revocation;
 mod scope;
 mod token;
 
@@ -58,6 +60,7 @@ pub use request::{
     TokenUrl,
 };
 pub use retry_after::RetryAfter;
+pub use revocation::{RevocationRequest, RevocationUrl, TOKEN_TYPE_HINT_ACCESS_TOKEN};
 pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};
 pub use token::{
     AccessToken, OAuthToken, RefreshToken, STORED_VERSION, StoredTokenError, TokenType,

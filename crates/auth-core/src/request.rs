@@ -319,30 +319,14 @@ impl TokenRequest {
         for (name, value) in &self.extra_params {
             form.append(name, value);
         }
-        if self.credentials.auth_method() == ClientAuthMethod::ClientSecretPost {
-            form.append("client_id", self.credentials.id().as_str());
-            // §2.3.1: the client MAY omit an empty secret.
-            if !self.credentials.secret().is_empty() {
-                form.append("client_secret", self.credentials.secret().expose_secret());
-            }
-        }
+        append_post_credentials(&mut form, &self.credentials);
         Ok(form.finish())
     }
 
     /// The `Authorization` value, for the Basic methods; marked sensitive.
     #[must_use]
     pub fn authorization(&self) -> Option<HeaderValue> {
-        let id = self.credentials.id();
-        let secret = self.credentials.secret();
-        let value = match self.credentials.auth_method() {
-            ClientAuthMethod::ClientSecretBasic => basic::encode(id, secret),
-            ClientAuthMethod::ClientSecretBasicUnencoded => basic::encode_unencoded(id, secret),
-            ClientAuthMethod::ClientSecretPost => return None,
-        };
-        // Base64 output is always a valid header value.
-        let mut value = HeaderValue::from_str(&value).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+        authorization(&self.credentials)
     }
 
     /// The complete HTTP request: POST, form body, `Accept: application/json`,
@@ -359,6 +343,36 @@ impl TokenRequest {
             headers.insert(AUTHORIZATION, authorization);
         }
         Ok(request)
+    }
+}
+
+/// The `Authorization` value of the Basic methods (RFC 6749 §2.3.1),
+/// marked sensitive; `None` for `client_secret_post`. Shared by every
+/// client-authenticated request (token, RFC 7009 revocation).
+pub(crate) fn authorization(credentials: &ClientCredentials) -> Option<HeaderValue> {
+    let id = credentials.id();
+    let secret = credentials.secret();
+    let value = match credentials.auth_method() {
+        ClientAuthMethod::ClientSecretBasic => basic::encode(id, secret),
+        ClientAuthMethod::ClientSecretBasicUnencoded => basic::encode_unencoded(id, secret),
+        ClientAuthMethod::ClientSecretPost => return None,
+    };
+    // Base64 output is always a valid header value.
+    let mut value = HeaderValue::from_str(&value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// `client_id` and `client_secret` in the body, for `client_secret_post`
+/// only (RFC 6749 §2.3.1); nothing for the Basic methods. Shared by every
+/// client-authenticated request.
+pub(crate) fn append_post_credentials(form: &mut FormBuilder, credentials: &ClientCredentials) {
+    if credentials.auth_method() == ClientAuthMethod::ClientSecretPost {
+        form.append("client_id", credentials.id().as_str());
+        // §2.3.1: the client MAY omit an empty secret.
+        if !credentials.secret().is_empty() {
+            form.append("client_secret", credentials.secret().expose_secret());
+        }
     }
 }
 

@@ -146,8 +146,10 @@ fn is_core_retryable(error: &auth_core::Error) -> bool {
         // JSON. Redirects (C-50) and other 4xx pages will not change.
         auth_core::Error::Api(api) => is_transient_status(api.status) || api.status.is_success(),
         // A 2xx whose body is not a token response: a proxy's page or a
-        // truncated answer; bounded retries may get a good one.
-        auth_core::Error::Parse(_) => true,
+        // truncated answer; bounded retries may get a good one. A 503 from
+        // the revocation endpoint (RFC 7009 §2.2.1): the token is still
+        // valid; revoke again later.
+        auth_core::Error::Parse(_) | auth_core::Error::RevocationUnavailable(_) => true,
         _ => false,
     }
 }

@@ -10,6 +10,7 @@
 //!   sends with the bearer header.
 //! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store;
 //!   [`TokenCache`]: one manager per distinct request (scopes, resources...).
+//! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
 //! - [`BearerAuthLayer`]: the tower middleware.
 //! - [`TokenStore`]: [`MemoryStore`], [`FileStore`].
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
@@ -39,6 +40,7 @@ mod layer;
 mod manager;
 #[cfg(feature = "reqwest")]
 mod reqwest;
+mod revoke;
 mod store;
 mod transport;
 
@@ -50,5 +52,6 @@ pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};
 pub use manager::{RetryPolicy, TokenManager, TokenManagerBuilder};
 #[cfg(feature = "reqwest")]
 pub use reqwest::ReqwestTransport;
+pub use revoke::revoke_token;
 pub use store::{FileStore, MemoryStore, StoreError, TokenStore};
 pub use transport::{BoxFuture, DEFAULT_BODY_LIMIT, FnTransport, Transport, from_fn};

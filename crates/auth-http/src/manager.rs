@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
-use auth_core::{Client, Clock, ExpiryPolicy, OAuthToken, RequestKey, SystemClock, Unauthorized};
+use auth_core::{
+    Client, Clock, ExpiryPolicy, OAuthToken, RequestKey, RevocationUrl, SystemClock, Unauthorized,
+};
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use tokio::sync::watch;
@@ -15,6 +17,7 @@ use tracing::Instrument as _;
 
 use crate::error::Error;
 use crate::fetch::{check_bearer_target, request_token};
+use crate::revoke::revoke_token;
 use crate::store::TokenStore;
 use crate::transport::Transport;
 
@@ -388,6 +391,30 @@ impl TokenManager {
             let _ = self.inner.cached.compare_and_swap(&*current, None);
             tracing::debug!("rejected token invalidated");
         }
+    }
+
+    /// Revokes the cached token at `url` (RFC 7009 §2.1, the client's own
+    /// authentication) and, once the server confirmed it (`200`), forgets
+    /// it: the next [`TokenManager::token`] fetches a new one. Without a
+    /// cached token there is nothing to revoke and nothing is sent. On a
+    /// `503` (RFC 7009 §2.2.1) or any other failure the token stays cached,
+    /// since it is still valid; the error says when to retry.
+    ///
+    /// The store keeps its copy until the next token is saved over it, but
+    /// this manager never reads the store again.
+    pub async fn revoke(&self, url: &RevocationUrl) -> Result<(), Error> {
+        let Some(token) = self.cached() else {
+            return Ok(());
+        };
+        revoke_token(
+            &self.inner.client,
+            &*self.inner.transport,
+            url,
+            token.access_token(),
+        )
+        .await?;
+        self.invalidate_token(&token);
+        Ok(())
     }
 
     async fn with_current<R>(
