@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde::{Serialize, Serializer};
 
 use crate::deviation::Deviation;
+use crate::metadata::MetadataError;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeError;
 use crate::token::StoredTokenError;
@@ -52,6 +53,10 @@ pub enum Error {
     /// was not revoked and is still valid. Retry later (`Retry-After`).
     #[error("revocation endpoint unavailable, token not revoked: {0}")]
     RevocationUnavailable(ApiError),
+    /// RFC 8414 metadata that must not be used (issuer mismatch, §3.3;
+    /// invalid endpoints; C-17 no usable auth method).
+    #[error("authorization server metadata rejected: {0}")]
+    Metadata(#[from] MetadataError),
 }
 
 impl Error {

@@ -13,6 +13,7 @@
 //! - [`response`]: lenient-but-honest parsing; [`Error`]: typed failures.
 //! - [`form`], [`basic`], [`BearerChallenge`]: the wire formats, defined once.
 //! - [`RevocationRequest`], [`revocation`]: RFC 7009 token revocation.
+//! - [`Issuer`], [`parse_metadata`]: RFC 8414 discovery.
 //!
 //! ```
 //! # fn main() -> Result<(), auth_core::Error> {
@@ -36,6 +37,7 @@ mod error;
 mod expiry;
 mod extra;
 pub mod form;
+mod metadata;
 mod request;
 pub mod response;
 mod retry_after;
@@ -55,6 +57,10 @@ pub use error::{
 };
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
 pub use extra::ExtraFields;
+pub use metadata::{
+    AuthorizationServerMetadata, Issuer, Metadata, MetadataError, WELL_KNOWN_METADATA_PATH,
+    parse_metadata,
+};
 pub use request::{
     GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource, TokenRequest,
     TokenUrl,

@@ -10,6 +10,7 @@
 //!   sends with the bearer header.
 //! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store;
 //!   [`TokenCache`]: one manager per distinct request (scopes, resources...).
+//! - [`discover`]: RFC 8414 metadata, issuer checked.
 //! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
 //! - [`BearerAuthLayer`]: the tower middleware.
 //! - [`TokenStore`]: [`MemoryStore`], [`FileStore`].
@@ -33,6 +34,7 @@
 //! ```
 
 mod cache;
+mod discovery;
 mod error;
 mod fetch;
 mod hyper;
@@ -45,6 +47,7 @@ mod store;
 mod transport;
 
 pub use cache::TokenCache;
+pub use discovery::discover;
 pub use error::{BoxError, Error, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
