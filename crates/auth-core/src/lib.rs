@@ -43,6 +43,7 @@ pub mod response;
 mod retry_after;
 pub mod revocation;
 mod scope;
+mod scrub;
 mod token;
 
 pub use challenge::{BearerChallenge, BearerErrorCode};

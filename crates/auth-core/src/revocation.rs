@@ -14,6 +14,7 @@ use crate::form::{CONTENT_TYPE_FORM, FormBuilder};
 use crate::request::{TokenUrl, append_post_credentials, authorization};
 use crate::response::parse_error;
 use crate::retry_after::RetryAfter;
+use crate::scrub;
 use crate::token::AccessToken;
 
 /// The `token_type_hint` this client sends: it only holds access tokens
@@ -131,6 +132,27 @@ impl RevocationRequest {
             headers.insert(AUTHORIZATION, value);
         }
         request
+    }
+
+    /// [`parse_revocation_response`] for this request's answer to the
+    /// revocation of `token`. A server can echo the request in an error
+    /// page or an `error_description`, so the token and the client's secret
+    /// (raw, form-encoded, inside the Basic value) are scrubbed from the
+    /// body first: no error ever holds them (checklist C-18).
+    pub fn parse_response(
+        &self,
+        token: &AccessToken,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        if status == StatusCode::OK {
+            return Ok(());
+        }
+        let mut needles = scrub::value_needles(token.expose_secret());
+        needles.extend(scrub::secret_needles(&self.credentials));
+        let body = scrub::scrub_bytes(body, &needles);
+        parse_revocation_response(status, headers, &body)
     }
 }
 

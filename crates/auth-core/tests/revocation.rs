@@ -139,3 +139,45 @@ fn error_json_is_a_provider_error_c63_rfc7009_2_2_1() {
         .unwrap_err();
     assert!(matches!(error, Error::Api(_)), "{error:?}");
 }
+
+#[test]
+fn an_echoed_token_or_secret_never_reaches_the_error_c63_c18() {
+    for method in [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+    ] {
+        let secret = "s3cr3t P@ss/wörd=";
+        let token = AccessToken::new("tok.en-value_1");
+        let request = request(ClientCredentials::new("svc", secret).with_auth_method(method));
+        let sent = request.to_http(&token);
+        // A server that echoes the whole request body and headers back.
+        let mut echo = String::from_utf8(sent.body().clone()).unwrap();
+        if let Some(basic) = sent.headers().get(AUTHORIZATION) {
+            echo.push_str(basic.to_str().unwrap());
+        }
+        for status in [StatusCode::SERVICE_UNAVAILABLE, StatusCode::BAD_GATEWAY] {
+            let error = request
+                .parse_response(&token, status, &HeaderMap::new(), echo.as_bytes())
+                .unwrap_err();
+            let text = format!("{error} {error:?}");
+            assert!(!text.contains("tok.en-value_1"), "{text}");
+            assert!(!text.contains("s3cr3t"), "{text}");
+            assert!(text.contains("[REDACTED]"), "{text}");
+        }
+        let json = format!(r#"{{"error":"invalid_request","error_description":"bad {echo}"}}"#);
+        let error = request
+            .parse_response(
+                &token,
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                json.as_bytes(),
+            )
+            .unwrap_err();
+        assert!(matches!(error, Error::Provider(_)), "{error:?}");
+        let text = format!("{error} {error:?}");
+        assert!(
+            !text.contains("tok.en-value_1") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+    }
+}

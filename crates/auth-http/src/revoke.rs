@@ -2,7 +2,6 @@
 //! auth-core builds the request and classifies the answer; this only
 //! moves the bytes.
 
-use auth_core::revocation::parse_revocation_response;
 use auth_core::{AccessToken, Client, RevocationRequest, RevocationUrl, State};
 use tracing::Instrument as _;
 
@@ -38,7 +37,8 @@ where
     S: State,
     T: Transport + ?Sized,
 {
-    let request = RevocationRequest::new(url.clone(), client.credentials().clone()).to_http(token);
+    let revocation = RevocationRequest::new(url.clone(), client.credentials().clone());
+    let request = revocation.to_http(token);
     let span = tracing::debug_span!(
         "revocation_request",
         revocation_url = %url,
@@ -48,7 +48,13 @@ where
     async move {
         let response = transport.send(request).await?;
         tracing::Span::current().record("status", response.status().as_u16());
-        parse_revocation_response(response.status(), response.headers(), response.body())
+        revocation
+            .parse_response(
+                token,
+                response.status(),
+                response.headers(),
+                response.body(),
+            )
             .inspect_err(|e| tracing::debug!(error = %e, "revocation failed"))?;
         tracing::debug!("token revoked");
         Ok(())

@@ -79,9 +79,9 @@ use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
 use crate::error::{ApiError, Error};
-use crate::form;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
+use crate::scrub;
 use crate::token::{OAuthToken, TokenType};
 
 mod sealed {
@@ -229,57 +229,14 @@ impl<S: State> Client<S> {
     /// `error_description`; never let the secret (raw, form-encoded or
     /// inside the Basic value) into an error.
     fn scrub(&self, text: &mut String) {
-        for needle in self.secret_needles() {
-            if text.contains(&needle) {
-                *text = text.replace(&needle, REDACTED);
-            }
-        }
+        scrub::scrub(text, &scrub::secret_needles(self.credentials()));
     }
 
     /// [`Self::scrub`] on raw bytes.
     fn scrub_bytes(&self, body: &[u8]) -> Vec<u8> {
-        let mut out = body.to_vec();
-        for needle in self.secret_needles() {
-            let mut scrubbed = Vec::with_capacity(out.len());
-            let mut rest = out.as_slice();
-            while let Some(at) = rest
-                .windows(needle.len())
-                .position(|w| w == needle.as_bytes())
-            {
-                scrubbed.extend_from_slice(&rest[..at]);
-                scrubbed.extend_from_slice(REDACTED.as_bytes());
-                rest = &rest[at + needle.len()..];
-            }
-            scrubbed.extend_from_slice(rest);
-            out = scrubbed;
-        }
-        out
-    }
-
-    /// The forms the secret takes on the wire; never empty strings.
-    fn secret_needles(&self) -> Vec<String> {
-        let secret = self.credentials().secret().expose_secret();
-        if secret.is_empty() {
-            return Vec::new();
-        }
-        let encoded = form::encode_component(secret);
-        let plus = encoded.replace("%20", "+");
-        let basic = self.config.request.authorization().and_then(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|v| v.split(' ').nth(1))
-                .map(str::to_owned)
-        });
-        [Some(secret.to_owned()), Some(encoded), Some(plus), basic]
-            .into_iter()
-            .flatten()
-            .filter(|needle| !needle.is_empty())
-            .collect()
+        scrub::scrub_bytes(body, &scrub::secret_needles(self.credentials()))
     }
 }
-
-/// What a scrubbed secret is replaced with.
-const REDACTED: &str = "[REDACTED]";
 
 impl<S: State> Clone for Client<S>
 where
