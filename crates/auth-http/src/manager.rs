@@ -414,6 +414,13 @@ impl TokenManager {
         )
         .await?;
         self.invalidate_token(&token);
+        // A revoked token must not come back from the store after a restart;
+        // a store failure only costs a 401 and one renewal then.
+        if let Some(store) = &self.inner.store
+            && let Err(e) = store.remove(&self.inner.key).await
+        {
+            tracing::warn!(error = %e, "token store remove failed after revocation");
+        }
         Ok(())
     }
 

@@ -43,6 +43,10 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
         key: &'a RequestKey,
         token: &'a OAuthToken,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Forgets the token for `key` (after a revocation), so a restarted
+    /// process does not load it. Removing nothing is not an error.
+    fn remove<'a>(&'a self, key: &'a RequestKey) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// Tokens in memory, keyed by the whole request.
@@ -82,6 +86,11 @@ impl TokenStore for MemoryStore {
         token: &'a OAuthToken,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.lock().insert(key.clone(), token.clone());
+        Box::pin(async move { Ok(()) })
+    }
+
+    fn remove<'a>(&'a self, key: &'a RequestKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.lock().remove(key);
         Box::pin(async move { Ok(()) })
     }
 }
@@ -140,6 +149,15 @@ impl TokenStore for FileStore {
                 .await
                 .map_err(std::io::Error::other)??;
             Ok(())
+        })
+    }
+
+    fn remove<'a>(&'a self, _key: &'a RequestKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            match tokio::fs::remove_file(&self.path).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            }
         })
     }
 }

@@ -161,6 +161,34 @@ async fn manager_revoke_drops_the_token_and_the_next_call_fetches_c63_rfc7009_2_
     server.shutdown().await;
 }
 
+/// A revoked token must not come back after a restart: the manager removes
+/// it from its store too (the file is gone, so a new process fetches).
+#[tokio::test]
+async fn manager_revoke_removes_the_stored_token_c63() {
+    let server = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    let manager = TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+        .retry(RetryPolicy::none())
+        .store(auth_http::FileStore::new(&path))
+        .build();
+    manager.token().await.unwrap();
+    assert!(path.exists(), "the new token was stored");
+
+    manager.revoke(&revocation_url(&server)).await.unwrap();
+    assert!(!path.exists(), "the revoked token is still stored");
+
+    let restarted = TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+        .retry(RetryPolicy::none())
+        .store(auth_http::FileStore::new(&path))
+        .build();
+    let fresh = restarted.token().await.unwrap();
+    assert_eq!(server.token_requests(), 2, "the restarted manager fetched");
+    let transport = HyperTransport::new().unwrap();
+    assert!(is_active(&server, &transport, fresh.access_token().expose_secret()).await);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn manager_without_a_token_revokes_nothing_c63() {
     let server = MockServer::start().await.unwrap();
