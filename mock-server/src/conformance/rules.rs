@@ -67,15 +67,6 @@ impl std::fmt::Debug for Rule {
     }
 }
 
-const OAUTH_PARAMS: [&str; 6] = [
-    "grant_type",
-    "scope",
-    "client_id",
-    "client_secret",
-    "resource",
-    "audience",
-];
-
 /// How many rules there are.
 const RULE_COUNT: usize = 15;
 
@@ -149,7 +140,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
             Some(
                 if o.query_names
                     .iter()
-                    .any(|n| OAUTH_PARAMS.contains(&n.as_str()))
+                    .any(|n| auth_core::PROTOCOL_PARAMETERS.contains(&n.as_str()))
                 {
                     (
                         Verdict::Fail,
