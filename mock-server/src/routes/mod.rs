@@ -9,10 +9,69 @@ pub(crate) mod token;
 
 use auth_core::ProviderError;
 use auth_core::form::{CONTENT_TYPE_FORM, Form, FormError};
-use http::HeaderMap;
 use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Method, StatusCode};
 
-use crate::client_auth::invalid_request;
+use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
+use crate::fault::Endpoint;
+use crate::reply::{self, Reply};
+use crate::router::{Outcome, Received};
+use crate::state::Registered;
+
+/// What the two client-authenticated token-management endpoints share
+/// (RFC 7662 §2.1 introspection, RFC 7009 §2.1 revocation): POST only; a
+/// queued fault answers first; then the form, client authentication and a
+/// non-empty `token` parameter, in that order, before `answer` sees the
+/// client and the token. A `token_type_hint` is only a hint (RFC 7662 §2.1,
+/// RFC 7009 §2.2) and is never read. The journal facts are kept whatever
+/// the result.
+pub(crate) async fn client_token_endpoint(
+    r: &Received<'_>,
+    endpoint: Endpoint,
+    answer: impl FnOnce(&Registered, &str) -> Result<Reply, ProviderError>,
+) -> Outcome {
+    let state = r.state;
+    if *r.method != Method::POST {
+        return reply::no_store(reply::method_not_allowed("POST")).into();
+    }
+    let (form, checked) = read_form(r.headers, r.body);
+    let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
+    if let Some(fault) = state.faults.take(endpoint, || {
+        client_auth::claimed_client(r.headers, form.as_ref())
+    }) && let Some(reply) = fault_reply(state, &fault).await
+    {
+        outcome.response = reply;
+        outcome.fault = Some(fault);
+        outcome.form = form;
+        return outcome;
+    }
+    let mut facts = AuthFacts::default();
+    let result = checked.and_then(|()| {
+        let form = form
+            .as_ref()
+            .ok_or_else(|| invalid_request("the body is not a form"))?;
+        let client = client_auth::authenticate(
+            state,
+            r.peer.ip(),
+            r.headers,
+            form,
+            Purpose::Other,
+            &mut facts,
+        )?;
+        let token = form
+            .get("token")
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| invalid_request("the token parameter is missing"))?;
+        answer(&client, token)
+    });
+    outcome.response =
+        result.unwrap_or_else(|error| reply::oauth_error(&error, &state.settings.realm));
+    outcome.auth = Some(facts.detected);
+    outcome.basic = facts.basic;
+    outcome.client_id = facts.client_id;
+    outcome.form = form;
+    outcome
+}
 
 /// Most pairs a form body may hold.
 pub(crate) const MAX_FORM_PAIRS: usize = 128;
@@ -90,7 +149,7 @@ pub(crate) fn read_form(
 pub(crate) async fn fault_reply(
     state: &crate::state::State,
     fault: &crate::fault::Fault,
-) -> Option<crate::reply::Reply> {
+) -> Option<Reply> {
     use auth_core::ErrorCode;
     use http::header::LOCATION;
     use http::{HeaderValue, StatusCode};
@@ -161,9 +220,7 @@ pub(crate) async fn fault_reply(
             reply.headers_mut().insert(LOCATION, location);
             reply
         }
-        Fault::InvalidClient => {
-            reply::oauth_error(&crate::client_auth::failed(), &state.settings.realm)
-        }
+        Fault::InvalidClient => reply::oauth_error(&client_auth::failed(), &state.settings.realm),
         Fault::Raw {
             status: code,
             headers,
@@ -182,12 +239,8 @@ pub(crate) async fn fault_reply(
 
 /// [`Fault::Raw`](crate::Fault::Raw): the answer as given; invalid header
 /// names or values are skipped.
-fn raw_reply(
-    status: http::StatusCode,
-    headers: &[(String, String)],
-    body: &str,
-) -> crate::reply::Reply {
-    let mut reply = crate::reply::build(status, None, body.to_owned());
+fn raw_reply(status: StatusCode, headers: &[(String, String)], body: &str) -> Reply {
+    let mut reply = reply::build(status, None, body.to_owned());
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),
@@ -200,8 +253,8 @@ fn raw_reply(
 }
 
 /// [`Fault::Reset`](crate::Fault::Reset): a reply the router turns into a dropped connection.
-fn reset_reply() -> crate::reply::Reply {
-    let mut reply = crate::reply::build(http::StatusCode::INTERNAL_SERVER_ERROR, None, "");
+fn reset_reply() -> Reply {
+    let mut reply = reply::build(StatusCode::INTERNAL_SERVER_ERROR, None, "");
     reply.extensions_mut().insert(crate::router::Reset);
     reply
 }
