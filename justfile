@@ -6,10 +6,10 @@ fuzz_targets := "token_response error_response scope stored_token form_body basi
 default:
     @just --list
 
-# every test: unit, integration, doc, compile-fail, and the fuzz seed corpus on stable
+# every test (all features, so the `reqwest` transport too): unit, integration, doc, compile-fail, and the fuzz seed corpus on stable
 test:
-    cargo test --workspace --all-targets
-    cargo test --workspace --doc
+    cargo test --workspace --all-targets --all-features
+    cargo test --workspace --doc --all-features
     cargo test --manifest-path fuzz/Cargo.toml
 
 # formatting, clippy, and the dependency direction (auth-core stays sans-IO)
@@ -22,7 +22,7 @@ fmt-check:
 
 # clippy with warnings as errors (workspace and fuzz crate)
 clippy:
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --all-features -- -D warnings
     cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 # auth-core must not pull in an async runtime, an HTTP stack or a socket crate
