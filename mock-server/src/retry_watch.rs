@@ -1,7 +1,10 @@
 //! Checklist C-49 (RFC 6585 §4, RFC 9110 §10.2.3): after a 429 or 503 with
 //! `Retry-After`, the client's next token request should wait that long.
 //! Real (monotonic) time: the client waits on its own clock, not the mock's.
-//! Bounded: at most [`MAX_WATCHED`] clients are watched at once.
+//! Bounded: at most [`MAX_WATCHED`] clients are watched at once. The wait
+//! comes from a fault (admin API or builder, any `u64`), so the deadline is
+//! checked arithmetic: a wait beyond what an `Instant` can hold means the
+//! client can never have waited long enough.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +16,8 @@ pub(crate) const MAX_WATCHED: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub(crate) struct RetryWatch {
-    not_before: Mutex<HashMap<String, Instant>>,
+    /// `None`: later than any `Instant` (the wait does not fit).
+    not_before: Mutex<HashMap<String, Option<Instant>>>,
     watched: AtomicUsize,
 }
 
@@ -25,7 +29,10 @@ impl RetryWatch {
         if map.len() >= MAX_WATCHED && !map.contains_key(&client_id) {
             return;
         }
-        map.insert(client_id, Instant::now() + Duration::from_secs(seconds));
+        map.insert(
+            client_id,
+            Instant::now().checked_add(Duration::from_secs(seconds)),
+        );
         self.watched.store(map.len(), Ordering::Release);
     }
 
@@ -39,7 +46,7 @@ impl RetryWatch {
         let mut map = self.lock();
         let not_before = map.remove(&client_id)?;
         self.watched.store(map.len(), Ordering::Release);
-        Some(Instant::now() >= not_before)
+        Some(not_before.is_some_and(|not_before| Instant::now() >= not_before))
     }
 
     pub(crate) fn clear(&self) {
@@ -48,9 +55,24 @@ impl RetryWatch {
         self.watched.store(0, Ordering::Release);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Instant>>> {
         self.not_before
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_too_long_for_an_instant_is_never_waited_out() {
+        let watch = RetryWatch::default();
+        watch.expect_wait(Some("a".into()), u64::MAX);
+        assert_eq!(watch.check(|| Some("a".into())), Some(false));
+        watch.expect_wait(Some("b".into()), 0);
+        assert_eq!(watch.check(|| Some("b".into())), Some(true));
+        assert_eq!(watch.check(|| Some("b".into())), None);
     }
 }
