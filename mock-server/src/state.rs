@@ -17,7 +17,7 @@ use crate::error::ConfigError;
 use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
-use crate::lockout::Lockout;
+use crate::lockout::{Lockout, LockoutPolicy};
 use crate::retry_watch::RetryWatch;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -108,7 +108,11 @@ impl State {
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
             retry_watch: RetryWatch::default(),
-            lockout: Lockout::new(config.lockout_failures, config.lockout_window_secs),
+            lockout: Lockout::new(LockoutPolicy {
+                max_failures: config.lockout_failures,
+                window_secs: config.lockout_window_secs,
+                ..LockoutPolicy::default()
+            }),
             clock,
             offset_nanos: AtomicI64::new(0),
             base_url,
