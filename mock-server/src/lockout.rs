@@ -48,8 +48,13 @@ pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 /// doubling up to 5 s) makes about 20 attempts a minute; even one that
 /// retries every 100 ms makes 600. A spray needs far more
 /// than 1000 guesses a minute to find an id, and each registered id found
-/// that way still gets only `max_failures` guesses.
+/// that way still gets only `max_failures` guesses. Well below
+/// [`DEFAULT_CAPACITY`]: one source can add at most this many entries (plus
+/// one per registered client) per window, too few to push its own counters
+/// out of the table.
 pub(crate) const DEFAULT_SPRAY_FAILURES: u32 = 1000;
+
+const _: () = assert!((DEFAULT_SPRAY_FAILURES as usize) * 2 < DEFAULT_CAPACITY);
 
 /// The thresholds of a [`Lockout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
