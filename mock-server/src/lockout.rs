@@ -32,9 +32,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use hashlink::LinkedHashMap;
-use hmac::Mac;
 
-use crate::state::{HmacSha256, keyed};
+use crate::state::{IdHash, IdHasher};
 
 /// Most entries (pairs and sources) tracked at once by default. An entry
 /// is a 16-byte id hash, a 16-byte source and the map's bookkeeping: about
@@ -103,7 +102,7 @@ impl From<IpAddr> for Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
     /// A keyed hash of the client id, and the source.
-    Pair([u8; 16], Source),
+    Pair(IdHash, Source),
     /// Failures on unregistered ids from one source.
     Source(Source),
 }
@@ -203,8 +202,8 @@ impl Table {
 pub(crate) struct Lockout {
     policy: LockoutPolicy,
     window: i64,
-    /// Keys the id hash; random per process.
-    id_key: HmacSha256,
+    /// Random per process.
+    ids: IdHasher,
     table: Mutex<Table>,
     /// Entries in the table; lets the hot path skip the lock when nothing
     /// failed.
@@ -219,7 +218,7 @@ impl Lockout {
                 capacity: policy.capacity.max(1),
                 ..policy
             },
-            id_key: keyed(&rand::random::<[u8; 32]>()),
+            ids: IdHasher::random(),
             table: Mutex::new(Table::new()),
             tracked: AtomicUsize::new(0),
         }
@@ -228,14 +227,9 @@ impl Lockout {
     /// Hashes the claimed id once for [`Self::locked_for`] and
     /// [`Self::record_failure`].
     pub(crate) fn attempt(&self, client_id: &str, ip: IpAddr) -> Attempt {
-        let mut mac = self.id_key.clone();
-        mac.update(client_id.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut id = [0; 16];
-        id.copy_from_slice(&digest[..16]);
         let source = Source::from(ip);
         Attempt {
-            pair: Key::Pair(id, source),
+            pair: Key::Pair(self.ids.hash(client_id), source),
             source: Key::Source(source),
         }
     }

@@ -4,27 +4,44 @@
 //! Bounded: at most [`MAX_WATCHED`] clients are watched at once. The wait
 //! comes from a fault (admin API or builder, any `u64`), so the deadline is
 //! checked arithmetic: a wait beyond what an `Instant` can hold means the
-//! client can never have waited long enough.
+//! client can never have waited long enough. Ids are kept as fixed-size
+//! keyed hashes: a locked-out spray gets a `Retry-After` on every request,
+//! and 10 000 ids of 64 KiB each must not cost 640 MB.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::state::{IdHash, IdHasher};
+
 /// Most clients watched at once.
 pub(crate) const MAX_WATCHED: usize = 10_000;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RetryWatch {
+    ids: IdHasher,
     /// `None`: later than any `Instant` (the wait does not fit).
-    not_before: Mutex<HashMap<String, Option<Instant>>>,
+    not_before: Mutex<HashMap<IdHash, Option<Instant>>>,
     watched: AtomicUsize,
+}
+
+impl Default for RetryWatch {
+    fn default() -> Self {
+        Self {
+            ids: IdHasher::random(),
+            not_before: Mutex::default(),
+            watched: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl RetryWatch {
     /// The client was told to wait `seconds`.
     pub(crate) fn expect_wait(&self, client_id: Option<String>, seconds: u64) {
-        let Some(client_id) = client_id else { return };
+        let Some(client_id) = client_id.map(|id| self.ids.hash(&id)) else {
+            return;
+        };
         let mut map = self.lock();
         if map.len() >= MAX_WATCHED && !map.contains_key(&client_id) {
             return;
@@ -42,7 +59,7 @@ impl RetryWatch {
         if self.watched.load(Ordering::Acquire) == 0 {
             return None;
         }
-        let client_id = client_id()?;
+        let client_id = self.ids.hash(&client_id()?);
         let mut map = self.lock();
         let not_before = map.remove(&client_id)?;
         self.watched.store(map.len(), Ordering::Release);
@@ -55,7 +72,7 @@ impl RetryWatch {
         self.watched.store(0, Ordering::Release);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Instant>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IdHash, Option<Instant>>> {
         self.not_before
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -74,5 +91,15 @@ mod tests {
         watch.expect_wait(Some("b".into()), 0);
         assert_eq!(watch.check(|| Some("b".into())), Some(true));
         assert_eq!(watch.check(|| Some("b".into())), None);
+    }
+
+    #[test]
+    fn long_ids_are_watched_by_a_fixed_size_hash() {
+        let watch = RetryWatch::default();
+        let long = "x".repeat(64 * 1024);
+        watch.expect_wait(Some(long.clone()), 0);
+        assert_eq!(watch.check(|| Some(format!("{long}y"))), None);
+        assert_eq!(watch.check(|| Some(long.clone())), Some(true));
+        assert_eq!(size_of::<IdHash>(), 16);
     }
 }

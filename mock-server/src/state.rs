@@ -30,6 +30,31 @@ pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac accepts any key length"))
 }
 
+/// A fixed-size stand-in for a client id in bounded tables (lockout, retry
+/// watch): a 128-bit HMAC-SHA-256 under a per-table random key, so a 64 KiB
+/// id costs 16 bytes and nobody can aim two ids at one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct IdHash([u8; 16]);
+
+/// Computes [`IdHash`]es under one random key.
+#[derive(Debug, Clone)]
+pub(crate) struct IdHasher(HmacSha256);
+
+impl IdHasher {
+    pub(crate) fn random() -> Self {
+        Self(keyed(&rand::random::<[u8; 32]>()))
+    }
+
+    pub(crate) fn hash(&self, id: &str) -> IdHash {
+        let mut mac = self.0.clone();
+        mac.update(id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = [0; 16];
+        out.copy_from_slice(&digest[..16]);
+        IdHash(out)
+    }
+}
+
 /// Settings fixed at start.
 #[derive(Debug)]
 pub(crate) struct Settings {
