@@ -108,29 +108,36 @@ pub(crate) fn authenticate(
 ) -> Result<Arc<Registered>, ProviderError> {
     // Read only when the lockout has something to say (not per request).
     let now = || state.now_unix();
-    // The usual case (nothing failed yet) skips the guess and the lock.
-    let claimed = if state.lockout.is_idle() {
-        None
-    } else {
-        claimed_client(headers, Some(form))
-    };
-    if let Some(id) = claimed.as_deref()
-        && let Some(wait) = state.lockout.locked_for(id, peer, now())
+    // The usual case (nothing failed yet) skips the guess, the hash and the lock.
+    let mut attempt = None;
+    if !state.lockout.is_idle()
+        && let Some(id) = claimed_client(headers, Some(form))
     {
-        facts.client_id.clone_from(&claimed);
-        return Err(ProviderError::new(ErrorCode::Other(
-            ErrorCode::TEMPORARILY_UNAVAILABLE.into(),
-        ))
-        .with_description("too many failed client authentications; retry later")
-        .with_status(StatusCode::TOO_MANY_REQUESTS)
-        .with_retry_after(RetryAfter::Delay(Duration::from_secs(wait))));
+        let hashed = state.lockout.attempt(&id, peer);
+        if let Some(wait) = state.lockout.locked_for(&hashed, now()) {
+            facts.client_id = Some(id);
+            return Err(ProviderError::new(ErrorCode::Other(
+                ErrorCode::TEMPORARILY_UNAVAILABLE.into(),
+            ))
+            .with_description("too many failed client authentications; retry later")
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+            .with_retry_after(RetryAfter::Delay(Duration::from_secs(wait))));
+        }
+        attempt = Some((id, hashed));
     }
     let result = check(state, headers, form, purpose, facts);
     if let Err(error) = &result
         && error.code == ErrorCode::InvalidClient
-        && let Some(id) = claimed.or_else(|| claimed_client(headers, Some(form)))
+        && let Some((id, hashed)) = attempt.or_else(|| {
+            claimed_client(headers, Some(form)).map(|id| {
+                let hashed = state.lockout.attempt(&id, peer);
+                (id, hashed)
+            })
+        })
     {
-        state.lockout.record_failure(&id, peer, now());
+        // Unregistered ids also count per source (spraying).
+        let registered = state.client(&id).is_some();
+        state.lockout.record_failure(&hashed, registered, now());
     }
     result
 }

@@ -212,6 +212,8 @@ fn decode(payload: &[u8]) -> Option<Claims> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn claims() -> Claims {
@@ -225,17 +227,69 @@ mod tests {
         }
     }
 
-    #[test]
-    fn prop_like_mint_decode_roundtrip() {
-        let issuer = Issuer::new(8);
-        let c = claims();
-        let token = issuer.mint(&c);
-        assert_eq!(issuer.decode(&token).unwrap(), c);
-        assert!(
-            token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
-        );
+    /// Any string, rarely one longer than a claim's 16-bit length prefix.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            10 => "\\PC{0,40}",
+            1 => proptest::collection::vec(any::<char>(), 16_000..17_000)
+                .prop_map(|chars| chars.into_iter().collect()),
+        ]
+    }
+
+    /// Claims as the token endpoint builds them: a scope that parsed, and
+    /// at most one audience per form pair.
+    fn any_claims() -> impl Strategy<Value = Claims> {
+        (
+            any_text(),
+            proptest::collection::vec("[!#-\\[\\]-~]{1,12}", 0..6),
+            any::<i64>(),
+            any::<i64>(),
+            any::<[u8; 16]>(),
+            prop_oneof![
+                9 => proptest::collection::vec("\\PC{0,40}", 0..4),
+                1 => proptest::collection::vec("[a-z:/]{0,8}", 0..=crate::routes::MAX_FORM_PAIRS),
+            ],
+        )
+            .prop_map(|(client_id, scopes, iat, exp, jti, audience)| Claims {
+                client_id,
+                scope: ScopeSet::parse(&scopes.join(" ")).unwrap(),
+                iat,
+                exp,
+                jti,
+                audience,
+            })
+    }
+
+    fn issuer() -> &'static Issuer {
+        static ISSUER: std::sync::OnceLock<Issuer> = std::sync::OnceLock::new();
+        ISSUER.get_or_init(|| Issuer::new(8))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A minted token is a `b64token` (RFC 6750 §2.1) and decodes to
+        /// exactly its claims, or is refused whole: never other claims.
+        #[test]
+        fn prop_mint_decode_roundtrip(claims in any_claims()) {
+            let token = issuer().mint(&claims);
+            prop_assert!(
+                token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)),
+                "{token}"
+            );
+            match issuer().decode(&token) {
+                Ok(decoded) => prop_assert_eq!(decoded, claims),
+                Err(invalid) => {
+                    prop_assert_eq!(invalid, Invalid::Garbage);
+                    prop_assert!(token.len() > MAX_TOKEN_LEN, "a short token must decode");
+                }
+            }
+        }
+
+        #[test]
+        fn prop_any_text_decodes_to_garbage_without_panicking(token in "\\PC{0,200}") {
+            prop_assert_eq!(issuer().decode(&token), Err(Invalid::Garbage));
+        }
     }
 
     #[test]

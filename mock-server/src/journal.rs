@@ -1,5 +1,13 @@
-//! Every request the mock saw (checklist S-71), secrets redacted, with the
-//! conformance findings on it. Bounded: the oldest entries are dropped.
+//! Every request the mock saw (checklist S-71), with the conformance
+//! findings on it. Bounded: the oldest entries are dropped.
+//!
+//! Redaction is by allowlist, as log scrubbers that must not leak do
+//! (Envoy and nginx log chosen fields, never a whole request): only the
+//! values of parameters and headers known to carry no credential are kept;
+//! every other value shows as [`REDACTED`] with its length, whatever its
+//! name or spelling (`password`, `Client_Secret`, `X-Api-Key`, a parameter
+//! invented tomorrow). Names are kept. The findings are computed from the
+//! raw request before it is recorded.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -12,7 +20,8 @@ use crate::conformance::Finding;
 use crate::conformance::rules::Findings;
 use crate::fault::Fault;
 
-/// What replaces a secret in the journal.
+/// What every redacted value in the journal starts with; the length in
+/// bytes follows: `[REDACTED] (12 bytes)`.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// How the client tried to authenticate (RFC 6749 §2.3).
@@ -57,11 +66,14 @@ pub enum BasicDecode {
 pub struct JournalEntry {
     /// The request method.
     pub method: String,
-    /// The request target (path and query; secret query values redacted).
+    /// The request target (path and query; query values other than the
+    /// known-safe parameters redacted).
     pub path: String,
-    /// Request headers in order; `Authorization` keeps only its scheme.
+    /// Request headers in order; values other than the known-safe headers
+    /// redacted; `Authorization` keeps only a registered scheme.
     pub headers: Vec<(String, String)>,
-    /// The decoded form body, if it was one (`client_secret` and tokens redacted).
+    /// The decoded form body, if it was one (values other than the
+    /// known-safe parameters redacted).
     pub form: Option<Vec<(String, String)>>,
     /// How the client authenticated (client-authenticated endpoints only).
     pub auth_method: Option<DetectedAuth>,
@@ -184,11 +196,7 @@ impl Slot {
             for (name, value) in pairs {
                 self.text.push_str(name);
                 self.cut();
-                self.text.push_str(if is_secret_param(name) {
-                    REDACTED
-                } else {
-                    value
-                });
+                push_param_value(&mut self.text, name, value);
                 self.cut();
             }
             pairs.len()
@@ -305,20 +313,98 @@ impl Journal {
     }
 }
 
-/// Parameter names whose values are secrets.
-const SECRET_PARAMS: [&str; 5] = [
-    "client_secret",
-    "token",
-    "access_token",
-    "refresh_token",
-    "client_assertion",
+/// Parameters whose values the journal shows (exact names: OAuth
+/// parameter names are case-sensitive, so `Client_Id` is not `client_id`).
+/// What a reader needs to judge a token, introspection or revocation
+/// request, none of it a credential: the grant and what it asks for (RFC
+/// 6749 §4.4.2, RFC 8707 §2, `audience` as RFC 8693 §2.1 and common
+/// providers use it), the client's public identifier (RFC 6749 §2.2), the
+/// type URIs that name an assertion or token without being one (RFC 7521
+/// §4.2, RFC 8693 §2.1) and a token type hint (RFC 7009 §2.1, RFC 7662
+/// §2.1). Secrets, assertions and tokens (`client_secret`,
+/// `client_assertion`, `token`, `subject_token`, `refresh_token`,
+/// `password`, `code`, ...) are not listed, nor is anything unknown.
+const SAFE_PARAMS: [&str; 10] = [
+    "grant_type",
+    "scope",
+    "resource",
+    "audience",
+    "client_id",
+    "client_assertion_type",
+    "token_type_hint",
+    "requested_token_type",
+    "subject_token_type",
+    "actor_token_type",
 ];
 
-pub(crate) fn is_secret_param(name: &str) -> bool {
-    SECRET_PARAMS.contains(&name)
+/// Headers whose values the journal shows (names as `http` stores them,
+/// lowercase): framing, content negotiation and caching (RFC 9110, RFC
+/// 9111, RFC 9112), which the conformance review reads and which carry no
+/// credential. `Cookie`, API-key headers, `DPoP` proofs, forwarding and
+/// tracing headers and anything unknown are redacted.
+const SAFE_HEADERS: [&str; 18] = [
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-type",
+    "date",
+    "expect",
+    "host",
+    "keep-alive",
+    "pragma",
+    "te",
+    "transfer-encoding",
+    "user-agent",
+];
+
+/// `Authorization` schemes shown before the redacted credentials (the IANA
+/// HTTP Authentication Scheme Registry, compared case-insensitively as RFC
+/// 9110 §11.1 says). Anything else in the scheme's place might be the
+/// credential itself, sent without a scheme.
+const KNOWN_SCHEMES: [&str; 14] = [
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+];
+
+fn is_safe_param(name: &str) -> bool {
+    SAFE_PARAMS.contains(&name)
 }
 
-/// Appends a request target with secret query values replaced.
+/// Appends `[REDACTED] (n bytes)`.
+fn push_redacted(out: &mut String, len: usize) {
+    let unit = if len == 1 { "byte" } else { "bytes" };
+    let _ = write!(out, "{REDACTED} ({len} {unit})");
+}
+
+/// Appends a (decoded) parameter value, or its redaction.
+fn push_param_value(out: &mut String, name: &str, value: &str) {
+    if is_safe_param(name) {
+        out.push_str(value);
+    } else {
+        push_redacted(out, value.len());
+    }
+}
+
+/// Appends a request target; query values other than the safe
+/// parameters' are redacted (their decoded length shown).
 fn push_target(out: &mut String, path: &str, query: Option<&str>) {
     out.push_str(path);
     let Some(query) = query else {
@@ -329,36 +415,48 @@ fn push_target(out: &mut String, path: &str, query: Option<&str>) {
         if i > 0 {
             out.push('&');
         }
-        let name = pair.split('=').next().unwrap_or_default();
-        let decoded = auth_core::form::decode_component(name.as_bytes()).unwrap_or_default();
-        if is_secret_param(&decoded) {
-            out.push_str(name);
-            out.push('=');
-            out.push_str(REDACTED);
-        } else {
+        let Some((name, value)) = pair.split_once('=') else {
             out.push_str(pair);
+            continue;
+        };
+        let decoded = auth_core::form::decode_component(name.as_bytes()).unwrap_or_default();
+        out.push_str(name);
+        out.push('=');
+        if is_safe_param(&decoded) {
+            out.push_str(value);
+        } else {
+            let len = auth_core::form::decode_component(value.as_bytes())
+                .map_or(value.len(), |v| v.len());
+            push_redacted(out, len);
         }
     }
 }
 
-/// Appends a header value as text; credentials keep only their scheme.
+/// Appends a header value as text: safe headers as sent, credentials with
+/// only a registered scheme, everything else redacted.
 fn push_header_value(out: &mut String, name: &http::HeaderName, value: &http::HeaderValue) {
-    let text = String::from_utf8_lossy(value.as_bytes());
+    let bytes = value.as_bytes();
     match name.as_str() {
-        "authorization" | "proxy-authorization" => match text.trim().split_once(' ') {
-            Some((scheme, _)) => {
-                out.push_str(scheme);
-                out.push(' ');
-                out.push_str(REDACTED);
+        "authorization" | "proxy-authorization" => {
+            let text = String::from_utf8_lossy(bytes);
+            let text = text.trim_start();
+            match text.split_once(' ') {
+                Some((scheme, credentials))
+                    if KNOWN_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) =>
+                {
+                    out.push_str(scheme);
+                    out.push(' ');
+                    push_redacted(out, credentials.trim().len());
+                }
+                _ => push_redacted(out, bytes.len()),
             }
-            None => out.push_str(REDACTED),
-        },
-        "cookie" => out.push_str(REDACTED),
-        _ => out.push_str(&text),
+        }
+        safe if SAFE_HEADERS.contains(&safe) => out.push_str(&String::from_utf8_lossy(bytes)),
+        _ => push_redacted(out, bytes.len()),
     }
 }
 
-/// A request target with secret query values replaced.
+/// A request target as the journal shows it.
 #[cfg(test)]
 fn redact_target(path: &str, query: Option<&str>) -> String {
     let mut out = String::new();
@@ -366,7 +464,7 @@ fn redact_target(path: &str, query: Option<&str>) -> String {
     out
 }
 
-/// Headers as strings; credentials keep only their scheme.
+/// Headers as the journal shows them.
 #[cfg(test)]
 fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
@@ -380,32 +478,133 @@ fn redact_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 
+    fn pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn query_secrets_are_redacted_s10() {
+    fn query_values_outside_the_allowlist_are_redacted_with_their_length_s10() {
         assert_eq!(
             redact_target("/token", Some("client_id=a&client_secret=b&x")),
-            "/token?client_id=a&client_secret=[REDACTED]&x"
+            "/token?client_id=a&client_secret=[REDACTED] (1 byte)&x"
         );
         assert_eq!(
-            redact_target("/r", Some("access_token=t")),
-            "/r?access_token=[REDACTED]"
+            redact_target("/r", Some("access_token=t%2Bt")),
+            "/r?access_token=[REDACTED] (3 bytes)"
+        );
+        assert_eq!(
+            redact_target(
+                "/token",
+                Some("scope=a+b&password=hunter2&Client_Secret=s3cret&subject%5Ftoken=eyJ")
+            ),
+            "/token?scope=a+b&password=[REDACTED] (7 bytes)&Client_Secret=[REDACTED] (6 bytes)\
+             &subject%5Ftoken=[REDACTED] (3 bytes)"
         );
     }
 
     #[test]
-    fn authorization_keeps_only_the_scheme() {
+    fn form_values_outside_the_allowlist_are_redacted_in_every_spelling() {
+        let safe = [
+            ("grant_type", "client_credentials"),
+            ("scope", "read write"),
+            ("client_id", "svc"),
+            ("resource", "https://api.example.com/"),
+            ("audience", "api"),
+            ("token_type_hint", "access_token"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+        ];
+        // (name, value, what the journal shows)
+        let secret = [
+            ("password", "hunter2", "[REDACTED] (7 bytes)"),
+            ("assertion", "eyJhbGciOi", "[REDACTED] (10 bytes)"),
+            (
+                "client_assertion",
+                "eyJhbGciOiJSUzI1NiJ9",
+                "[REDACTED] (20 bytes)",
+            ),
+            ("subject_token", "tok", "[REDACTED] (3 bytes)"),
+            ("Client_Secret", "s3cret", "[REDACTED] (6 bytes)"),
+            ("CLIENT_ID", "looks-safe", "[REDACTED] (10 bytes)"),
+            ("x-new-thing", "", "[REDACTED] (0 bytes)"),
+        ];
+        let sent: Vec<_> = safe
+            .into_iter()
+            .chain(secret.iter().map(|&(name, value, _)| (name, value)))
+            .collect();
+        let expected: Vec<_> = safe
+            .into_iter()
+            .chain(secret.iter().map(|&(name, _, shown)| (name, shown)))
+            .collect();
+        let journal = Journal::new(1);
+        record(&journal, "/token", &pairs(&sent));
+        let shown = journal.entries().pop().unwrap().form.unwrap();
+        assert_eq!(shown, pairs(&expected));
+    }
+
+    #[test]
+    fn header_values_outside_the_allowlist_are_redacted_with_their_length() {
         let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "authorization",
-            http::HeaderValue::from_static("Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW"),
-        );
+        for (name, value) in [
+            ("host", "127.0.0.1:8080"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("content-length", "29"),
+            ("user-agent", "auth-http/0.1"),
+            ("x-api-key", "k3y-value"),
+            ("X-Api-Key", "second"),
+            ("cookie", "session=abc"),
+            ("dpop", "eyJ0eXAiOiJkcG9wK2p3dCJ9"),
+            ("x-custom", "anything"),
+        ] {
+            headers.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_static(value),
+            );
+        }
         assert_eq!(
             redact_headers(&headers),
-            [("authorization".to_owned(), "Basic [REDACTED]".to_owned())]
+            pairs(&[
+                ("host", "127.0.0.1:8080"),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("content-length", "29"),
+                ("user-agent", "auth-http/0.1"),
+                ("x-api-key", "[REDACTED] (9 bytes)"),
+                ("x-api-key", "[REDACTED] (6 bytes)"),
+                ("cookie", "[REDACTED] (11 bytes)"),
+                ("dpop", "[REDACTED] (24 bytes)"),
+                ("x-custom", "[REDACTED] (8 bytes)"),
+            ])
         );
+    }
+
+    #[test]
+    fn authorization_keeps_only_a_registered_scheme() {
+        for (value, shown) in [
+            (
+                "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+                "Basic [REDACTED] (28 bytes)",
+            ),
+            ("bearer abc.def", "bearer [REDACTED] (7 bytes)"),
+            ("DPoP  tok", "DPoP [REDACTED] (3 bytes)"),
+            // No scheme, or one nobody registered: it may be the credential.
+            ("s3cret-token", "[REDACTED] (12 bytes)"),
+            ("s3cret tail", "[REDACTED] (11 bytes)"),
+        ] {
+            for name in ["authorization", "proxy-authorization"] {
+                let mut headers = http::HeaderMap::new();
+                headers.insert(name, http::HeaderValue::from_static(value));
+                assert_eq!(redact_headers(&headers), pairs(&[(name, shown)]), "{value}");
+            }
+        }
     }
 
     fn record(journal: &Journal, path: &str, form: &[(String, String)]) {
@@ -447,9 +646,9 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "/2?access_token=[REDACTED]&x=1",
-                "/3?access_token=[REDACTED]&x=1",
-                "/4?access_token=[REDACTED]&x=1"
+                "/2?access_token=[REDACTED] (1 byte)&x=[REDACTED] (1 byte)",
+                "/3?access_token=[REDACTED] (1 byte)&x=[REDACTED] (1 byte)",
+                "/4?access_token=[REDACTED] (1 byte)&x=[REDACTED] (1 byte)"
             ]
         );
         let entry = &entries[0];
@@ -457,16 +656,19 @@ mod tests {
         assert_eq!(
             entry.headers,
             [
-                ("authorization".to_owned(), "Basic [REDACTED]".to_owned()),
-                ("x-a".to_owned(), "1".to_owned()),
-                ("x-a".to_owned(), "2".to_owned()),
+                (
+                    "authorization".to_owned(),
+                    "Basic [REDACTED] (28 bytes)".to_owned()
+                ),
+                ("x-a".to_owned(), "[REDACTED] (1 byte)".to_owned()),
+                ("x-a".to_owned(), "[REDACTED] (1 byte)".to_owned()),
             ]
         );
         assert_eq!(
             entry.form.as_deref(),
             Some(
                 &[
-                    ("client_secret".to_owned(), REDACTED.to_owned()),
+                    ("client_secret".to_owned(), "[REDACTED] (1 byte)".to_owned()),
                     ("scope".to_owned(), "read".to_owned()),
                 ][..]
             )

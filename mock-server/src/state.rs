@@ -17,7 +17,7 @@ use crate::error::ConfigError;
 use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
-use crate::lockout::Lockout;
+use crate::lockout::{Lockout, LockoutPolicy};
 use crate::retry_watch::RetryWatch;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -28,6 +28,31 @@ pub(crate) const MAX_REVOCATIONS: usize = 100_000;
 /// An HMAC-SHA-256 keyed with `key` (any length is a valid HMAC key).
 pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac accepts any key length"))
+}
+
+/// A fixed-size stand-in for a client id in bounded tables (lockout, retry
+/// watch): a 128-bit HMAC-SHA-256 under a per-table random key, so a 64 KiB
+/// id costs 16 bytes and nobody can aim two ids at one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct IdHash([u8; 16]);
+
+/// Computes [`IdHash`]es under one random key.
+#[derive(Debug, Clone)]
+pub(crate) struct IdHasher(HmacSha256);
+
+impl IdHasher {
+    pub(crate) fn random() -> Self {
+        Self(keyed(&rand::random::<[u8; 32]>()))
+    }
+
+    pub(crate) fn hash(&self, id: &str) -> IdHash {
+        let mut mac = self.0.clone();
+        mac.update(id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = [0; 16];
+        out.copy_from_slice(&digest[..16]);
+        IdHash(out)
+    }
 }
 
 /// Settings fixed at start.
@@ -108,7 +133,11 @@ impl State {
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
             retry_watch: RetryWatch::default(),
-            lockout: Lockout::new(config.lockout_failures, config.lockout_window_secs),
+            lockout: Lockout::new(LockoutPolicy {
+                max_failures: config.lockout_failures,
+                window_secs: config.lockout_window_secs,
+                ..LockoutPolicy::default()
+            }),
             clock,
             offset_nanos: AtomicI64::new(0),
             base_url,

@@ -279,3 +279,133 @@ async fn reset_fault_closes_the_connection_without_an_answer_s73() {
     // The server itself is fine.
     assert_eq!(f1_token(&server, CC).await.status, 200);
 }
+
+// ---------- issue 8 item 1: time arithmetic on fault and admin input ----------
+
+/// A JSON `POST` to the admin API.
+async fn admin_json(server: &MockServer, path: &str, body: &[u8]) -> common::Raw {
+    request(
+        server,
+        "POST",
+        path,
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await
+}
+
+/// `POST /introspect` as F1.
+async fn introspect(server: &MockServer, token: &str) -> common::Raw {
+    post_form(
+        server,
+        "/introspect",
+        &[("authorization", F1_BASIC)],
+        &format!("token={token}"),
+    )
+    .await
+}
+
+/// A fault whose `Retry-After` no clock can hold.
+fn endless_retry_after() -> Fault {
+    Fault::RetryAfter {
+        status: 429,
+        seconds: u64::MAX,
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_fault_longer_than_any_clock_is_served_and_the_next_request_answered() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(endless_retry_after()));
+    let response = f1_token(&server, CC).await;
+    response.assert_oauth_error(429, "temporarily_unavailable");
+    assert_eq!(response.header("retry-after"), Some("18446744073709551615"));
+    // The retry watcher saw a wait nobody can finish: C-49 fails, nothing panics.
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    let journal = server.journal();
+    assert!(
+        journal[1]
+            .findings
+            .iter()
+            .any(|f| f.rule == "C-49" && f.is_failure()),
+        "{:?}",
+        journal[1].findings
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_fault_longer_than_any_clock_queued_through_the_admin_api_does_not_panic() {
+    let server = MockServer::start().await.unwrap();
+    let created = admin_json(
+        &server,
+        "/_mock/faults",
+        br#"{"fault":{"retry_after":{"status":503,"seconds":18446744073709551615}},"times":2}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(f1_token(&server, CC).await.status, 503);
+    assert_eq!(f1_token(&server, CC).await.status, 503);
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_latency_fault_longer_than_any_clock_delays_only_its_request() {
+    let server = MockServer::start().await.unwrap();
+    let created = admin_json(
+        &server,
+        "/_mock/faults",
+        br#"{"fault":{"latency":18446744073709551615}}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let delayed = tokio::time::timeout(Duration::from_millis(300), f1_token(&server, CC)).await;
+    assert!(delayed.is_err(), "the delayed request must not answer yet");
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    let started = Instant::now();
+    server.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(6));
+}
+
+#[tokio::test]
+async fn a_clock_advance_beyond_any_date_saturates_and_tokens_still_work() {
+    let server = MockServer::start().await.unwrap();
+    let advanced = admin_json(
+        &server,
+        "/_mock/clock/advance",
+        br#"{"seconds":18446744073709551615}"#,
+    )
+    .await;
+    assert_eq!(advanced.status, 200, "{}", advanced.text());
+    server.advance_clock(Duration::MAX);
+    let token = common::f1_access_token(&server, "read").await;
+    let introspected = introspect(&server, &token).await;
+    assert_eq!(introspected.status, 200, "{}", introspected.text());
+    let json = introspected.json();
+    assert_eq!(json["active"], true, "{json}");
+    assert!(json["exp"].as_i64().unwrap() > json["iat"].as_i64().unwrap());
+    // The lockout windows saturate too.
+    let wrong = basic("s6BhdRkqt3", "wrong");
+    for _ in 0..10 {
+        assert_eq!(
+            common::token(&server, &[("authorization", &wrong)], CC)
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(f1_token(&server, CC).await.status, 429);
+}
+
+#[tokio::test]
+async fn a_token_lifetime_beyond_any_date_issues_a_token_that_stays_active() {
+    let mut config = mock_server::Config::embedded();
+    config.token_lifetime_secs = u64::MAX;
+    let server = MockServer::builder().config(config).start().await.unwrap();
+    let response = f1_token(&server, CC).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let json = response.json();
+    assert_eq!(json["expires_in"], u64::MAX, "{json}");
+    let token = json["access_token"].as_str().unwrap();
+    let introspected = introspect(&server, token).await;
+    assert_eq!(introspected.json()["active"], true);
+}

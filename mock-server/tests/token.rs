@@ -216,10 +216,73 @@ async fn s10_credentials_in_the_query_are_never_read_rfc6749_2_3_1() {
     let entry = server.journal().pop().unwrap();
     assert_eq!(
         entry.path,
-        "/token?client_id=s6BhdRkqt3&client_secret=[REDACTED]"
+        "/token?client_id=s6BhdRkqt3&client_secret=[REDACTED] (10 bytes)"
     );
     let c05 = entry.findings.iter().find(|f| f.rule == "C-05").unwrap();
     assert!(c05.is_failure());
+}
+
+#[tokio::test]
+async fn s71_the_served_journal_shows_no_value_outside_the_allowlist_in_any_spelling() {
+    let server = server().await;
+    let secrets = [
+        ("password", "pw-hunter2"),
+        ("assertion", "as-eyJhbGciOi"),
+        ("client_assertion", "ca-eyJhbGciOiJSUzI1NiJ9"),
+        ("subject_token", "st-subject"),
+        ("Client_Secret", "cs-otherCase"),
+    ];
+    let body: Vec<String> = secrets.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let response = request(
+        &server,
+        "POST",
+        "/token?api_key=qk-query&scope=read",
+        &[
+            ("content-type", FORM),
+            ("authorization", F1_BASIC),
+            ("x-api-key", "hk-header"),
+            ("X-Auth-Token", "hk-other"),
+        ],
+        format!("{CC}&scope=read&{}", body.join("&")).as_bytes(),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let page = request(&server, "GET", "/_mock/journal", &[], b"").await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    for leaked in [
+        "pw-",
+        "as-",
+        "ca-",
+        "st-",
+        "cs-",
+        "qk-",
+        "hk-",
+        "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    ] {
+        assert!(!text.contains(leaked), "{leaked} in {text}");
+    }
+    let entry = server.journal().pop().unwrap();
+    let form = entry.form.unwrap();
+    for (name, value) in secrets {
+        let shown = format!("[REDACTED] ({} bytes)", value.len());
+        assert!(form.contains(&(name.to_owned(), shown)), "{name}: {form:?}");
+    }
+    assert!(form.contains(&("grant_type".to_owned(), "client_credentials".to_owned())));
+    assert!(form.contains(&("scope".to_owned(), "read".to_owned())));
+    assert_eq!(entry.path, "/token?api_key=[REDACTED] (8 bytes)&scope=read");
+    for (name, shown) in [
+        ("authorization", "Basic [REDACTED] (28 bytes)"),
+        ("x-api-key", "[REDACTED] (9 bytes)"),
+        ("x-auth-token", "[REDACTED] (8 bytes)"),
+        ("content-type", FORM),
+    ] {
+        assert!(
+            entry.headers.contains(&(name.to_owned(), shown.to_owned())),
+            "{name}: {:?}",
+            entry.headers
+        );
+    }
 }
 
 #[tokio::test]
