@@ -72,6 +72,7 @@ impl RetryPolicy {
     }
 
     /// Time allowed for a whole fetch, all attempts and waits included.
+    /// Any length is safe: `Duration::MAX` means no deadline in practice.
     #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
@@ -597,6 +598,17 @@ fn local_view<R>(
     })
 }
 
+/// Clears `fetching` when the fetch task ends, by a panic (a transport
+/// that panics) or cancellation included, so refresh-ahead is never left
+/// switched off.
+struct FetchingFlag<'a>(&'a AtomicBool);
+
+impl Drop for FetchingFlag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 enum Join {
     Ready(Arc<Cached>),
     Wait(watch::Receiver<Option<Shared>>),
@@ -710,6 +722,7 @@ impl Inner {
         let task = Arc::clone(this);
         tokio::spawn(
             async move {
+                let fetching = FetchingFlag(&task.fetching);
                 let result = task.fetch().await.map_err(Arc::new);
                 if result.is_err() {
                     let pause = i128::try_from(REFRESH_PAUSE_AFTER_FAILURE.as_millis())
@@ -719,7 +732,7 @@ impl Inner {
                     task.refresh_paused_until_ms.store(until, Ordering::Relaxed);
                 }
                 task.record_outcome(&result);
-                task.fetching.store(false, Ordering::Release);
+                drop(fetching);
                 *task.lock_inflight() = None;
                 let _ = tx.send(Some(result));
             }

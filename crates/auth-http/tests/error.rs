@@ -91,7 +91,12 @@ fn a_malformed_success_answer_is_not_retryable() {
         assert!(!Error::Shared(Arc::new(error)).is_retryable(), "{body}");
     }
     assert!(!api(200).is_retryable());
-    assert!(!Error::ExpiredOnArrival { lifetime: Duration::ZERO }.is_retryable());
+    assert!(
+        !Error::ExpiredOnArrival {
+            lifetime: Duration::ZERO
+        }
+        .is_retryable()
+    );
 }
 
 #[test]
@@ -108,7 +113,10 @@ fn a_reused_failure_is_classified_like_the_original() {
         source: Arc::new(api(503)),
     };
     assert!(transient.is_retryable());
-    assert_eq!(transient.root().status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(
+        transient.root().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
 }
 
 #[test]

@@ -826,3 +826,44 @@ async fn a_malformed_success_answer_fails_after_one_request() {
         assert_eq!(provider.calls(), 1, "{body}");
     }
 }
+
+#[tokio::test]
+async fn a_panicking_fetch_does_not_switch_refresh_ahead_off() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let transport = {
+        let calls = Arc::clone(&calls);
+        from_fn(move |_request: http::Request<Vec<u8>>| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                assert_ne!(n, 2, "the second request panics in the transport");
+                Ok(http::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(
+                        format!(r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":3600}}"#)
+                            .into_bytes(),
+                    )
+                    .unwrap())
+            }
+        })
+    };
+    let clock = ManualClock::new(T0);
+    let manager = TokenManager::builder(client(), transport)
+        .clock(clock.clone())
+        .refresh_jitter(0.0)
+        .build();
+    assert_eq!(access_token(&manager).await, "tok-1");
+    clock.advance(Duration::from_secs(3550)); // inside the 60 s skew
+    assert_eq!(access_token(&manager).await, "tok-1"); // starts the renewal that panics
+    while calls.load(Ordering::SeqCst) < 2 {
+        tokio::task::yield_now().await;
+    }
+    // Refresh-ahead starts again and renews before the token expires.
+    for _ in 0..1000 {
+        if manager.cached().unwrap().access_token().expose_secret() != "tok-1" {
+            break;
+        }
+        assert_eq!(access_token(&manager).await, "tok-1");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(access_token(&manager).await, "tok-3");
+}
