@@ -15,15 +15,23 @@ pub enum RetryAfter {
 }
 
 impl RetryAfter {
+    /// The longest wait believed: one day. Longer delays (and dates further
+    /// ahead) are clamped to it at parse, so adding any `Retry-After` to a
+    /// clock reading cannot overflow; a caller whose deadline is shorter
+    /// fails at once with its rate-limit error anyway.
+    pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
     /// Parses a header value; `None` for anything that is neither form
     /// (`soon`, negative numbers): callers then use their normal backoff.
+    /// A delay longer than [`RetryAfter::MAX_DELAY`] is clamped to it.
     #[must_use]
     pub fn parse(value: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(value).ok()?.trim();
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            // Absurd values saturate; the caller bounds them by its deadline.
+            // `99999999999999999999` overflows u64: it is a very long wait,
+            // not a malformed header.
             let secs = text.parse::<u64>().unwrap_or(u64::MAX);
-            return Some(Self::Delay(Duration::from_secs(secs)));
+            return Some(Self::Delay(Duration::from_secs(secs).min(Self::MAX_DELAY)));
         }
         let at: SystemTime = httpdate::parse_http_date(text).ok()?;
         Some(Self::At(OffsetDateTime::from(at)))
@@ -37,13 +45,15 @@ impl RetryAfter {
             .and_then(|v| Self::parse(v.as_bytes()))
     }
 
-    /// How long to wait from `now`; zero for a date in the past.
+    /// How long to wait from `now`; zero for a date in the past, at most
+    /// [`RetryAfter::MAX_DELAY`].
     #[must_use]
     pub fn delay_from(self, now: OffsetDateTime) -> Duration {
-        match self {
+        let delay = match self {
             Self::Delay(delay) => delay,
             Self::At(at) => Duration::try_from(at - now).unwrap_or(Duration::ZERO),
-        }
+        };
+        delay.min(Self::MAX_DELAY)
     }
 }
 
@@ -75,9 +85,26 @@ mod tests {
         for bad in [&b"soon"[..], b"-1", b"", b"1.5", b"\xff"] {
             assert_eq!(RetryAfter::parse(bad), None);
         }
+    }
+
+    #[test]
+    fn absurd_delays_are_clamped_to_a_day_at_parse() {
+        for huge in [
+            &b"99999999999999999999"[..],
+            b"99999999999999999999999",
+            b"86401",
+        ] {
+            assert_eq!(
+                RetryAfter::parse(huge),
+                Some(RetryAfter::Delay(RetryAfter::MAX_DELAY))
+            );
+        }
+        let far = RetryAfter::parse(b"Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
         assert_eq!(
-            RetryAfter::parse(b"99999999999999999999999"),
-            Some(RetryAfter::Delay(Duration::from_secs(u64::MAX)))
+            far.delay_from(datetime!(1970-01-01 00:00:00 UTC)),
+            RetryAfter::MAX_DELAY
         );
+        let clamped = RetryAfter::Delay(Duration::MAX).delay_from(datetime!(2026-01-01 00:00 UTC));
+        assert_eq!(clamped, RetryAfter::MAX_DELAY);
     }
 }

@@ -64,6 +64,29 @@ pub enum Error {
     /// the same error.
     #[error(transparent)]
     Shared(Arc<Error>),
+    /// A token fetch failed moments ago and the
+    /// [`TokenManager`](crate::TokenManager) hands out that failure again
+    /// instead of asking the provider at request rate (a revoked secret
+    /// under load). The window starts short and grows while failures
+    /// continue; [`TokenManager::invalidate`](crate::TokenManager::invalidate)
+    /// ends it.
+    #[error("token fetch failed recently; next attempt in {retry_in:?}")]
+    RecentFailure {
+        /// How long until the manager asks the provider again.
+        retry_in: Duration,
+        /// The failure being reused.
+        #[source]
+        source: Arc<Error>,
+    },
+    /// The provider's token was already expired, or already due for
+    /// renewal, when its answer arrived (`expires_in: 0`, or a lifetime
+    /// shorter than the answer took): it is never handed out as valid, and
+    /// asking again at once would only loop.
+    #[error("token arrived already expired or due for renewal (lifetime {lifetime:?})")]
+    ExpiredOnArrival {
+        /// The lifetime the provider gave it.
+        lifetime: Duration,
+    },
 }
 
 impl Error {
@@ -72,30 +95,35 @@ impl Error {
         Self::Transport(source.into())
     }
 
-    /// The error itself, looking through [`Error::Shared`].
+    /// The error itself, looking through [`Error::Shared`] and
+    /// [`Error::RecentFailure`].
     #[must_use]
     pub fn root(&self) -> &Self {
         match self {
-            Self::Shared(inner) => inner.root(),
+            Self::Shared(inner) | Self::RecentFailure { source: inner, .. } => inner.root(),
             other => other,
         }
     }
 
-    /// True when trying again later may succeed: transport failures,
-    /// timeouts, 5xx, 408 and 429 answers, non-OAuth answers and malformed
-    /// bodies (a proxy's error page), and provider errors whose code says
-    /// "try later" ([`ErrorCode::is_transient`]). RFC 6749 §5.2 error codes
-    /// (`invalid_client`, `invalid_scope`, ...) are permanent (checklist
-    /// C-47, C-48).
+    /// True when trying again later may succeed: only what can change.
+    /// Transport failures, timeouts, 5xx, 408 and 429 answers (a gateway's
+    /// page included), and provider errors whose code says "try later"
+    /// ([`ErrorCode::is_transient`]). A success status with a body that is
+    /// not a valid token response is permanent: the provider answered, and
+    /// asking again gets the same answer. RFC 6749 §5.2 error codes
+    /// (`invalid_client`, `invalid_scope`, ...) are permanent too
+    /// (checklist C-47, C-48), and so is a token that arrives expired.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Core(core) | Self::RateLimited { source: core, .. } => is_core_retryable(core),
             Self::Transport(_) | Self::Timeout(_) | Self::FetchAborted => true,
-            Self::Shared(inner) => inner.is_retryable(),
-            Self::BodyTooLarge { .. } | Self::Store(_) | Self::InsecureUrl | Self::Service(_) => {
-                false
-            }
+            Self::Shared(inner) | Self::RecentFailure { source: inner, .. } => inner.is_retryable(),
+            Self::BodyTooLarge { .. }
+            | Self::Store(_)
+            | Self::InsecureUrl
+            | Self::Service(_)
+            | Self::ExpiredOnArrival { .. } => false,
         }
     }
 
@@ -143,13 +171,14 @@ fn is_core_retryable(error: &auth_core::Error) -> bool {
             _ => false,
         },
         // A non-OAuth answer: a gateway's 502 page, a 503, a 429 without
-        // JSON. Redirects (C-50) and other 4xx pages will not change.
-        auth_core::Error::Api(api) => is_transient_status(api.status) || api.status.is_success(),
-        // A 2xx whose body is not a token response: a proxy's page or a
-        // truncated answer; bounded retries may get a good one. A 503 from
-        // the revocation endpoint (RFC 7009 §2.2.1): the token is still
-        // valid; revoke again later.
-        auth_core::Error::Parse(_) | auth_core::Error::RevocationUnavailable(_) => true,
+        // JSON. Redirects (C-50), other 4xx pages and a 2xx will not change.
+        auth_core::Error::Api(api) => is_transient_status(api.status),
+        // A 503 from the revocation endpoint (RFC 7009 §2.2.1): the token
+        // is still valid; revoke again later.
+        auth_core::Error::RevocationUnavailable(_) => true,
+        // A 2xx whose body is not a token response (`expires_in: -1`, a
+        // portal's page, a truncated body) is the provider's answer, not a
+        // hiccup: retrying only multiplies the requests (issue 8 item 6).
         _ => false,
     }
 }

@@ -3,6 +3,7 @@
 //! [`SendAuthorized`] (`client.send(&transport, request).await?`).
 
 use std::future::Future;
+use std::time::Duration;
 
 use auth_core::{Authorized, Client, Clock, OAuthToken, State, SystemClock, Unauthorized};
 use http::Uri;
@@ -13,7 +14,9 @@ use crate::transport::Transport;
 
 /// Sends `client`'s token request once and parses the answer; no retry.
 /// Expiry counts from the moment the request was sent, read from `clock`
-/// (checklist C-30). Borrows the client: a failed grant loses nothing.
+/// (checklist C-30). A token that needs renewal by the time the answer is
+/// read is [`Error::ExpiredOnArrival`]. Borrows the client: a failed grant
+/// loses nothing.
 pub async fn request_token<S, T>(
     client: &Client<S>,
     transport: &T,
@@ -42,6 +45,14 @@ where
             .inspect_err(|e| {
                 tracing::debug!(error = %e, "token request rejected");
             })?;
+        // A token already at its renewal point (`expires_in: 0`, or an
+        // answer slower than the lifetime allows) would be refused by the
+        // resource and renewed at once, in a loop: a typed error instead.
+        if client.options().expiry().needs_refresh(&token, clock.now()) {
+            let lifetime = Duration::try_from(token.lifetime()).unwrap_or(Duration::ZERO);
+            tracing::warn!(lifetime = ?lifetime, "token arrived already expired or due for renewal");
+            return Err(Error::ExpiredOnArrival { lifetime });
+        }
         tracing::debug!(expires_at = %token.expires_at(), scope = %token.scope(), "token received");
         Ok(token)
     }

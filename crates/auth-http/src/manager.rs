@@ -72,6 +72,7 @@ impl RetryPolicy {
     }
 
     /// Time allowed for a whole fetch, all attempts and waits included.
+    /// Any length is safe: `Duration::MAX` means no deadline in practice.
     #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
@@ -93,12 +94,65 @@ impl RetryPolicy {
     /// The wait after failed attempt number `attempt` (1-based): exponential,
     /// capped, with "equal jitter" (between half and all of it).
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_backoff);
-        capped.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+        let capped = doubled(self.initial_backoff, attempt).min(self.max_backoff);
+        scaled(capped, 0.5 + rand::random::<f64>() * 0.5)
     }
+}
+
+/// `first` doubled for each step after the first (1-based), saturating.
+fn doubled(first: Duration, step: u32) -> Duration {
+    first.saturating_mul(1u32 << step.saturating_sub(1).min(16))
+}
+
+/// `duration * fraction` for a fraction in `0.0..=1.0`, never more than
+/// `duration`. `Duration::mul_f64` panics when the product rounds past
+/// `Duration::MAX`, which a configured `Duration::MAX` backoff reaches.
+fn scaled(duration: Duration, fraction: f64) -> Duration {
+    Duration::try_from_secs_f64(duration.as_secs_f64() * fraction)
+        .map_or(duration, |d| d.min(duration))
+}
+
+/// How long a failure is shared: from 100 ms, doubling while failures
+/// continue, up to 5 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FailureWindow {
+    first: Duration,
+    max: Duration,
+}
+
+impl Default for FailureWindow {
+    fn default() -> Self {
+        Self {
+            first: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+impl FailureWindow {
+    /// The window after the `streak`-th failure in a row (1-based),
+    /// stretched to the provider's `Retry-After` up to the maximum.
+    fn after(self, streak: u32, retry_after: Option<Duration>) -> Duration {
+        let window = doubled(self.first, streak).min(self.max);
+        match retry_after {
+            Some(asked) if !self.first.is_zero() => window.max(asked.min(self.max)),
+            _ => window,
+        }
+    }
+}
+
+/// The last failed fetch, reused until `until`.
+#[derive(Default)]
+struct Failures {
+    /// Failed fetches in a row; a success or `invalidate()` resets it.
+    streak: u32,
+    recent: Option<RecentFailure>,
+}
+
+struct RecentFailure {
+    error: Arc<Error>,
+    /// Until when it is reused, in the manager clock's Unix nanoseconds.
+    until: i128,
 }
 
 /// A token in the cache with what the hot path needs, computed once.
@@ -135,6 +189,11 @@ struct Inner {
     /// True while a fetch task runs: lets refresh-ahead callers skip the
     /// `inflight` lock entirely.
     fetching: AtomicBool,
+    failure_window: FailureWindow,
+    /// The last failure, shared with callers on the miss path for a short
+    /// window so a failing provider is not asked at request rate. Locked
+    /// only on a miss, after `inflight` when both are held.
+    failures: Mutex<Failures>,
 }
 
 /// How long refresh-ahead pauses after a failed renewal.
@@ -159,8 +218,15 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 ///   background fetch renews it; after a failed renewal, refresh-ahead
 ///   pauses for 5 s so a failing provider is not asked back to back.
 /// - **Single-flight.** Concurrent callers on a cold or expired cache share
-///   one fetch and all get its result, success or error. Errors are never
-///   cached: the next call starts a new fetch.
+///   one fetch and all get its result, success or error.
+/// - **A failure is shared briefly, never cached.** For a short window
+///   after a failed fetch (100 ms, doubling while failures continue, up to
+///   5 s, stretched to a `Retry-After` within that; see
+///   [`TokenManagerBuilder::failure_window`]) callers on the miss path get
+///   [`Error::RecentFailure`] holding that failure instead of a new
+///   request, so a revoked secret under load does not hammer the provider.
+///   A success or [`TokenManager::invalidate`] resets it; a new manager
+///   starts without one.
 /// - **The fetch is a spawned task**, so cancelling a caller's future (a
 ///   timeout, a dropped request) never cancels it for the others.
 /// - **Bounded retries** for transient failures ([`Error::is_retryable`]),
@@ -208,6 +274,7 @@ pub struct TokenManagerBuilder {
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
     refresh_jitter: f64,
+    failure_window: FailureWindow,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -270,6 +337,21 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// How long a failed fetch is handed out again, as
+    /// [`Error::RecentFailure`], before the provider is asked again: `first`
+    /// after one failure, doubling with each failure in a row up to `max`
+    /// (default 100 ms up to 5 s). A provider's `Retry-After` stretches the
+    /// window, up to `max`. A `first` of zero turns sharing off: every miss
+    /// asks the provider.
+    #[must_use]
+    pub fn failure_window(mut self, first: Duration, max: Duration) -> Self {
+        self.failure_window = FailureWindow {
+            first,
+            max: max.max(first),
+        };
+        self
+    }
+
     /// Builds the manager. Nothing is sent until the first [`TokenManager::token`].
     #[must_use]
     pub fn build(self) -> TokenManager {
@@ -291,6 +373,8 @@ impl TokenManagerBuilder {
                 store_consulted: AtomicBool::new(false),
                 refresh_paused_until_ms: AtomicI64::new(i64::MIN),
                 fetching: AtomicBool::new(false),
+                failure_window: self.failure_window,
+                failures: Mutex::new(Failures::default()),
             }),
         }
     }
@@ -317,6 +401,7 @@ impl TokenManager {
             store: None,
             retry: RetryPolicy::default(),
             refresh_jitter: 0.1,
+            failure_window: FailureWindow::default(),
         }
     }
 
@@ -370,11 +455,13 @@ impl TokenManager {
             .map(|c| Arc::clone(&c.token))
     }
 
-    /// Forgets the cached token: the next [`TokenManager::token`] fetches.
-    /// The store is not consulted again (it likely holds the same token).
+    /// Forgets the cached token and any recent failure: the next
+    /// [`TokenManager::token`] fetches, even within a failure window. The
+    /// store is not consulted again (it likely holds the same token).
     pub fn invalidate(&self) {
         self.inner.store_consulted.store(true, Ordering::SeqCst);
         self.inner.cached.store(None);
+        *self.inner.lock_failures() = Failures::default();
         tracing::debug!("token invalidated");
     }
 
@@ -400,8 +487,11 @@ impl TokenManager {
     /// `503` (RFC 7009 §2.2.1) or any other failure the token stays cached,
     /// since it is still valid; the error says when to retry.
     ///
-    /// The store keeps its copy until the next token is saved over it, but
-    /// this manager never reads the store again.
+    /// After a `200` the token also leaves the store
+    /// ([`TokenStore::remove`]), so a restarted process does not load it.
+    /// A failing store is logged, not returned: the revocation itself
+    /// succeeded, and a stale stored token only costs a restarted process
+    /// a `401` and one renewal.
     pub async fn revoke(&self, url: &RevocationUrl) -> Result<(), Error> {
         let Some(token) = self.cached() else {
             return Ok(());
@@ -449,6 +539,7 @@ impl TokenManager {
         let cached = match Inner::start_or_join(&self.inner) {
             Join::Ready(cached) => cached,
             Join::Wait(rx) => wait(rx).await?,
+            Join::Failed(error) => return Err(error),
         };
         Ok(local_view(&cached, read))
     }
@@ -507,9 +598,22 @@ fn local_view<R>(
     })
 }
 
+/// Clears `fetching` when the fetch task ends, by a panic (a transport
+/// that panics) or cancellation included, so refresh-ahead is never left
+/// switched off.
+struct FetchingFlag<'a>(&'a AtomicBool);
+
+impl Drop for FetchingFlag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 enum Join {
     Ready(Arc<Cached>),
     Wait(watch::Receiver<Option<Shared>>),
+    /// A fetch failed moments ago: its error, reused.
+    Failed(Error),
 }
 
 async fn wait(mut rx: watch::Receiver<Option<Shared>>) -> Result<Arc<Cached>, Error> {
@@ -542,6 +646,45 @@ impl Inner {
         self.inflight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn lock_failures(&self) -> MutexGuard<'_, Failures> {
+        // Plain values, each written whole: a panic cannot leave them torn.
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The failure to reuse at `now`, if one is recent enough.
+    fn recent_failure(&self, now: i128) -> Option<Error> {
+        let failures = self.lock_failures();
+        let recent = failures.recent.as_ref().filter(|r| now < r.until)?;
+        let left = u64::try_from(recent.until.saturating_sub(now)).unwrap_or(u64::MAX);
+        Some(Error::RecentFailure {
+            retry_in: Duration::from_nanos(left),
+            source: Arc::clone(&recent.error),
+        })
+    }
+
+    /// Records how a fetch ended: a failure opens (or extends) the window,
+    /// a success closes it.
+    fn record_outcome(&self, result: &Shared) {
+        let mut failures = self.lock_failures();
+        let Err(error) = result else {
+            *failures = Failures::default();
+            return;
+        };
+        failures.streak = failures.streak.saturating_add(1);
+        let now = self.now_nanos();
+        let asked = error.retry_after().map(|r| r.delay_from(self.clock.now()));
+        let window = self.failure_window.after(failures.streak, asked);
+        if window.is_zero() {
+            failures.recent = None;
+            return;
+        }
+        let window = i128::try_from(window.as_nanos()).unwrap_or(i128::MAX);
+        failures.recent = Some(RecentFailure {
+            error: Arc::clone(error),
+            until: now.saturating_add(window),
+        });
+    }
+
     /// Joins the fetch in flight or starts one. The lock is held only to
     /// look at and set `inflight`, never across an await.
     fn start_or_join(this: &Arc<Self>) -> Join {
@@ -554,10 +697,17 @@ impl Inner {
         }
         // A fetch may have finished between the caller's read and the lock:
         // it stores the token before clearing `inflight`, so this sees it.
+        let now = this.now_nanos();
         if let Some(cached) = this.cached.load_full()
-            && this.now_nanos() < cached.refresh_at
+            && now < cached.refresh_at
         {
             return Join::Ready(cached);
+        }
+        // The fetch task records its failure before clearing `inflight`, so
+        // no caller slips between the two and starts a new fetch.
+        if let Some(error) = this.recent_failure(now) {
+            tracing::debug!(error = %error, "reusing a recent token fetch failure");
+            return Join::Failed(error);
         }
         let (tx, rx) = watch::channel(None);
         *inflight = Some(rx.clone());
@@ -572,15 +722,17 @@ impl Inner {
         let task = Arc::clone(this);
         tokio::spawn(
             async move {
+                let fetching = FetchingFlag(&task.fetching);
                 let result = task.fetch().await.map_err(Arc::new);
                 if result.is_err() {
                     let pause = i128::try_from(REFRESH_PAUSE_AFTER_FAILURE.as_millis())
                         .unwrap_or(i128::MAX);
-                    let until = task.now_nanos() / 1_000_000 + pause;
+                    let until = (task.now_nanos() / 1_000_000).saturating_add(pause);
                     let until = i64::try_from(until).unwrap_or(i64::MAX);
                     task.refresh_paused_until_ms.store(until, Ordering::Relaxed);
                 }
-                task.fetching.store(false, Ordering::Release);
+                task.record_outcome(&result);
+                drop(fetching);
                 *task.lock_inflight() = None;
                 let _ = tx.send(Some(result));
             }
@@ -650,8 +802,13 @@ impl Inner {
             .with_token(token.clone())
             .bearer_header()?;
         let skew = self.expiry.effective_skew(&token);
-        let jitter = skew.mul_f64(self.refresh_jitter * rand::random::<f64>());
-        let refresh_at = (self.expiry.refresh_at(&token) - jitter).unix_timestamp_nanos();
+        let jitter = scaled(skew, self.refresh_jitter * rand::random::<f64>());
+        let planned = self.expiry.refresh_at(&token);
+        let refresh_at = time::Duration::try_from(jitter)
+            .ok()
+            .and_then(|jitter| planned.checked_sub(jitter))
+            .unwrap_or(planned)
+            .unix_timestamp_nanos();
         let expires_at = token.expires_at().unix_timestamp_nanos();
         let cached = Arc::new(Cached {
             token: Arc::new(token),
@@ -664,7 +821,7 @@ impl Inner {
     }
 
     async fn fetch_with_retries(&self) -> Result<OAuthToken, Error> {
-        let deadline = tokio::time::Instant::now() + self.retry.deadline;
+        let deadline = deadline_after(self.retry.deadline);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -684,7 +841,7 @@ impl Inner {
             let delay = match error.retry_after() {
                 Some(retry_after) => {
                     let asked = retry_after.delay_from(self.clock.now());
-                    if tokio::time::Instant::now() + asked >= deadline {
+                    if reaches(asked, deadline) {
                         tracing::warn!(retry_after = ?asked, "provider asked to wait past the deadline");
                         return Err(match error {
                             Error::Core(source) => Error::RateLimited {
@@ -698,11 +855,30 @@ impl Inner {
                 }
                 None => backoff,
             };
-            if tokio::time::Instant::now() + delay >= deadline {
+            if reaches(delay, deadline) {
                 return Err(error);
             }
             tracing::info!(attempt, delay = ?delay, error = %error, "retrying token request");
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// tokio's own "far future": 30 years. A longer deadline never fires.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `within` from now; `Duration::MAX` means "never" and must
+/// not overflow `Instant + Duration`.
+fn deadline_after(within: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(within.min(FAR_FUTURE))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
+}
+
+/// True when waiting `wait` from now ends at or past `deadline`.
+fn reaches(wait: Duration, deadline: tokio::time::Instant) -> bool {
+    tokio::time::Instant::now()
+        .checked_add(wait)
+        .is_none_or(|end| end >= deadline)
 }

@@ -340,13 +340,29 @@ async fn client_secret_post_sends_the_credentials_in_the_body_only_c14() {
     );
 }
 
+/// A manager on `clock`, so a test can step past the failure window.
+fn manager_on(server: &MockServer, clock: &ManualClock) -> TokenManager {
+    TokenManager::builder(client(server, ID, SECRET), HyperTransport::new().unwrap())
+        .retry(fast_retries())
+        .clock(clock.clone())
+        .build()
+}
+
 #[tokio::test]
-async fn errors_are_not_cached_c55() {
+async fn an_error_is_reused_for_its_window_and_never_cached_for_good_c55() {
     let server = MockServer::start().await.unwrap();
     server.push_fault(FaultRule::new(Fault::InvalidClient).times(1));
-    let manager = manager(&server);
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let manager = manager_on(&server, &clock);
     let error = manager.token().await.unwrap_err();
     assert!(error.is_provider_rejection(), "{error:?}");
+    let reused = manager.token().await.unwrap_err();
+    assert!(
+        matches!(reused, Error::RecentFailure { .. }) && reused.is_provider_rejection(),
+        "{reused:?}"
+    );
+    assert_eq!(token_statuses(&server), vec![401]);
+    clock.advance(Duration::from_millis(100));
     manager.token().await.unwrap();
     assert_eq!(token_statuses(&server), vec![401, 200]);
 }
@@ -372,11 +388,20 @@ async fn cancelling_one_waiter_does_not_cancel_the_fetch_for_the_others() {
 }
 
 #[tokio::test]
-async fn a_malformed_answer_is_retried_and_an_odd_but_legal_one_is_accepted() {
+async fn a_malformed_answer_fails_at_once_and_an_odd_but_legal_one_is_accepted() {
     let server = MockServer::start().await.unwrap();
     server.push_fault(FaultRule::new(Fault::MalformedJson).times(1));
     server.push_fault(FaultRule::new(Fault::ExpiresInString).times(1));
-    let token = manager(&server).token().await.unwrap();
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let manager = manager_on(&server, &clock);
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::Core(auth_core::Error::Parse(_))),
+        "{error:?}"
+    );
+    assert_eq!(token_statuses(&server), vec![200], "not retried");
+    clock.advance(Duration::from_millis(100));
+    let token = manager.token().await.unwrap();
     assert!(!token.is_expiry_assumed());
     assert_eq!(token_statuses(&server), vec![200, 200]);
 }

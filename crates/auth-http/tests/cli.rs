@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 use auth_core::OAuthToken;
-use mock_server::MockServer;
+use mock_server::{Fault, FaultRule, MockServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
 
@@ -169,5 +169,96 @@ async fn a_private_ca_is_trusted_only_through_ca_file() {
     with_ca.push(ca_arg);
     let trusted = run(with_ca, Some("gX1fBat3bV"), None).await;
     assert_eq!(trusted.status.code(), Some(0), "{}", stderr(&trusted));
+    assert_eq!(server.token_requests(), 1);
+}
+
+/// Serves `status`, `headers` and `body` once as the next token answer.
+fn answer_once(server: &MockServer, status: u16, headers: &[(&str, &str)], body: &str) {
+    server.push_fault(
+        FaultRule::new(Fault::Raw {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_owned(),
+        })
+        .times(1),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_of_u64_max_seconds_fetches_without_panicking() {
+    let server = MockServer::start().await.unwrap();
+    let output = run(
+        args(&server.token_url(), &["--timeout", "18446744073709551615"]),
+        Some("gX1fBat3bV"),
+        None,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_retry_after_exits_4_at_once_without_panicking() {
+    let server = MockServer::start().await.unwrap();
+    answer_once(
+        &server,
+        503,
+        &[("retry-after", "99999999999999999999")],
+        "busy",
+    );
+    let output = run(args(&server.token_url(), &[]), Some("gX1fBat3bV"), None).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("rate limited"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_success_answer_exits_4_after_one_request() {
+    let server = MockServer::start().await.unwrap();
+    let json = [("content-type", "application/json")];
+    let bodies = [
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":[]}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":{}}"#,
+        r#"{"welcome":"portal"}"#,
+    ];
+    for (sent, body) in bodies.iter().enumerate() {
+        answer_once(&server, 200, &json, body);
+        let output = run(args(&server.token_url(), &[]), Some("gX1fBat3bV"), None).await;
+        assert_eq!(output.status.code(), Some(4), "{body}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("malformed token response"),
+            "{body}: {}",
+            stderr(&output)
+        );
+        assert_eq!(server.token_requests(), sent + 1, "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_expired_on_arrival_exits_4_after_one_request() {
+    let server = MockServer::start().await.unwrap();
+    answer_once(
+        &server,
+        200,
+        &[("content-type", "application/json")],
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#,
+    );
+    let output = run(args(&server.token_url(), &[]), Some("gX1fBat3bV"), None).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("already expired"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(server.token_requests(), 1);
 }

@@ -45,6 +45,78 @@ fn messages_are_one_lowercase_layer() {
     };
     insta::assert_snapshot!(limited, @"rate limited: the provider asked to retry after 120s, beyond the deadline");
     insta::assert_snapshot!(Error::Shared(Arc::new(api(503))), @"unexpected provider response: HTTP 503: <html>oops</html>");
+    let recent = Error::RecentFailure {
+        retry_in: Duration::from_millis(250),
+        source: Arc::new(api(503)),
+    };
+    insta::assert_snapshot!(recent, @"token fetch failed recently; next attempt in 250ms");
+    insta::assert_snapshot!(auth_http::one_line(&recent), @"token fetch failed recently; next attempt in 250ms: unexpected provider response: HTTP 503: <html>oops</html>");
+    insta::assert_snapshot!(Error::ExpiredOnArrival { lifetime: Duration::ZERO }, @"token arrived already expired or due for renewal (lifetime 0ns)");
+}
+
+/// auth-core's error for a 200 with `body`.
+fn success_with(body: &str) -> Error {
+    let answer = http::Response::builder()
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec())
+        .unwrap();
+    let scope = auth_core::ScopeSet::default();
+    let options = auth_core::response::ParseOptions::default();
+    let ctx = auth_core::response::ParseContext {
+        requested_at: time::macros::datetime!(2026-01-01 00:00 UTC),
+        requested_scope: &scope,
+        options: &options,
+    };
+    Error::Core(auth_core::response::parse(&answer, &ctx).unwrap_err())
+}
+
+#[test]
+fn a_malformed_success_answer_is_not_retryable() {
+    for body in [
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":[]}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":{}}"#,
+        r#"{"status":"ok"}"#,
+        "<html>portal</html>",
+        "",
+    ] {
+        let error = success_with(body);
+        assert!(
+            matches!(error, Error::Core(auth_core::Error::Parse(_))),
+            "{body}: {error:?}"
+        );
+        assert!(!error.is_retryable(), "{body}");
+        assert!(!Error::Shared(Arc::new(error)).is_retryable(), "{body}");
+    }
+    assert!(!api(200).is_retryable());
+    assert!(
+        !Error::ExpiredOnArrival {
+            lifetime: Duration::ZERO
+        }
+        .is_retryable()
+    );
+}
+
+#[test]
+fn a_reused_failure_is_classified_like_the_original() {
+    let recent = Error::RecentFailure {
+        retry_in: Duration::from_millis(100),
+        source: Arc::new(provider("invalid_client", StatusCode::UNAUTHORIZED)),
+    };
+    assert!(recent.is_provider_rejection());
+    assert!(!recent.is_retryable());
+    assert_eq!(recent.status(), Some(StatusCode::UNAUTHORIZED));
+    let transient = Error::RecentFailure {
+        retry_in: Duration::from_millis(100),
+        source: Arc::new(api(503)),
+    };
+    assert!(transient.is_retryable());
+    assert_eq!(
+        transient.root().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
 }
 
 #[test]

@@ -287,3 +287,25 @@ async fn send_refuses_plain_http_to_a_remote_host_c60() {
     let error = authorized.send(&transport, request).await.unwrap_err();
     assert!(matches!(error, Error::InsecureUrl), "{error:?}");
 }
+
+#[tokio::test]
+async fn duration_max_timeouts_still_complete_the_exchange() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(json(TOKEN_BODY))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let transport = HyperTransport::builder()
+        .timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let client = client(&format!("{}/token", server.uri()), "id", "secret");
+    let authorized = client.fetch_token(&transport).await.unwrap();
+    assert_eq!(
+        authorized.token().access_token().expose_secret(),
+        "2YotnFZFEjr1zCsicMWpAA"
+    );
+}

@@ -246,3 +246,108 @@ async fn manager_authorize_allows_loopback_http_only_for_a_loopback_setup_c60() 
     manager.authorize(&mut request).await.unwrap();
     assert!(request.headers()["authorization"].is_sensitive());
 }
+
+/// A resource that answers `401 invalid_token` to `Bearer tok-1` (the
+/// `n`-th such request after `n * 10 ms`, once all `holders` have arrived)
+/// and 200 to any other token.
+fn rejecting_tok_1(
+    holders: usize,
+) -> impl Service<
+    http::Request<String>,
+    Response = http::Response<String>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
++ Send
++ 'static {
+    let barrier = Arc::new(tokio::sync::Barrier::new(holders));
+    let arrived = Arc::new(AtomicUsize::new(0));
+    tower::service_fn(move |request: http::Request<String>| {
+        let barrier = Arc::clone(&barrier);
+        let arrived = Arc::clone(&arrived);
+        async move {
+            let mut response = http::Response::builder();
+            if request.headers()["authorization"] == "Bearer tok-1" {
+                let n = arrived.fetch_add(1, Ordering::SeqCst);
+                barrier.wait().await;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * n as u64)).await;
+                response = response
+                    .status(401)
+                    .header("www-authenticate", INVALID_TOKEN);
+            }
+            Ok::<_, Infallible>(response.body(String::new()).unwrap())
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_invalid_token_rejections_share_one_renewal() {
+    const N: usize = 32;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let manager = manager(&requests);
+    manager.token().await.unwrap(); // every request carries tok-1
+    let layer = BearerAuthLayer::new(manager);
+    let service = tower::Layer::layer(&layer, rejecting_tok_1(N));
+    let calls: Vec<_> = (0..N)
+        .map(|_| tokio::spawn(service.clone().oneshot(post("x"))))
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    }
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        2,
+        "tok-1, then one renewal"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_invalid_token_rejections_ask_a_failing_provider_once() {
+    const N: usize = 20;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    // The first token is issued; then the secret is revoked.
+    let transport = from_fn(move |_request: http::Request<Vec<u8>>| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            let (status, body) = if n == 1 {
+                (
+                    200,
+                    r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}"#,
+                )
+            } else {
+                (401, r#"{"error":"invalid_client"}"#)
+            };
+            Ok(http::Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .body(body.as_bytes().to_vec())
+                .unwrap())
+        }
+    });
+    let client = Client::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("id", "s"),
+    );
+    // A clock that stands still: the whole burst falls in one failure window.
+    let clock = auth_core::ManualClock::new(time::macros::datetime!(2026-01-01 00:00 UTC));
+    let manager = TokenManager::builder(client, transport)
+        .clock(clock)
+        .build();
+    manager.token().await.unwrap();
+    let layer = BearerAuthLayer::new(manager);
+    let service = tower::Layer::layer(&layer, rejecting_tok_1(N));
+    // The rejections arrive 10 ms apart, long after the renewal failed.
+    let calls: Vec<_> = (0..N)
+        .map(|_| tokio::spawn(service.clone().oneshot(post("x"))))
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert!(error.is_provider_rejection(), "{error:?}");
+    }
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        2,
+        "tok-1, then one renewal shared by all {N} rejections"
+    );
+}

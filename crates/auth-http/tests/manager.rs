@@ -110,6 +110,12 @@ fn manager(provider: &Provider, clock: &ManualClock) -> TokenManager {
         .build()
 }
 
+/// The access token `manager` hands out now.
+async fn access_token(manager: &TokenManager) -> String {
+    let token = manager.token().await.unwrap();
+    token.access_token().expose_secret().to_owned()
+}
+
 fn unavailable() -> Answer {
     Answer::Status {
         status: 503,
@@ -161,50 +167,18 @@ async fn token_is_renewed_ahead_of_expiry_while_the_valid_one_is_served_c54() {
         .refresh_jitter(0.0)
         .build();
 
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     clock.advance(Duration::from_secs(89));
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     assert_eq!(provider.calls(), 1, "t=89 is before expires_at - skew");
 
     clock.advance(Duration::from_secs(2)); // t=91: renew, but the token is still valid
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     while manager.cached().unwrap().access_token().expose_secret() == "tok-1" {
         tokio::task::yield_now().await;
     }
     assert_eq!(provider.calls(), 2);
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-2"
-    );
+    assert_eq!(access_token(&manager).await, "tok-2");
     assert_eq!(provider.calls(), 2);
 }
 
@@ -215,30 +189,14 @@ async fn an_expired_token_is_never_served() {
     let manager = manager(&provider, &clock);
     manager.token().await.unwrap();
     clock.advance(Duration::from_secs(3600));
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-2"
-    );
+    assert_eq!(access_token(&manager).await, "tok-2");
 }
 
 #[tokio::test(start_paused = true)]
 async fn unavailable_then_ok_succeeds_after_one_retry_c48() {
     let provider = Provider::with([unavailable()]);
     let manager = manager(&provider, &ManualClock::new(T0));
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-2"
-    );
+    assert_eq!(access_token(&manager).await, "tok-2");
     assert_eq!(provider.calls(), 2);
 }
 
@@ -343,14 +301,15 @@ async fn invalid_client_is_not_retried_c47() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_shared_failure_reaches_every_waiter_and_is_not_cached_c55() {
+async fn a_shared_failure_reaches_every_waiter_and_is_reused_only_for_its_window_c55() {
     let provider = Provider::with([Answer::Status {
         status: 400,
         body: r#"{"error":"invalid_scope"}"#,
         retry_after: None,
     }])
     .latency(Duration::from_millis(10));
-    let manager = manager(&provider, &ManualClock::new(T0));
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let manager = manager.clone();
@@ -365,15 +324,17 @@ async fn a_shared_failure_reaches_every_waiter_and_is_not_cached_c55() {
         ));
     }
     assert_eq!(provider.calls(), 1);
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-2"
+    // Within the failure window (100 ms) the same error is reused...
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::RecentFailure { source, .. } if matches!(source.root(), Error::Core(auth_core::Error::Provider(_)))),
+        "{error:?}"
     );
+    assert_eq!(provider.calls(), 1);
+    // ...and past it, the next call asks the provider again: errors are
+    // shared briefly, never cached for good.
+    clock.advance(Duration::from_millis(100));
+    assert_eq!(access_token(&manager).await, "tok-2");
     assert_eq!(provider.calls(), 2);
 }
 
@@ -424,30 +385,14 @@ async fn a_failed_refresh_ahead_keeps_serving_the_valid_token() {
     let manager = manager(&provider, &clock);
     manager.token().await.unwrap();
     clock.advance(Duration::from_secs(3550)); // inside the 60 s skew
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     while provider.calls() < 2 {
         tokio::task::yield_now().await;
     }
     for _ in 0..10 {
         tokio::task::yield_now().await;
     }
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     // A failed renewal pauses refresh-ahead: no request back to back.
     for _ in 0..10 {
         manager.token().await.unwrap();
@@ -485,25 +430,9 @@ async fn invalidate_token_forgets_only_the_rejected_token() {
     let second = manager.token().await.unwrap();
     assert_eq!(second.access_token().expose_secret(), "tok-2");
     manager.invalidate_token(&first); // stale rejection: keep tok-2
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-2"
-    );
+    assert_eq!(access_token(&manager).await, "tok-2");
     manager.invalidate();
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-3"
-    );
+    assert_eq!(access_token(&manager).await, "tok-3");
 }
 
 #[tokio::test]
@@ -523,27 +452,11 @@ async fn a_fresh_stored_token_is_used_without_a_request_and_new_ones_are_saved()
         .clock(clock.clone())
         .shared_store(store.clone())
         .build();
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "stored"
-    );
+    assert_eq!(access_token(&manager).await, "stored");
     assert_eq!(provider.calls(), 0);
 
     clock.advance(Duration::from_secs(3600));
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     let saved = store.load(&key).await.unwrap().unwrap();
     assert_eq!(saved.access_token().expose_secret(), "tok-1");
 }
@@ -557,15 +470,7 @@ async fn a_corrupt_store_file_counts_as_a_miss_and_is_overwritten() {
     let manager = TokenManager::builder(client(), provider.transport())
         .store(FileStore::new(&path))
         .build();
-    assert_eq!(
-        manager
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&manager).await, "tok-1");
     assert_eq!(provider.calls(), 1);
     let saved = OAuthToken::from_stored_json(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(saved.access_token().expose_secret(), "tok-1");
@@ -584,15 +489,7 @@ async fn a_restarted_manager_reuses_the_token_in_its_file_store() {
     let restarted = TokenManager::builder(client(), provider.transport())
         .store(FileStore::new(&path))
         .build();
-    assert_eq!(
-        restarted
-            .token()
-            .await
-            .unwrap()
-            .access_token()
-            .expose_secret(),
-        "tok-1"
-    );
+    assert_eq!(access_token(&restarted).await, "tok-1");
     assert_eq!(provider.calls(), 1);
 }
 
@@ -643,4 +540,330 @@ async fn refresh_ahead_is_single_flight_too() {
     let token = manager.token().await.unwrap();
     assert_eq!(token.access_token().expose_secret(), "tok-2");
     assert_eq!(provider.calls(), 2);
+}
+
+// Issue 8 item 1: time arithmetic never panics on input.
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_on_503_fails_now_as_rate_limited_without_panicking() {
+    let provider = Provider::with([Answer::Status {
+        status: 503,
+        body: "",
+        retry_after: Some("99999999999999999999"),
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::RateLimited { .. }),
+        "{error:?}"
+    );
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_on_429_fails_now_as_rate_limited_without_panicking() {
+    let provider = Provider::with([Answer::Status {
+        status: 429,
+        body: r#"{"error":"slow_down"}"#,
+        retry_after: Some("99999999999999999999"),
+    }]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::RateLimited { retry_after, .. } if *retry_after == auth_core::RetryAfter::MAX_DELAY),
+        "{error:?}"
+    );
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_duration_max_backoff_gives_up_with_the_error_instead_of_panicking() {
+    let provider = Provider::with([unavailable()]);
+    let retry = RetryPolicy::default()
+        .with_initial_backoff(Duration::MAX)
+        .with_max_backoff(Duration::MAX);
+    let manager = TokenManager::builder(client(), provider.transport())
+        .clock(ManualClock::new(T0))
+        .retry(retry)
+        .build();
+    let error = manager.token().await.unwrap_err();
+    assert_eq!(
+        error.status(),
+        Some(http::StatusCode::SERVICE_UNAVAILABLE),
+        "{error:?}"
+    );
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_duration_max_deadline_still_fetches_and_retries() {
+    let provider = Provider::with([unavailable()]);
+    let retry = RetryPolicy::default().with_deadline(Duration::MAX);
+    let manager = TokenManager::builder(client(), provider.transport())
+        .clock(ManualClock::new(T0))
+        .retry(retry)
+        .build();
+    let token = manager.token().await.unwrap();
+    assert_eq!(token.access_token().expose_secret(), "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expiry_policy_of_duration_max_values_never_panics() {
+    let provider = Provider::default();
+    let expiry = ExpiryPolicy::default()
+        .with_skew(Duration::MAX)
+        .with_default_lifetime(Duration::MAX)
+        .with_max_lifetime(Duration::MAX);
+    let client = client().with_options(ParseOptions::default().with_expiry(expiry));
+    let manager = TokenManager::builder(client, provider.transport())
+        .clock(ManualClock::new(T0))
+        .refresh_jitter(1.0)
+        .build();
+    assert_eq!(access_token(&manager).await, "tok-1");
+    assert_eq!(provider.calls(), 1);
+}
+
+// Issue 8 item 5: a failure is shared for a short, growing window.
+
+fn rejected() -> Answer {
+    Answer::Status {
+        status: 401,
+        body: r#"{"error":"invalid_client"}"#,
+        retry_after: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_callers_at_request_rate_reach_the_provider_at_a_growing_interval() {
+    let provider = Provider::with(std::iter::repeat_n(rejected(), 1000));
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    // 200 callers, 10 ms apart: 2 s of traffic against a revoked secret.
+    let mut recent = 0;
+    for _ in 0..200 {
+        let error = manager.token().await.unwrap_err();
+        assert!(error.is_provider_rejection(), "{error:?}");
+        if matches!(error, Error::RecentFailure { .. }) {
+            recent += 1;
+        }
+        clock.advance(Duration::from_millis(10));
+    }
+    // Windows of 100, 200, 400 and 800 ms: requests at 0, 0.1, 0.3, 0.7 and 1.5 s.
+    assert_eq!(provider.calls(), 5);
+    assert_eq!(recent, 195);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_reused_failure_says_when_the_next_attempt_is_allowed() {
+    let provider = Provider::with([rejected()]);
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    manager.token().await.unwrap_err();
+    clock.advance(Duration::from_millis(30));
+    let error = manager.token().await.unwrap_err();
+    match &error {
+        Error::RecentFailure { retry_in, source } => {
+            assert_eq!(*retry_in, Duration::from_millis(70));
+            assert!(source.is_provider_rejection());
+        }
+        other => panic!("expected RecentFailure, got {other:?}"),
+    }
+    assert!(!error.is_retryable());
+    insta::assert_snapshot!(error, @"token fetch failed recently; next attempt in 70ms");
+    clock.advance(Duration::from_millis(70));
+    assert_eq!(access_token(&manager).await, "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalidate_or_a_success_resets_the_failure_window() {
+    let provider = Provider::with([rejected(), rejected(), rejected()]);
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    manager.token().await.unwrap_err();
+    clock.advance(Duration::from_millis(100));
+    manager.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 2);
+    // Two failures in a row: the window has doubled to 200 ms.
+    clock.advance(Duration::from_millis(150));
+    assert!(matches!(
+        manager.token().await.unwrap_err(),
+        Error::RecentFailure { .. }
+    ));
+    assert_eq!(provider.calls(), 2);
+    // invalidate() allows a new attempt at once and restarts at 100 ms.
+    manager.invalidate();
+    manager.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 3);
+    clock.advance(Duration::from_millis(100));
+    manager.token().await.unwrap();
+    assert_eq!(provider.calls(), 4);
+    // After a success, the next failure gets the first window again.
+    provider.script.lock().unwrap().push_back(rejected());
+    clock.advance(Duration::from_secs(3600));
+    manager.token().await.unwrap_err();
+    clock.advance(Duration::from_millis(100));
+    manager.token().await.unwrap();
+    assert_eq!(provider.calls(), 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_manager_does_not_inherit_the_failure_window() {
+    let provider = Provider::with([rejected(), rejected()]);
+    let clock = ManualClock::new(T0);
+    manager(&provider, &clock).token().await.unwrap_err();
+    let fresh = manager(&provider, &clock);
+    fresh.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 2);
+    fresh.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_failure_window_is_configurable_and_zero_turns_it_off() {
+    let provider = Provider::with(std::iter::repeat_n(rejected(), 10));
+    let clock = ManualClock::new(T0);
+    let off = TokenManager::builder(client(), provider.transport())
+        .clock(clock.clone())
+        .failure_window(Duration::ZERO, Duration::ZERO)
+        .build();
+    off.token().await.unwrap_err();
+    off.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 2);
+    let long = TokenManager::builder(client(), provider.transport())
+        .clock(clock.clone())
+        .failure_window(Duration::from_secs(2), Duration::from_secs(60))
+        .build();
+    long.token().await.unwrap_err();
+    clock.advance(Duration::from_millis(1999));
+    long.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 3);
+    clock.advance(Duration::from_millis(1));
+    long.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_expired_on_arrival_is_a_typed_error_after_one_request() {
+    let provider = Provider::with([Answer::Token { expires_in: 0 }]);
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::ExpiredOnArrival { lifetime } if lifetime.is_zero()),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert!(manager.cached().is_none(), "never handed out as valid");
+    for _ in 0..50 {
+        manager.token().await.unwrap_err();
+    }
+    assert_eq!(provider.calls(), 1, "no fetch loop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_due_for_renewal_on_arrival_is_a_typed_error_after_one_request() {
+    // The answer takes longer than the 1 s token's renewal point (0.75 s).
+    let calls = Arc::new(AtomicUsize::new(0));
+    let clock = ManualClock::new(T0);
+    let transport = {
+        let calls = Arc::clone(&calls);
+        let clock = clock.clone();
+        from_fn(move |_request: http::Request<Vec<u8>>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            clock.advance(Duration::from_millis(800));
+            async move {
+                Ok(http::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(
+                        br#"{"access_token":"slow","token_type":"Bearer","expires_in":1}"#.to_vec(),
+                    )
+                    .unwrap())
+            }
+        })
+    };
+    let manager = TokenManager::builder(client(), transport)
+        .clock(clock.clone())
+        .build();
+    let error = manager.token().await.unwrap_err();
+    assert!(
+        matches!(error.root(), Error::ExpiredOnArrival { lifetime } if *lifetime == Duration::from_secs(1)),
+        "{error:?}"
+    );
+    manager.token().await.unwrap_err();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+// Issue 8 item 6: a malformed 2xx is not transient.
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_success_answer_fails_after_one_request() {
+    for body in [
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":[]}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":{}}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":"-1"}"#,
+        r#"{"status":"ok"}"#,
+        r#"{"access_token":"a","tok"#,
+        "<html>welcome to the captive portal</html>",
+        "",
+    ] {
+        let provider = Provider::with([Answer::Status {
+            status: 200,
+            body,
+            retry_after: None,
+        }]);
+        let manager = manager(&provider, &ManualClock::new(T0));
+        let error = manager.token().await.unwrap_err();
+        assert!(
+            matches!(error.root(), Error::Core(auth_core::Error::Parse(_))),
+            "{body}: {error:?}"
+        );
+        assert!(!error.is_retryable(), "{body}");
+        assert_eq!(provider.calls(), 1, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_fetch_does_not_switch_refresh_ahead_off() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let transport = {
+        let calls = Arc::clone(&calls);
+        from_fn(move |_request: http::Request<Vec<u8>>| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                assert_ne!(n, 2, "the second request panics in the transport");
+                Ok(http::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(
+                        format!(r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":3600}}"#)
+                            .into_bytes(),
+                    )
+                    .unwrap())
+            }
+        })
+    };
+    let clock = ManualClock::new(T0);
+    let manager = TokenManager::builder(client(), transport)
+        .clock(clock.clone())
+        .refresh_jitter(0.0)
+        .build();
+    assert_eq!(access_token(&manager).await, "tok-1");
+    clock.advance(Duration::from_secs(3550)); // inside the 60 s skew
+    assert_eq!(access_token(&manager).await, "tok-1"); // starts the renewal that panics
+    while calls.load(Ordering::SeqCst) < 2 {
+        tokio::task::yield_now().await;
+    }
+    // Refresh-ahead starts again and renews before the token expires.
+    for _ in 0..1000 {
+        if manager.cached().unwrap().access_token().expose_secret() != "tok-1" {
+            break;
+        }
+        assert_eq!(access_token(&manager).await, "tok-1");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(access_token(&manager).await, "tok-3");
 }
