@@ -46,7 +46,7 @@ mod revoke;
 mod store;
 mod transport;
 
-pub use cache::TokenCache;
+pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
 pub use error::{BoxError, Error, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
