@@ -32,9 +32,9 @@ const TOKEN_URL: &str = "https://as.example/token";
 
 /// The persistent identity stored tokens are saved for in these tests.
 fn stored_key() -> auth_core::RequestKey {
-    auth_core::TokenRequest::new(
-        auth_core::TokenUrl::parse("https://as.example/token").unwrap(),
-        auth_core::ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
+    TokenRequest::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
     )
     .key()
 }
