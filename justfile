@@ -79,5 +79,9 @@ conformance-self:
     cargo build -p auth-http --example conformance_client
     cargo run -p mock-server -- conformance --suite quick -- "${CARGO_TARGET_DIR:-target}/debug/examples/conformance_client"
 
+# FileStore under SIGKILL: a saving child killed at random moments; every load a whole token or a clean miss, no temp file left after the next save
+crash-store kills="1000":
+    CRASH_STORE_KILLS={{kills}} cargo test -p auth-http --test crash_store
+
 # what CI runs
 ci: lint test conformance-self

@@ -14,7 +14,8 @@ use auth_core::basic;
 use auth_core::form::{self, Form, FormBuilder};
 use auth_core::response::{self, ParseContext, ParseOptions, TokenResponse};
 use auth_core::{
-    ApiError, BearerChallenge, ClientId, ClientSecret, Error, OAuthToken, Scope, ScopeSet,
+    ApiError, BearerChallenge, ClientCredentials, ClientId, ClientSecret, Error, OAuthToken,
+    RequestKey, Scope, ScopeSet, TokenRequest, TokenUrl,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -84,8 +85,10 @@ fn check_token(token: &OAuthToken) {
         );
     }
     // The stored format round-trips.
-    let stored = token.to_stored_json();
-    let restored = OAuthToken::from_stored_json(stored.as_bytes()).expect("stored token reloads");
+    let key = stored_key();
+    let stored = token.to_stored_json(&key).expect("a parsed token stores");
+    let restored =
+        OAuthToken::from_stored_json(stored.as_bytes(), &key).expect("stored token reloads");
     assert_eq!(&restored, token);
     // Printed as a §5.1 body, it parses to the same token.
     let scope = token.scope().to_string();
@@ -209,17 +212,41 @@ pub fn scope(data: &[u8]) {
     }
 }
 
+/// The persistent identity the stored-token seeds were saved for
+/// (`request` digest `099104f2a24d6bb3cdfe3f6c31f83cb3464cff0081c1db1cec802066518e489f`).
+fn stored_key() -> RequestKey {
+    TokenRequest::new(
+        TokenUrl::parse("https://as.example/token").expect("static url"),
+        ClientCredentials::new("fuzz", "fuzz"),
+    )
+    .key()
+}
+
 /// The stored-token loader: a loaded token stores and reloads equal, and
-/// storing is stable.
+/// storing is stable; a token saved for another request never loads.
 pub fn stored_token(data: &[u8]) {
-    let Ok(token) = OAuthToken::from_stored_json(data) else {
+    let key = stored_key();
+    let Ok(token) = OAuthToken::from_stored_json(data, &key) else {
         return;
     };
     assert!(token.expires_at() >= token.issued_at());
-    let stored = token.to_stored_json();
-    let again = OAuthToken::from_stored_json(stored.as_bytes()).expect("stored token reloads");
+    let stored = token.to_stored_json(&key).expect("a loaded token stores");
+    let again =
+        OAuthToken::from_stored_json(stored.as_bytes(), &key).expect("stored token reloads");
     assert_eq!(again, token);
-    assert_eq!(again.to_stored_json(), stored);
+    assert_eq!(
+        again.to_stored_json(&key).expect("a loaded token stores"),
+        stored
+    );
+    let other = TokenRequest::new(
+        TokenUrl::parse("https://as.example/token").expect("static url"),
+        ClientCredentials::new("other", "fuzz"),
+    )
+    .key();
+    assert_eq!(
+        OAuthToken::from_stored_json(stored.as_bytes(), &other),
+        Err(auth_core::StoredTokenError::OtherRequest)
+    );
 }
 
 /// The form decoder: a decoded form re-encodes and decodes to the same

@@ -1,6 +1,7 @@
 //! [`ExtraFields`]: the members of a token response this crate does not
 //! interpret, kept verbatim (RFC 6749 §5.1: the client MUST ignore
-//! unrecognized names; keeping them loses nothing).
+//! unrecognized names; keeping them loses nothing). Also how the extra
+//! parameters of a request print: names only.
 
 use std::fmt;
 use std::ops::Index;
@@ -99,6 +100,25 @@ impl fmt::Debug for ExtraFields {
     }
 }
 
+/// Prints provider-specific request parameters (name, value) as
+/// `{"tenant": "[REDACTED]"}`: a value can be a credential of its own
+/// (a tenant key, an assertion), so no `Debug` shows one.
+pub(crate) struct RedactedParams<'a>(pub(crate) &'a [(String, String)]);
+
+impl fmt::Debug for RedactedParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted;
+        impl fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[REDACTED]")
+            }
+        }
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, _)| (name, Redacted)))
+            .finish()
+    }
+}
+
 impl Serialize for ExtraFields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
@@ -165,5 +185,12 @@ mod tests {
             r#"{"n":1e400,"z":{"a":[1,{"b":null}]}}"#
         );
         assert_eq!(format!("{extra:?}"), r#"["n", "z"]"#);
+    }
+
+    #[test]
+    fn request_parameter_values_never_print() {
+        let params = [("tenant".to_owned(), "tenant-key-123".to_owned())];
+        let printed = format!("{:?}", RedactedParams(&params));
+        assert_eq!(printed, r#"{"tenant": [REDACTED]}"#);
     }
 }

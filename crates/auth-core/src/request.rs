@@ -11,6 +11,7 @@ use http::{HeaderValue, Method, Uri};
 use crate::basic;
 use crate::credentials::{ClientAuthMethod, ClientCredentials};
 use crate::error::RequestError;
+use crate::extra::RedactedParams;
 use crate::form::{CONTENT_TYPE_FORM, FormBuilder};
 use crate::response::CONTENT_TYPE_JSON;
 
@@ -181,13 +182,27 @@ impl Resource {
 /// assert_eq!(http.body(), b"grant_type=client_credentials&scope=read%20write");
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenRequest {
     url: TokenUrl,
     credentials: ClientCredentials,
     resources: Vec<Resource>,
     audience: Option<String>,
     extra_params: Vec<(String, String)>,
+}
+
+/// Extra-parameter values can be credentials of their own (a tenant key,
+/// a signed assertion), so only their names print.
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("url", &self.url)
+            .field("credentials", &self.credentials)
+            .field("resources", &self.resources)
+            .field("audience", &self.audience)
+            .field("extra_params", &RedactedParams(&self.extra_params))
+            .finish()
+    }
 }
 
 impl TokenRequest {
@@ -265,9 +280,11 @@ impl TokenRequest {
         &self.extra_params
     }
 
-    /// Everything that makes two requests ask for the same token: URL,
-    /// client id, auth method, scopes (sorted), resources, audience and
-    /// extra parameters (sorted). Never the secret.
+    /// The request's persistent identity: everything that makes two
+    /// requests ask for the same token, and only what is not secret (token
+    /// URL, client id, auth method, scopes (sorted), resources (sorted),
+    /// audience and extra parameters (sorted)). Never the secret; see
+    /// [`RequestKey`] for what that means and where it is used.
     #[must_use]
     pub fn key(&self) -> RequestKey {
         let mut resources: Vec<String> = self.resources.iter().map(|r| r.0.clone()).collect();
@@ -376,8 +393,39 @@ pub(crate) fn append_post_credentials(form: &mut FormBuilder, credentials: &Clie
     }
 }
 
-/// What identifies a token request for caching and single-flight.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The persistent identity of a token request: what a token outliving
+/// the process (a file, a shared store) is saved under, built by
+/// [`TokenRequest::key`].
+///
+/// It holds the non-secret parts only: token URL, client id, auth method,
+/// scopes (sorted), resources (sorted), audience and extra parameters
+/// (sorted by name). It is the same in every process and after every
+/// restart with the same configuration, so a restarted service finds its
+/// token, and a changed URL, scope, audience or parameter finds none. One
+/// client id has one secret at a time in such a store: the secret is not
+/// part of this identity. (The in-process cache of `auth-http` adds a keyed
+/// fingerprint of the secret and the parse options on top of this key, so a
+/// wrong or rotated secret never reuses another entry's token there.)
+///
+/// Values that change on every attempt (a client assertion, its `jti`)
+/// belong to neither identity: a key built from them would never match
+/// again.
+///
+/// [`RequestKey::canonical`] is its stable serialization and
+/// [`RequestKey::digest`] a SHA-256 of that, usable as a file name or a
+/// record key. `Debug` prints extra-parameter names, never their values.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::Error> {
+/// use auth_core::{ClientCredentials, TokenRequest, TokenUrl};
+/// let url = TokenUrl::parse("https://as.example/token")?;
+/// let key = TokenRequest::new(url.clone(), ClientCredentials::new("svc", "old")).key();
+/// let rotated = TokenRequest::new(url, ClientCredentials::new("svc", "new")).key();
+/// assert_eq!(key.digest(), rotated.digest()); // the secret is not part of it
+/// assert_eq!(key.digest().len(), 64);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestKey {
     url: String,
     client_id: String,
@@ -386,6 +434,89 @@ pub struct RequestKey {
     resources: Vec<String>,
     audience: Option<String>,
     extra: Vec<(String, String)>,
+}
+
+/// Version of [`RequestKey::canonical`]: bump it when a part is added, so
+/// old digests stop matching instead of matching wrongly.
+const REQUEST_KEY_VERSION: u8 = 1;
+
+impl RequestKey {
+    /// The stable serialization: a compact JSON array of the parts in a
+    /// fixed order, led by its version,
+    /// `[1,url,client_id,auth_method,scopes,[resources…],audience|null,[[name,value]…]]`.
+    /// It holds extra-parameter values: keep it where the token is kept,
+    /// not in logs.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::Error> {
+    /// use auth_core::{ClientCredentials, Scope, TokenRequest, TokenUrl};
+    /// let request = TokenRequest::new(
+    ///     TokenUrl::parse("https://as.example/token")?,
+    ///     ClientCredentials::new("svc", "s").with_scopes([Scope::Write, Scope::Read]),
+    /// )
+    /// .with_extra_param("tenant", "t1");
+    /// assert_eq!(
+    ///     request.key().canonical(),
+    ///     r#"[1,"https://as.example/token","svc","client_secret_basic","read write",[],null,[["tenant","t1"]]]"#
+    /// );
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn canonical(&self) -> String {
+        use serde_json::Value;
+        let strings = |items: &[String]| Value::from(items.to_vec());
+        let method = match self.auth_method {
+            // `as_str` reports the wire name, shared with plain Basic.
+            ClientAuthMethod::ClientSecretBasicUnencoded => "client_secret_basic_unencoded",
+            other => other.as_str(),
+        };
+        let extra = self
+            .extra
+            .iter()
+            .map(|(name, value)| Value::from(vec![name.clone(), value.clone()]))
+            .collect::<Vec<_>>();
+        Value::from(vec![
+            Value::from(REQUEST_KEY_VERSION),
+            Value::from(self.url.clone()),
+            Value::from(self.client_id.clone()),
+            Value::from(method),
+            Value::from(self.scopes.clone()),
+            strings(&self.resources),
+            self.audience.clone().map_or(Value::Null, Value::from),
+            Value::from(extra),
+        ])
+        .to_string()
+    }
+
+    /// SHA-256 of [`RequestKey::canonical`], 64 lowercase hex digits: a
+    /// file name or record key that reveals nothing of the request.
+    #[must_use]
+    pub fn digest(&self) -> String {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(self.canonical().as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in hash {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        hex
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl fmt::Debug for RequestKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestKey")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("auth_method", &self.auth_method)
+            .field("scopes", &self.scopes)
+            .field("resources", &self.resources)
+            .field("audience", &self.audience)
+            .field("extra", &RedactedParams(&self.extra))
+            .finish()
+    }
 }
 
 #[cfg(test)]
@@ -552,5 +683,53 @@ mod tests {
         assert_eq!(a.key(), b.key());
         let c = request(ClientCredentials::new("a", "s1").with_scopes([Scope::Read]));
         assert_ne!(a.key(), c.key());
+    }
+
+    #[test]
+    fn debug_never_prints_extra_parameter_values() {
+        let req =
+            request(ClientCredentials::new("a", "b")).with_extra_param("tenant_key", "tk-9f8e7d");
+        for printed in [format!("{req:?}"), format!("{:?}", req.key())] {
+            assert!(printed.contains("tenant_key"), "{printed}");
+            assert!(!printed.contains("tk-9f8e7d"), "{printed}");
+        }
+    }
+
+    #[test]
+    fn digest_changes_with_every_non_secret_part_and_never_with_the_secret() {
+        let base = || request(ClientCredentials::new("a", "s1"));
+        let digest = base().key().digest();
+        assert_eq!(digest.len(), 64);
+        assert!(
+            digest
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_eq!(
+            request(ClientCredentials::new("a", "s2")).key().digest(),
+            digest
+        );
+        let variants = [
+            TokenRequest::new(
+                TokenUrl::parse("https://as.example/token?tenant=t2").unwrap(),
+                ClientCredentials::new("a", "s1"),
+            ),
+            request(ClientCredentials::new("b", "s1")),
+            request(
+                ClientCredentials::new("a", "s1")
+                    .with_auth_method(ClientAuthMethod::ClientSecretBasicUnencoded),
+            ),
+            request(ClientCredentials::new("a", "s1").with_scope(Scope::Read)),
+            base().with_resource(Resource::new("urn:x").unwrap()),
+            base().with_audience("api"),
+            base().with_extra_param("tenant", "t1"),
+            base().with_extra_param("tenant", "t2"),
+        ];
+        let mut seen = vec![digest];
+        for variant in variants {
+            let d = variant.key().digest();
+            assert!(!seen.contains(&d), "{variant:?}");
+            seen.push(d);
+        }
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::extra::ExtraFields;
+use crate::request::RequestKey;
 use crate::scope::ScopeSet;
 
 /// The access token string (RFC 6749 §1.4). `Debug` prints `[REDACTED]`;
@@ -268,31 +269,42 @@ impl OAuthToken {
         &self.extra
     }
 
-    /// The stored format: versioned JSON with RFC 3339 timestamps.
+    /// The stored format for the request identified by `key` (its
+    /// persistent identity, [`TokenRequest::key`](crate::TokenRequest::key)):
+    /// versioned JSON with RFC 3339 timestamps and the key's
+    /// [`digest`](RequestKey::digest), so a loader can tell a token saved
+    /// for another request from its own.
+    ///
+    /// A timestamp RFC 3339 cannot write (a year past 9999 or before 0) is
+    /// [`StoredTokenError::Unstorable`]: never an empty or partial text.
     ///
     /// ```
-    /// # fn main() -> Result<(), auth_core::StoredTokenError> {
-    /// use auth_core::{AccessToken, OAuthToken, ScopeSet};
+    /// # fn main() -> Result<(), auth_core::Error> {
+    /// use auth_core::{AccessToken, ClientCredentials, OAuthToken, ScopeSet, TokenRequest, TokenUrl};
     /// use time::macros::datetime;
+    /// let url = TokenUrl::parse("https://as.example/token")?;
+    /// let key = TokenRequest::new(url.clone(), ClientCredentials::new("svc", "s")).key();
     /// let token = OAuthToken::new(
     ///     AccessToken::new("abc"),
     ///     datetime!(2026-01-01 00:00 UTC),
     ///     datetime!(2026-01-01 01:00 UTC),
     ///     ScopeSet::new(),
     /// );
-    /// let json = token.to_stored_json();
+    /// let json = token.to_stored_json(&key)?;
     /// assert!(json.contains(r#""expires_at":"2026-01-01T01:00:00Z""#));
-    /// assert_eq!(OAuthToken::from_stored_json(json.as_bytes())?, token);
+    /// assert_eq!(OAuthToken::from_stored_json(json.as_bytes(), &key)?, token);
+    /// let other = TokenRequest::new(url, ClientCredentials::new("other", "s")).key();
+    /// assert!(OAuthToken::from_stored_json(json.as_bytes(), &other).is_err());
     /// # Ok(()) }
     /// ```
-    #[must_use]
-    pub fn to_stored_json(&self) -> String {
+    pub fn to_stored_json(&self, key: &RequestKey) -> Result<String, StoredTokenError> {
         let stored = StoredToken {
             version: STORED_VERSION,
+            request: Some(key.digest()),
             access_token: self.access_token.expose_secret().into(),
             token_type: self.token_type.as_str().into(),
-            issued_at: storable(self.issued_at),
-            expires_at: storable(self.expires_at),
+            issued_at: storable(self.issued_at, "issued_at")?,
+            expires_at: storable(self.expires_at, "expires_at")?,
             expiry_assumed: self.expiry_assumed,
             scope: self.scope.clone(),
             refresh_token: self
@@ -301,23 +313,26 @@ impl OAuthToken {
                 .map(|t| t.expose_secret().to_owned()),
             extra: self.extra.clone(),
         };
-        // Strings, timestamps in range and raw JSON always serialize.
-        serde_json::to_string(&stored).unwrap_or_default()
+        serde_json::to_string(&stored).map_err(|_| StoredTokenError::Unstorable("token"))
     }
 
-    /// Loads the stored format. Corrupt input and versions from the future
-    /// are typed errors; nothing of the input is echoed in them.
-    pub fn from_stored_json(bytes: &[u8]) -> Result<Self, StoredTokenError> {
+    /// Loads the stored format, for the request identified by `key`.
+    /// Corrupt input and versions from the future are typed errors;
+    /// nothing of the input is echoed in them. A token saved for another
+    /// request is [`StoredTokenError::OtherRequest`], and one written by
+    /// version 1 of the format, which did not record its request, is
+    /// [`StoredTokenError::Unbound`]: a store treats both as a miss.
+    pub fn from_stored_json(bytes: &[u8], key: &RequestKey) -> Result<Self, StoredTokenError> {
         let probe: VersionProbe =
             serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
                 line: e.line(),
                 column: e.column(),
             })?;
-        match probe.version {
+        let version = match probe.version {
             None => return Err(StoredTokenError::MissingVersion),
-            Some(STORED_VERSION) => {}
+            Some(version @ (UNBOUND_VERSION | STORED_VERSION)) => version,
             Some(other) => return Err(StoredTokenError::UnsupportedVersion(other)),
-        }
+        };
         let stored: StoredToken =
             serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
                 line: e.line(),
@@ -328,6 +343,14 @@ impl OAuthToken {
         }
         if stored.expires_at < stored.issued_at {
             return Err(StoredTokenError::Invalid("expires_at"));
+        }
+        // The whole record is checked first, so a wrong request is only
+        // ever reported for an otherwise good token.
+        match (version, stored.request) {
+            (UNBOUND_VERSION, None) => return Err(StoredTokenError::Unbound),
+            (STORED_VERSION, Some(digest)) if digest == key.digest() => {}
+            (STORED_VERSION, Some(_)) => return Err(StoredTokenError::OtherRequest),
+            _ => return Err(StoredTokenError::Invalid("request")),
         }
         Ok(Self {
             access_token: AccessToken::new(stored.access_token),
@@ -374,18 +397,34 @@ impl fmt::Debug for OAuthToken {
 }
 
 /// RFC 3339 offsets have no seconds (`+00:00:30` cannot be written): such a
-/// timestamp is stored as the same instant in UTC instead of failing to
-/// serialize.
-fn storable(at: OffsetDateTime) -> OffsetDateTime {
-    if at.offset().seconds_past_minute() == 0 {
+/// timestamp is stored as the same instant in UTC instead. Years outside
+/// 0..=9999 cannot be written at all: a typed error naming `field`.
+fn storable(at: OffsetDateTime, field: &'static str) -> Result<OffsetDateTime, StoredTokenError> {
+    let offset = at.offset();
+    let at = if offset.seconds_past_minute() == 0 && offset.whole_hours().abs() < 24 {
         at
     } else {
-        at.checked_to_offset(time::UtcOffset::UTC).unwrap_or(at)
+        at.checked_to_offset(time::UtcOffset::UTC)
+            .ok_or(StoredTokenError::Unstorable(field))?
+    };
+    if (0..=9999).contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(StoredTokenError::Unstorable(field))
     }
 }
 
-/// The stored format's version this crate writes and reads.
-pub const STORED_VERSION: u64 = 1;
+/// The stored format's version this crate writes (and reads).
+///
+/// Version 2 records the [`RequestKey::digest`] of the request the token
+/// answers. Version 1 did not; it is still read and checked, then reported
+/// as [`StoredTokenError::Unbound`] (a miss): this build cannot tell which
+/// configuration wrote it, and one fetch is cheaper than sending a token to
+/// an API it was not issued for.
+pub const STORED_VERSION: u64 = 2;
+
+/// The first stored format, without the request's identity.
+const UNBOUND_VERSION: u64 = 1;
 
 #[derive(Deserialize)]
 struct VersionProbe {
@@ -396,6 +435,9 @@ struct VersionProbe {
 #[serde(deny_unknown_fields)]
 struct StoredToken {
     version: u64,
+    /// [`RequestKey::digest`] of the request (version 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request: Option<String>,
     access_token: String,
     token_type: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -412,7 +454,7 @@ struct StoredToken {
     extra: ExtraFields,
 }
 
-/// Why a stored token could not be loaded.
+/// Why a stored token could not be loaded or stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoredTokenError {
@@ -428,11 +470,23 @@ pub enum StoredTokenError {
     #[error("stored token has no version")]
     MissingVersion,
     /// Written by a newer (or unknown) version of this crate.
-    #[error("stored token version {0} is not supported (this build reads version 1)")]
+    #[error("stored token version {0} is not supported (this build reads versions 1 and 2)")]
     UnsupportedVersion(u64),
     /// A member has an impossible value.
     #[error("stored token has an invalid `{0}`")]
     Invalid(&'static str),
+    /// A good token, saved for another request (another token URL, client
+    /// id, scope set, audience...): not this request's token.
+    #[error("stored token was saved for another token request")]
+    OtherRequest,
+    /// A good token in version 1 of the format, which does not record the
+    /// request it answers: it cannot be shown to be this request's token.
+    #[error("stored token does not record its token request (format version 1)")]
+    Unbound,
+    /// The token has a timestamp the format cannot hold (RFC 3339 years
+    /// run from 0 to 9999); nothing is written.
+    #[error("token cannot be stored: `{0}` is out of range")]
+    Unstorable(&'static str),
 }
 
 #[cfg(test)]
@@ -476,42 +530,114 @@ mod tests {
         assert!(!is_b64token("a=b"));
     }
 
+    fn key(client_id: &str) -> RequestKey {
+        crate::TokenRequest::new(
+            crate::TokenUrl::parse("https://as.example/token").unwrap(),
+            crate::ClientCredentials::new(client_id, "s"),
+        )
+        .key()
+    }
+
+    fn stored() -> String {
+        token().to_stored_json(&key("svc")).unwrap()
+    }
+
     #[test]
     fn stored_future_version_is_a_typed_error() {
-        let json = token()
-            .to_stored_json()
-            .replace(r#""version":1"#, r#""version":2"#);
+        let json = stored().replace(r#""version":2"#, r#""version":3"#);
         assert_eq!(
-            OAuthToken::from_stored_json(json.as_bytes()),
-            Err(StoredTokenError::UnsupportedVersion(2))
+            OAuthToken::from_stored_json(json.as_bytes(), &key("svc")),
+            Err(StoredTokenError::UnsupportedVersion(3))
         );
     }
 
     #[test]
     fn stored_corrupt_input_is_a_typed_error() {
         assert!(matches!(
-            OAuthToken::from_stored_json(b"{\"version\":1,"),
+            OAuthToken::from_stored_json(b"{\"version\":2,", &key("svc")),
             Err(StoredTokenError::Corrupt { .. })
         ));
         assert_eq!(
-            OAuthToken::from_stored_json(b"{}"),
+            OAuthToken::from_stored_json(b"{}", &key("svc")),
             Err(StoredTokenError::MissingVersion)
         );
-        let no_expiry = br#"{"version":1,"access_token":"a","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z"}"#;
+        let no_expiry = br#"{"version":2,"access_token":"a","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z"}"#;
         assert!(matches!(
-            OAuthToken::from_stored_json(no_expiry),
+            OAuthToken::from_stored_json(no_expiry, &key("svc")),
             Err(StoredTokenError::Corrupt { .. })
         ));
-        let backwards = token()
-            .to_stored_json()
-            .replace("01:00:00Z", "2025-01-01T00:00:00Z");
-        assert!(OAuthToken::from_stored_json(backwards.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn stored_expiry_before_issue_is_an_invalid_expires_at() {
+        let json = stored();
+        let backwards = json.replace(
+            r#""expires_at":"2026-01-01T01:00:00Z""#,
+            r#""expires_at":"2025-01-01T00:00:00Z""#,
+        );
+        // The replacement must have happened, or this tests nothing.
+        assert_ne!(backwards, json);
+        assert_eq!(
+            OAuthToken::from_stored_json(backwards.as_bytes(), &key("svc")),
+            Err(StoredTokenError::Invalid("expires_at"))
+        );
+    }
+
+    #[test]
+    fn stored_token_of_another_request_is_refused() {
+        assert_eq!(
+            OAuthToken::from_stored_json(stored().as_bytes(), &key("other")),
+            Err(StoredTokenError::OtherRequest)
+        );
+        assert_eq!(
+            OAuthToken::from_stored_json(stored().as_bytes(), &key("svc")),
+            Ok(token())
+        );
+    }
+
+    #[test]
+    fn stored_version_1_is_read_and_reported_unbound() {
+        let v1 = br#"{"version":1,"access_token":"a","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T01:00:00Z"}"#;
+        assert_eq!(
+            OAuthToken::from_stored_json(v1, &key("svc")),
+            Err(StoredTokenError::Unbound)
+        );
+        let v2_unbound = stored().replace(&format!(r#""request":"{}","#, key("svc").digest()), "");
+        assert_eq!(
+            OAuthToken::from_stored_json(v2_unbound.as_bytes(), &key("svc")),
+            Err(StoredTokenError::Invalid("request"))
+        );
+    }
+
+    #[test]
+    fn a_timestamp_rfc3339_cannot_write_is_an_error_not_an_empty_text() {
+        let before_year_0 = OAuthToken::new(
+            AccessToken::new("tok"),
+            datetime!(-0001-12-31 00:00 UTC),
+            datetime!(2026-01-01 00:00 UTC),
+            ScopeSet::new(),
+        );
+        assert_eq!(
+            before_year_0.to_stored_json(&key("svc")),
+            Err(StoredTokenError::Unstorable("issued_at"))
+        );
+        // An offset with seconds is stored in UTC, which here is year 10000.
+        let past_9999 = OAuthToken::new(
+            AccessToken::new("tok"),
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(9999-12-31 23:59:59 -00:00:30),
+            ScopeSet::new(),
+        );
+        assert_eq!(
+            past_9999.to_stored_json(&key("svc")),
+            Err(StoredTokenError::Unstorable("expires_at"))
+        );
     }
 
     #[test]
     fn stored_errors_never_echo_the_token() {
-        let json = br#"{"version":1,"access_token":12345678,"token_type":"Bearer"}"#;
-        let err = OAuthToken::from_stored_json(json).unwrap_err();
+        let json = br#"{"version":2,"access_token":12345678,"token_type":"Bearer"}"#;
+        let err = OAuthToken::from_stored_json(json, &key("svc")).unwrap_err();
         assert!(!err.to_string().contains("12345678"));
     }
 }

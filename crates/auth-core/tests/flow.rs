@@ -30,6 +30,15 @@ const TOKEN_URL: &str = "https://as.example/token";
 // Helpers
 // ---------------------------------------------------------------------------
 
+/// The persistent identity stored tokens are saved for in these tests.
+fn stored_key() -> auth_core::RequestKey {
+    TokenRequest::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
+    )
+    .key()
+}
+
 fn url() -> TokenUrl {
     TokenUrl::parse(TOKEN_URL).unwrap()
 }
@@ -1642,9 +1651,9 @@ fn a_stored_token_restores_an_authorized_client() {
     let token = client
         .parse_token_response(&answer(200, Some("application/json"), body), T0)
         .unwrap();
-    let stored = token.to_stored_json();
+    let stored = token.to_stored_json(&stored_key()).unwrap();
     // Yesterday's token reloads today with its true remaining life.
-    let restored = OAuthToken::from_stored_json(stored.as_bytes()).unwrap();
+    let restored = OAuthToken::from_stored_json(stored.as_bytes(), &stored_key()).unwrap();
     assert_eq!(restored, token);
     assert_eq!(restored.expires_at(), T0 + time::Duration::HOUR);
     let client =
@@ -1656,22 +1665,22 @@ fn a_stored_token_restores_an_authorized_client() {
     assert_eq!(call.headers()[AUTHORIZATION], "Bearer tok-123");
     // Corrupt and future files are typed errors.
     assert!(matches!(
-        OAuthToken::from_stored_json(b"not json"),
+        OAuthToken::from_stored_json(b"not json", &stored_key()),
         Err(StoredTokenError::Corrupt { .. })
     ));
-    let future = stored.replace(r#""version":1"#, r#""version":99"#);
+    let future = stored.replace(r#""version":2"#, r#""version":99"#);
     assert_eq!(
-        OAuthToken::from_stored_json(future.as_bytes()),
+        OAuthToken::from_stored_json(future.as_bytes(), &stored_key()),
         Err(StoredTokenError::UnsupportedVersion(99))
     );
-    let unknown = stored.replace(r#""version":1"#, r#""version":1,"surprise":true"#);
+    let unknown = stored.replace(r#""version":2"#, r#""version":2,"surprise":true"#);
     assert!(matches!(
-        OAuthToken::from_stored_json(unknown.as_bytes()),
+        OAuthToken::from_stored_json(unknown.as_bytes(), &stored_key()),
         Err(StoredTokenError::Corrupt { .. })
     ));
     let empty = stored.replace("tok-123", "");
     assert_eq!(
-        OAuthToken::from_stored_json(empty.as_bytes()),
+        OAuthToken::from_stored_json(empty.as_bytes(), &stored_key()),
         Err(StoredTokenError::Invalid("access_token"))
     );
 }
@@ -1908,9 +1917,11 @@ fn secrets_never_appear_in_errors_c18_rfc6749_10_3() {
             .authorize_request(&mut http::Request::new(()))
             .unwrap_err(),
     ));
-    let stored = OAuthToken::new(AccessToken::new(TOKEN), T0, T0, ScopeSet::new()).to_stored_json();
+    let stored = OAuthToken::new(AccessToken::new(TOKEN), T0, T0, ScopeSet::new())
+        .to_stored_json(&stored_key())
+        .unwrap();
     for corrupt in [
-        stored.replace(r#""version":1"#, r#""version":"1""#),
+        stored.replace(r#""version":2"#, r#""version":"2""#),
         stored
             .replace("Bearer", TOKEN)
             .replace(r#""token_type""#, r#""token_type":1,"x""#),
@@ -1922,7 +1933,7 @@ fn secrets_never_appear_in_errors_c18_rfc6749_10_3() {
         stored[..stored.len() / 2].to_owned(),
         stored.replace(r#""scope":"""#, &format!(r#""scope":"\"{TOKEN}""#)),
     ] {
-        let err = OAuthToken::from_stored_json(corrupt.as_bytes()).unwrap_err();
+        let err = OAuthToken::from_stored_json(corrupt.as_bytes(), &stored_key()).unwrap_err();
         errors.push((format!("stored {corrupt}"), err.into()));
     }
     assert!(errors.len() > 40);
@@ -1971,13 +1982,13 @@ fn a_token_with_a_seconds_offset_still_stores_and_reloads() {
         datetime!(2026-01-01 01:00 -05:30:15),
         read_write(),
     );
-    let stored = token.to_stored_json();
+    let stored = token.to_stored_json(&stored_key()).unwrap();
     assert!(
         stored.contains(r#""issued_at":"2025-12-31T23:59:30Z""#),
         "{stored}"
     );
     assert_eq!(
-        OAuthToken::from_stored_json(stored.as_bytes()).unwrap(),
+        OAuthToken::from_stored_json(stored.as_bytes(), &stored_key()).unwrap(),
         token
     );
 }

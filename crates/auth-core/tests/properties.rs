@@ -14,6 +14,15 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use time::OffsetDateTime;
 
+/// The persistent identity stored tokens are saved for in these tests.
+fn stored_key() -> auth_core::RequestKey {
+    auth_core::TokenRequest::new(
+        auth_core::TokenUrl::parse("https://as.example/token").unwrap(),
+        auth_core::ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
+    )
+    .key()
+}
+
 /// One RFC 6749 Appendix A.4 scope-token: `1*NQCHAR`.
 fn scope_token() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -182,11 +191,11 @@ proptest! {
 
     #[test]
     fn prop_stored_token_roundtrip(token in parsed_token()) {
-        let stored = token.to_stored_json();
+        let stored = token.to_stored_json(&stored_key()).unwrap();
         prop_assert!(!stored.is_empty());
-        let restored = OAuthToken::from_stored_json(stored.as_bytes()).unwrap();
+        let restored = OAuthToken::from_stored_json(stored.as_bytes(), &stored_key()).unwrap();
         prop_assert_eq!(&restored, &token);
-        prop_assert_eq!(restored.to_stored_json(), stored);
+        prop_assert_eq!(restored.to_stored_json(&stored_key()).unwrap(), stored);
     }
 
     #[test]
@@ -280,7 +289,7 @@ proptest! {
 
     #[test]
     fn prop_stored_token_loader_never_panics(bytes in any_body()) {
-        if let Ok(token) = OAuthToken::from_stored_json(&bytes) {
+        if let Ok(token) = OAuthToken::from_stored_json(&bytes, &stored_key()) {
             prop_assert!(token.expires_at() >= token.issued_at());
         }
     }
@@ -354,8 +363,8 @@ proptest! {
             return Ok(());
         };
         let token = OAuthToken::new(auth_core::AccessToken::new(token), issued_local, expires, ScopeSet::new());
-        let stored = token.to_stored_json();
-        prop_assert_eq!(OAuthToken::from_stored_json(stored.as_bytes()).unwrap(), token);
+        let stored = token.to_stored_json(&stored_key()).unwrap();
+        prop_assert_eq!(OAuthToken::from_stored_json(stored.as_bytes(), &stored_key()).unwrap(), token);
     }
 }
 

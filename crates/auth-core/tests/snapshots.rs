@@ -15,6 +15,15 @@ use http::{HeaderMap, StatusCode};
 use insta::assert_snapshot;
 use time::macros::datetime;
 
+/// The persistent identity stored tokens are saved for in these tests.
+fn stored_key() -> auth_core::RequestKey {
+    auth_core::TokenRequest::new(
+        auth_core::TokenUrl::parse("https://as.example/token").unwrap(),
+        auth_core::ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
+    )
+    .key()
+}
+
 fn lines<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     items
         .into_iter()
@@ -41,18 +50,18 @@ fn parse_failure(status: u16, body: &[u8]) -> Error {
 }
 
 #[test]
-fn stored_token_format_v1() {
+fn stored_token_format_v2() {
     let token = OAuthToken::new(
         AccessToken::new("2YotnFZFEjr1zCsicMWpAA"),
         datetime!(2026-01-01 00:00 UTC),
         datetime!(2026-01-01 01:00 UTC),
         "read write".parse().unwrap(),
     );
-    assert_snapshot!(token.to_stored_json(), @r#"{"version":1,"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T01:00:00Z","expiry_assumed":false,"scope":"read write","extra":{}}"#);
+    assert_snapshot!(token.to_stored_json(&stored_key()).unwrap(), @r#"{"version":2,"request":"c8cf03b2563f07a0ff53f63a7a0a7a9264e01baf1a0896ec90f68a3199563e33","access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T01:00:00Z","expiry_assumed":false,"scope":"read write","extra":{}}"#);
 }
 
 #[test]
-fn stored_token_format_v1_with_every_member() {
+fn stored_token_format_v2_with_every_member() {
     let scope: ScopeSet = "read write".parse().unwrap();
     let options = ParseOptions::default();
     let ctx = ParseContext {
@@ -64,7 +73,7 @@ fn stored_token_format_v1_with_every_member() {
     let token = response::parse_parts(StatusCode::OK, &HeaderMap::new(), body, &ctx)
         .unwrap()
         .token;
-    assert_snapshot!(token.to_stored_json(), @r#"{"version":1,"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00.25+01:00","expires_at":"2026-01-01T00:05:00.25+01:00","expiry_assumed":true,"scope":"read","refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","extra":{"ext":{"a":[1,{"b":null}]},"id_token":"x.y.z"}}"#);
+    assert_snapshot!(token.to_stored_json(&stored_key()).unwrap(), @r#"{"version":2,"request":"c8cf03b2563f07a0ff53f63a7a0a7a9264e01baf1a0896ec90f68a3199563e33","access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","issued_at":"2026-01-01T00:00:00.25+01:00","expires_at":"2026-01-01T00:05:00.25+01:00","expiry_assumed":true,"scope":"read","refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","extra":{"ext":{"a":[1,{"b":null}]},"id_token":"x.y.z"}}"#);
 }
 
 #[test]
@@ -99,7 +108,7 @@ fn error_messages() {
         Error::InvalidAccessToken,
         Error::Request(RequestError::InsecureUrl),
         Error::Scope(ScopeError::Empty),
-        Error::StoredToken(StoredTokenError::UnsupportedVersion(2)),
+        Error::StoredToken(StoredTokenError::UnsupportedVersion(3)),
     ];
     assert_snapshot!(lines(&errors), @r#"
         provider rejected the request: invalid_scope (HTTP 400): scope not allowed
@@ -112,7 +121,7 @@ fn error_messages() {
         access token is not a valid RFC 6750 b64token
         invalid token request: token url must use https (plain http is allowed only for loopback hosts)
         invalid scope: empty scope token
-        stored token: stored token version 2 is not supported (this build reads version 1)
+        stored token: stored token version 3 is not supported (this build reads versions 1 and 2)
         "#);
 }
 
@@ -225,18 +234,45 @@ fn request_error_messages() {
 }
 
 #[test]
+fn request_key_canonical_form_and_digest_are_stable() {
+    // Files and shared stores outlive builds: a change here orphans every
+    // stored token, so it must be deliberate (and bump the key's version).
+    let request = auth_core::TokenRequest::new(
+        auth_core::TokenUrl::parse("https://as.example/token?tenant=t1").unwrap(),
+        auth_core::ClientCredentials::new("svc", "s3cret")
+            .with_auth_method(auth_core::ClientAuthMethod::ClientSecretPost)
+            .with_scopes(["write".parse().unwrap(), "read".parse().unwrap()]),
+    )
+    .with_resource(auth_core::Resource::new("urn:b").unwrap())
+    .with_resource(auth_core::Resource::new("https://a.example/").unwrap())
+    .with_audience("api://x")
+    .with_extra_param("z", "1")
+    .with_extra_param("a", "2");
+    let key = request.key();
+    assert_snapshot!(key.canonical(), @r#"[1,"https://as.example/token?tenant=t1","svc","client_secret_post","read write",["https://a.example/","urn:b"],"api://x",[["a","2"],["z","1"]]]"#);
+    assert_snapshot!(key.digest(), @"252bb73b54a79168f79534a9e0436592f6ed5c177c7ec3ac76f5e6a671986e5c");
+    assert!(!key.canonical().contains("s3cret"));
+}
+
+#[test]
 fn stored_token_error_messages() {
     let errors = [
-        OAuthToken::from_stored_json(b"{\"version\":1,").unwrap_err(),
-        OAuthToken::from_stored_json(b"{}").unwrap_err(),
-        OAuthToken::from_stored_json(br#"{"version":7}"#).unwrap_err(),
+        OAuthToken::from_stored_json(b"{\"version\":1,", &stored_key()).unwrap_err(),
+        OAuthToken::from_stored_json(b"{}", &stored_key()).unwrap_err(),
+        OAuthToken::from_stored_json(br#"{"version":7}"#, &stored_key()).unwrap_err(),
         StoredTokenError::Invalid("expires_at"),
+        StoredTokenError::OtherRequest,
+        StoredTokenError::Unbound,
+        StoredTokenError::Unstorable("expires_at"),
     ];
     assert_snapshot!(lines(&errors), @r#"
         corrupt stored token (line 1, column 13)
         stored token has no version
-        stored token version 7 is not supported (this build reads version 1)
+        stored token version 7 is not supported (this build reads versions 1 and 2)
         stored token has an invalid `expires_at`
+        stored token was saved for another token request
+        stored token does not record its token request (format version 1)
+        token cannot be stored: `expires_at` is out of range
         "#);
 }
 

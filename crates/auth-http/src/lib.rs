@@ -9,11 +9,14 @@
 //!   `Client<Unauthorized>` into a `Client<Authorized>`; [`SendAuthorized`]
 //!   sends with the bearer header.
 //! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store;
-//!   [`TokenCache`]: one manager per distinct request (scopes, resources...).
+//!   [`TokenCache`]: one manager per [`CacheKey`] (the request, a keyed
+//!   fingerprint of the secret, the parse options), least recently used out.
 //! - [`discover`]: RFC 8414 metadata, issuer checked.
 //! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
 //! - [`BearerAuthLayer`]: the tower middleware.
-//! - [`TokenStore`]: [`MemoryStore`], [`FileStore`].
+//! - [`TokenStore`]: [`MemoryStore`], [`FileStore`] (one file, or one per
+//!   request identity with [`FileStore::in_dir`]), keyed by the request's
+//!   persistent identity ([`auth_core::RequestKey`]).
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
 //!   [`Error::is_retryable`].
 //!
@@ -46,7 +49,7 @@ mod revoke;
 mod store;
 mod transport;
 
-pub use cache::TokenCache;
+pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
 pub use error::{BoxError, Error, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};

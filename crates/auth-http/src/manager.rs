@@ -411,7 +411,9 @@ impl TokenManager {
         &self.inner.client
     }
 
-    /// The cache key: the whole token request, never the secret.
+    /// The request's persistent identity, which the [`TokenStore`] keeps
+    /// the token under: the whole token request, never the secret (a
+    /// store hands back only a token saved for it).
     #[must_use]
     pub fn key(&self) -> &RequestKey {
         &self.inner.key

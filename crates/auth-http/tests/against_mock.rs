@@ -295,7 +295,8 @@ async fn a_corrupt_store_file_is_fetched_over_and_overwritten() {
             .build();
     let token = manager.token().await.unwrap();
     assert_eq!(server.token_requests(), 1);
-    let stored = OAuthToken::from_stored_json(&std::fs::read(&path).unwrap()).unwrap();
+    let stored =
+        OAuthToken::from_stored_json(&std::fs::read(&path).unwrap(), manager.key()).unwrap();
     assert_eq!(stored.access_token(), token.access_token());
 }
 

@@ -71,7 +71,14 @@ async fn prints_the_stored_format_with_the_secret_from_the_environment() {
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let token = OAuthToken::from_stored_json(&output.stdout).unwrap();
+    // Bound to the request's persistent identity, as a FileStore would save it.
+    let key = auth_core::TokenRequest::new(
+        auth_core::TokenUrl::parse(&server.token_url()).unwrap(),
+        auth_core::ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV")
+            .with_scopes([auth_core::Scope::Read, auth_core::Scope::Write]),
+    )
+    .key();
+    let token = OAuthToken::from_stored_json(&output.stdout, &key).unwrap();
     assert_eq!(token.scope().to_string(), "read write");
     assert_eq!(server.token_requests(), 1);
 }

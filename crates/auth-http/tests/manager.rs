@@ -472,7 +472,8 @@ async fn a_corrupt_store_file_counts_as_a_miss_and_is_overwritten() {
         .build();
     assert_eq!(access_token(&manager).await, "tok-1");
     assert_eq!(provider.calls(), 1);
-    let saved = OAuthToken::from_stored_json(&std::fs::read(&path).unwrap()).unwrap();
+    let saved =
+        OAuthToken::from_stored_json(&std::fs::read(&path).unwrap(), manager.key()).unwrap();
     assert_eq!(saved.access_token().expose_secret(), "tok-1");
 }
 

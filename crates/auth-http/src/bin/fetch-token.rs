@@ -183,7 +183,11 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     Ok(if cli.access_token_only {
         token.access_token().expose_secret().to_owned()
     } else {
-        token.to_stored_json()
+        // Bound to the request's persistent identity, as a FileStore saves it.
+        token.to_stored_json(manager.key()).map_err(|e| Failure {
+            code: EXIT_TRANSPORT,
+            message: e.to_string(),
+        })?
     })
 }
 
