@@ -121,14 +121,20 @@ impl AdminHost {
     }
 }
 
-/// An authority as a `Host` header may carry it: no user info.
+/// An authority as a `Host` header may carry it: no user info, a numeric port.
 fn parse_authority(text: &str) -> Option<Authority> {
     if text.contains('@') {
         return None;
     }
-    text.parse::<Authority>()
-        .ok()
-        .filter(|a| !a.host().is_empty())
+    let authority = text.parse::<Authority>().ok()?;
+    // `http` accepts any port text (`port()` is then `None`): after the
+    // host comes nothing, or `:` and a number.
+    let rest = authority.as_str().get(authority.host().len()..)?;
+    let port_ok = rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|p| p.parse::<u16>().is_ok());
+    (!authority.host().is_empty() && port_ok).then_some(authority)
 }
 
 /// The admin API's access rules, fixed at start.
@@ -369,6 +375,8 @@ mod tests {
             "localhost:9090",
             "localhost",
             "localhost.evil.example:8080",
+            "localhost:80x",
+            "localhost:",
             "user@localhost:8080",
             "10.0.0.1:8080",
             "",

@@ -447,6 +447,38 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_and_admin_access_are_read_and_checked() {
+        let config = Config::from_toml(
+            "admin_token = \"t0k3n-for-ci\"\nadmin_hosts = [\"mock\", \"localhost:18080\"]\n\
+             max_connections = 8\nidle_timeout_ms = 5\nwrite_timeout_ms = 6\n",
+        )
+        .unwrap();
+        assert_eq!(config.max_connections, 8);
+        assert_eq!((config.idle_timeout_ms, config.write_timeout_ms), (5, 6));
+        assert_eq!(
+            config.admin_token.as_ref().map(AdminToken::expose_secret),
+            Some("t0k3n-for-ci")
+        );
+        assert!(!format!("{config:?}").contains("t0k3n"));
+        assert!(!toml::to_string(&config).unwrap().contains("t0k3n"));
+        let defaults = Config::default();
+        assert_eq!(defaults.max_connections, 1024);
+        assert!(defaults.admin_token.is_none());
+        for (text, field) in [
+            ("admin_token = \"two words\"", "admin_token"),
+            ("admin_token = \"\"", "admin_token"),
+            ("admin_hosts = [\"user@mock\"]", "admin_hosts[0]"),
+            ("admin_hosts = [\"mock:port\"]", "admin_hosts[0]"),
+            ("max_connections = 0", "max_connections"),
+            ("idle_timeout_ms = 0", "idle_timeout_ms"),
+            ("write_timeout_ms = 0", "write_timeout_ms"),
+        ] {
+            let err = Config::from_toml(text).unwrap_err();
+            assert!(err.to_string().contains(field), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn unknown_field_names_the_field() {
         let err = Config::from_toml("[[clients]]\nid = \"x\"\nsecert = \"y\"\n").unwrap_err();
         assert!(err.to_string().contains("secert"), "{err}");

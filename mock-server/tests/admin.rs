@@ -715,3 +715,36 @@ async fn binary_takes_the_admin_token_from_the_environment() {
     );
     assert!(stderr.try_recv().is_err(), "no warning on loopback");
 }
+
+#[tokio::test]
+async fn binary_flags_set_admin_hosts_and_the_connection_limit() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (_child, addr, _stderr) = spawn(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--admin-host",
+            "mock",
+            "--max-connections",
+            "1",
+        ],
+        None,
+    );
+    let mut held = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let reset = b"POST /_mock/reset HTTP/1.1\r\nhost: mock:8080\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n";
+    held.write_all(reset).await.unwrap();
+    let mut answer = [0; 12];
+    held.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 204");
+    // The one slot is taken: a second connection is closed unanswered.
+    let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = second.write_all(reset).await;
+    let mut refused = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        second.read_to_end(&mut refused),
+    )
+    .await
+    .expect("closed at once");
+    assert!(refused.is_empty(), "{}", String::from_utf8_lossy(&refused));
+}
