@@ -227,7 +227,10 @@ async fn serve(
         idle: state.settings.idle_timeout,
         write: state.settings.write_timeout,
     };
-    let slots = Arc::new(Semaphore::new(state.settings.max_connections));
+    // More permits than a semaphore holds is no limit at all.
+    let slots = Arc::new(Semaphore::new(
+        state.settings.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {

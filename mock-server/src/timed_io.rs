@@ -157,17 +157,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
                         // The router bounds the body; the answer is being made.
                         None
                     } else if let Some(started) = this.head_started {
-                        Some(started + this.timeouts.header)
+                        started.checked_add(this.timeouts.header)
                     } else if state.requests == 0 {
                         // A new connection: the head wait starts at accept.
-                        Some(state.idle_since + this.timeouts.header)
+                        state.idle_since.checked_add(this.timeouts.header)
                     } else {
                         let since = this
                             .last_write
                             .map_or(state.idle_since, |w| w.max(state.idle_since));
-                        Some(since + this.timeouts.idle)
+                        since.checked_add(this.timeouts.idle)
                     }
                 };
+                // None also for a timeout too long to represent: it never fires.
                 let Some(deadline) = deadline else {
                     this.read_deadline = None;
                     return Poll::Pending;
@@ -212,9 +213,11 @@ impl<T: AsyncWrite + Unpin> TimedIo<T> {
             }
             Poll::Pending => {
                 if !this.write_armed {
-                    this.write_timer
-                        .as_mut()
-                        .reset(Instant::now() + this.timeouts.write);
+                    // A timeout too long to represent never fires.
+                    let Some(deadline) = Instant::now().checked_add(this.timeouts.write) else {
+                        return Poll::Pending;
+                    };
+                    this.write_timer.as_mut().reset(deadline);
                     this.write_armed = true;
                 }
                 ready!(this.write_timer.as_mut().poll(cx));

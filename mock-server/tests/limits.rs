@@ -246,3 +246,29 @@ async fn a_kept_alive_connection_may_idle_longer_than_the_header_timeout() {
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn limits_too_large_to_represent_mean_no_limit_and_never_panic() {
+    let forever = Duration::from_millis(u64::MAX);
+    let config = mock_server::Config::from_toml(&format!(
+        "header_timeout_ms = {max}\nbody_timeout_ms = {max}\nidle_timeout_ms = {max}\n\
+         write_timeout_ms = {max}\nmax_connections = {max}\n",
+        max = i64::MAX
+    ))
+    .unwrap();
+    let server = MockServer::builder().config(config).start().await.unwrap();
+    let builder = MockServer::builder()
+        .max_connections(usize::MAX)
+        .header_timeout(forever)
+        .idle_timeout(forever)
+        .write_timeout(forever)
+        .body_timeout(forever);
+    let built = builder.start().await.unwrap();
+    for addr in [server.local_addr(), built.local_addr()] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        for _ in 0..2 {
+            stream.write_all(HEALTHZ).await.unwrap();
+            assert_eq!(read_one_response(&mut stream).await.status, 200);
+        }
+    }
+}
