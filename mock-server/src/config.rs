@@ -7,6 +7,7 @@ use std::time::Duration;
 use auth_core::{ClientAuthMethod, Resource, Scope, ScopeSet};
 use serde::{Deserialize, Serialize};
 
+use crate::admin_access::{AdminHost, AdminToken};
 use crate::error::{ConfigError, Error};
 
 /// The embedded default configuration (checklist fixtures F1-F7 and a
@@ -41,13 +42,35 @@ pub struct Config {
     /// Largest accepted request body; larger bodies get 413.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
-    /// Time for a request head to arrive, and for an idle keep-alive
-    /// connection to start its next request (milliseconds).
+    /// Time for a request head to arrive (milliseconds): on a new
+    /// connection from accept, on a kept-alive one from the head's first
+    /// byte. The connection is closed after it.
     #[serde(default = "default_timeout_ms")]
     pub header_timeout_ms: u64,
     /// Time for a request body to arrive (milliseconds; 408 after).
     #[serde(default = "default_timeout_ms")]
     pub body_timeout_ms: u64,
+    /// How long a kept-alive connection may wait for its next request
+    /// (milliseconds); it is closed after.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+    /// How long a response write may make no progress (milliseconds): a
+    /// peer that stops reading loses its connection after it.
+    #[serde(default = "default_timeout_ms")]
+    pub write_timeout_ms: u64,
+    /// Most connections open at once; a connection accepted beyond it is
+    /// closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// The bearer token the admin API (`/_mock/`) requires from every peer,
+    /// loopback included. Without one, only loopback peers may use it.
+    #[serde(default, skip_serializing)]
+    pub admin_token: Option<AdminToken>,
+    /// More `Host` values the admin API accepts (`name` for any port, or
+    /// `name:port`), besides loopback names and the served address: the
+    /// name other containers use, or a port mapped to another number.
+    #[serde(default)]
+    pub admin_hosts: Vec<String>,
     /// Failed authentications per (client id, source IP) within
     /// `lockout_window_secs` before that pair gets 429 (S-68); 0 disables.
     #[serde(default = "default_lockout_failures")]
@@ -86,6 +109,15 @@ fn default_lockout_window() -> u64 {
 fn default_timeout_ms() -> u64 {
     10_000
 }
+fn default_idle_timeout_ms() -> u64 {
+    // Longer than the 90 s a hyper, reqwest or Go client keeps an idle
+    // connection (curl: 118 s): the client closes first and never sends a
+    // request on a connection the server is closing.
+    120_000
+}
+fn default_max_connections() -> usize {
+    1024
+}
 fn default_realm() -> String {
     "mock".to_owned()
 }
@@ -98,6 +130,11 @@ impl Default for Config {
             max_body_bytes: default_max_body(),
             header_timeout_ms: default_timeout_ms(),
             body_timeout_ms: default_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+            write_timeout_ms: default_timeout_ms(),
+            max_connections: default_max_connections(),
+            admin_token: None,
+            admin_hosts: Vec::new(),
             lockout_failures: default_lockout_failures(),
             lockout_window_secs: default_lockout_window(),
             realm: default_realm(),
@@ -134,11 +171,26 @@ impl Config {
         if self.journal_capacity == 0 {
             return Err(ConfigError::new("journal_capacity", "must be at least 1"));
         }
-        if self.header_timeout_ms == 0 {
-            return Err(ConfigError::new("header_timeout_ms", "must be at least 1"));
+        for (field, value) in [
+            ("header_timeout_ms", self.header_timeout_ms),
+            ("body_timeout_ms", self.body_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+            ("write_timeout_ms", self.write_timeout_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(field, "must be at least 1"));
+            }
         }
-        if self.body_timeout_ms == 0 {
-            return Err(ConfigError::new("body_timeout_ms", "must be at least 1"));
+        if self.max_connections == 0 {
+            return Err(ConfigError::new("max_connections", "must be at least 1"));
+        }
+        for (i, host) in self.admin_hosts.iter().enumerate() {
+            if AdminHost::parse(host).is_none() {
+                return Err(ConfigError::new(
+                    format!("admin_hosts[{i}]"),
+                    "not a host name or address, with an optional port",
+                ));
+            }
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
@@ -392,6 +444,38 @@ mod tests {
             Config::from_toml("[[clients]]\nid = \"x\"\nsecret = \"y\"\nscopes = [\"a b\"]\n")
                 .unwrap_err();
         assert!(err.to_string().contains("clients[x].scopes"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_and_admin_access_are_read_and_checked() {
+        let config = Config::from_toml(
+            "admin_token = \"t0k3n-for-ci\"\nadmin_hosts = [\"mock\", \"localhost:18080\"]\n\
+             max_connections = 8\nidle_timeout_ms = 5\nwrite_timeout_ms = 6\n",
+        )
+        .unwrap();
+        assert_eq!(config.max_connections, 8);
+        assert_eq!((config.idle_timeout_ms, config.write_timeout_ms), (5, 6));
+        assert_eq!(
+            config.admin_token.as_ref().map(AdminToken::expose_secret),
+            Some("t0k3n-for-ci")
+        );
+        assert!(!format!("{config:?}").contains("t0k3n"));
+        assert!(!toml::to_string(&config).unwrap().contains("t0k3n"));
+        let defaults = Config::default();
+        assert_eq!(defaults.max_connections, 1024);
+        assert!(defaults.admin_token.is_none());
+        for (text, field) in [
+            ("admin_token = \"two words\"", "admin_token"),
+            ("admin_token = \"\"", "admin_token"),
+            ("admin_hosts = [\"user@mock\"]", "admin_hosts[0]"),
+            ("admin_hosts = [\"mock:port\"]", "admin_hosts[0]"),
+            ("max_connections = 0", "max_connections"),
+            ("idle_timeout_ms = 0", "idle_timeout_ms"),
+            ("write_timeout_ms = 0", "write_timeout_ms"),
+        ] {
+            let err = Config::from_toml(text).unwrap_err();
+            assert!(err.to_string().contains(field), "{text}: {err}");
+        }
     }
 
     #[test]

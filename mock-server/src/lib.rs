@@ -31,6 +31,7 @@
 //! The full reference (check order, judgement calls, admin API, limits,
 //! performance) is `docs/mock-server.md`.
 
+mod admin_access;
 mod client_auth;
 mod config;
 pub mod conformance;
@@ -45,8 +46,10 @@ mod router;
 mod routes;
 mod server;
 mod state;
+mod timed_io;
 mod tls;
 
+pub use admin_access::AdminToken;
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
 pub use error::{ConfigError, Error};
 pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};

@@ -11,7 +11,7 @@ use mock_server::conformance::baseline::Baseline;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
 use mock_server::conformance::scenario::{self, Suite};
-use mock_server::{Config, MockServer, Tls};
+use mock_server::{AdminToken, Config, MockServer, Tls};
 
 /// `println!` that ignores a closed stdout: the server must outlive whoever
 /// read its ready line.
@@ -117,6 +117,62 @@ struct ServeArgs {
     /// the cores; more only help a load generator on other cores.
     #[arg(long, env = "MOCK_SERVER_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
+    /// Bearer token the admin API (`/_mock/`) requires from every peer.
+    /// Without one, only loopback peers may use it. Prefer the environment
+    /// variable: arguments show in `ps`.
+    #[arg(
+        long,
+        env = "MOCK_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    admin_token: Option<String>,
+    /// One more `Host` the admin API accepts, `name` or `name:port`
+    /// (repeatable): a container name, a port mapped to another number.
+    #[arg(long = "admin-host", value_name = "HOST")]
+    admin_hosts: Vec<String>,
+    /// Most connections open at once (default 1024); more are closed at once.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Time for a request head to arrive, in milliseconds (default 10000).
+    #[arg(long, value_name = "MS")]
+    header_timeout_ms: Option<u64>,
+    /// Time for a request body to arrive, in milliseconds (default 10000).
+    #[arg(long, value_name = "MS")]
+    body_timeout_ms: Option<u64>,
+    /// How long a kept-alive connection may wait for its next request, in
+    /// milliseconds (default 120000).
+    #[arg(long, value_name = "MS")]
+    idle_timeout_ms: Option<u64>,
+    /// How long an answer's write may make no progress before the
+    /// connection is dropped, in milliseconds (default 10000).
+    #[arg(long, value_name = "MS")]
+    write_timeout_ms: Option<u64>,
+}
+
+impl ServeArgs {
+    /// The flags given override the configuration file.
+    fn apply(&self, config: &mut Config) -> Result<(), mock_server::ConfigError> {
+        if let Some(token) = &self.admin_token {
+            config.admin_token = Some(AdminToken::new(token.clone())?);
+        }
+        config.admin_hosts.extend(self.admin_hosts.iter().cloned());
+        let overrides = [
+            (&mut config.header_timeout_ms, self.header_timeout_ms),
+            (&mut config.body_timeout_ms, self.body_timeout_ms),
+            (&mut config.idle_timeout_ms, self.idle_timeout_ms),
+            (&mut config.write_timeout_ms, self.write_timeout_ms),
+        ];
+        for (field, value) in overrides {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        if let Some(max) = self.max_connections {
+            config.max_connections = max;
+        }
+        config.validate()
+    }
 }
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error + Send + Sync>> {
@@ -219,7 +275,7 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => {
             let text = tokio::fs::read_to_string(path)
                 .await
@@ -228,6 +284,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         }
         None => Config::embedded(),
     };
+    args.apply(&mut config)?;
+    let open_admin = config.admin_token.is_none();
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
     let interrupted = interrupt()?;
     let mut builder = MockServer::builder().config(config).addr(args.addr);
@@ -255,6 +313,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         server.metadata_url(),
         server.resource_url()
     );
+    if open_admin && !server.local_addr().ip().is_loopback() {
+        eprintln!(
+            "mock-server: listening on {} beyond loopback without an admin token: \
+             OAuth is served to every peer, the admin API /_mock/ to loopback peers only \
+             (set --admin-token or MOCK_ADMIN_TOKEN to open it to others)",
+            server.local_addr()
+        );
+    }
     say!("registered clients (dev mock: these secrets are not secret):");
     for client in server.clients() {
         let secret = client.expose_secret().unwrap_or("(public client)");

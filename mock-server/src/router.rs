@@ -20,12 +20,15 @@ use crate::journal::{BasicDecode, DetectedAuth, Record};
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::state::State;
+use crate::timed_io::Phase;
 
 /// One request, body read.
 #[derive(Debug)]
 pub(crate) struct Received<'a> {
     pub(crate) state: &'a State,
     pub(crate) peer: SocketAddr,
+    /// The address the connection was accepted on.
+    pub(crate) local: SocketAddr,
     /// Whether the connection is TLS.
     pub(crate) secure: bool,
     pub(crate) method: &'a Method,
@@ -73,20 +76,30 @@ impl std::fmt::Display for Reset {
 
 impl std::error::Error for Reset {}
 
+/// Where a connection comes from and goes to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Endpoints {
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    /// Whether the connection is TLS.
+    pub(crate) secure: bool,
+}
+
 /// The per-connection service.
 #[derive(Debug, Clone)]
 pub(crate) struct Router {
     state: Arc<State>,
-    peer: SocketAddr,
-    secure: bool,
+    endpoints: Endpoints,
+    /// Marks where requests start and end, for the connection's timeouts.
+    phase: Arc<Phase>,
 }
 
 impl Router {
-    pub(crate) fn new(state: Arc<State>, peer: SocketAddr, secure: bool) -> Self {
+    pub(crate) fn new(state: Arc<State>, endpoints: Endpoints, phase: Arc<Phase>) -> Self {
         Self {
             state,
-            peer,
-            secure,
+            endpoints,
+            phase,
         }
     }
 }
@@ -98,9 +111,11 @@ impl hyper::service::Service<Request<Incoming>> for Router {
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let state = Arc::clone(&self.state);
-        let (peer, secure) = (self.peer, self.secure);
+        let endpoints = self.endpoints;
+        let busy = self.phase.begin();
         Box::pin(async move {
-            let reply = handle(&state, peer, secure, request).await;
+            let reply = handle(&state, endpoints, request).await;
+            drop(busy);
             // An error makes hyper close the connection without an answer.
             match reply.extensions().get::<Reset>() {
                 Some(reset) => Err(*reset),
@@ -110,12 +125,7 @@ impl hyper::service::Service<Request<Incoming>> for Router {
     }
 }
 
-async fn handle(
-    state: &State,
-    peer: SocketAddr,
-    secure: bool,
-    request: Request<Incoming>,
-) -> Reply {
+async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>) -> Reply {
     let received_at = state.now();
     let (parts, body) = request.into_parts();
     let journaled = !parts.uri.path().starts_with("/_mock/");
@@ -123,8 +133,9 @@ async fn handle(
         Ok(body) => {
             let received = Received {
                 state,
-                peer,
-                secure,
+                peer: endpoints.peer,
+                local: endpoints.local,
+                secure: endpoints.secure,
                 method: &parts.method,
                 uri: &parts.uri,
                 headers: &parts.headers,

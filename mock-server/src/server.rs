@@ -9,17 +9,19 @@ use auth_core::{Clock, ScopeSet, SystemClock};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admin_access::AdminToken;
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
 use crate::fault::FaultRule;
 use crate::issuer::Claims;
 use crate::journal::JournalEntry;
-use crate::router::Router;
+use crate::router::{Endpoints, Router};
 use crate::state::State;
+use crate::timed_io::{Phase, TimedIo, Timeouts};
 use crate::tls::Tls;
 
 /// Largest request head accepted (431 beyond).
@@ -74,22 +76,59 @@ impl MockServerBuilder {
         self
     }
 
-    /// Time for a request head to arrive, and for an idle connection to
-    /// start its next request (default 10 s).
+    /// Time for a request head to arrive (default 10 s): on a new
+    /// connection from accept, on a kept-alive one from the head's first
+    /// byte. The connection is closed after it.
     #[must_use]
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
-        self.config.header_timeout_ms = u64::try_from(timeout.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        self.config.header_timeout_ms = millis(timeout);
         self
     }
 
     /// Time for a request body to arrive (default 10 s; 408 after).
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.config.body_timeout_ms = u64::try_from(timeout.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        self.config.body_timeout_ms = millis(timeout);
+        self
+    }
+
+    /// How long a kept-alive connection may wait for its next request
+    /// before it is closed (default 120 s).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout_ms = millis(timeout);
+        self
+    }
+
+    /// How long writing an answer may make no progress before the
+    /// connection is dropped: a peer that stops reading (default 10 s).
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.config.write_timeout_ms = millis(timeout);
+        self
+    }
+
+    /// Most connections open at once (default 1024, at least 1); one
+    /// accepted beyond it is closed at once.
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.max_connections = max.max(1);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on the admin API from every
+    /// peer, loopback included (without one, only loopback peers may use it).
+    #[must_use]
+    pub fn admin_token(mut self, token: AdminToken) -> Self {
+        self.config.admin_token = Some(token);
+        self
+    }
+
+    /// One more `Host` the admin API accepts: `name` (any port) or
+    /// `name:port` (checked at start).
+    #[must_use]
+    pub fn admin_host(mut self, host: impl Into<String>) -> Self {
+        self.config.admin_hosts.push(host.into());
         self
     }
 
@@ -163,6 +202,13 @@ impl MockServerBuilder {
     }
 }
 
+/// Whole milliseconds, at least one.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 async fn serve(
     listener: TcpListener,
     state: Arc<State>,
@@ -171,30 +217,57 @@ async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
+    // The head, idle and write timeouts are `TimedIo`'s: hyper's header
+    // timer would also cut idle connections at the header timeout.
     http.timer(TokioTimer::new())
-        .header_read_timeout(state.settings.header_timeout)
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEADER_BYTES.max(8192));
+    let timeouts = Timeouts {
+        header: state.settings.header_timeout,
+        idle: state.settings.idle_timeout,
+        write: state.settings.write_timeout,
+    };
+    // More permits than a semaphore holds is no limit at all.
+    let slots = Arc::new(Semaphore::new(
+        state.settings.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    // Over the limit: close at once, as Envoy's listener
+                    // connection limit does. The peer sees the refusal now
+                    // (not a connect that hangs in the backlog), and an
+                    // answer would mean reading its request first.
+                    let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                        drop(stream);
+                        continue;
+                    };
                     // Avoid the 40 ms Nagle/delayed-ACK stall.
                     let _ = stream.set_nodelay(true);
-                    let router = Router::new(Arc::clone(&state), peer, tls.is_some());
+                    let Ok(local) = stream.local_addr() else {
+                        continue;
+                    };
+                    let endpoints = Endpoints { peer, local, secure: tls.is_some() };
+                    let phase = Phase::new();
+                    let router = Router::new(Arc::clone(&state), endpoints, Arc::clone(&phase));
                     match &tls {
                         None => {
-                            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), router));
+                            let io = TokioIo::new(TimedIo::new(stream, phase, timeouts));
+                            let connection = graceful.watch(http.serve_connection(io, router));
                             tokio::spawn(async move {
                                 let _ = connection.await;
+                                drop(slot);
                             });
                         }
                         Some(acceptor) => {
                             let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
-                            let handshake_timeout = state.settings.header_timeout;
                             tokio::spawn(async move {
-                                if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                                    let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), router)).await;
+                                if let Ok(Ok(stream)) = tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
+                                    let io = TokioIo::new(TimedIo::new(stream, phase, timeouts));
+                                    let _ = watcher.watch(http.serve_connection(io, router)).await;
                                 }
+                                drop(slot);
                             });
                         }
                     }

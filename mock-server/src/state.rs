@@ -12,6 +12,7 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use crate::admin_access::AdminAccess;
 use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config};
 use crate::error::ConfigError;
 use crate::fault::FaultQueue;
@@ -63,6 +64,10 @@ pub(crate) struct Settings {
     pub(crate) max_body_bytes: usize,
     pub(crate) header_timeout: Duration,
     pub(crate) body_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) admin: AdminAccess,
     pub(crate) resources: Vec<String>,
 }
 
@@ -123,6 +128,10 @@ impl State {
                 max_body_bytes: config.max_body_bytes,
                 header_timeout: Duration::from_millis(config.header_timeout_ms),
                 body_timeout: Duration::from_millis(config.body_timeout_ms),
+                idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+                write_timeout: Duration::from_millis(config.write_timeout_ms),
+                max_connections: config.max_connections,
+                admin: AdminAccess::new(config.admin_token.clone(), &config.admin_hosts),
                 resources: config.resources.clone(),
             },
             clients: RwLock::new(HashMap::new()),

@@ -218,7 +218,7 @@ async fn s74_clients_can_be_added_and_removed_at_runtime() {
         200
     );
     assert_eq!(
-        request(&server, "DELETE", "/_mock/clients/new%20client", &[], b"")
+        request(&server, "DELETE", "/_mock/clients/new%20client", &JSON, b"")
             .await
             .status,
         204
@@ -228,7 +228,7 @@ async fn s74_clients_can_be_added_and_removed_at_runtime() {
         401
     );
     assert_eq!(
-        request(&server, "DELETE", "/_mock/clients/new%20client", &[], b"")
+        request(&server, "DELETE", "/_mock/clients/new%20client", &JSON, b"")
             .await
             .status,
         404
@@ -300,7 +300,7 @@ async fn s74_reset_restores_the_start() {
     let token = f1_access_token(&server, "read").await;
     assert!(server.revoke_token(&token));
     assert_eq!(
-        request(&server, "POST", "/_mock/reset", &[], b"")
+        request(&server, "POST", "/_mock/reset", &JSON, b"")
             .await
             .status,
         204
@@ -433,4 +433,320 @@ async fn tokens_never_die_before_their_expires_in() {
     assert_eq!(resource_status(&server, &token).await, 200);
     clock.advance(std::time::Duration::from_millis(501)); // 11.0 s: past the rounded expiry
     assert_eq!(resource_status(&server, &token).await, 401);
+}
+
+/// The journal over the admin API with these extra headers.
+async fn admin(
+    server: &MockServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> common::Raw {
+    request(server, method, path, headers, b"").await
+}
+
+/// A request with exactly the `Host` given (the helper sends the served one).
+async fn with_host(server: &MockServer, method: &str, path: &str, host: &str) -> common::Raw {
+    let raw = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n"
+    );
+    common::send_raw(server.local_addr(), raw.as_bytes()).await
+}
+
+#[tokio::test]
+async fn admin_writes_without_a_json_content_type_are_refused_with_415() {
+    let server = MockServer::start().await.unwrap();
+    // What a web page can send cross-site without a preflight.
+    let fault = br#"{"fault":{"status":502},"times":null}"#;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let refused = request(
+            &server,
+            "POST",
+            "/_mock/faults",
+            &[("content-type", content_type)],
+            fault,
+        )
+        .await;
+        assert_eq!(refused.status, 415, "{content_type}: {}", refused.text());
+        assert_eq!(refused.json()["error"], "unsupported_media_type");
+    }
+    // Empty bodies too.
+    assert_eq!(
+        admin(&server, "POST", "/_mock/reset", &[]).await.status,
+        415
+    );
+    assert_eq!(
+        admin(&server, "DELETE", "/_mock/faults", &[]).await.status,
+        415
+    );
+    assert_eq!(
+        f1_token(&server, CC).await.status,
+        200,
+        "no fault was queued"
+    );
+    let queued = request(
+        &server,
+        "POST",
+        "/_mock/faults",
+        &[("content-type", "application/json; charset=utf-8")],
+        fault,
+    )
+    .await;
+    assert_eq!(queued.status, 201);
+    assert_eq!(f1_token(&server, CC).await.status, 502);
+    // Reads need no content type.
+    assert_eq!(
+        admin(&server, "GET", "/_mock/journal", &[]).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn admin_api_refuses_a_host_that_is_not_this_server() {
+    let server = MockServer::start().await.unwrap();
+    let port = server.local_addr().port();
+    // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1.
+    for host in [
+        format!("evil.example:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        "localhost".to_owned(),
+    ] {
+        let refused = with_host(&server, "POST", "/_mock/reset", &host).await;
+        assert_eq!(refused.status, 403, "{host}");
+        assert_eq!(refused.json()["error"], "forbidden");
+        assert_eq!(
+            with_host(&server, "GET", "/_mock/journal", &host)
+                .await
+                .status,
+            403
+        );
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("127.0.0.2:{port}"),
+    ] {
+        assert_eq!(
+            with_host(&server, "POST", "/_mock/reset", &host)
+                .await
+                .status,
+            204,
+            "{host}"
+        );
+    }
+    // OAuth endpoints do not care about the Host.
+    let token = format!(
+        "POST /token HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\nauthorization: {}\r\ncontent-type: {}\r\ncontent-length: 29\r\n\r\ngrant_type=client_credentials",
+        F1_BASIC,
+        common::FORM
+    );
+    assert_eq!(
+        common::send_raw(server.local_addr(), token.as_bytes())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn admin_preflights_get_no_cors_grant() {
+    let server = MockServer::start().await.unwrap();
+    let preflight = admin(
+        &server,
+        "OPTIONS",
+        "/_mock/reset",
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ],
+    )
+    .await;
+    assert_eq!(preflight.status, 405);
+    assert!(
+        preflight
+            .headers
+            .iter()
+            .all(|(name, _)| !name.starts_with("access-control-")),
+        "{preflight:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_token_is_required_from_loopback_peers_too() {
+    let token = mock_server::AdminToken::new("c1-adm1n-t0ken").unwrap();
+    let server = MockServer::builder()
+        .admin_token(token)
+        .start()
+        .await
+        .unwrap();
+    let missing = admin(&server, "GET", "/_mock/journal", &[]).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(
+        missing.header("www-authenticate"),
+        Some(r#"Bearer realm="mock-admin""#)
+    );
+    assert_eq!(missing.json()["error"], "unauthorized");
+    let wrong = admin(
+        &server,
+        "GET",
+        "/_mock/journal",
+        &[("authorization", "Bearer c1-adm1n-t0kem")],
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        Some(r#"Bearer realm="mock-admin", error="invalid_token""#)
+    );
+    assert!(!wrong.text().contains("c1-adm1n"));
+    let bearer = [
+        ("authorization", "Bearer c1-adm1n-t0ken"),
+        ("content-type", "application/json"),
+    ];
+    assert_eq!(
+        admin(&server, "GET", "/_mock/journal", &bearer)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        admin(&server, "POST", "/_mock/reset", &bearer).await.status,
+        204
+    );
+    // The token does not lift the content-type rule.
+    assert_eq!(
+        admin(&server, "POST", "/_mock/reset", &bearer[..1])
+            .await
+            .status,
+        415
+    );
+}
+
+/// Kills the child (by its handle) when the test ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary; returns it, its ready line's address, and its stderr
+/// lines.
+fn spawn(
+    args: &[&str],
+    token: Option<&str>,
+) -> (
+    Running,
+    std::net::SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
+    command
+        .args(args)
+        .env_remove("MOCK_SERVER_ADDR")
+        .env_remove("MOCK_SERVER_CONFIG")
+        .env_remove("MOCK_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(token) = token {
+        command.env("MOCK_ADMIN_TOKEN", token);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let ready = stdout.lines().next().unwrap().unwrap();
+    let port: u16 = ready
+        .split_whitespace()
+        .nth(3)
+        .and_then(|url| url.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{ready}"));
+    (
+        running,
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        rx,
+    )
+}
+
+async fn raw_admin(addr: std::net::SocketAddr, headers: &str) -> u16 {
+    let raw = format!(
+        "POST /_mock/reset HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n{headers}content-length: 0\r\n\r\n"
+    );
+    common::send_raw(addr, raw.as_bytes()).await.status
+}
+
+#[tokio::test]
+async fn binary_beyond_loopback_without_a_token_says_admin_is_loopback_only() {
+    let (_child, addr, stderr) = spawn(&["--addr", "0.0.0.0:0"], None);
+    let warning = stderr
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap();
+    assert!(
+        warning.contains("without an admin token") && warning.contains("loopback peers only"),
+        "{warning}"
+    );
+    // A loopback peer still may.
+    assert_eq!(raw_admin(addr, "").await, 204);
+}
+
+#[tokio::test]
+async fn binary_takes_the_admin_token_from_the_environment() {
+    let (_child, addr, stderr) = spawn(&["--addr", "127.0.0.1:0"], Some("from-env-t0ken"));
+    assert_eq!(raw_admin(addr, "").await, 401);
+    assert_eq!(
+        raw_admin(addr, "authorization: Bearer from-env-t0ken\r\n").await,
+        204
+    );
+    assert!(stderr.try_recv().is_err(), "no warning on loopback");
+}
+
+#[tokio::test]
+async fn binary_flags_set_admin_hosts_and_the_connection_limit() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (_child, addr, _stderr) = spawn(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--admin-host",
+            "mock",
+            "--max-connections",
+            "1",
+        ],
+        None,
+    );
+    let mut held = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let reset = b"POST /_mock/reset HTTP/1.1\r\nhost: mock:8080\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n";
+    held.write_all(reset).await.unwrap();
+    let mut answer = [0; 12];
+    held.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 204");
+    // The one slot is taken: a second connection is closed unanswered.
+    let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = second.write_all(reset).await;
+    let mut refused = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        second.read_to_end(&mut refused),
+    )
+    .await
+    .expect("closed at once");
+    assert!(refused.is_empty(), "{}", String::from_utf8_lossy(&refused));
 }

@@ -208,7 +208,7 @@ async fn admin_api_queues_faults_from_json() {
     assert_eq!(f1_token(&server, CC).await.status, 401);
     assert_eq!(f1_token(&server, CC).await.status, 401);
     assert_eq!(
-        request(&server, "DELETE", "/_mock/faults", &[], b"")
+        request(&server, "DELETE", "/_mock/faults", &json, b"")
             .await
             .status,
         204

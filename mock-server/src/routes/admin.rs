@@ -1,5 +1,7 @@
-//! The admin API under `/_mock/` (checklist S-74). Unauthenticated: a dev
-//! mock on loopback.
+//! The admin API under `/_mock/` (checklist S-74). Who may call it, and
+//! how, is [`AdminAccess`](crate::admin_access::AdminAccess): a loopback or
+//! served `Host`, a loopback peer or the admin token, and
+//! `Content-Type: application/json` on every write.
 //!
 //! | method | path | body | effect |
 //! |---|---|---|---|
@@ -17,6 +19,7 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::admin_access::Caller;
 use crate::config::ClientRegistration;
 use crate::fault::FaultRule;
 use crate::reply::{self, Reply};
@@ -48,6 +51,17 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Box<Reply>> {
 
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
+    let caller = Caller {
+        peer: r.peer,
+        local: r.local,
+        secure: r.secure,
+        method: r.method,
+        uri: r.uri,
+        headers: r.headers,
+    };
+    if let Err(refusal) = state.settings.admin.admit(&caller) {
+        return *refusal;
+    }
     let path = r.uri.path().trim_start_matches("/_mock");
     match (r.method, path) {
         (&Method::GET, "/journal") => {

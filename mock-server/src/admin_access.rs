@@ -1,0 +1,506 @@
+//! Who may use the admin API under `/_mock/` ([`AdminAccess`]): a web page
+//! the developer visits must not drive it, a DNS-rebound name must not reach
+//! it, and a peer beyond loopback needs the admin token.
+//!
+//! Checks, in order:
+//! 1. `Host` (or the absolute-form target's authority, RFC 9112 §3.2.2) is
+//!    a loopback name (`localhost`, `127.x.y.z`, `[::1]`) or the address the
+//!    connection was accepted on, with the served port, or one of
+//!    `admin_hosts`: else 403. A rebound name (`evil.example` resolving to
+//!    127.0.0.1) carries its own name in `Host` (the DNS-rebinding guard of
+//!    Kubernetes' and Jupyter's local servers, and of Vite's dev server).
+//! 2. With an [`AdminToken`]: `Authorization: Bearer <token>` from every
+//!    peer, loopback included, compared in constant time; else 401 with a
+//!    `WWW-Authenticate: Bearer` challenge (RFC 6750 §3). Without one: the
+//!    peer must be on loopback; else 403.
+//! 3. A method that is not safe (POST, DELETE, ...) carries
+//!    `Content-Type: application/json` (parameters allowed), even with an
+//!    empty body; else 415. A browser sends that cross-site only after a
+//!    CORS preflight, and the mock grants none (it never sends
+//!    `Access-Control-Allow-*`): a page's `text/plain` "simple request"
+//!    never gets through.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
+use http::uri::Authority;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ConfigError;
+use crate::reply::{self, Reply};
+
+/// The media type every admin write must declare.
+const JSON: &str = "application/json";
+/// Longest admin token accepted (a header line stays well under the 16 KiB
+/// head limit).
+const MAX_TOKEN_BYTES: usize = 1024;
+
+/// The bearer token of the admin API (`--admin-token`, `MOCK_ADMIN_TOKEN`,
+/// `admin_token` in the config file): 1 to 1024 visible ASCII characters.
+/// `Debug` is redacted and there is no `Display`.
+///
+/// ```
+/// # fn main() -> Result<(), mock_server::ConfigError> {
+/// let token = mock_server::AdminToken::new("k3y-for-ci")?;
+/// assert!(!format!("{token:?}").contains("k3y"));
+/// assert_eq!(token.expose_secret(), "k3y-for-ci");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Checks the characters: `Authorization: Bearer <token>` must carry
+    /// it as it is.
+    pub fn new(token: impl Into<String>) -> Result<Self, ConfigError> {
+        let token = token.into();
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            return Err(ConfigError::new(
+                "admin_token",
+                "must be 1 to 1024 characters",
+            ));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::new(
+                "admin_token",
+                "must be visible ASCII without spaces",
+            ));
+        }
+        Ok(Self(token))
+    }
+
+    /// The token itself.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares digests in constant time: neither where a guess differs
+    /// nor its length shows in the timing.
+    fn matches(&self, presented: &[u8]) -> bool {
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented);
+        expected.as_slice().ct_eq(presented.as_slice()).into()
+    }
+}
+
+impl TryFrom<String> for AdminToken {
+    type Error = ConfigError;
+
+    fn try_from(token: String) -> Result<Self, ConfigError> {
+        Self::new(token)
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken([REDACTED])")
+    }
+}
+
+/// One `admin_hosts` entry: a name, an IP literal (`[v6]`), and an optional
+/// port (any port without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AdminHost {
+    host: String,
+    port: Option<u16>,
+}
+
+impl AdminHost {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let authority = parse_authority(text)?;
+        Some(Self {
+            host: authority.host().to_ascii_lowercase(),
+            port: authority.port_u16(),
+        })
+    }
+}
+
+/// An authority as a `Host` header may carry it: no user info, a numeric port.
+fn parse_authority(text: &str) -> Option<Authority> {
+    if text.contains('@') {
+        return None;
+    }
+    let authority = text.parse::<Authority>().ok()?;
+    // `http` accepts any port text (`port()` is then `None`): after the
+    // host comes nothing, or `:` and a number.
+    let rest = authority.as_str().get(authority.host().len()..)?;
+    let port_ok = rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|p| p.parse::<u16>().is_ok());
+    (!authority.host().is_empty() && port_ok).then_some(authority)
+}
+
+/// The admin API's access rules, fixed at start.
+#[derive(Debug)]
+pub(crate) struct AdminAccess {
+    token: Option<AdminToken>,
+    hosts: Vec<AdminHost>,
+}
+
+/// The parts of a request the rules look at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caller<'a> {
+    /// The peer's address.
+    pub(crate) peer: SocketAddr,
+    /// The address the connection was accepted on.
+    pub(crate) local: SocketAddr,
+    /// Whether the connection is TLS (the default port of a `Host` without one).
+    pub(crate) secure: bool,
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl AdminAccess {
+    /// `hosts` are validated config entries (invalid ones are skipped).
+    pub(crate) fn new(token: Option<AdminToken>, hosts: &[String]) -> Self {
+        Self {
+            token,
+            hosts: hosts.iter().filter_map(|h| AdminHost::parse(h)).collect(),
+        }
+    }
+
+    /// `Ok` when the caller may use the admin API; else the refusal to send.
+    pub(crate) fn admit(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
+        if !self.is_allowed_host(caller) {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the Host header must name this server or a loopback address, with its port",
+            ));
+        }
+        match &self.token {
+            Some(token) => match bearer(caller.headers) {
+                Some(presented) if token.matches(presented) => {}
+                presented => return Err(unauthorized(presented.is_some())),
+            },
+            None if !is_loopback(caller.peer.ip()) => {
+                return Err(refusal(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "without an admin token the admin API answers loopback peers only",
+                ));
+            }
+            None => {}
+        }
+        if !caller.method.is_safe() && !is_json(caller.headers) {
+            return Err(refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "admin writes need content-type: application/json, even with an empty body",
+            ));
+        }
+        Ok(())
+    }
+
+    fn is_allowed_host(&self, caller: &Caller<'_>) -> bool {
+        let Some(authority) = target_authority(caller.uri, caller.headers) else {
+            return false;
+        };
+        let host = authority.host().to_ascii_lowercase();
+        let default_port = if caller.secure { 443 } else { 80 };
+        let port = authority.port_u16().unwrap_or(default_port);
+        let ip = parse_ip(&host);
+        let served = port == caller.local.port()
+            && (host == "localhost"
+                || ip.is_some_and(|ip| is_loopback(ip) || ip == caller.local.ip().to_canonical()));
+        served
+            || self
+                .hosts
+                .iter()
+                .any(|h| h.host == host && h.port.is_none_or(|p| p == port))
+    }
+}
+
+/// The authority a request names: the absolute-form target's, else the one
+/// `Host` header (none, two, or a malformed one: `None`).
+fn target_authority(uri: &Uri, headers: &HeaderMap) -> Option<Authority> {
+    if let Some(authority) = uri.authority() {
+        return parse_authority(authority.as_str());
+    }
+    let mut hosts = headers.get_all(HOST).iter();
+    let host = hosts.next()?;
+    if hosts.next().is_some() {
+        return None;
+    }
+    parse_authority(host.to_str().ok()?)
+}
+
+/// `127.0.0.1`, `[::1]` (brackets optional here) and the like.
+fn parse_ip(host: &str) -> Option<IpAddr> {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    host.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// `127.0.0.0/8` and `::1`, also as IPv4-mapped IPv6 (a dual-stack listener).
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
+/// The token of the one `Authorization: Bearer` header (scheme in any case,
+/// RFC 9110 §11.1).
+fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next()?.as_bytes();
+    if values.next().is_some() {
+        return None;
+    }
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let token = rest.trim_ascii();
+    (!token.is_empty()).then_some(token)
+}
+
+/// One `Content-Type` whose media type is `application/json` (any case,
+/// any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
+}
+
+fn refusal(status: StatusCode, error: &str, description: &str) -> Box<Reply> {
+    Box::new(reply::no_store(reply::json(
+        status,
+        serde_json::json!({ "error": error, "error_description": description }).to_string(),
+    )))
+}
+
+/// 401 with a Bearer challenge; `invalid_token` when one was presented
+/// (RFC 6750 §3.1).
+fn unauthorized(presented: bool) -> Box<Reply> {
+    let (challenge, description) = if presented {
+        (
+            r#"Bearer realm="mock-admin", error="invalid_token""#,
+            "the admin token is wrong",
+        )
+    } else {
+        (
+            r#"Bearer realm="mock-admin""#,
+            "the admin API needs authorization: Bearer <admin token>",
+        )
+    };
+    let mut reply = refusal(StatusCode::UNAUTHORIZED, "unauthorized", description);
+    reply
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    reply
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    const LOCAL: &str = "127.0.0.1:8080";
+
+    fn status(
+        access: &AdminAccess,
+        peer: &str,
+        local: &str,
+        method: &Method,
+        headers: &[(&str, &str)],
+    ) -> u16 {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let uri = Uri::from_static("/_mock/reset");
+        let caller = Caller {
+            peer: peer.parse().unwrap(),
+            local: local.parse().unwrap(),
+            secure: false,
+            method,
+            uri: &uri,
+            headers: &map,
+        };
+        match access.admit(&caller) {
+            Ok(()) => 200,
+            Err(reply) => reply.status().as_u16(),
+        }
+    }
+
+    fn open() -> AdminAccess {
+        AdminAccess::new(None, &[])
+    }
+
+    #[test]
+    fn loopback_names_with_the_served_port_are_allowed_hosts() {
+        for host in [
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "127.0.0.1:8080",
+            "127.8.9.10:8080",
+            "[::1]:8080",
+        ] {
+            assert_eq!(
+                status(
+                    &open(),
+                    "127.0.0.1:5000",
+                    LOCAL,
+                    &Method::GET,
+                    &[("host", host)]
+                ),
+                200,
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_hosts_and_ports_are_refused_as_dns_rebinding() {
+        for host in [
+            "evil.example:8080",
+            "localhost:9090",
+            "localhost",
+            "localhost.evil.example:8080",
+            "localhost:80x",
+            "localhost:",
+            "user@localhost:8080",
+            "10.0.0.1:8080",
+            "",
+        ] {
+            assert_eq!(
+                status(
+                    &open(),
+                    "127.0.0.1:5000",
+                    LOCAL,
+                    &Method::GET,
+                    &[("host", host)]
+                ),
+                403,
+                "{host}"
+            );
+        }
+        assert_eq!(
+            status(&open(), "127.0.0.1:5000", LOCAL, &Method::GET, &[]),
+            403
+        );
+        let two = [("host", "localhost:8080"), ("host", "evil.example:8080")];
+        assert_eq!(
+            status(&open(), "127.0.0.1:5000", LOCAL, &Method::GET, &two),
+            403
+        );
+    }
+
+    #[test]
+    fn the_served_address_and_configured_admin_hosts_are_allowed() {
+        let access = AdminAccess::new(None, &["mock".to_owned(), "LocalHost:18080".to_owned()]);
+        let get = |host| {
+            status(
+                &access,
+                "127.0.0.1:5000",
+                "172.17.0.2:8080",
+                &Method::GET,
+                &[("host", host)],
+            )
+        };
+        assert_eq!(get("172.17.0.2:8080"), 200);
+        assert_eq!(get("mock:8080"), 200);
+        assert_eq!(get("MOCK"), 200);
+        assert_eq!(get("localhost:18080"), 200);
+        assert_eq!(get("localhost:18081"), 403);
+        assert_eq!(get("172.17.0.3:8080"), 403);
+    }
+
+    #[test]
+    fn without_a_token_only_loopback_peers_are_admitted() {
+        let host = [("host", "localhost:8080")];
+        for peer in [
+            "127.0.0.1:1",
+            "127.1.2.3:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert_eq!(
+                status(&open(), peer, LOCAL, &Method::GET, &host),
+                200,
+                "{peer}"
+            );
+        }
+        for peer in ["192.0.2.7:1", "[2001:db8::1]:1", "[::ffff:192.0.2.7]:1"] {
+            assert_eq!(
+                status(&open(), peer, LOCAL, &Method::GET, &host),
+                403,
+                "{peer}"
+            );
+        }
+    }
+
+    #[test]
+    fn with_a_token_every_peer_must_present_it() {
+        let access = AdminAccess::new(Some(AdminToken::new("s3cr3t").unwrap()), &[]);
+        let host = ("host", "localhost:8080");
+        for peer in ["127.0.0.1:1", "192.0.2.7:1"] {
+            let get =
+                |headers: &[(&str, &str)]| status(&access, peer, LOCAL, &Method::GET, headers);
+            assert_eq!(get(&[host]), 401);
+            assert_eq!(get(&[host, ("authorization", "Bearer s3cr3t!")]), 401);
+            assert_eq!(get(&[host, ("authorization", "Bearer s3cr3")]), 401);
+            assert_eq!(get(&[host, ("authorization", "Basic czM=")]), 401);
+            assert_eq!(get(&[host, ("authorization", "Bearer s3cr3t")]), 200);
+            assert_eq!(get(&[host, ("authorization", "bearer  s3cr3t")]), 200);
+            let twice = [
+                host,
+                ("authorization", "Bearer s3cr3t"),
+                ("authorization", "Bearer s3cr3t"),
+            ];
+            assert_eq!(get(&twice), 401);
+        }
+    }
+
+    #[test]
+    fn writes_need_a_json_content_type() {
+        let host = ("host", "localhost:8080");
+        let post = |headers: &[(&str, &str)]| {
+            status(&open(), "127.0.0.1:1", LOCAL, &Method::POST, headers)
+        };
+        assert_eq!(post(&[host]), 415);
+        assert_eq!(post(&[host, ("content-type", "text/plain")]), 415);
+        assert_eq!(
+            post(&[host, ("content-type", "application/x-www-form-urlencoded")]),
+            415
+        );
+        assert_eq!(post(&[host, ("content-type", "application/jsonx")]), 415);
+        assert_eq!(post(&[host, ("content-type", "application/json")]), 200);
+        assert_eq!(
+            post(&[host, ("content-type", "Application/JSON; charset=utf-8")]),
+            200
+        );
+        let delete = status(&open(), "127.0.0.1:1", LOCAL, &Method::DELETE, &[host]);
+        assert_eq!(delete, 415);
+        let options = status(&open(), "127.0.0.1:1", LOCAL, &Method::OPTIONS, &[host]);
+        assert_eq!(options, 200);
+    }
+
+    #[test]
+    fn admin_tokens_are_visible_ascii_and_never_printed() {
+        assert!(AdminToken::new("").is_err());
+        assert!(AdminToken::new("a b").is_err());
+        assert!(AdminToken::new("tök").is_err());
+        assert!(AdminToken::new("x".repeat(1025)).is_err());
+        let token = AdminToken::new("0123456789abcdef").unwrap();
+        assert_eq!(format!("{token:?}"), "AdminToken([REDACTED])");
+    }
+}
