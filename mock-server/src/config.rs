@@ -78,6 +78,16 @@ pub struct Config {
     /// The lockout window.
     #[serde(default = "default_lockout_window")]
     pub lockout_window_secs: u64,
+    /// Failed authentications on unregistered client ids from one source
+    /// within the window before the whole source gets 429 (spraying); 0
+    /// disables. High enough that one misconfigured local service cannot
+    /// lock out the others sharing 127.0.0.1.
+    #[serde(default = "default_lockout_spray_failures")]
+    pub lockout_spray_failures: u32,
+    /// Most (client id, source) entries the lockout tracks (at least 1);
+    /// locks on registered clients are never evicted to make room.
+    #[serde(default = "default_lockout_capacity")]
+    pub lockout_capacity: usize,
     /// The `realm` of every challenge.
     #[serde(default = "default_realm")]
     pub realm: String,
@@ -105,6 +115,12 @@ fn default_lockout_failures() -> u32 {
 }
 fn default_lockout_window() -> u64 {
     60
+}
+fn default_lockout_spray_failures() -> u32 {
+    crate::lockout::DEFAULT_SPRAY_FAILURES
+}
+fn default_lockout_capacity() -> usize {
+    crate::lockout::DEFAULT_CAPACITY
 }
 fn default_timeout_ms() -> u64 {
     10_000
@@ -137,6 +153,8 @@ impl Default for Config {
             admin_hosts: Vec::new(),
             lockout_failures: default_lockout_failures(),
             lockout_window_secs: default_lockout_window(),
+            lockout_spray_failures: default_lockout_spray_failures(),
+            lockout_capacity: default_lockout_capacity(),
             realm: default_realm(),
             resources: Vec::new(),
             clients: Vec::new(),
@@ -183,6 +201,9 @@ impl Config {
         }
         if self.max_connections == 0 {
             return Err(ConfigError::new("max_connections", "must be at least 1"));
+        }
+        if self.lockout_capacity == 0 {
+            return Err(ConfigError::new("lockout_capacity", "must be at least 1"));
         }
         for (i, host) in self.admin_hosts.iter().enumerate() {
             if AdminHost::parse(host).is_none() {

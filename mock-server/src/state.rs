@@ -145,7 +145,8 @@ impl State {
             lockout: Lockout::new(LockoutPolicy {
                 max_failures: config.lockout_failures,
                 window_secs: config.lockout_window_secs,
-                ..LockoutPolicy::default()
+                spray_failures: config.lockout_spray_failures,
+                capacity: config.lockout_capacity,
             }),
             clock,
             offset_nanos: AtomicI64::new(0),

@@ -104,3 +104,22 @@ async fn s68_a_spray_of_twenty_thousand_junk_ids_does_not_unlock_guessing_the_re
     // Neither lock reaches a third source on the same host.
     assert_eq!(f1_token(&server, CC).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_spray_threshold_and_table_size_come_from_the_config() {
+    let mut config = mock_server::Config::embedded();
+    config.lockout_spray_failures = 5;
+    config.lockout_capacity = 64;
+    let server = MockServer::builder().config(config).start().await.unwrap();
+    let sprayer: IpAddr = [127, 0, 0, 4].into();
+    let junk: Vec<String> = (0..8)
+        .map(|n| basic(&format!("junk-{n}"), "guess"))
+        .collect();
+    let statuses = pipelined(&server, sprayer, &junk).await;
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    // A zero-size table is refused, by name.
+    let err = mock_server::Config::from_toml("lockout_capacity = 0").unwrap_err();
+    assert!(err.to_string().contains("lockout_capacity"), "{err}");
+    let config = mock_server::Config::from_toml("lockout_spray_failures = 0").unwrap();
+    assert_eq!(config.lockout_spray_failures, 0);
+}

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use auth_core::response::ParseOptions;
 use auth_core::{Client, Clock, OAuthToken, RequestKey, Unauthorized};
@@ -159,6 +160,9 @@ struct Shared {
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
+    /// `(first, max)` for [`TokenManagerBuilder::failure_window`](crate::TokenManagerBuilder::failure_window); `None`
+    /// keeps the manager's default.
+    failure_window: Option<(Duration, Duration)>,
     max_entries: usize,
     managers: Mutex<Entries>,
 }
@@ -181,6 +185,7 @@ struct Parts {
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
+    failure_window: Option<(Duration, Duration)>,
     max_entries: usize,
 }
 
@@ -203,6 +208,7 @@ impl TokenCache {
             clock: None,
             store: None,
             retry: RetryPolicy::default(),
+            failure_window: None,
             max_entries: DEFAULT_CACHE_ENTRIES,
         })
     }
@@ -214,6 +220,7 @@ impl TokenCache {
                 clock: parts.clock,
                 store: parts.store,
                 retry: parts.retry,
+                failure_window: parts.failure_window,
                 max_entries: parts.max_entries,
                 managers: Mutex::default(),
             }),
@@ -228,6 +235,7 @@ impl TokenCache {
             clock: s.clock.clone(),
             store: s.store.clone(),
             retry: s.retry,
+            failure_window: s.failure_window,
             max_entries: s.max_entries,
         }
     }
@@ -258,6 +266,16 @@ impl TokenCache {
     pub fn with_retry(self, retry: RetryPolicy) -> Self {
         Self::from_parts(Parts {
             retry,
+            ..self.parts()
+        })
+    }
+
+    /// How long each manager hands a failed fetch out again before it asks
+    /// the provider again (see [`TokenManagerBuilder::failure_window`](crate::TokenManagerBuilder::failure_window)).
+    #[must_use]
+    pub fn with_failure_window(self, first: Duration, max: Duration) -> Self {
+        Self::from_parts(Parts {
+            failure_window: Some((first, max)),
             ..self.parts()
         })
     }
@@ -321,6 +339,9 @@ impl TokenCache {
         }
         if let Some(store) = &self.inner.store {
             builder = builder.shared_store(Arc::clone(store));
+        }
+        if let Some((first, max)) = self.inner.failure_window {
+            builder = builder.failure_window(first, max);
         }
         builder.build()
     }

@@ -200,3 +200,32 @@ fn a_cache_key_prints_neither_the_secret_nor_extra_parameter_values() {
         assert!(!printed.contains(secret), "{printed}");
     }
 }
+
+#[tokio::test]
+async fn the_failure_window_of_every_manager_is_set_on_the_cache() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    let failing = move |_request: http::Request<Vec<u8>>| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            Ok(http::Response::builder()
+                .status(400)
+                .header("content-type", "application/json")
+                .body(br#"{"error":"invalid_scope"}"#.to_vec())
+                .unwrap())
+        }
+    };
+    // The default window hands the first failure out again: one request.
+    let cache = TokenCache::new(from_fn(failing.clone()));
+    for _ in 0..3 {
+        assert!(cache.token(&with_secret("a")).await.is_err());
+    }
+    assert_eq!(requests.swap(0, Ordering::SeqCst), 1);
+    // A zero window asks the provider on every call.
+    let cache = TokenCache::new(from_fn(failing))
+        .with_failure_window(std::time::Duration::ZERO, std::time::Duration::ZERO);
+    for _ in 0..3 {
+        assert!(cache.token(&with_secret("a")).await.is_err());
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 3);
+}
