@@ -156,14 +156,7 @@ pub struct TokenCache {
 }
 
 struct Shared {
-    transport: Arc<dyn Transport>,
-    clock: Option<Arc<dyn Clock>>,
-    store: Option<Arc<dyn TokenStore>>,
-    retry: RetryPolicy,
-    /// `(first, max)` for [`TokenManagerBuilder::failure_window`](crate::TokenManagerBuilder::failure_window); `None`
-    /// keeps the manager's default.
-    failure_window: Option<(Duration, Duration)>,
-    max_entries: usize,
+    parts: Parts,
     managers: Mutex<Entries>,
 }
 
@@ -180,11 +173,14 @@ struct Entry {
 }
 
 /// What a [`TokenCache`] is configured with.
+#[derive(Clone)]
 struct Parts {
     transport: Arc<dyn Transport>,
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
     retry: RetryPolicy,
+    /// `(first, max)` for [`TokenManagerBuilder::failure_window`](crate::TokenManagerBuilder::failure_window);
+    /// `None` keeps the manager's default.
     failure_window: Option<(Duration, Duration)>,
     max_entries: usize,
 }
@@ -193,7 +189,7 @@ impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenCache")
             .field("entries", &self.len())
-            .field("max_entries", &self.inner.max_entries)
+            .field("max_entries", &self.inner.parts.max_entries)
             .finish_non_exhaustive()
     }
 }
@@ -216,12 +212,7 @@ impl TokenCache {
     fn from_parts(parts: Parts) -> Self {
         Self {
             inner: Arc::new(Shared {
-                transport: parts.transport,
-                clock: parts.clock,
-                store: parts.store,
-                retry: parts.retry,
-                failure_window: parts.failure_window,
-                max_entries: parts.max_entries,
+                parts,
                 managers: Mutex::default(),
             }),
         }
@@ -229,15 +220,7 @@ impl TokenCache {
 
     /// This cache's configuration, without its entries.
     fn parts(&self) -> Parts {
-        let s = &self.inner;
-        Parts {
-            transport: Arc::clone(&s.transport),
-            clock: s.clock.clone(),
-            store: s.store.clone(),
-            retry: s.retry,
-            failure_window: s.failure_window,
-            max_entries: s.max_entries,
-        }
+        self.inner.parts.clone()
     }
 
     /// Reads time from `clock` (for managers created from now on).
@@ -293,7 +276,7 @@ impl TokenCache {
     /// The most clients the cache holds.
     #[must_use]
     pub fn max_entries(&self) -> usize {
-        self.inner.max_entries
+        self.inner.parts.max_entries
     }
 
     /// The manager for `client` ([`CacheKey`]: request, secret, parse
@@ -308,7 +291,7 @@ impl TokenCache {
             entry.last_used = now;
             return entry.manager.clone();
         }
-        if entries.map.len() >= self.inner.max_entries {
+        if entries.map.len() >= self.inner.parts.max_entries {
             // O(entries), on a miss in a full cache only; hits stay O(1).
             let oldest = entries
                 .map
@@ -332,15 +315,16 @@ impl TokenCache {
     }
 
     fn build_manager(&self, client: &Client<Unauthorized>) -> TokenManager {
-        let mut builder = TokenManager::builder(client.clone(), Arc::clone(&self.inner.transport))
-            .retry(self.inner.retry);
-        if let Some(clock) = &self.inner.clock {
+        let mut builder =
+            TokenManager::builder(client.clone(), Arc::clone(&self.inner.parts.transport))
+                .retry(self.inner.parts.retry);
+        if let Some(clock) = &self.inner.parts.clock {
             builder = builder.shared_clock(Arc::clone(clock));
         }
-        if let Some(store) = &self.inner.store {
+        if let Some(store) = &self.inner.parts.store {
             builder = builder.shared_store(Arc::clone(store));
         }
-        if let Some((first, max)) = self.inner.failure_window {
+        if let Some((first, max)) = self.inner.parts.failure_window {
             builder = builder.failure_window(first, max);
         }
         builder.build()
