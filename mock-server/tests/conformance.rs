@@ -456,6 +456,34 @@ fn a_grandchild_that_clears_its_environment_is_found_by_the_pipe_it_holds() {
     assert_eq!(run.stray_processes, 1);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_background_job_of_the_client_leaves_no_zombie_behind() {
+    // The sleep stays in the client's group and is killed with it; its
+    // parent is gone, so the runner (a subreaper) must reap it.
+    let bound = Duration::from_secs(5);
+    let client = ClientUnderTest::Command(
+        ["sh", "-c", "sleep 3600 & echo \"$!\"; exit 0"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
+    let run = run_within("basic-plain", client, RunOptions::with_bound(bound), bound);
+    let pid: i32 = run.stdout.trim().parse().unwrap();
+    let parent = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+        });
+    assert_ne!(
+        parent,
+        Some(std::process::id()),
+        "an unreaped child is left"
+    );
+    assert!(!sleep_3600_was_alive(pid));
+    assert_eq!(run.stray_processes, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_the_token_redirect_fails_c50() {
     require_curl();

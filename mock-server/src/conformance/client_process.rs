@@ -19,7 +19,8 @@
 //! - kills the process group while the leader is still an unreaped zombie
 //!   (the group id cannot be reused by an unrelated process until the
 //!   leader is reaped), then reaps the leader, then kills and reaps the
-//!   marked processes until none is left.
+//!   marked processes until none is left (and reaps the group's members
+//!   that were handed to it, so no zombie is left behind).
 //!
 //! Signals are sent with system calls (rustix), never by running `kill`.
 //! Elsewhere on Unix the group is killed (after the leader is reaped) and
@@ -242,6 +243,8 @@ mod sweep {
 
     /// What marks a process as part of one client run.
     pub(super) struct Marks {
+        /// The client's process group (its leader's pid).
+        group: Pid,
         /// `RUN_ID_VAR=<id>`, one entry of `/proc/<pid>/environ`.
         environ_entry: Vec<u8>,
         /// `pipe:[<inode>]` of the client's stdout and stderr, as
@@ -265,6 +268,7 @@ mod sweep {
             .flatten()
             .collect();
             Self {
+                group: Pid::from_child(child),
                 environ_entry: format!("{RUN_ID_VAR}={run_id}").into_bytes(),
                 pipes,
             }
@@ -292,6 +296,9 @@ mod sweep {
     enum Mark {
         /// It carries the run id: a descendant of the client.
         Environ,
+        /// It is (or was: a zombie) in the client's process group, killed
+        /// with it; not a stray, but it may need reaping.
+        Group,
         /// It holds the client's stdout or stderr without the run id: a
         /// descendant that cleared its environment, or, for an instant, a
         /// process this runner is forking for another run (its fd table is
@@ -315,24 +322,34 @@ mod sweep {
             let marked: HashSet<Pid> = found.iter().map(|m| m.pid).collect();
             let mut pipe_only = HashSet::new();
             for process in &found {
-                if process.mark == Mark::Pipe && !pipe_only_before.contains(&process.pid) {
-                    pipe_only.insert(process.pid);
-                    continue;
-                }
-                if process.parent == Some(me) {
-                    // Our child (re-parented here): only we can reap it, so
-                    // the pid is still this process when the signal lands.
-                    let _ = kill_process(process.pid, Signal::KILL);
-                    let _ = waitpid(Some(process.pid), WaitOptions::empty());
-                    killed.insert(process.pid);
-                } else if !process.parent.is_some_and(|p| marked.contains(&p)) {
-                    // Not below us (no subreaper): by pid, best effort.
-                    if kill_process(process.pid, Signal::KILL).is_ok() {
+                let ours = process.parent == Some(me);
+                match process.mark {
+                    Mark::Pipe if !pipe_only_before.contains(&process.pid) => {
+                        pipe_only.insert(process.pid);
+                    }
+                    // Killed with the group already; reap those handed to us.
+                    Mark::Group if ours => {
+                        let _ = waitpid(Some(process.pid), WaitOptions::empty());
+                    }
+                    Mark::Group => {}
+                    Mark::Environ | Mark::Pipe if ours => {
+                        // Our child (re-parented here): only we can reap it,
+                        // so the pid is still this process when the signal
+                        // lands.
+                        let _ = kill_process(process.pid, Signal::KILL);
+                        let _ = waitpid(Some(process.pid), WaitOptions::empty());
                         killed.insert(process.pid);
                     }
+                    Mark::Environ | Mark::Pipe => {
+                        // Not below us (no subreaper): by pid, best effort.
+                        // A child of a marked process is handed to us once
+                        // its parent dies: next round.
+                        let below_marked = process.parent.is_some_and(|p| marked.contains(&p));
+                        if !below_marked && kill_process(process.pid, Signal::KILL).is_ok() {
+                            killed.insert(process.pid);
+                        }
+                    }
                 }
-                // A child of a marked process is handed to us once its
-                // parent dies: next round.
             }
             pipe_only_before = pipe_only;
             std::thread::sleep(POLL);
@@ -359,23 +376,25 @@ mod sweep {
                 if pid == me {
                     return None;
                 }
-                let mark = marks.mark(&name)?;
-                Some(Marked {
-                    pid,
-                    parent: parent_of(&name),
-                    mark,
-                })
+                let (parent, group) = parent_and_group(&name)?;
+                let mark = if group == Some(marks.group) {
+                    Mark::Group
+                } else {
+                    marks.mark(&name)?
+                };
+                Some(Marked { pid, parent, mark })
             })
             .collect()
     }
 
-    /// The parent pid, from `/proc/<pid>/stat`: the field after the
-    /// state, which follows the command name in parentheses (and the name
-    /// may itself hold spaces and parentheses).
-    fn parent_of(pid: &str) -> Option<Pid> {
+    /// The parent pid and the process group, from `/proc/<pid>/stat`: the
+    /// two fields after the state, which follows the command name in
+    /// parentheses (and the name may itself hold spaces and parentheses).
+    fn parent_and_group(pid: &str) -> Option<(Option<Pid>, Option<Pid>)> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let (_, after_name) = stat.rsplit_once(')')?;
-        let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
-        Pid::from_raw(parent)
+        let mut fields = after_name.split_whitespace().skip(1);
+        let mut next = || fields.next()?.parse().ok().and_then(Pid::from_raw);
+        Some((next(), next()))
     }
 }
