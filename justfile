@@ -83,5 +83,9 @@ conformance-self:
 crash-store kills="1000":
     CRASH_STORE_KILLS={{kills}} cargo test -p auth-http --test crash_store
 
+# a minute of 64 connections mixing token, introspection, revocation and resource requests, faults queued, against the release binary: 0 unexpected statuses, RSS flat within 1 MiB (SOAK_SECS, SOAK_CONNS)
+soak:
+    cargo bench -p mock-server --bench soak
+
 # what CI runs
 ci: lint test conformance-self

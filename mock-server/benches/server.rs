@@ -8,21 +8,20 @@
 //! one request in flight per connection, valid `client_secret_basic` token
 //! requests to both).
 
+mod support;
+
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use support::{BoxError, Connection, Server, env_or, mock_command};
 
-const F1_BASIC: &str = "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW";
-const BODY: &str = "grant_type=client_credentials&scope=read";
 const BARE_BODY: &str =
     r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
 
@@ -44,13 +43,6 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?
         .block_on(run(secs, conns))
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// The ceiling: accept, `TCP_NODELAY`, serve a fixed body.
@@ -81,18 +73,6 @@ async fn bare_server() -> Result<(), BoxError> {
     }
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[derive(Clone, Copy)]
 enum Kind {
     Mock,
@@ -110,8 +90,7 @@ impl Kind {
     fn command(self) -> Result<Command, BoxError> {
         Ok(match self {
             Self::Mock => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
-                command.args(["--addr", "127.0.0.1:0"]);
+                let mut command = mock_command();
                 with_env(&mut command, "MOCK_BENCH_MOCK_ENV");
                 command
             }
@@ -141,65 +120,13 @@ fn with_env(command: &mut Command, variable: &str) {
 /// spawn to the first successful token response.
 async fn start(kind: Kind) -> Result<(Server, Duration), BoxError> {
     let started = Instant::now();
-    let mut child = kind
-        .command()?
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    // Read the ready line, then keep draining stdout so the server never
-    // writes into a closed pipe.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let _ = tx.send(lines.next().unwrap_or_default());
-        lines.for_each(drop);
-    });
-    let line = rx.await?;
-    let addr = line
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("http://"))
-        .ok_or("no address in the ready line")?
-        .parse()?;
-    let server = Server { child, addr };
-    let mut connection = Connection::open(addr).await?;
-    let status = connection.token().await?;
+    let server = Server::spawn(kind.command()?).await?;
+    let mut connection = Connection::open(server.addr).await?;
+    let (status, _) = connection.token().await?;
     if status != 200 {
         return Err(format!("{}: first token request got {status}", kind.name()).into());
     }
     Ok((server, started.elapsed()))
-}
-
-struct Connection {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    host: String,
-}
-
-impl Connection {
-    async fn open(addr: SocketAddr) -> Result<Self, BoxError> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
-        Ok(Self {
-            sender,
-            host: addr.to_string(),
-        })
-    }
-
-    async fn token(&mut self) -> Result<u16, BoxError> {
-        let request = http::Request::post("/token")
-            .header("host", &self.host)
-            .header("authorization", F1_BASIC)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::from_static(BODY.as_bytes())))?;
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request).await?;
-        let status = response.status().as_u16();
-        response.into_body().collect().await?;
-        Ok(status)
-    }
 }
 
 struct Load {
@@ -221,7 +148,7 @@ async fn load(addr: SocketAddr, secs: u64, conns: u64) -> Result<Load, BoxError>
             while Instant::now() < deadline {
                 let sent = Instant::now();
                 match connection.token().await {
-                    Ok(200) => latencies.push(sent.elapsed()),
+                    Ok((200, _)) => latencies.push(sent.elapsed()),
                     _ => errors += 1,
                 }
             }
@@ -256,12 +183,6 @@ async fn load(addr: SocketAddr, secs: u64, conns: u64) -> Result<Load, BoxError>
         p50: at(0.50),
         p99: at(0.99),
     })
-}
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -299,7 +220,7 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
         bare_runs.push(load(bare.addr, round_secs, conns).await?);
         let run = load(mock.addr, round_secs, conns).await?;
         tokens += run.requests;
-        rss_after.push((tokens, rss_kib(mock.child.id())));
+        rss_after.push((tokens, mock.rss_kib()));
         mock_runs.push(run);
     }
     let summary = |kind: Kind, runs: &[Load]| {

@@ -262,13 +262,12 @@ fn usage_errors_exit_2() {
     assert!(stderr.contains("unknown check"), "{stderr}");
 }
 
-/// Tests that drive curl skip (loudly) where it is not installed.
-fn has_curl() -> bool {
-    let found = Command::new("curl").arg("--version").output().is_ok();
-    if !found {
-        eprintln!("curl is not installed: skipped");
+/// Tests that drive curl need it: where it is missing they fail (a
+/// skipped check would pass silently), saying what to install.
+fn require_curl() {
+    if let Err(e) = Command::new("curl").arg("--version").output() {
+        panic!("this test drives curl, which could not be run ({e}): install curl");
     }
-    found
 }
 
 /// The contract in a dozen lines of sh and curl (raw Basic: fine for F1).
@@ -289,9 +288,7 @@ echo "done: $OAUTH_SCENARIO"
 
 #[test]
 fn a_real_client_process_gets_the_contract_environment() {
-    if !has_curl() {
-        return;
-    }
+    require_curl();
     let junit = temp("curl.xml", "");
     let (code, stdout, stderr) = conformance(&[
         "--scenario",
@@ -359,11 +356,137 @@ async fn a_hanging_process_group_is_killed_at_the_bound() {
     assert_eq!(exit.reason, "killed at the 1 s bound");
 }
 
+/// Runs one scenario on a runtime of its own, on a thread of its own, and
+/// gives up after `limit`: a runner that waits for an hour fails the test
+/// instead of hanging it.
+fn run_within(
+    id: &'static str,
+    client: ClientUnderTest,
+    options: RunOptions,
+    limit: Duration,
+) -> ScenarioRun {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let run = runtime.block_on(runner::run_scenario(
+            scenario::find(id).unwrap(),
+            &client,
+            options,
+        ));
+        let _ = tx.send(run);
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|e| panic!("the runner did not return within {limit:?}: {e}"))
+        .unwrap()
+}
+
+/// Whether `pid` is (still) a `sleep 3600`; if so it is killed, so that a
+/// failing test leaves nothing behind.
+#[cfg(target_os = "linux")]
+fn sleep_3600_was_alive(pid: i32) -> bool {
+    let alive = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| cmdline == b"sleep\x003600\0");
+    if alive {
+        let pid = rustix::process::Pid::from_raw(pid).unwrap();
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    }
+    alive
+}
+
+/// Runs a client that starts `sleep 3600` in a session of its own (out of
+/// its process group, holding its stdout and stderr), prints its pid, then
+/// runs `rest`. Asserts the sleep is gone and the run ended by `limit`.
+#[cfg(target_os = "linux")]
+fn run_setsid_client(prefix: &str, rest: &str, bound: Duration, limit: Duration) -> ScenarioRun {
+    let script = format!("{prefix} setsid sleep 3600 & echo \"$!\"; {rest}");
+    let client = ClientUnderTest::Command(vec!["sh".to_owned(), "-c".to_owned(), script]);
+    let started = Instant::now();
+    let run = run_within(
+        "basic-plain",
+        client,
+        RunOptions::with_bound(bound),
+        Duration::from_secs(20),
+    );
+    let pid: i32 = run.stdout.trim().parse().unwrap();
+    assert!(!sleep_3600_was_alive(pid), "the sleep outlived the run");
+    assert!(started.elapsed() < limit, "{:?}", started.elapsed());
+    run
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_grandchild_in_its_own_session_is_killed_when_the_client_exits() {
+    let bound = Duration::from_secs(5);
+    let run = run_setsid_client("", "exit 0", bound, bound);
+    assert!(!run.timed_out);
+    assert_eq!(run.exit_code, Some(0));
+    assert_eq!(run.stray_processes, 1);
+    assert!(!run.output_held_open);
+    let report = table(vec![run]);
+    assert!(
+        report.contains(
+            "note: basic-plain: killed 1 process(es) the client left running outside its process group"
+        ),
+        "{report}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_grandchild_in_its_own_session_is_killed_when_the_client_times_out() {
+    let bound = Duration::from_secs(1);
+    let run = run_setsid_client("", "sleep 30", bound, bound + Duration::from_secs(2));
+    assert!(run.timed_out);
+    assert_eq!(run.stray_processes, 1);
+    let exit = run.checks.iter().find(|c| c.id == "EXIT").unwrap();
+    assert_eq!(exit.reason, "killed at the 1 s bound");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_grandchild_that_clears_its_environment_is_found_by_the_pipe_it_holds() {
+    // `env -i`: no run id in its environment, only the inherited output.
+    let bound = Duration::from_secs(5);
+    let run = run_setsid_client("env -i PATH=/usr/bin:/bin", "exit 0", bound, bound);
+    assert_eq!(run.exit_code, Some(0));
+    assert_eq!(run.stray_processes, 1);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_background_job_of_the_client_leaves_no_zombie_behind() {
+    // The sleep stays in the client's group and is killed with it; its
+    // parent is gone, so the runner (a subreaper) must reap it.
+    let bound = Duration::from_secs(5);
+    let client = ClientUnderTest::Command(
+        ["sh", "-c", "sleep 3600 & echo \"$!\"; exit 0"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
+    let run = run_within("basic-plain", client, RunOptions::with_bound(bound), bound);
+    let pid: i32 = run.stdout.trim().parse().unwrap();
+    let parent = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+        });
+    assert_ne!(
+        parent,
+        Some(std::process::id()),
+        "an unreaped child is left"
+    );
+    assert!(!sleep_3600_was_alive(pid));
+    assert_eq!(run.stray_processes, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_the_token_redirect_fails_c50() {
-    if !has_curl() {
-        return;
-    }
+    require_curl();
     // curl -L re-posts the form to the 307 target.
     let script = r#"curl -sS -L -m 2 -d grant_type=client_credentials "$OAUTH_TOKEN_URL"; exit 1"#;
     let client = ClientUnderTest::Command(["sh", "-c", script].map(str::to_owned).to_vec());

@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod check;
+mod client_process;
 pub mod report;
 pub mod rules;
 pub mod runner;

@@ -27,7 +27,9 @@
 //!       "status": "pass" | "fail" | "warn" | "skip",
 //!       "reason": "one line", "expected_failure": false
 //!     }],
-//!     "stdout": "first 4 KiB", "stderr": "first 4 KiB"
+//!     "stdout": "first 4 KiB", "stderr": "first 4 KiB",
+//!     "stray_processes": 1,                   // only when not 0 (Linux)
+//!     "output_held_open": true                // only when true
 //!   }]
 //! }
 //! ```
@@ -219,6 +221,20 @@ impl Report {
                     "note: {} client stderr: {}",
                     run.id,
                     super::check::excerpt(first.trim(), 200)
+                );
+            }
+            if run.stray_processes > 0 {
+                let _ = writeln!(
+                    out,
+                    "note: {}: killed {} process(es) the client left running outside its process group",
+                    run.id, run.stray_processes
+                );
+            }
+            if run.output_held_open {
+                let _ = writeln!(
+                    out,
+                    "note: {}: a process the client started still held its output open at the bound",
+                    run.id
                 );
             }
         }

@@ -5,7 +5,11 @@
 //! second listener that must never be hit (the target of the redirect
 //! scenario), the scenario's faults queued; then the client runs with the
 //! contract's environment ([`ClientEnv::vars`]) until it exits or the time
-//! bound passes (then its whole process group is killed); then every check
+//! bound passes; then its process group is killed, and with it, on Linux,
+//! every process it left running outside the group (`setsid`), found by a
+//! run id in their environment (`MOCK_CONFORMANCE_RUN_ID`) or by the output
+//! pipes they hold (the runner makes itself a child subreaper for that);
+//! waiting for the client's output ends at the bound too. Then every check
 //! is evaluated over the journal, the exit and the elapsed time.
 //!
 //! The client contract (`docs/conformance.md`): get a token from
@@ -17,7 +21,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,6 +30,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
 
 use super::check::{self, CheckResult, Evidence, Exit};
+use super::client_process::{self, Finished};
 use super::scenario::{Scenario, auth_method_name};
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
@@ -36,8 +40,6 @@ use crate::server::MockServer;
 pub const MAX_OUTPUT_BYTES: usize = 4096;
 /// Journal entries kept per scenario (a retry storm is still counted).
 const JOURNAL_CAPACITY: usize = 8192;
-/// How often a client process is polled for its exit.
-const POLL: Duration = Duration::from_millis(10);
 
 /// The environment of one client run (the client contract).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +176,25 @@ pub struct ScenarioRun {
     pub stdout: String,
     /// The start of the client's stderr (lossy UTF-8).
     pub stderr: String,
+    /// Processes the client left running outside its process group (with
+    /// `setsid`, say) that the runner found and killed; Linux only.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stray_processes: usize,
+    /// A process the client started still held its stdout or stderr open
+    /// when the runner stopped waiting for them (at the time bound): the
+    /// output above is what arrived before.
+    #[serde(skip_serializing_if = "is_false")]
+    pub output_held_open: bool,
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -272,6 +293,8 @@ pub async fn run_scenario(
         checks,
         stdout: finished.stdout,
         stderr: finished.stderr,
+        stray_processes: finished.stray_processes,
+        output_held_open: finished.output_held_open,
     };
     drop(trap);
     // A hung request is answered on shutdown; do not wait for stragglers.
@@ -279,113 +302,10 @@ pub async fn run_scenario(
     Ok(run)
 }
 
-struct Finished {
-    exit: Exit,
-    stdout: String,
-    stderr: String,
-}
-
-impl Finished {
-    fn exited(exit: Exit) -> Self {
-        Self {
-            exit,
-            stdout: String::new(),
-            stderr: String::new(),
-        }
-    }
-}
-
 async fn run_command(argv: Vec<String>, env: ClientEnv, bound: Duration) -> Finished {
-    tokio::task::spawn_blocking(move || run_blocking(&argv, &env, bound))
+    tokio::task::spawn_blocking(move || client_process::run(&argv, env.vars(), bound))
         .await
         .unwrap_or_else(|e| Finished::exited(Exit::SpawnFailed(e.to_string())))
-}
-
-/// Spawns the command in its own process group, polls it until it exits
-/// or the bound passes (then kills the group), and keeps the start of its
-/// output.
-fn run_blocking(argv: &[String], env: &ClientEnv, bound: Duration) -> Finished {
-    let Some((program, arguments)) = argv.split_first() else {
-        return Finished::exited(Exit::SpawnFailed("empty command".to_owned()));
-    };
-    let mut command = Command::new(program);
-    command
-        .args(arguments)
-        .envs(env.vars())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt as _;
-        command.process_group(0);
-    }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => return Finished::exited(Exit::SpawnFailed(format!("{program}: {e}"))),
-    };
-    let stdout = child.stdout.take().map(capture);
-    let stderr = child.stderr.take().map(capture);
-    let started = Instant::now();
-    let exit = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status.code().map_or(Exit::Signal, Exit::Code),
-            Ok(None) if started.elapsed() >= bound => {
-                kill_group(&mut child);
-                break Exit::TimedOut;
-            }
-            Ok(None) => std::thread::sleep(POLL),
-            Err(e) => {
-                kill_group(&mut child);
-                break Exit::SpawnFailed(e.to_string());
-            }
-        }
-    };
-    // A grandchild that outlived its parent may still hold the pipes open.
-    kill_group(&mut child);
-    let join = |handle: Option<std::thread::JoinHandle<Vec<u8>>>| {
-        handle
-            .and_then(|h| h.join().ok())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default()
-    };
-    Finished {
-        exit,
-        stdout: join(stdout),
-        stderr: join(stderr),
-    }
-}
-
-/// Reads a pipe to its end, keeping at most [`MAX_OUTPUT_BYTES`].
-fn capture(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buffer = [0u8; 8192];
-        loop {
-            match pipe.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = MAX_OUTPUT_BYTES.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buffer[..n.min(room)]);
-                }
-            }
-        }
-        kept
-    })
-}
-
-/// Kills the child's process group (it leads it), then the child.
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// A listener on another origin that counts connections: any hit means
