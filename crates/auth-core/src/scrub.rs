@@ -212,6 +212,7 @@ fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
 
 /// The text as one decoder chain reads it: each byte with the span
 /// (`start..end` of the original) it came from.
+#[derive(PartialEq, Eq)]
 struct View {
     bytes: Vec<u8>,
     spans: Vec<(usize, usize)>,
@@ -229,11 +230,19 @@ impl View {
     }
 
     fn find(&self, needle: &[u8], hits: &mut Vec<(usize, usize)>) {
-        if needle.is_empty() || needle.len() > self.bytes.len() {
+        let Some(&first) = needle.first() else {
             return;
-        }
-        for (i, window) in self.bytes.windows(needle.len()).enumerate() {
-            if window == needle {
+        };
+        let Some(last_start) = self.bytes.len().checked_sub(needle.len()) else {
+            return;
+        };
+        // Compare whole needles only where the first byte matches.
+        for (i, _) in self.bytes[..=last_start]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == first)
+        {
+            if self.bytes[i..i + needle.len()] == *needle {
                 hits.push((self.spans[i].0, self.spans[i + needle.len() - 1].1));
             }
         }
@@ -244,7 +253,7 @@ impl View {
     fn keep(&self, needle: &[u8]) -> usize {
         let n = self.bytes.len();
         for i in (n + 1).saturating_sub(needle.len())..n {
-            if needle.starts_with(&self.bytes[i..]) {
+            if needle.first() == Some(&self.bytes[i]) && needle.starts_with(&self.bytes[i..]) {
                 return self.spans[i].0;
             }
         }
@@ -279,8 +288,11 @@ fn views(text: &str, cut: bool) -> Vec<View> {
         let mut next = Vec::new();
         for view in &all[frontier] {
             for (trigger, decoder) in DECODERS {
+                // Decoders that touch different escapes commute (JSON then
+                // HTML reads as HTML then JSON): keep one of each reading.
                 if view.bytes.contains(&trigger)
                     && let Some(decoded) = decode(view, cut, decoder)
+                    && !all.iter().chain(&next).any(|seen| *seen == decoded)
                 {
                     next.push(decoded);
                 }
