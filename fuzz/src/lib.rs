@@ -13,9 +13,11 @@
 use auth_core::basic;
 use auth_core::form::{self, Form, FormBuilder};
 use auth_core::response::{self, ParseContext, ParseOptions, TokenResponse};
+use auth_core::revocation;
 use auth_core::{
-    ApiError, BearerChallenge, ClientCredentials, ClientId, ClientSecret, Error, OAuthToken,
-    RequestKey, Scope, ScopeSet, TokenRequest, TokenUrl,
+    AccessToken, ApiError, AuthorizationServerMetadata, BearerChallenge, ClientAuthMethod,
+    ClientCredentials, ClientId, ClientSecret, Error, Issuer, Metadata, MetadataError, OAuthToken,
+    RevocationRequest, RevocationUrl, RequestKey, Scope, ScopeSet, TokenRequest, TokenUrl,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -308,4 +310,196 @@ pub fn bearer_challenge(data: &[u8]) {
     );
     let again = BearerChallenge::parse(&printed).expect("printed challenge parses");
     assert_eq!(BearerChallenge::parse(&again.to_string()), Some(again));
+}
+
+/// The issuer every fuzzed metadata document is checked against first.
+const ISSUER: &str = "https://as.example";
+
+/// RFC 8414 metadata parsing: for the fixed issuer and for the issuer the
+/// document names (so the fuzzer gets past the §3.3 comparison). Accepted
+/// metadata names the expected issuer and valid endpoints, and its
+/// document, printed as JSON, parses to the same metadata.
+pub fn metadata(data: &[u8]) {
+    let named = serde_json::from_slice::<AuthorizationServerMetadata>(data)
+        .ok()
+        .and_then(|document| Issuer::parse(&document.issuer).ok());
+    let fixed = Issuer::parse(ISSUER).expect("the fixed issuer is valid");
+    for expected in std::iter::once(fixed).chain(named) {
+        let _ = expected.metadata_request();
+        for status in [StatusCode::OK, StatusCode::NOT_FOUND] {
+            match auth_core::parse_metadata(
+                status,
+                &headers(Some("application/json")),
+                data,
+                &expected,
+            ) {
+                Ok(parsed) => check_metadata(&parsed, &expected),
+                Err(error) => {
+                    let _ = error.to_string();
+                    let _ = format!("{error:?}");
+                    match &error {
+                        Error::Metadata(MetadataError::IssuerMismatch { found, .. }) => {
+                            assert!(
+                                found.len() <= 256,
+                                "issuer excerpt of {} bytes",
+                                found.len()
+                            );
+                        }
+                        Error::Metadata(_) => {}
+                        Error::Provider(p) => check_provider_text(p),
+                        Error::Api(a) => assert!(a.excerpt.len() <= ApiError::EXCERPT_LIMIT),
+                        other => panic!("unexpected error from the metadata parser: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_metadata(parsed: &Metadata, expected: &Issuer) {
+    assert_eq!(parsed.issuer(), expected.as_str());
+    let token_url = parsed.token_url().to_string();
+    assert_eq!(
+        TokenUrl::parse(&token_url).expect("an accepted token url parses again"),
+        *parsed.token_url()
+    );
+    if let Some(revocation) = parsed.revocation_url() {
+        RevocationUrl::parse(&revocation.to_string()).expect("an accepted revocation url parses");
+    }
+    let _ = parsed.choose_auth_method();
+    let printed = serde_json::to_vec(parsed.document()).expect("a document prints as JSON");
+    let again = auth_core::parse_metadata(StatusCode::OK, &HeaderMap::new(), &printed, expected)
+        .expect("printed metadata parses");
+    assert_eq!(&again, parsed);
+}
+
+/// The token the revocation target's request revokes.
+const REVOKED_TOKEN: &str = "tok.en/va+lue~1";
+/// The secret the revocation target's client authenticates with.
+const CLIENT_SECRET: &str = "s3cr3t P@ss/wörd=";
+
+/// The RFC 7009 §2.2 answer classifier, at several statuses, with the
+/// first line of the input as a `Retry-After` and the rest as the body.
+/// 200 is success whatever the body; anything else is a typed error whose
+/// text is bounded and, through [`RevocationRequest::parse_response`],
+/// never holds the revoked token or the client's secret.
+pub fn revocation_response(data: &[u8]) {
+    let (head, body) = match data.iter().position(|&b| b == b'\n') {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (&[][..], data),
+    };
+    let mut headers = headers(Some("application/json"));
+    if let Ok(value) = HeaderValue::from_bytes(head) {
+        headers.insert(http::header::RETRY_AFTER, value);
+    }
+    let token = AccessToken::new(REVOKED_TOKEN);
+    let url = RevocationUrl::parse("https://as.example/revoke").expect("valid url");
+    for method in [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+    ] {
+        let credentials = ClientCredentials::new("svc", CLIENT_SECRET).with_auth_method(method);
+        let request = RevocationRequest::new(url.clone(), credentials);
+        for status in [200u16, 400, 401, 429, 500, 503] {
+            let status = StatusCode::from_u16(status).expect("valid status");
+            let plain = revocation::parse_revocation_response(status, &headers, body);
+            let scrubbed = request.parse_response(&token, status, &headers, body);
+            assert_eq!(plain.is_ok(), status == StatusCode::OK);
+            assert_eq!(scrubbed.is_ok(), status == StatusCode::OK);
+            if let Err(error) = &plain {
+                check_revocation_error(error, status);
+            }
+            if let Err(error) = &scrubbed {
+                check_revocation_error(error, status);
+                let printed = format!("{error} {error:?}");
+                for secret in [REVOKED_TOKEN, CLIENT_SECRET] {
+                    assert!(!printed.contains(secret), "{printed}");
+                }
+            }
+        }
+    }
+}
+
+fn check_revocation_error(error: &Error, status: StatusCode) {
+    let printed = error.to_string();
+    let _ = format!("{error:?}");
+    assert!(
+        !printed.chars().any(char::is_control),
+        "control character in {printed:?}"
+    );
+    assert_eq!(error.status(), Some(status));
+    match error {
+        Error::RevocationUnavailable(a) => {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(a.excerpt.len() <= ApiError::EXCERPT_LIMIT);
+        }
+        Error::Api(a) => assert!(a.excerpt.len() <= ApiError::EXCERPT_LIMIT),
+        Error::Provider(p) => check_provider_text(p),
+        other => panic!("unexpected error from the revocation classifier: {other:?}"),
+    }
+}
+
+/// The mock's token decoder: any presented value is refused or accepted
+/// without a panic, and a claims record it decodes mints a token that
+/// decodes to the same claims.
+pub fn mock_token(data: &[u8]) {
+    let decoder = mock_server::fuzzing::TokenDecoder::default();
+    if let Ok(text) = std::str::from_utf8(data) {
+        // A random key: a fuzzed MAC never verifies, so only the syntax runs.
+        assert!(!decoder.accepts(text), "a forged token was accepted");
+    }
+    if let Some((token, same)) = decoder.reissue(data) {
+        assert!(same, "reissued claims decode differently");
+        assert!(decoder.accepts(&token));
+        assert!(auth_core::AccessToken::new(token).is_b64token());
+    }
+}
+
+/// The mock's TOML configuration: a document it accepts prints as TOML
+/// that it accepts again and prints the same (secrets are never printed).
+pub fn mock_config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match mock_server::Config::from_toml(text) {
+        Ok(config) => {
+            let printed = toml::to_string(&config).expect("an accepted config prints as TOML");
+            let again = mock_server::Config::from_toml(&printed)
+                .unwrap_or_else(|e| panic!("printed config is refused: {e}\n{printed}"));
+            assert_eq!(
+                toml::to_string(&again).expect("prints again"),
+                printed,
+                "printing is not stable"
+            );
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}
+
+/// The admin API's JSON bodies (`POST /_mock/clients`, `POST
+/// /_mock/faults`): a body that parses validates without a panic and, printed
+/// back, parses to the same value.
+pub fn admin_json(data: &[u8]) {
+    if let Ok(client) = serde_json::from_slice::<mock_server::ClientRegistration>(data) {
+        let _ = client.validate().map_err(|e| e.to_string());
+        let printed = serde_json::to_string(&client).expect("a client prints as JSON");
+        let again: mock_server::ClientRegistration =
+            serde_json::from_str(&printed).expect("a printed client parses");
+        assert_eq!(
+            serde_json::to_string(&again).expect("prints again"),
+            printed
+        );
+        assert!(
+            !format!("{client:?}").contains("secret\": Some(\""),
+            "a client's Debug shows its secret"
+        );
+    }
+    if let Ok(rule) = serde_json::from_slice::<mock_server::FaultRule>(data) {
+        let printed = serde_json::to_string(&rule).expect("a fault rule prints as JSON");
+        let again: mock_server::FaultRule =
+            serde_json::from_str(&printed).expect("a printed fault rule parses");
+        assert_eq!(again, rule);
+    }
 }

@@ -53,3 +53,46 @@ fn basic_header_seeds() {
 fn bearer_challenge_seeds() {
     run_seeds("bearer_challenge", auth_core_fuzz::bearer_challenge);
 }
+
+#[test]
+fn metadata_seeds() {
+    run_seeds("metadata", auth_core_fuzz::metadata);
+}
+
+#[test]
+fn revocation_response_seeds() {
+    run_seeds("revocation_response", auth_core_fuzz::revocation_response);
+}
+
+#[test]
+fn mock_token_seeds() {
+    run_seeds("mock_token", auth_core_fuzz::mock_token);
+}
+
+#[test]
+fn mock_config_seeds() {
+    run_seeds("mock_config", auth_core_fuzz::mock_config);
+}
+
+#[test]
+fn admin_json_seeds() {
+    run_seeds("admin_json", auth_core_fuzz::admin_json);
+}
+
+#[test]
+fn mock_token_seeds_hold_claims_records_that_decode() {
+    // Without such seeds the fuzzer would start from tokens whose MAC never
+    // verifies, and rarely reach the claims decoder's deeper branches.
+    let decoder = mock_server::fuzzing::TokenDecoder::default();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/mock_token");
+    let decoded = fs::read_dir(&dir)
+        .expect("readable seed directory")
+        .filter(|entry| {
+            let path = entry.as_ref().expect("readable entry").path();
+            decoder
+                .reissue(&fs::read(path).expect("readable seed"))
+                .is_some()
+        })
+        .count();
+    assert!(decoded >= 3, "only {decoded} claims records decode");
+}

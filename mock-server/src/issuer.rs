@@ -187,7 +187,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn decode(payload: &[u8]) -> Option<Claims> {
+pub(crate) fn decode(payload: &[u8]) -> Option<Claims> {
     let mut r = Reader(payload);
     if r.take(1)? != [VERSION] {
         return None;

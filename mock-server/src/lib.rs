@@ -56,3 +56,40 @@ pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};
 pub use tls::{Tls, TlsError};
+
+/// Entry points for the fuzz crate (`fuzz/`, its own workspace) into the
+/// parsers that are not public: thin wrappers, not API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::issuer::{self, Issuer};
+
+    /// The token decoder of `/resource`, `/introspect` and `/revoke`, with
+    /// a fresh random key.
+    #[derive(Debug)]
+    pub struct TokenDecoder(Issuer);
+
+    impl Default for TokenDecoder {
+        fn default() -> Self {
+            Self(Issuer::new(16))
+        }
+    }
+
+    impl TokenDecoder {
+        /// Whether a presented token value decodes and carries our MAC.
+        #[must_use]
+        pub fn accepts(&self, token: &str) -> bool {
+            self.0.decode(token).is_ok()
+        }
+
+        /// The claims decoder behind the MAC check, on a raw payload:
+        /// `None` when it is not a claims record; else the token minted
+        /// from the decoded claims and whether it decodes to equal claims.
+        #[must_use]
+        pub fn reissue(&self, payload: &[u8]) -> Option<(String, bool)> {
+            let claims = issuer::decode(payload)?;
+            let token = self.0.mint(&claims);
+            let same = self.0.decode(&token).as_ref() == Ok(&claims);
+            Some((token, same))
+        }
+    }
+}

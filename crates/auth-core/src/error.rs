@@ -15,6 +15,7 @@ use crate::deviation::Deviation;
 use crate::metadata::MetadataError;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeError;
+use crate::scrub::{self, Printable, Scrubber};
 use crate::token::StoredTokenError;
 
 /// Everything that can go wrong in auth-core.
@@ -154,9 +155,11 @@ impl From<&str> for ErrorCode {
     }
 }
 
+/// The wire string, control characters escaped (an `Other` code is the
+/// provider's text).
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        Printable(self.as_str()).fmt(f)
     }
 }
 
@@ -233,7 +236,7 @@ impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (HTTP {})", self.code, self.status.as_u16())?;
         if let Some(description) = &self.description {
-            write!(f, ": {description}")?;
+            write!(f, ": {}", Printable(description))?;
         }
         Ok(())
     }
@@ -261,10 +264,21 @@ impl ApiError {
     /// Builds the error, cutting the excerpt from `body`.
     #[must_use]
     pub fn new(status: StatusCode, body: &[u8], retry_after: Option<RetryAfter>) -> Self {
+        Self::scrubbed(status, body, retry_after, &Scrubber::NONE)
+    }
+
+    /// [`ApiError::new`] with the client's secrets scrubbed from the
+    /// excerpt, in every spelling, before it is cut.
+    pub(crate) fn scrubbed(
+        status: StatusCode,
+        body: &[u8],
+        retry_after: Option<RetryAfter>,
+        scrubber: &Scrubber,
+    ) -> Self {
         let excerpt = if status.is_success() {
             String::new()
         } else {
-            excerpt(body, Self::EXCERPT_LIMIT)
+            excerpt(body, Self::EXCERPT_LIMIT, scrubber)
         };
         Self {
             status,
@@ -278,7 +292,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status.as_u16())?;
         if !self.excerpt.is_empty() {
-            write!(f, ": {}", self.excerpt)?;
+            write!(f, ": {}", Printable(&self.excerpt))?;
         }
         Ok(())
     }
@@ -287,46 +301,27 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// At most `limit` bytes of text from the start of `body`, lossily decoded,
-/// whitespace runs folded and control characters escaped, so it prints on one
-/// line. The bound holds for the output (escapes and replacement characters
-/// make it longer than the input), ellipsis included.
-fn excerpt(body: &[u8], limit: usize) -> String {
+/// scrubbed, whitespace runs folded and control characters escaped, so it
+/// prints on one line. The bound holds for the output (escapes and
+/// replacement characters make it longer than the input), ellipsis
+/// included. Scrubbing comes first, on the text as the provider wrote it
+/// (a secret spelled with escapes or whitespace runs is found), then again
+/// on the folded line; the line is cut last, and never inside the first
+/// part of a secret.
+fn excerpt(body: &[u8], limit: usize, scrubber: &Scrubber) -> String {
     const MORE: char = '…';
-    let cut = &body[..body.len().min(limit)];
-    let text = String::from_utf8_lossy(cut);
-    let mut out = String::with_capacity(limit);
-    let mut truncated = body.len() > limit;
-    let mut last_space = false;
-    let mut piece = String::new();
-    for c in text.chars() {
-        piece.clear();
-        if c.is_whitespace() {
-            if last_space {
-                continue;
-            }
-            last_space = true;
-            piece.push(' ');
-        } else {
-            last_space = false;
-            if c.is_control() {
-                piece.extend(c.escape_default());
-            } else {
-                piece.push(c);
-            }
-        }
-        if out.len() + piece.len() > limit {
-            truncated = true;
-            break;
-        }
-        out.push_str(&piece);
+    // Folding only shortens and escapes only lengthen what is kept, so a
+    // few `limit`s of the body always fill the excerpt.
+    let window = body.len().min(limit.saturating_mul(4));
+    let cut = window < body.len();
+    let text = scrubber.redact(&String::from_utf8_lossy(&body[..window]), cut);
+    let line = scrubber.redact(scrub::one_line(&text).trim(), false);
+    if !cut && line.len() <= limit {
+        return line;
     }
-    let mut out = out.trim().to_owned();
-    if truncated {
-        while out.len() + MORE.len_utf8() > limit {
-            out.pop();
-        }
-        out.push(MORE);
-    }
+    let (out, _) = scrubber.bounded(&line, limit - MORE.len_utf8(), true);
+    let mut out = out.trim_end().to_owned();
+    out.push(MORE);
     out
 }
 
@@ -384,7 +379,7 @@ pub enum ParseErrorKind {
         reason: &'static str,
     },
     /// A member appears twice (RFC 6749 §3.2, RFC 8259 §4).
-    #[error("member `{0}` appears more than once")]
+    #[error("member `{}` appears more than once", Printable(.0))]
     Duplicate(String),
 }
 

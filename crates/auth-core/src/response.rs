@@ -33,6 +33,7 @@ use crate::expiry::ExpiryPolicy;
 use crate::extra::ExtraFields;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeSet;
+use crate::scrub::Scrubber;
 use crate::token::{AccessToken, OAuthToken, RefreshToken, TokenType, is_b64token};
 
 /// Media type of token and error bodies.
@@ -177,7 +178,7 @@ pub fn parse_parts(
         None => body,
     };
     let object = read_object(body, status)?;
-    if let Some(error) = provider_error(&object, status, headers) {
+    if let Some(error) = provider_error(&object, status, headers, &Scrubber::NONE) {
         return Err(error.into());
     }
     let token = build_token(object, status, ctx, &mut deviations)?;
@@ -191,14 +192,26 @@ pub fn parse_parts(
 /// one, else as a non-OAuth [`ApiError`] with a bounded excerpt.
 #[must_use]
 pub fn parse_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    parse_error_scrubbed(status, headers, body, &Scrubber::NONE)
+}
+
+/// [`parse_error`] for a client that knows what it sent: every spelling of
+/// its secrets is scrubbed from the decoded provider text and from the
+/// excerpt, before either is cut to its bound.
+pub(crate) fn parse_error_scrubbed(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    scrubber: &Scrubber,
+) -> Error {
     let retry_after = RetryAfter::from_headers(headers);
     let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
     if let Ok(object) = read_object(json, status)
-        && let Some(error) = provider_error(&object, status, headers)
+        && let Some(error) = provider_error(&object, status, headers, scrubber)
     {
         return error.into();
     }
-    ApiError::new(status, body, retry_after).into()
+    ApiError::scrubbed(status, body, retry_after, scrubber).into()
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
@@ -471,15 +484,18 @@ fn read_object(body: &[u8], status: StatusCode) -> Result<Members<'_>, ParseErro
     })
 }
 
-/// The §5.2 error in an object, if it has a string `error` member.
+/// The §5.2 error in an object, if it has a string `error` member. Each
+/// text is scrubbed as decoded from JSON, then bounded.
 fn provider_error(
     members: &Members<'_>,
     status: StatusCode,
     headers: &HeaderMap,
+    scrubber: &Scrubber,
 ) -> Option<ProviderError> {
     let Some(Text::Str(code)) = &members.error else {
         return None;
     };
+    let bounded = |text: &str| scrubber.bounded(text, PROVIDER_TEXT_LIMIT, false).0;
     let text = |name| {
         members
             .extra
@@ -487,10 +503,10 @@ fn provider_error(
             .find(|(n, _)| &**n == name)
             .map(|(_, raw)| raw)
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
-            .map(|s| truncate(s, PROVIDER_TEXT_LIMIT))
+            .map(|s| bounded(&s))
     };
     Some(ProviderError {
-        code: ErrorCode::from(truncate(code.to_string(), PROVIDER_TEXT_LIMIT).as_str()),
+        code: ErrorCode::from(bounded(code).as_str()),
         description: text("error_description"),
         uri: text("error_uri"),
         status,

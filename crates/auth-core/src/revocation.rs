@@ -12,9 +12,9 @@ use crate::credentials::ClientCredentials;
 use crate::error::{ApiError, Error, RequestError};
 use crate::form::{CONTENT_TYPE_FORM, FormBuilder};
 use crate::request::{TokenUrl, append_post_credentials, authorization};
-use crate::response::parse_error;
+use crate::response::parse_error_scrubbed;
 use crate::retry_after::RetryAfter;
-use crate::scrub;
+use crate::scrub::Scrubber;
 use crate::token::AccessToken;
 
 /// The `token_type_hint` this client sends: it only holds access tokens
@@ -137,8 +137,9 @@ impl RevocationRequest {
     /// [`parse_revocation_response`] for this request's answer to the
     /// revocation of `token`. A server can echo the request in an error
     /// page or an `error_description`, so the token and the client's secret
-    /// (raw, form-encoded, inside the Basic value) are scrubbed from the
-    /// body first: no error ever holds them (checklist C-18).
+    /// are scrubbed from the decoded text in every spelling (raw,
+    /// form-encoded, JSON- or HTML-escaped, inside the Basic value) before
+    /// anything is cut: no error ever holds them (checklist C-18).
     pub fn parse_response(
         &self,
         token: &AccessToken,
@@ -146,13 +147,9 @@ impl RevocationRequest {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), Error> {
-        if status == StatusCode::OK {
-            return Ok(());
-        }
-        let mut needles = scrub::value_needles(token.expose_secret());
-        needles.extend(scrub::secret_needles(&self.credentials));
-        let body = scrub::scrub_bytes(body, &needles);
-        parse_revocation_response(status, headers, &body)
+        let scrubber =
+            Scrubber::for_credentials(&self.credentials).with_value(token.expose_secret());
+        classify(status, headers, body, &scrubber)
     }
 }
 
@@ -174,16 +171,26 @@ pub fn parse_revocation_response(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Error> {
+    classify(status, headers, body, &Scrubber::NONE)
+}
+
+fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    scrubber: &Scrubber,
+) -> Result<(), Error> {
     if status == StatusCode::OK {
         return Ok(());
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         let retry_after = RetryAfter::from_headers(headers);
-        return Err(Error::RevocationUnavailable(ApiError::new(
+        return Err(Error::RevocationUnavailable(ApiError::scrubbed(
             status,
             body,
             retry_after,
+            scrubber,
         )));
     }
-    Err(parse_error(status, headers, body))
+    Err(parse_error_scrubbed(status, headers, body, scrubber))
 }

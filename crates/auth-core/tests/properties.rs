@@ -2,12 +2,14 @@
 //! parser, and no parser of untrusted bytes panics.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+use std::fmt::Write as _;
+
 use auth_core::basic;
 use auth_core::form::{self, Form, FormBuilder};
 use auth_core::response::{self, ParseContext, ParseOptions};
 use auth_core::{
-    ApiError, BearerChallenge, BearerErrorCode, ClientId, ClientSecret, ExpiryPolicy, OAuthToken,
-    RetryAfter, Scope, ScopeSet,
+    ApiError, BearerChallenge, BearerErrorCode, Client, ClientAuthMethod, ClientCredentials,
+    ClientId, ClientSecret, ExpiryPolicy, OAuthToken, RetryAfter, Scope, ScopeSet, TokenUrl,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -336,12 +338,18 @@ proptest! {
 
 proptest! {
     #[test]
-    fn prop_api_error_excerpt_is_bounded_and_one_line(body in prop::collection::vec(any::<u8>(), 0..2048), status in 300u16..600) {
+    fn prop_api_error_excerpt_is_bounded_and_one_line(body in prop::collection::vec(any::<u8>(), 0..4096), status in 300u16..600) {
         let api = ApiError::new(StatusCode::from_u16(status).unwrap(), &body, None);
         prop_assert!(api.excerpt.len() <= ApiError::EXCERPT_LIMIT);
         prop_assert!(!api.excerpt.contains(['\n', '\r']));
-        if body.len() > ApiError::EXCERPT_LIMIT {
+        prop_assert!(!api.excerpt.chars().any(char::is_control));
+        // Whitespace runs fold, so a body a few times the limit may fit;
+        // one that does not is cut, and says so.
+        if body.len() > 4 * ApiError::EXCERPT_LIMIT {
             prop_assert!(api.excerpt.ends_with('…'), "a cut excerpt says so");
+        }
+        if body.len() <= ApiError::EXCERPT_LIMIT && body.iter().all(u8::is_ascii_graphic) {
+            prop_assert_eq!(api.excerpt.as_bytes(), &body[..], "a short printable body is shown whole");
         }
     }
 }
@@ -400,5 +408,96 @@ proptest! {
         let lifetime = expires_in.map_or(300, |secs| secs.min(86_400));
         prop_assert_eq!(token.expires_at(), sent_at + time::Duration::seconds(i64::try_from(lifetime).unwrap()));
         prop_assert_eq!(token.is_expiry_assumed(), expires_in.is_none());
+    }
+}
+
+/// How a provider might echo a value: raw, JSON-escaped (`\/`, `\uXXXX`),
+/// HTML-escaped (named, hexadecimal, decimal), percent-encoded, and nested.
+fn spell(value: &str, how: u8) -> String {
+    let json_u = |v: &str| -> String {
+        v.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_string()
+                } else {
+                    c.encode_utf16(&mut [0; 2])
+                        .iter()
+                        .fold(String::new(), |mut out, unit| {
+                            let _ = write!(out, "\\u{unit:04X}");
+                            out
+                        })
+                }
+            })
+            .collect()
+    };
+    let html_named = |v: &str| {
+        v.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;")
+            .replace('/', "&#x2F;")
+    };
+    let html_decimal = |v: &str| -> String {
+        v.chars().fold(String::new(), |mut out, c| {
+            let _ = write!(out, "&#{};", u32::from(c));
+            out
+        })
+    };
+    let json_slash = |v: &str| {
+        let json = serde_json::to_string(v).unwrap();
+        json[1..json.len() - 1].replace('/', "\\/")
+    };
+    match how {
+        0 => value.to_owned(),
+        1 => json_slash(value),
+        2 => json_u(value),
+        3 => html_named(value),
+        4 => html_decimal(value),
+        5 => form::encode_component(value),
+        6 => form::encode_component(value).replace("%20", "+"),
+        7 => html_named(&json_slash(value)),
+        8 => json_u(&html_named(value)),
+        _ => form::encode_component(&form::encode_component(value)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn prop_an_echoed_secret_never_reaches_an_error(
+        tail in "[a-zA-Z0-9 /+=&<>\"'\\\\%~.:;#öé€😀\u{1b}\t]{1,24}",
+        how in 0u8..10,
+        filler in 0usize..1100,
+        place in 0u8..5,
+        method in 0usize..3,
+    ) {
+        // A fixed start no message text holds, so a hit is the secret.
+        let secret = format!("Zq9{tail}");
+        let method = [
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretBasicUnencoded,
+            ClientAuthMethod::ClientSecretPost,
+        ][method];
+        let client = Client::new(
+            TokenUrl::parse("https://as.example/token").unwrap(),
+            ClientCredentials::new("cid", secret.as_str()).with_auth_method(method),
+        );
+        let spelled = spell(&secret, how);
+        let echo = format!("{}{spelled} and more", "y".repeat(filler));
+        let (status, body) = match place {
+            0 => (500, format!("<p>{echo}</p>")),
+            1 => (400, serde_json::json!({"error": "invalid_client", "error_description": echo}).to_string()),
+            2 => (400, serde_json::json!({"error": echo}).to_string()),
+            3 => (401, serde_json::json!({"error": "invalid_client", "error_uri": echo}).to_string()),
+            _ => (200, serde_json::json!({"error": "invalid_client", "error_description": echo}).to_string()),
+        };
+        let response = http::Response::builder().status(status).body(body.into_bytes()).unwrap();
+        let error = client.parse_token_response(&response, time::macros::datetime!(2026-01-01 00:00 UTC)).unwrap_err();
+        let printed = format!("{error}\n{error:?}");
+        let debug = format!("{secret:?}");
+        for form in [secret.as_str(), &debug[1..debug.len() - 1], &spelled] {
+            prop_assert!(!printed.contains(form), "{:?} in {}", form, printed);
+        }
     }
 }

@@ -322,3 +322,73 @@ fn form_error_messages() {
         form has more than 64 parameters
         "#);
 }
+
+#[test]
+fn error_messages_of_echoed_secrets_and_control_characters() {
+    use auth_core::{
+        Client, ClientAuthMethod, ClientCredentials, RevocationRequest, RevocationUrl, TokenUrl,
+    };
+    let secret = "ab/cd wörd&x";
+    let client = Client::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("cid", secret).with_auth_method(ClientAuthMethod::ClientSecretPost),
+    );
+    let token_error = |status: u16, body: &str| {
+        let response = http::Response::builder()
+            .status(status)
+            .body(body.as_bytes().to_vec())
+            .unwrap();
+        client
+            .parse_token_response(&response, datetime!(2026-01-01 00:00 UTC))
+            .unwrap_err()
+    };
+    let revocation = RevocationRequest::new(
+        RevocationUrl::parse("https://as.example/revoke").unwrap(),
+        ClientCredentials::new("cid", secret),
+    );
+    let token = AccessToken::new("tok/en");
+    let errors = [
+        token_error(
+            401,
+            r#"{"error":"invalid_client","error_description":"secret ab\/cd w\u00f6rd&x is wrong"}"#,
+        ),
+        token_error(
+            401,
+            r#"{"error":"invalid_client","error_description":"secret ab&#x2F;cd w&#246;rd&amp;x is wrong"}"#,
+        ),
+        token_error(
+            500,
+            "<p>client_secret=ab%2Fcd+w%C3%B6rd%26x</p>\n<p>ab&#47;cd w&#xF6;rd&amp;x</p>",
+        ),
+        token_error(
+            400,
+            "{\"error\":\"invalid_request\\u001b]0;pwned\\u0007\",\"error_description\":\"one\\ntwo \\u001b[31mred\"}",
+        ),
+        token_error(502, "<html>\u{1b}[2J\u{202e}gnp.exe</html>"),
+        revocation
+            .parse_response(
+                &token,
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                br#"{"error":"invalid_request","error_description":"token tok\/en"}"#,
+            )
+            .unwrap_err(),
+        revocation
+            .parse_response(
+                &token,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &HeaderMap::new(),
+                b"<p>token=tok%2Fen&amp;secret=ab&#x2f;cd w&#xf6;rd&amp;amp;x</p>",
+            )
+            .unwrap_err(),
+    ];
+    assert_snapshot!(lines(&errors), @r#"
+        provider rejected the request: invalid_client (HTTP 401): secret [REDACTED] is wrong
+        provider rejected the request: invalid_client (HTTP 401): secret [REDACTED] is wrong
+        unexpected provider response: HTTP 500: <p>client_secret=[REDACTED]</p> <p>[REDACTED]</p>
+        provider rejected the request: invalid_request\u{1b}]0;pwned\u{7} (HTTP 400): one\ntwo \u{1b}[31mred
+        unexpected provider response: HTTP 502: <html>\u{1b}[2J\u{202e}gnp.exe</html>
+        provider rejected the request: invalid_request (HTTP 400): token [REDACTED]
+        revocation endpoint unavailable, token not revoked: HTTP 503: <p>token=[REDACTED]&amp;secret=[REDACTED]</p>
+        "#);
+}

@@ -78,10 +78,10 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
-use crate::scrub;
+use crate::scrub::Scrubber;
 use crate::token::{OAuthToken, TokenType};
 
 mod sealed {
@@ -201,40 +201,17 @@ impl<S: State> Client<S> {
                 Error::UnsupportedTokenType(token.token_type().as_str().to_owned()),
             ),
             Ok(token) => Ok(token),
-            Err(Error::Api(api)) => {
-                // Scrub the body before it is cut and folded into an excerpt:
-                // a secret that straddles the cut or holds whitespace runs
-                // would otherwise leak in part.
-                let body = self.scrub_bytes(response.body().as_ref());
-                Err(Error::Api(ApiError::new(
-                    api.status,
-                    &body,
-                    api.retry_after,
-                )))
-            }
-            Err(Error::Provider(mut provider)) => {
-                for text in [&mut provider.description, &mut provider.uri]
-                    .into_iter()
-                    .flatten()
-                {
-                    self.scrub(text);
-                }
-                Err(Error::Provider(provider))
-            }
+            // Read the failure again, scrubbing every spelling of the
+            // secret (raw, escaped, encoded, inside the Basic value) from
+            // the decoded text before anything is cut (RFC 6749 §10.3).
+            Err(Error::Api(_) | Error::Provider(_)) => Err(response::parse_error_scrubbed(
+                response.status(),
+                response.headers(),
+                response.body().as_ref(),
+                &Scrubber::for_credentials(self.credentials()),
+            )),
             Err(other) => Err(other),
         }
-    }
-
-    /// A provider can echo the request in an error page or in an
-    /// `error_description`; never let the secret (raw, form-encoded or
-    /// inside the Basic value) into an error.
-    fn scrub(&self, text: &mut String) {
-        scrub::scrub(text, &scrub::secret_needles(self.credentials()));
-    }
-
-    /// [`Self::scrub`] on raw bytes.
-    fn scrub_bytes(&self, body: &[u8]) -> Vec<u8> {
-        scrub::scrub_bytes(body, &scrub::secret_needles(self.credentials()))
     }
 }
 
