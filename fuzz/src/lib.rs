@@ -17,7 +17,7 @@ use auth_core::revocation;
 use auth_core::{
     AccessToken, ApiError, AuthorizationServerMetadata, BearerChallenge, ClientAuthMethod,
     ClientCredentials, ClientId, ClientSecret, Error, Issuer, Metadata, MetadataError, OAuthToken,
-    RevocationRequest, RevocationUrl, RequestKey, Scope, ScopeSet, TokenRequest, TokenUrl,
+    RequestKey, RevocationRequest, RevocationUrl, Scope, ScopeSet, TokenRequest, TokenUrl,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
