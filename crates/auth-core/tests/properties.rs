@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 /// The persistent identity stored tokens are saved for in these tests.
 fn stored_key() -> auth_core::RequestKey {
     auth_core::TokenRequest::new(
-        auth_core::TokenUrl::parse("https://as.example/token").unwrap(),
-        auth_core::ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::new("s6BhdRkqt3", "gX1fBat3bV"),
     )
     .key()
 }
