@@ -398,11 +398,18 @@ fn sleep_3600_was_alive(pid: i32) -> bool {
 }
 
 /// Runs a client that starts `sleep 3600` in a session of its own (out of
-/// its process group, holding its stdout and stderr), prints its pid, then
-/// runs `rest`. Asserts the sleep is gone and the run ended by `limit`.
+/// its process group, holding its stdout and stderr), prints its pid, waits
+/// until the sleep has left its session, then runs `rest`. Asserts the sleep is gone and the run ended by `limit`.
 #[cfg(target_os = "linux")]
 fn run_setsid_client(prefix: &str, rest: &str, bound: Duration, limit: Duration) -> ScenarioRun {
-    let script = format!("{prefix} setsid sleep 3600 & echo \"$!\"; {rest}");
+    // The client goes on only once the sleep has left its session (field 6
+    // of /proc/PID/stat): a client that exits first would have the sleep
+    // killed with its process group, and the case under test never arise.
+    let script = format!(
+        "{prefix} setsid sleep 3600 & p=$!; echo \"$p\"; \
+         while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" = \"$(cut -d' ' -f6 /proc/$$/stat)\" ]; \
+         do sleep 0.01; done; {rest}"
+    );
     let client = ClientUnderTest::Command(vec!["sh".to_owned(), "-c".to_owned(), script]);
     let started = Instant::now();
     let run = run_within(

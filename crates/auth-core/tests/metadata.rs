@@ -198,3 +198,23 @@ fn auth_method_defaults_to_basic_prefers_basic_and_needs_one_listed_c17_rfc8414_
         ));
     }
 }
+
+/// Found by the `metadata` fuzz target: `21e300` read as 2.1e301 printed
+/// and read again as 2.1000000000000002e+301. Unknown members must come
+/// back exactly as they were kept (no data lost), so floats parse exactly.
+#[test]
+fn unknown_numeric_members_survive_a_print_and_parse_exactly() {
+    let issuer = "https://as.example/t";
+    let parsed = parse(
+        r#"{"issuer":"https://as.example/t","token_endpoint":"https://as.example/token","extra":{"n":[21e300,7e+300,2.5,-0.0,1e-310,0.1]}}"#,
+        issuer,
+    )
+    .unwrap();
+    let printed = serde_json::to_vec(parsed.document()).unwrap();
+    let again = parse(std::str::from_utf8(&printed).unwrap(), issuer).unwrap();
+    assert_eq!(again, parsed);
+    assert_eq!(
+        parsed.document().extra["extra"]["n"][0].as_f64(),
+        Some(2.1e301)
+    );
+}
