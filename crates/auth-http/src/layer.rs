@@ -10,7 +10,7 @@ use http::{Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::{BoxError, Error};
+use crate::error::{BoxError, Error, LoopbackOptIn};
 use crate::fetch::check_bearer_target;
 use crate::manager::TokenManager;
 use crate::transport::BoxFuture;
@@ -123,7 +123,7 @@ where
         let manager = self.manager.clone();
         let allow_loopback = self.allow_insecure_loopback;
         Box::pin(async move {
-            check_bearer_target(request.uri(), allow_loopback)?;
+            check_bearer_target(request.uri(), allow_loopback, LoopbackOptIn::Layer)?;
             let replay = request.clone();
             let (token, header) = manager.bearer().await?;
             request.headers_mut().insert(AUTHORIZATION, header);

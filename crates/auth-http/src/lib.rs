@@ -51,7 +51,7 @@ mod transport;
 
 pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
-pub use error::{BoxError, Error, one_line};
+pub use error::{BoxError, Error, InsecureUrlError, LoopbackOptIn, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};
