@@ -232,7 +232,9 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// - **Bounded retries** for transient failures ([`Error::is_retryable`]),
 ///   exponential backoff with jitter, honouring `Retry-After`, all within a
 ///   deadline; a `Retry-After` past the deadline fails fast with
-///   [`Error::RateLimited`] (checklist C-48, C-49).
+///   [`Error::RateLimited`] (checklist C-48, C-49). A fetch that gave up
+///   after more than one attempt says how many and over how long
+///   ([`Error::RetriesExhausted`], the last error as its source).
 /// - **Store.** The first fetch looks in the [`TokenStore`] and uses a
 ///   stored token that is still fresh; each new token is saved. A store
 ///   failure (corrupt file included) is logged and degrades to a fetch.
