@@ -73,7 +73,8 @@ impl Failure {
             } else {
                 EXIT_TRANSPORT
             },
-            message: format!("{during}: {}", auth_http::one_line(root)),
+            // The whole chain: a fetch that retried says how many times.
+            message: format!("{during}: {}", auth_http::one_line(error)),
         }
     }
 }

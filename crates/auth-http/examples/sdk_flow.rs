@@ -7,8 +7,18 @@
 
 use auth_core::{Client, ClientCredentials, Clock as _, Scope, SystemClock, TokenUrl};
 use auth_http::{FetchToken as _, FileStore, HyperTransport, SendAuthorized as _, TokenStore as _};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `at` in RFC 3339 to the second (`2026-01-01T00:00:00Z`; lifetimes are
+/// whole seconds), as people and log tools read times. A time RFC 3339
+/// cannot hold (an offset with seconds) prints as `time` does.
+fn rfc3339(at: OffsetDateTime) -> String {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
 
 /// What a service does at start-up: reuse its stored token when it is still
 /// fresh, otherwise fetch one and store it; then call the API with it.
@@ -33,7 +43,7 @@ async fn start_service(
         {
             println!(
                 "  loaded a stored token, valid until {}",
-                token.expires_at()
+                rfc3339(token.expires_at())
             );
             client.with_token(token)
         }
@@ -44,8 +54,9 @@ async fn start_service(
             let client = client.fetch_token(&transport).await?;
             store.save(&key, client.token()).await?;
             println!(
-                "  fetched a token (scope {:?}) and stored it in {}",
+                "  fetched a token (scope {:?}, valid until {}) and stored it in {}",
                 client.token().scope().to_string(),
+                rfc3339(client.token().expires_at()),
                 store.path().display()
             );
             client
@@ -82,4 +93,45 @@ async fn main() -> Result<(), BoxError> {
     let _ = std::fs::remove_file(&path);
     server.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::rfc3339;
+
+    #[test]
+    fn times_print_in_rfc_3339() {
+        assert_eq!(
+            rfc3339(datetime!(2026-12-02 06:41:45.173_664_778 UTC)),
+            "2026-12-02T06:41:45Z"
+        );
+        assert_eq!(
+            rfc3339(datetime!(2026-01-01 00:00 +02:00)),
+            "2026-01-01T00:00:00+02:00"
+        );
+    }
+
+    #[test]
+    fn a_time_rfc_3339_cannot_hold_still_prints() {
+        assert_eq!(
+            rfc3339(datetime!(2026-01-01 00:00 +00:00:30)),
+            "2026-01-01 0:00:00.0 +00:00:30"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_flow_fetches_once_and_a_restart_reuses_the_stored_token() {
+        let server = mock_server::MockServer::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::FileStore::new(dir.path().join("token.json"));
+        for _ in 0..2 {
+            super::start_service(&server.token_url(), &server.resource_url(), &store)
+                .await
+                .unwrap();
+        }
+        assert_eq!(server.token_requests(), 1);
+        server.shutdown().await;
+    }
 }

@@ -29,8 +29,11 @@ async fn main() -> Result<(), BoxError> {
         let transport = transport.clone();
         async move { transport.send(request).await }
     });
+    // The mock is plain http on 127.0.0.1: opt in (local development only).
+    // Without it each call fails with "refusing to send a bearer token over
+    // plain http to loopback host 127.0.0.1 without opt-in: ...".
     let mut api = ServiceBuilder::new()
-        .layer(BearerAuthLayer::new(manager.clone()).allow_insecure_loopback(true)) // the mock is plain http on 127.0.0.1
+        .layer(BearerAuthLayer::new(manager.clone()).allow_insecure_loopback(true))
         .service(http);
 
     for i in 1..=3 {

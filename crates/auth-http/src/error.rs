@@ -1,6 +1,7 @@
 //! The crate's one [`Error`]: auth-core's typed errors wrapped, not
 //! flattened, next to what only IO can cause.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,9 +51,10 @@ pub enum Error {
     #[error("token store failed")]
     Store(#[from] StoreError),
     /// RFC 6750 §5.3: a bearer token is only sent over TLS (plain http is
-    /// allowed for loopback hosts only when opted in).
-    #[error("refusing to send a bearer token over plain http to a non-loopback host")]
-    InsecureUrl,
+    /// allowed for loopback hosts only when opted in). The detail says
+    /// which case it is and how to allow the loopback one.
+    #[error(transparent)]
+    InsecureUrl(#[from] InsecureUrlError),
     /// The service wrapped by [`BearerAuth`](crate::BearerAuth) failed.
     #[error("inner service failed")]
     Service(#[source] BoxError),
@@ -64,6 +66,22 @@ pub enum Error {
     /// the same error.
     #[error(transparent)]
     Shared(Arc<Error>),
+    /// The [`TokenManager`](crate::TokenManager) gave up on a token fetch
+    /// after more than one attempt: attempts ran out, the deadline left no
+    /// time for another, or a retry got an answer that will not change.
+    /// `source` is the last attempt's error, the one to match (as
+    /// [`Error::root`] does). A fetch that stopped after its first attempt
+    /// returns that attempt's error as it is.
+    #[error("token request failed after {attempts} attempts over {}", Millis(*elapsed))]
+    RetriesExhausted {
+        /// Requests sent, the first included (at least 2).
+        attempts: u32,
+        /// From the first request to giving up, waits included.
+        elapsed: Duration,
+        /// The last attempt's error.
+        #[source]
+        source: Box<Error>,
+    },
     /// A token fetch failed moments ago and the
     /// [`TokenManager`](crate::TokenManager) hands out that failure again
     /// instead of asking the provider at request rate (a revoked secret
@@ -95,12 +113,14 @@ impl Error {
         Self::Transport(source.into())
     }
 
-    /// The error itself, looking through [`Error::Shared`] and
-    /// [`Error::RecentFailure`].
+    /// The error itself, looking through [`Error::Shared`],
+    /// [`Error::RecentFailure`] and [`Error::RetriesExhausted`] (whose
+    /// root is the last attempt's error).
     #[must_use]
     pub fn root(&self) -> &Self {
         match self {
             Self::Shared(inner) | Self::RecentFailure { source: inner, .. } => inner.root(),
+            Self::RetriesExhausted { source, .. } => source.root(),
             other => other,
         }
     }
@@ -119,9 +139,12 @@ impl Error {
             Self::Core(core) | Self::RateLimited { source: core, .. } => is_core_retryable(core),
             Self::Transport(_) | Self::Timeout(_) | Self::FetchAborted => true,
             Self::Shared(inner) | Self::RecentFailure { source: inner, .. } => inner.is_retryable(),
+            // Later, with a new budget of attempts, what the last one hit
+            // may have passed.
+            Self::RetriesExhausted { source, .. } => source.is_retryable(),
             Self::BodyTooLarge { .. }
             | Self::Store(_)
-            | Self::InsecureUrl
+            | Self::InsecureUrl(_)
             | Self::Service(_)
             | Self::ExpiredOnArrival { .. } => false,
         }
@@ -151,6 +174,96 @@ impl Error {
     #[must_use]
     pub fn is_provider_rejection(&self) -> bool {
         matches!(self.root(), Self::Core(auth_core::Error::Provider(_)))
+    }
+}
+
+/// Why a bearer token was not sent to a request's URL (RFC 6750 §5.3:
+/// tokens travel only over TLS). Match on it to tell a missing opt-in for
+/// local development from a URL that must be https.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsecureUrlError {
+    /// The URL is not https and its host is not loopback (or it has no
+    /// scheme or no host): only https will do.
+    #[non_exhaustive]
+    HttpsRequired {
+        /// The URL's scheme (`http`, `ws`, ...); `None` for a relative URL.
+        scheme: Option<String>,
+        /// The URL's host; `None` for a relative URL.
+        host: Option<String>,
+    },
+    /// Plain http to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
+    /// which is allowed for local development only after an opt-in, and
+    /// that opt-in is missing.
+    #[non_exhaustive]
+    LoopbackNotAllowed {
+        /// The loopback host, as the URL spells it (`127.0.0.1`, `[::1]`).
+        host: String,
+        /// What allows it for the API that refused.
+        opt_in: LoopbackOptIn,
+    },
+}
+
+/// What allows plain http to a loopback host, which depends on the API
+/// that sends the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoopbackOptIn {
+    /// [`BearerAuthLayer::allow_insecure_loopback(true)`](crate::BearerAuthLayer::allow_insecure_loopback).
+    Layer,
+    /// [`TokenManager::authorize`](crate::TokenManager::authorize) and
+    /// [`SendAuthorized::send`](crate::SendAuthorized::send) allow it when
+    /// the client's token URL is plain http on a loopback host too (a
+    /// whole local setup, such as the mock provider).
+    LoopbackTokenUrl,
+}
+
+impl LoopbackOptIn {
+    /// How to opt in, for the message.
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Layer => {
+                "call allow_insecure_loopback(true) on the layer (local development only)"
+            }
+            Self::LoopbackTokenUrl => {
+                "allowed only when the token URL is plain http on a loopback host too (local development only)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for InsecureUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("refusing to send a bearer token ")?;
+        match self {
+            Self::LoopbackNotAllowed { host, opt_in } => write!(
+                f,
+                "over plain http to loopback host {host} without opt-in: {}",
+                opt_in.hint()
+            ),
+            Self::HttpsRequired { scheme, host } => {
+                match (scheme.as_deref(), host) {
+                    (Some("http"), Some(host)) => write!(f, "over plain http to {host}")?,
+                    (Some(scheme), Some(host)) => write!(f, "over {scheme} to {host}")?,
+                    (Some(scheme), None) => write!(f, "over {scheme}")?,
+                    (None, Some(host)) => write!(f, "to {host} without a scheme")?,
+                    (None, None) => f.write_str("to a relative URL")?,
+                }
+                f.write_str(": https is required (RFC 6750 §5.3)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InsecureUrlError {}
+
+/// A duration rounded to milliseconds, for messages (`1.432s`, `200ms`).
+struct Millis(Duration);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX);
+        write!(f, "{:?}", Duration::from_millis(millis))
     }
 }
 

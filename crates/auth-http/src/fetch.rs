@@ -9,7 +9,7 @@ use auth_core::{Authorized, Client, Clock, OAuthToken, State, SystemClock, Unaut
 use http::Uri;
 use tracing::Instrument as _;
 
-use crate::error::Error;
+use crate::error::{Error, InsecureUrlError, LoopbackOptIn};
 use crate::transport::Transport;
 
 /// Sends `client`'s token request once and parses the answer; no retry.
@@ -170,7 +170,11 @@ impl SendAuthorized for Client<Authorized> {
         // Plain http to loopback only for a client whose token endpoint is
         // itself plain http on loopback: a local development setup.
         let loopback_setup = self.request().url().is_insecure_loopback();
-        check_bearer_target(request.uri(), loopback_setup)?;
+        check_bearer_target(
+            request.uri(),
+            loopback_setup,
+            LoopbackOptIn::LoopbackTokenUrl,
+        )?;
         self.authorize_request(&mut request)?;
         transport.send(request).await
     }
@@ -179,12 +183,32 @@ impl SendAuthorized for Client<Authorized> {
 /// RFC 6750 §5.3: a bearer token travels only over TLS. Plain http is
 /// accepted for loopback hosts when `allow_loopback` is set (C-60, as C-07
 /// for the token URL); a URI without a scheme is refused, since nothing
-/// says it will be TLS.
-pub(crate) fn check_bearer_target(uri: &Uri, allow_loopback: bool) -> Result<(), Error> {
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if allow_loopback && uri.host().is_some_and(is_loopback) => Ok(()),
-        _ => Err(Error::InsecureUrl),
+/// says it will be TLS. The error tells a loopback host without the opt-in
+/// (and names `opt_in`, what would allow it) from a URL that must be https.
+pub(crate) fn check_bearer_target(
+    uri: &Uri,
+    allow_loopback: bool,
+    opt_in: LoopbackOptIn,
+) -> Result<(), Error> {
+    let host = uri.host();
+    match (uri.scheme_str(), host) {
+        (Some("https"), _) => Ok(()),
+        (Some("http"), Some(host)) if is_loopback(host) => {
+            if allow_loopback {
+                Ok(())
+            } else {
+                Err(InsecureUrlError::LoopbackNotAllowed {
+                    host: host.to_owned(),
+                    opt_in,
+                }
+                .into())
+            }
+        }
+        (scheme, host) => Err(InsecureUrlError::HttpsRequired {
+            scheme: scheme.map(str::to_owned),
+            host: host.map(str::to_owned),
+        }
+        .into()),
     }
 }
 

@@ -10,7 +10,7 @@ use http::{Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::{BoxError, Error};
+use crate::error::{BoxError, Error, LoopbackOptIn};
 use crate::fetch::check_bearer_target;
 use crate::manager::TokenManager;
 use crate::transport::BoxFuture;
@@ -49,7 +49,39 @@ impl BearerAuthLayer {
 
     /// Also sends tokens over plain http to loopback hosts (`localhost`,
     /// `127.0.0.0/8`, `[::1]`), for local development and tests. Off by
-    /// default (RFC 6750 §5.3, checklist C-60).
+    /// default (RFC 6750 §5.3, checklist C-60): without it, a request to
+    /// `http://127.0.0.1/...` fails with
+    /// [`InsecureUrlError::LoopbackNotAllowed`](crate::InsecureUrlError::LoopbackNotAllowed),
+    /// whose message says to call this.
+    ///
+    /// Against the mock provider, which serves plain http on 127.0.0.1:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// use auth_core::{Client, ClientCredentials, Scope, TokenUrl};
+    /// use auth_http::{BearerAuthLayer, HyperTransport, TokenManager, Transport as _};
+    /// use tower::{ServiceBuilder, ServiceExt as _};
+    ///
+    /// let server = mock_server::MockServer::start().await?;
+    /// let transport = HyperTransport::new()?;
+    /// let client = Client::new(
+    ///     TokenUrl::parse(&server.token_url())?,
+    ///     ClientCredentials::new("dev-service", "dev-secret").with_scopes([Scope::Read]),
+    /// );
+    /// let manager = TokenManager::new(client, transport.clone());
+    /// let http = tower::service_fn(move |request: http::Request<Vec<u8>>| {
+    ///     let transport = transport.clone();
+    ///     async move { transport.send(request).await }
+    /// });
+    /// let api = ServiceBuilder::new()
+    ///     .layer(BearerAuthLayer::new(manager).allow_insecure_loopback(true)) // local development only
+    ///     .service(http);
+    /// let response = api.oneshot(http::Request::get(server.resource_url()).body(Vec::new())?).await?;
+    /// assert_eq!(response.status(), 200);
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
         self.allow_insecure_loopback = allow;
@@ -123,7 +155,7 @@ where
         let manager = self.manager.clone();
         let allow_loopback = self.allow_insecure_loopback;
         Box::pin(async move {
-            check_bearer_target(request.uri(), allow_loopback)?;
+            check_bearer_target(request.uri(), allow_loopback, LoopbackOptIn::Layer)?;
             let replay = request.clone();
             let (token, header) = manager.bearer().await?;
             request.headers_mut().insert(AUTHORIZATION, header);

@@ -13,12 +13,16 @@
 //!   fingerprint of the secret, the parse options), least recently used out.
 //! - [`discover`]: RFC 8414 metadata, issuer checked.
 //! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
-//! - [`BearerAuthLayer`]: the tower middleware.
+//! - [`BearerAuthLayer`]: the tower middleware. It sends tokens over https
+//!   only; against a local mock on plain http, opt in with
+//!   [`BearerAuthLayer::allow_insecure_loopback`]`(true)`.
 //! - [`TokenStore`]: [`MemoryStore`], [`FileStore`] (one file, or one per
 //!   request identity with [`FileStore::in_dir`]), keyed by the request's
 //!   persistent identity ([`auth_core::RequestKey`]).
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
-//!   [`Error::is_retryable`].
+//!   [`Error::is_retryable`]; [`Error::root`] is the error to match and
+//!   [`one_line`] the whole chain to print (a fetch that retried says how
+//!   many attempts it made, over how long).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -51,7 +55,7 @@ mod transport;
 
 pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
-pub use error::{BoxError, Error, one_line};
+pub use error::{BoxError, Error, InsecureUrlError, LoopbackOptIn, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};

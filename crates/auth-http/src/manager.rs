@@ -15,7 +15,7 @@ use http::header::AUTHORIZATION;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
-use crate::error::Error;
+use crate::error::{Error, LoopbackOptIn};
 use crate::fetch::{check_bearer_target, request_token};
 use crate::revoke::revoke_token;
 use crate::store::TokenStore;
@@ -232,7 +232,9 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// - **Bounded retries** for transient failures ([`Error::is_retryable`]),
 ///   exponential backoff with jitter, honouring `Retry-After`, all within a
 ///   deadline; a `Retry-After` past the deadline fails fast with
-///   [`Error::RateLimited`] (checklist C-48, C-49).
+///   [`Error::RateLimited`] (checklist C-48, C-49). A fetch that gave up
+///   after more than one attempt says how many and over how long
+///   ([`Error::RetriesExhausted`], the last error as its source).
 /// - **Store.** The first fetch looks in the [`TokenStore`] and uses a
 ///   stored token that is still fresh; each new token is saved. A store
 ///   failure (corrupt file included) is logged and degrades to a fetch.
@@ -435,7 +437,11 @@ impl TokenManager {
         request: &mut http::Request<B>,
     ) -> Result<Arc<OAuthToken>, Error> {
         let loopback_setup = self.inner.client.request().url().is_insecure_loopback();
-        check_bearer_target(request.uri(), loopback_setup)?;
+        check_bearer_target(
+            request.uri(),
+            loopback_setup,
+            LoopbackOptIn::LoopbackTokenUrl,
+        )?;
         let (token, header) = self.bearer().await?;
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(token)
@@ -822,8 +828,10 @@ impl Inner {
         Ok(cached)
     }
 
+    /// Up to `max_attempts` requests within the deadline.
     async fn fetch_with_retries(&self) -> Result<OAuthToken, Error> {
-        let deadline = deadline_after(self.retry.deadline);
+        let started = tokio::time::Instant::now();
+        let deadline = deadline_after(started, self.retry.deadline);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -837,7 +845,7 @@ impl Inner {
                 Err(_) => Error::Timeout(self.retry.deadline),
             };
             if !error.is_retryable() || attempt >= self.retry.max_attempts {
-                return Err(error);
+                return Err(gave_up(error, attempt, started));
             }
             let backoff = self.retry.backoff(attempt);
             let delay = match error.retry_after() {
@@ -845,20 +853,21 @@ impl Inner {
                     let asked = retry_after.delay_from(self.clock.now());
                     if reaches(asked, deadline) {
                         tracing::warn!(retry_after = ?asked, "provider asked to wait past the deadline");
-                        return Err(match error {
+                        let error = match error {
                             Error::Core(source) => Error::RateLimited {
                                 retry_after: asked,
                                 source,
                             },
                             other => other,
-                        });
+                        };
+                        return Err(gave_up(error, attempt, started));
                     }
                     asked.max(backoff)
                 }
                 None => backoff,
             };
             if reaches(delay, deadline) {
-                return Err(error);
+                return Err(gave_up(error, attempt, started));
             }
             tracing::info!(attempt, delay = ?delay, error = %error, "retrying token request");
             tokio::time::sleep(delay).await;
@@ -866,13 +875,29 @@ impl Inner {
     }
 }
 
+/// The error a fetch gives up with after `attempts` requests since
+/// `started`: after more than one, [`Error::RetriesExhausted`] says how
+/// many and over how long, the last error as its source; after one, that
+/// error as it is ("after 1 attempt" adds nothing, and a caller matching
+/// the error of a single request keeps matching it directly).
+fn gave_up(error: Error, attempts: u32, started: tokio::time::Instant) -> Error {
+    if attempts > 1 {
+        Error::RetriesExhausted {
+            attempts,
+            elapsed: started.elapsed(),
+            source: Box::new(error),
+        }
+    } else {
+        error
+    }
+}
+
 /// tokio's own "far future": 30 years. A longer deadline never fires.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
-/// The instant `within` from now; `Duration::MAX` means "never" and must
+/// The instant `within` after `now`; `Duration::MAX` means "never" and must
 /// not overflow `Instant + Duration`.
-fn deadline_after(within: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
+fn deadline_after(now: tokio::time::Instant, within: Duration) -> tokio::time::Instant {
     now.checked_add(within.min(FAR_FUTURE))
         .or_else(|| now.checked_add(Duration::from_secs(86_400)))
         .unwrap_or(now)

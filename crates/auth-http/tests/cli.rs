@@ -269,3 +269,40 @@ async fn a_token_expired_on_arrival_exits_4_after_one_request() {
     );
     assert_eq!(server.token_requests(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn giving_up_after_retries_exits_4_saying_how_many_attempts_and_how_long() {
+    let server = MockServer::start().await.unwrap();
+    answer_once(&server, 503, &[], "<html>down</html>");
+    answer_once(&server, 503, &[], "<html>down</html>");
+    let output = run(
+        args(&server.token_url(), &["--max-attempts", "2"]),
+        Some("gX1fBat3bV"),
+        None,
+    )
+    .await;
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("fetch-token: token request failed after 2 attempts over "),
+        "{message}"
+    );
+    assert!(message.contains("HTTP 503"), "{message}");
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_after_a_retry_still_exits_3() {
+    let server = MockServer::start().await.unwrap();
+    answer_once(&server, 503, &[], "<html>down</html>");
+    let output = run(args(&server.token_url(), &[]), Some("wrong-secret"), None).await;
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(
+        message.contains("after 2 attempts") && message.contains("invalid_client"),
+        "{message}"
+    );
+    assert!(!message.contains("wrong-secret"));
+    assert_eq!(server.token_requests(), 2);
+}

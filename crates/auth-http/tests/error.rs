@@ -32,7 +32,6 @@ fn api(status: u16) -> Error {
 fn messages_are_one_lowercase_layer() {
     insta::assert_snapshot!(Error::Timeout(Duration::from_secs(30)), @"request timed out after 30s");
     insta::assert_snapshot!(Error::BodyTooLarge { limit: 1024 }, @"response body exceeds the limit of 1024 bytes");
-    insta::assert_snapshot!(Error::InsecureUrl, @"refusing to send a bearer token over plain http to a non-loopback host");
     insta::assert_snapshot!(Error::transport(std::io::Error::other("reset")), @"transport failed");
     insta::assert_snapshot!(Error::Store(StoreError::Io(std::io::Error::other("disk"))), @"token store failed");
     insta::assert_snapshot!(provider("invalid_client", StatusCode::UNAUTHORIZED), @"provider rejected the request: invalid_client (HTTP 401)");
@@ -149,7 +148,6 @@ fn transient_failures_are_retryable_and_rfc_codes_are_not_c47_c48() {
         api(307),
         api(404),
         Error::BodyTooLarge { limit: 1 },
-        Error::InsecureUrl,
     ] {
         assert!(!permanent.is_retryable(), "{permanent:?}");
     }
@@ -164,4 +162,70 @@ fn status_and_retry_after_look_through_shared_errors() {
         shared.root(),
         Error::Core(auth_core::Error::Provider(_))
     ));
+}
+
+fn exhausted(attempts: u32, elapsed: Duration, last: Error) -> Error {
+    Error::RetriesExhausted {
+        attempts,
+        elapsed,
+        source: Box::new(last),
+    }
+}
+
+#[test]
+fn exhausted_retries_say_how_many_attempts_over_how_long() {
+    let error = exhausted(3, Duration::from_micros(1_432_789), api(503));
+    insta::assert_snapshot!(error, @"token request failed after 3 attempts over 1.432s");
+    insta::assert_snapshot!(
+        auth_http::one_line(&error),
+        @"token request failed after 3 attempts over 1.432s: unexpected provider response: HTTP 503: <html>oops</html>"
+    );
+    insta::assert_snapshot!(
+        exhausted(2, Duration::from_millis(200), Error::Timeout(Duration::from_secs(5))),
+        @"token request failed after 2 attempts over 200ms"
+    );
+    let recent = Error::RecentFailure {
+        retry_in: Duration::from_millis(100),
+        source: Arc::new(error),
+    };
+    insta::assert_snapshot!(
+        auth_http::one_line(&recent),
+        @"token fetch failed recently; next attempt in 100ms: token request failed after 3 attempts over 1.432s: unexpected provider response: HTTP 503: <html>oops</html>"
+    );
+}
+
+#[test]
+fn exhausted_retries_are_classified_by_the_last_error() {
+    let transient = Error::Shared(Arc::new(exhausted(3, Duration::from_secs(2), api(503))));
+    assert!(transient.is_retryable());
+    assert!(!transient.is_provider_rejection());
+    assert_eq!(transient.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert!(matches!(
+        transient.root(),
+        Error::Core(auth_core::Error::Api(_))
+    ));
+    let source = std::error::Error::source(&transient).unwrap();
+    assert_eq!(source.to_string(), api(503).to_string());
+
+    let rejected = exhausted(
+        2,
+        Duration::from_secs(1),
+        provider("invalid_client", StatusCode::UNAUTHORIZED),
+    );
+    assert!(!rejected.is_retryable());
+    assert!(rejected.is_provider_rejection());
+    assert_eq!(rejected.status(), Some(StatusCode::UNAUTHORIZED));
+
+    let limited = exhausted(
+        2,
+        Duration::from_secs(1),
+        Error::RateLimited {
+            retry_after: Duration::from_secs(120),
+            source: ProviderError::new(ErrorCode::from("slow_down"))
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .with_retry_after(auth_core::RetryAfter::Delay(Duration::from_secs(120)))
+                .into(),
+        },
+    );
+    assert!(limited.retry_after().is_some());
 }

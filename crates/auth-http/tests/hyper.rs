@@ -285,7 +285,13 @@ async fn send_refuses_plain_http_to_a_remote_host_c60() {
         .body(Vec::new())
         .unwrap();
     let error = authorized.send(&transport, request).await.unwrap_err();
-    assert!(matches!(error, Error::InsecureUrl), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::InsecureUrl(auth_http::InsecureUrlError::HttpsRequired { .. })
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use auth_core::{Client, ClientCredentials, TokenUrl};
-use auth_http::{BearerAuthLayer, Error, TokenManager, from_fn};
+use auth_http::{BearerAuthLayer, Error, InsecureUrlError, LoopbackOptIn, TokenManager, from_fn};
 use tower::{Service, ServiceBuilder, ServiceExt as _};
 
 fn manager(token_requests: &Arc<AtomicUsize>) -> TokenManager {
@@ -192,18 +192,51 @@ async fn a_401_without_invalid_token_is_returned_as_is() {
     assert_eq!(resource.seen().len(), 1);
 }
 
+/// The layer's answer to a GET of `url`.
+async fn through_layer(
+    layer: &BearerAuthLayer,
+    resource: &Resource,
+    url: &str,
+) -> Result<(), Error> {
+    let request = http::Request::get(url).body(String::new()).unwrap();
+    tower::Layer::layer(layer, resource.service())
+        .oneshot(request)
+        .await
+        .map(drop)
+}
+
 #[tokio::test]
 async fn plain_http_is_refused_unless_loopback_is_opted_in_c60() {
     let requests = Arc::new(AtomicUsize::new(0));
     let resource = Resource::default();
     let layer = BearerAuthLayer::new(manager(&requests));
-    for url in ["http://api.example/x", "http://127.0.0.1:9/x", "/relative"] {
-        let request = http::Request::get(url).body(String::new()).unwrap();
-        let error = tower::Layer::layer(&layer, resource.service())
-            .oneshot(request)
-            .await
-            .unwrap_err();
-        assert!(matches!(error, Error::InsecureUrl), "{url}: {error:?}");
+    for url in ["http://api.example/x", "ws://127.0.0.1:9/x", "/relative"] {
+        let error = through_layer(&layer, &resource, url).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InsecureUrl(InsecureUrlError::HttpsRequired { .. })
+            ),
+            "{url}: {error:?}"
+        );
+        assert!(!error.is_retryable());
+    }
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://[::1]:9/x",
+    ] {
+        let error = through_layer(&layer, &resource, url).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InsecureUrl(InsecureUrlError::LoopbackNotAllowed {
+                    opt_in: LoopbackOptIn::Layer,
+                    ..
+                })
+            ),
+            "{url}: {error:?}"
+        );
     }
     assert!(resource.seen().is_empty());
     assert_eq!(
@@ -213,22 +246,64 @@ async fn plain_http_is_refused_unless_loopback_is_opted_in_c60() {
     );
 
     let layer = layer.allow_insecure_loopback(true);
-    let request = http::Request::get("http://127.0.0.1:9/x")
-        .body(String::new())
-        .unwrap();
-    tower::Layer::layer(&layer, resource.service())
-        .oneshot(request)
+    through_layer(&layer, &resource, "http://127.0.0.1:9/x")
         .await
         .unwrap();
-    let request = http::Request::get("http://api.example/x")
-        .body(String::new())
-        .unwrap();
-    assert!(
-        tower::Layer::layer(&layer, resource.service())
-            .oneshot(request)
-            .await
-            .is_err()
+    through_layer(&layer, &resource, "http://api.example/x")
+        .await
+        .unwrap_err();
+}
+
+#[tokio::test]
+async fn a_refused_loopback_url_names_the_host_and_the_opt_in() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let resource = Resource::default();
+    let layer = BearerAuthLayer::new(manager(&requests));
+    let loopback = through_layer(&layer, &resource, "http://127.0.0.1:8080/x")
+        .await
+        .unwrap_err();
+    match &loopback {
+        Error::InsecureUrl(InsecureUrlError::LoopbackNotAllowed { host, opt_in, .. }) => {
+            assert_eq!(host, "127.0.0.1");
+            assert_eq!(*opt_in, LoopbackOptIn::Layer);
+        }
+        other => panic!("expected LoopbackNotAllowed, got {other:?}"),
+    }
+    insta::assert_snapshot!(
+        loopback,
+        @"refusing to send a bearer token over plain http to loopback host 127.0.0.1 without opt-in: call allow_insecure_loopback(true) on the layer (local development only)"
     );
+    // One layer: the detail is the whole message.
+    assert!(std::error::Error::source(&loopback).is_none());
+
+    let remote = through_layer(
+        &layer.allow_insecure_loopback(true),
+        &resource,
+        "http://api.example/x",
+    )
+    .await
+    .unwrap_err();
+    match &remote {
+        Error::InsecureUrl(InsecureUrlError::HttpsRequired { scheme, host, .. }) => {
+            assert_eq!(scheme.as_deref(), Some("http"));
+            assert_eq!(host.as_deref(), Some("api.example"));
+        }
+        other => panic!("expected HttpsRequired, got {other:?}"),
+    }
+    insta::assert_snapshot!(
+        remote,
+        @"refusing to send a bearer token over plain http to api.example: https is required (RFC 6750 §5.3)"
+    );
+    let layer = BearerAuthLayer::new(manager(&requests));
+    insta::assert_snapshot!(
+        through_layer(&layer, &resource, "ws://api.example/x").await.unwrap_err(),
+        @"refusing to send a bearer token over ws to api.example: https is required (RFC 6750 §5.3)"
+    );
+    insta::assert_snapshot!(
+        through_layer(&layer, &resource, "/things?page=2").await.unwrap_err(),
+        @"refusing to send a bearer token to a relative URL: https is required (RFC 6750 §5.3)"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -236,10 +311,21 @@ async fn manager_authorize_allows_loopback_http_only_for_a_loopback_setup_c60() 
     let requests = Arc::new(AtomicUsize::new(0));
     let manager = manager(&requests); // token URL https://as.example/token
     let mut request = http::Request::get("http://127.0.0.1:9/x").body(()).unwrap();
-    assert!(matches!(
-        manager.authorize(&mut request).await,
-        Err(Error::InsecureUrl)
-    ));
+    let error = manager.authorize(&mut request).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::InsecureUrl(InsecureUrlError::LoopbackNotAllowed {
+                opt_in: LoopbackOptIn::LoopbackTokenUrl,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+    insta::assert_snapshot!(
+        error,
+        @"refusing to send a bearer token over plain http to loopback host 127.0.0.1 without opt-in: allowed only when the token URL is plain http on a loopback host too (local development only)"
+    );
     let mut request = http::Request::get("https://api.example/x")
         .body(())
         .unwrap();

@@ -868,3 +868,118 @@ async fn a_panicking_fetch_does_not_switch_refresh_ahead_off() {
     }
     assert_eq!(access_token(&manager).await, "tok-3");
 }
+
+// Issue 9 item 4: a fetch that gave up after retrying says so.
+
+fn unavailable_for(seconds: &'static str) -> Answer {
+    Answer::Status {
+        status: 503,
+        body: "<html>down</html>",
+        retry_after: Some(seconds),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn exhausted_retries_say_how_many_attempts_over_how_long_and_keep_the_last_error() {
+    // `Retry-After: 1` exceeds every default backoff, so the waits are
+    // exactly 1 s each on tokio's paused clock: 3 attempts over 2 s.
+    let provider = Provider::with(std::iter::repeat_n(unavailable_for("1"), 3));
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 3);
+    let Error::Shared(shared) = &error else {
+        panic!("expected the shared fetch error, got {error:?}");
+    };
+    match &**shared {
+        Error::RetriesExhausted {
+            attempts,
+            elapsed,
+            source,
+        } => {
+            assert_eq!(*attempts, 3);
+            assert_eq!(*elapsed, Duration::from_secs(2));
+            assert!(
+                matches!(&**source, Error::Core(auth_core::Error::Api(api)) if api.status == 503),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected RetriesExhausted, got {other:?}"),
+    }
+    insta::assert_snapshot!(error, @"token request failed after 3 attempts over 2s");
+    insta::assert_snapshot!(
+        auth_http::one_line(&error),
+        @"token request failed after 3 attempts over 2s: unexpected provider response: HTTP 503: <html>down</html>"
+    );
+    // The last error stays matchable and classified as before.
+    assert!(matches!(
+        error.root(),
+        Error::Core(auth_core::Error::Api(_))
+    ));
+    assert!(error.is_retryable());
+    assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert!(error.retry_after().is_some());
+    // Reused within the failure window, it still says so.
+    let reused = manager.token().await.unwrap_err();
+    insta::assert_snapshot!(
+        auth_http::one_line(&reused),
+        @"token fetch failed recently; next attempt in 1s: token request failed after 3 attempts over 2s: unexpected provider response: HTTP 503: <html>down</html>"
+    );
+    assert_eq!(provider.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_attempt_failure_is_returned_as_it_is() {
+    let provider = Provider::with([unavailable()]);
+    let manager = TokenManager::builder(client(), provider.transport())
+        .clock(ManualClock::new(T0))
+        .retry(RetryPolicy::none())
+        .build();
+    let error = manager.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 1);
+    assert!(
+        matches!(&error, Error::Shared(shared) if matches!(&**shared, Error::Core(_))),
+        "{error:?}"
+    );
+    insta::assert_snapshot!(error, @"unexpected provider response: HTTP 503: <html>down</html>");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejection_after_a_retry_says_so_and_is_still_a_rejection() {
+    let provider = Provider::with([
+        unavailable_for("1"),
+        Answer::Status {
+            status: 401,
+            body: r#"{"error":"invalid_client"}"#,
+            retry_after: None,
+        },
+    ]);
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let error = manager.token().await.unwrap_err();
+    assert_eq!(provider.calls(), 2);
+    insta::assert_snapshot!(
+        auth_http::one_line(&error),
+        @"token request failed after 2 attempts over 1s: provider rejected the request: invalid_client (HTTP 401)"
+    );
+    assert!(error.is_provider_rejection());
+    assert!(!error.is_retryable());
+    assert!(matches!(
+        error.root(),
+        Error::Core(auth_core::Error::Provider(p)) if p.code == auth_core::ErrorCode::InvalidClient
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_reached_while_retrying_says_how_many_attempts() {
+    let provider = Provider::with([unavailable_for("1"), Answer::Hang]);
+    let retry = RetryPolicy::default().with_deadline(Duration::from_secs(5));
+    let manager = TokenManager::builder(client(), provider.transport())
+        .clock(ManualClock::new(T0))
+        .retry(retry)
+        .build();
+    let error = manager.token().await.unwrap_err();
+    insta::assert_snapshot!(
+        auth_http::one_line(&error),
+        @"token request failed after 2 attempts over 5s: request timed out after 5s"
+    );
+    assert!(matches!(error.root(), Error::Timeout(_)), "{error:?}");
+}

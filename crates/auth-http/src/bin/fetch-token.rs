@@ -172,13 +172,16 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     let manager = TokenManager::builder(client, transport)
         .retry(retry)
         .build();
+    // The exit code follows the last attempt's error (`is_provider_rejection`
+    // looks through the manager's wrappers); the message keeps them, so it
+    // says how many attempts were made and over how long.
     let token = manager.token().await.map_err(|e| Failure {
         code: if e.is_provider_rejection() {
             EXIT_REJECTED
         } else {
             EXIT_TRANSPORT
         },
-        message: auth_http::one_line(e.root()),
+        message: auth_http::one_line(&e),
     })?;
     Ok(if cli.access_token_only {
         token.access_token().expose_secret().to_owned()
