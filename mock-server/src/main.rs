@@ -392,7 +392,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     args.apply(&mut config).map_err(StartError::Setting)?;
     let open_admin = config.admin_token.is_none();
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
-    let interrupted = interrupt()?;
+    let mut interrupts = Interrupts::install()?;
     let mut builder = MockServer::builder().config(config).addr(args.addr);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls(Tls::Files {
@@ -446,29 +446,60 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
             client.scopes().join(" ")
         );
     }
-    interrupted.await?;
-    say!("shutting down");
-    server.shutdown().await;
+    interrupts.next().await;
+    // Requests in flight get up to 5 s to finish; a second Ctrl-C does not
+    // wait for them (as docker compose and most dev servers do).
+    say!("shutting down (Ctrl-C again to stop at once)");
+    tokio::select! {
+        () = server.shutdown() => {}
+        () = interrupts.next() => say!("stopped without waiting for requests in flight"),
+    }
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are installed now.
+/// Ctrl-C (SIGINT) and SIGTERM, each time they come; the handlers are
+/// installed by [`Interrupts::install`].
 #[cfg(unix)]
-fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        Ok(())
-    })
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
 }
 
-/// Resolves on Ctrl-C.
+#[cfg(unix)]
+impl Interrupts {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the next one.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+/// Ctrl-C, each time it comes.
 #[cfg(not(unix))]
-fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
-    Ok(tokio::signal::ctrl_c())
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the same signature as on unix, where installing can fail"
+    )]
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    /// Resolves on the next one.
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
