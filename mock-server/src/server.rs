@@ -502,6 +502,8 @@ impl MockServer {
     }
 
     /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits.
+    /// Connections with no request in flight (idle, part way through a
+    /// request head, or in a TLS handshake) are closed at once.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
