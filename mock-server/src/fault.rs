@@ -209,6 +209,11 @@ impl FaultRule {
         self.times
     }
 
+    /// The client it is limited to, if any.
+    pub(crate) fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
     fn matches(&self, endpoint: Endpoint, client_id: Option<&str>) -> bool {
         self.endpoint == endpoint
             && self.times != Some(0)
@@ -239,6 +244,11 @@ impl FaultQueue {
         }
         rules.push_back(rule);
         self.queued.store(rules.len(), Ordering::Release);
+    }
+
+    /// The queued rules, first match first, with the uses each has left.
+    pub(crate) fn rules(&self) -> Vec<FaultRule> {
+        self.lock().iter().cloned().collect()
     }
 
     pub(crate) fn clear(&self) {

@@ -175,16 +175,25 @@ impl ServeArgs {
     }
 }
 
-fn main() -> Result<ExitCode, Box<dyn std::error::Error + Send + Sync>> {
+/// Errors are printed with `Display` (the `Debug` a `Result` from `main`
+/// would print shows escaped newlines and `Os { code: 98, .. }`), each
+/// source after the layer above it, as curl and git print theirs.
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Conformance(args)) => {
             // Scenarios run clients and wait on them: the default runtime.
-            let runtime = tokio::runtime::Builder::new_multi_thread()
+            return match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
-                .build()?;
-            return Ok(runtime.block_on(conformance(args)));
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(conformance(args)),
+                Err(error) => {
+                    eprintln!("mock-server conformance: cannot start the runtime: {error}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            };
         }
         None => cli.serve,
     };
@@ -192,12 +201,113 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error + Send + Sync>> {
     // descheduled stalls the connections it holds for a whole time slice
     // (a 4 ms p99 at 64 connections on 2 cores); one worker does not
     // hand work across threads (docs/mock-server.md, Performance).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let served = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::from(args.workers))
         .enable_all()
-        .build()?;
-    runtime.block_on(serve(args))?;
-    Ok(ExitCode::SUCCESS)
+        .build()
+        .map_err(|source| -> BoxError { Box::new(StartError::Runtime(source)) })
+        .and_then(|runtime| runtime.block_on(serve(args)));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mock-server: {}", chain(&*error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the server did not start, as the binary tells a person.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot read config file {path}")]
+    ReadConfig {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TOML error: the path, line and column as editors and compilers
+    /// print them (`file:line:column`); the source shows the snippet.
+    #[error("invalid config file {path}:{line}:{column}")]
+    ConfigSyntax {
+        path: String,
+        line: usize,
+        column: usize,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("invalid config file {path}")]
+    Config {
+        path: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("invalid setting")]
+    Setting(#[source] mock_server::ConfigError),
+    #[error("address {addr} is already in use (try --addr {free})")]
+    AddrInUse { addr: SocketAddr, free: SocketAddr },
+}
+
+/// `error` and its sources, each after the layer above it: on the same
+/// line after `: `, or on the next lines when it spans several (the TOML
+/// snippet). A source whose text the layer above already shows is skipped.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        let text = text.trim_end();
+        if !out.contains(text) {
+            out.push_str(if text.contains('\n') { ":\n" } else { ": " });
+            out.push_str(text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// Reads and parses the config file at `path`.
+async fn load_config(path: &std::path::Path) -> Result<Config, StartError> {
+    let shown = path.display().to_string();
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .map_err(|source| StartError::ReadConfig {
+            path: shown.clone(),
+            source,
+        })?;
+    Config::from_toml(&text).map_err(|error| match error {
+        mock_server::Error::Toml(source) => {
+            let (line, column) = source
+                .span()
+                .map_or((1, 1), |span| line_column(&text, span.start));
+            StartError::ConfigSyntax {
+                path: shown,
+                line,
+                column,
+                source,
+            }
+        }
+        mock_server::Error::Config(source) => StartError::Config {
+            path: shown,
+            source: Box::new(source),
+        },
+        other => StartError::Config {
+            path: shown,
+            source: Box::new(other),
+        },
+    })
+}
+
+/// One-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Exit status of a usage or setup error.
@@ -274,20 +384,15 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
     ))
 }
 
-async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let mut config = match &args.config {
-        Some(path) => {
-            let text = tokio::fs::read_to_string(path)
-                .await
-                .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-            Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        Some(path) => load_config(path).await?,
         None => Config::embedded(),
     };
-    args.apply(&mut config)?;
+    args.apply(&mut config).map_err(StartError::Setting)?;
     let open_admin = config.admin_token.is_none();
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
-    let interrupted = interrupt()?;
+    let mut interrupts = Interrupts::install()?;
     let mut builder = MockServer::builder().config(config).addr(args.addr);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls(Tls::Files {
@@ -297,7 +402,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     } else if args.tls || args.ca_out.is_some() {
         builder = builder.tls(Tls::SelfSigned);
     }
-    let server = builder.start().await?;
+    let server = builder.start().await.map_err(|error| match error {
+        mock_server::Error::Bind { source, .. }
+            if source.kind() == std::io::ErrorKind::AddrInUse =>
+        {
+            Box::new(StartError::AddrInUse {
+                addr: args.addr,
+                free: SocketAddr::new(args.addr.ip(), 0),
+            }) as BoxError
+        }
+        other => Box::new(other),
+    })?;
     if let (Some(path), Some(pem)) = (&args.ca_out, server.ca_pem()) {
         tokio::fs::write(path, pem)
             .await
@@ -331,29 +446,60 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
             client.scopes().join(" ")
         );
     }
-    interrupted.await?;
-    say!("shutting down");
-    server.shutdown().await;
+    interrupts.next().await;
+    // Requests in flight get up to 5 s to finish; a second Ctrl-C does not
+    // wait for them (as docker compose and most dev servers do).
+    say!("shutting down (Ctrl-C again to stop at once)");
+    tokio::select! {
+        () = server.shutdown() => {}
+        () = interrupts.next() => say!("stopped without waiting for requests in flight"),
+    }
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers are installed now.
+/// Ctrl-C (SIGINT) and SIGTERM, each time they come; the handlers are
+/// installed by [`Interrupts::install`].
 #[cfg(unix)]
-fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        Ok(())
-    })
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
 }
 
-/// Resolves on Ctrl-C.
+#[cfg(unix)]
+impl Interrupts {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the next one.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+/// Ctrl-C, each time it comes.
 #[cfg(not(unix))]
-fn interrupt() -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
-    Ok(tokio::signal::ctrl_c())
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the same signature as on unix, where installing can fail"
+    )]
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    /// Resolves on the next one.
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

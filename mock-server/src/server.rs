@@ -1,8 +1,11 @@
 //! [`MockServer`]: start on `127.0.0.1:0` in one line, a handle to inspect
 //! and steer it, graceful shutdown on demand or on drop.
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use auth_core::{Clock, ScopeSet, SystemClock};
@@ -251,21 +254,29 @@ async fn serve(
                     let endpoints = Endpoints { peer, local, secure: tls.is_some() };
                     let phase = Phase::new();
                     let router = Router::new(Arc::clone(&state), endpoints, Arc::clone(&phase));
+                    let mut stop = stopped.clone();
                     match &tls {
                         None => {
-                            let io = TokioIo::new(TimedIo::new(stream, phase, timeouts));
+                            let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
                             let connection = graceful.watch(http.serve_connection(io, router));
                             tokio::spawn(async move {
-                                let _ = connection.await;
+                                serve_until_quiet(connection, &stop, &phase).await;
                                 drop(slot);
                             });
                         }
                         Some(acceptor) => {
                             let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
                             tokio::spawn(async move {
-                                if let Ok(Ok(stream)) = tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
-                                    let io = TokioIo::new(TimedIo::new(stream, phase, timeouts));
-                                    let _ = watcher.watch(http.serve_connection(io, router)).await;
+                                let handshake = tokio::time::timeout(timeouts.header, acceptor.accept(stream));
+                                // A handshake is no request: stopping ends it.
+                                let accepted = tokio::select! {
+                                    accepted = handshake => accepted.ok().and_then(Result::ok),
+                                    () = stopping(&mut stop) => None,
+                                };
+                                if let Some(stream) = accepted {
+                                    let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
+                                    let connection = watcher.watch(http.serve_connection(io, router));
+                                    serve_until_quiet(connection, &stop, &phase).await;
                                 }
                                 drop(slot);
                             });
@@ -283,6 +294,32 @@ async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
+}
+
+/// Drives a connection to its end and, once the server is stopping, ends
+/// it (by dropping it) as soon as it is quiet: no request being handled, no
+/// answer going out. hyper's graceful shutdown closes an idle connection
+/// itself, but waits for a request head that has started to arrive, which a
+/// slow, stuck or half-open client may never finish: the drain would hold
+/// shutdown (Ctrl-C) for its whole 5 s. Nothing was promised to a head not
+/// yet complete; Go's `Server.Shutdown` and nginx's graceful stop likewise
+/// close what is not serving a request and wait only for what is.
+async fn serve_until_quiet<F: Future>(
+    connection: F,
+    stopped: &watch::Receiver<bool>,
+    phase: &Phase,
+) {
+    let mut connection = pin!(connection);
+    // The graceful watcher wakes the connection when the drain starts, so
+    // this is checked then, and after every step the connection makes.
+    poll_fn(|cx| {
+        if connection.as_mut().poll(cx).is_ready() || (*stopped.borrow() && phase.is_quiet()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Resolves once a stop is signalled (or the handle is gone).
@@ -465,6 +502,8 @@ impl MockServer {
     }
 
     /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits.
+    /// Connections with no request in flight (idle, part way through a
+    /// request head, or in a TLS handshake) are closed at once.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {

@@ -41,6 +41,8 @@ pub(crate) struct Phase(Mutex<PhaseState>);
 struct PhaseState {
     /// A request is being handled (its head is complete).
     busy: bool,
+    /// A write is waiting for the peer: an answer is still going out.
+    writing: bool,
     /// Requests handed to the router so far.
     requests: u64,
     /// When the last request was answered (or the connection accepted).
@@ -51,6 +53,7 @@ impl Phase {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self(Mutex::new(PhaseState {
             busy: false,
+            writing: false,
             requests: 0,
             idle_since: Instant::now(),
         })))
@@ -63,6 +66,13 @@ impl Phase {
         state.busy = true;
         state.requests += 1;
         Busy(Arc::clone(self))
+    }
+
+    /// No request is being handled and no answer is being written: the
+    /// connection waits for a request head, or is part way through one.
+    pub(crate) fn is_quiet(&self) -> bool {
+        let state = self.lock();
+        !state.busy && !state.writing
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PhaseState> {
@@ -103,6 +113,8 @@ pub(crate) struct TimedIo<T> {
     last_write: Option<Instant>,
     write_timer: Pin<Box<Sleep>>,
     write_armed: bool,
+    /// `PhaseState::writing` was set by this IO and not yet cleared.
+    marked_writing: bool,
 }
 
 impl<T> TimedIo<T> {
@@ -119,6 +131,7 @@ impl<T> TimedIo<T> {
             last_write: None,
             write_timer: Box::pin(tokio::time::sleep_until(now)),
             write_armed: false,
+            marked_writing: false,
         }
     }
 }
@@ -200,6 +213,10 @@ impl<T: AsyncWrite + Unpin> TimedIo<T> {
         let this = self.get_mut();
         match poll(Pin::new(&mut this.inner), cx) {
             Poll::Ready(result) => {
+                if this.marked_writing {
+                    this.phase.lock().writing = false;
+                    this.marked_writing = false;
+                }
                 this.write_armed = false;
                 this.last_write = Some(Instant::now());
                 if this.read_deadline.is_none() {
@@ -212,6 +229,10 @@ impl<T: AsyncWrite + Unpin> TimedIo<T> {
                 Poll::Ready(result)
             }
             Poll::Pending => {
+                if !this.marked_writing {
+                    this.phase.lock().writing = true;
+                    this.marked_writing = true;
+                }
                 if !this.write_armed {
                     // A timeout too long to represent never fires.
                     let Some(deadline) = Instant::now().checked_add(this.timeouts.write) else {

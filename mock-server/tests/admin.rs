@@ -750,3 +750,439 @@ async fn binary_flags_set_admin_hosts_and_the_connection_limit() {
     .expect("closed at once");
     assert!(refused.is_empty(), "{}", String::from_utf8_lossy(&refused));
 }
+
+/// A JSON admin write and its refusal's `error_description`.
+async fn post_json(server: &MockServer, path: &str, body: &str) -> common::Raw {
+    request(server, "POST", path, &JSON, body.as_bytes()).await
+}
+
+fn description(raw: &common::Raw) -> String {
+    raw.json()["error_description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error_description: {}", raw.text()))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn admin_body_errors_carry_serdes_own_message() {
+    let server = MockServer::start().await.unwrap();
+    // The Rust variant name, as older docs had it.
+    let refused = post_json(&server, "/_mock/faults", r#"{"fault":"MalformedJson"}"#).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.error(), "invalid_request");
+    let text = description(&refused);
+    assert!(
+        text.starts_with("invalid JSON body at line 1 column 24: unknown variant `MalformedJson`, expected one of "),
+        "{text}"
+    );
+    assert!(text.contains("`malformed_json`"), "{text}");
+    assert!(!text.contains("(Data)"), "{text}");
+    let unknown_field = post_json(&server, "/_mock/faults", r#"{"fault":"hang","time":2}"#).await;
+    assert!(
+        description(&unknown_field).contains(
+            "unknown field `time`, expected one of `fault`, `client_id`, `endpoint`, `times`"
+        ),
+        "{}",
+        unknown_field.text()
+    );
+    // Bounded, however long the name it quotes back.
+    let long = format!(r#"{{"fault":"{}"}}"#, "x".repeat(20_000));
+    let refused = post_json(&server, "/_mock/faults", &long).await;
+    assert_eq!(refused.status, 400);
+    let text = description(&refused);
+    assert!(text.len() <= 1024 + '…'.len_utf8(), "{} bytes", text.len());
+    assert!(text.ends_with('…'), "{text}");
+}
+
+#[tokio::test]
+async fn admin_body_errors_never_quote_the_refused_value() {
+    let server = MockServer::start().await.unwrap();
+    // A secret of the wrong type: serde's message would quote it.
+    for (body, kind) in [
+        (r#"{"id":"x","secret":918273645}"#, "integer"),
+        (r#"{"id":"x","secret":true,"scopes":[]}"#, "boolean"),
+        (
+            r#"{"id":"x","secret":"s3cr3t-value","scopes":"s3cr3t-value"}"#,
+            "string",
+        ),
+    ] {
+        let refused = post_json(&server, "/_mock/clients", body).await;
+        assert_eq!(refused.status, 400, "{body}: {}", refused.text());
+        let text = description(&refused);
+        assert!(
+            text.contains(&format!("invalid type: {kind}, expected ")),
+            "{text}"
+        );
+        for value in ["918273645", "true", "s3cr3t"] {
+            assert!(
+                !refused.text().contains(value),
+                "{body}: {}",
+                refused.text()
+            );
+        }
+    }
+    let refused = post_json(
+        &server,
+        "/_mock/faults",
+        r#"{"fault":{"status":"hunter2"}}"#,
+    )
+    .await;
+    assert_eq!(
+        description(&refused),
+        "invalid JSON body at line 1 column 28: invalid type: string, expected u16"
+    );
+}
+
+#[tokio::test]
+async fn a_fault_for_a_client_that_is_not_registered_is_refused_with_422() {
+    let server = MockServer::start().await.unwrap();
+    let refused = post_json(
+        &server,
+        "/_mock/faults",
+        r#"{"fault":{"status":503},"client_id":"s6BhdRkqt4"}"#,
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(refused.error(), "unknown_client");
+    assert!(
+        description(&refused).contains(r#"no client "s6BhdRkqt4" is registered"#),
+        "{}",
+        refused.text()
+    );
+    let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
+    assert_eq!(listed.json(), serde_json::json!([]), "nothing was queued");
+    // A registered client's fault is queued, and a rule for any client too.
+    for body in [
+        r#"{"fault":{"status":503},"client_id":"s6BhdRkqt3"}"#,
+        r#"{"fault":{"status":503}}"#,
+    ] {
+        assert_eq!(
+            post_json(&server, "/_mock/faults", body).await.status,
+            201,
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn admin_lists_registered_clients_with_secrets_redacted() {
+    const SECRET: &str = "l1sted-but-n0t-shown";
+    let server = MockServer::builder()
+        .without_clients()
+        .client(ClientRegistration::public("a-public"))
+        .start()
+        .await
+        .unwrap();
+    let created = post_json(
+        &server,
+        "/_mock/clients",
+        &format!(
+            r#"{{"id":"b-svc","secret":"{SECRET}","scopes":["read","write"],"default_scopes":["read"],"auth_method":"client_secret_post"}}"#
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let listed = admin(&server, "GET", "/_mock/clients", &[]).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.header("content-type"), Some("application/json"));
+    assert!(!listed.text().contains(SECRET), "{}", listed.text());
+    assert_eq!(
+        listed.json(),
+        serde_json::json!([
+            {
+                "id": "a-public",
+                "secret": null,
+                "scopes": [],
+                "default_scopes": [],
+                "auth_method": "client_secret_basic",
+                "grant_types": ["client_credentials"],
+            },
+            {
+                "id": "b-svc",
+                "secret": "[REDACTED]",
+                "scopes": ["read", "write"],
+                "default_scopes": ["read"],
+                "auth_method": "client_secret_post",
+                "grant_types": ["client_credentials"],
+            },
+        ])
+    );
+    // The embedded fixtures: F1's secret is never shown either.
+    let server = MockServer::start().await.unwrap();
+    let listed = admin(&server, "GET", "/_mock/clients", &[]).await;
+    assert!(listed.json().as_array().unwrap().len() >= 7);
+    assert!(!listed.text().contains("gX1fBat3bV"), "{}", listed.text());
+}
+
+#[tokio::test]
+async fn admin_lists_queued_faults_in_match_order_with_uses_left() {
+    let server = MockServer::start().await.unwrap();
+    for body in [
+        r#"{"fault":{"retry_after":{"status":429,"seconds":1}},"client_id":"s6BhdRkqt3","times":2}"#,
+        r#"{"fault":"hang","endpoint":"resource","times":null}"#,
+    ] {
+        assert_eq!(
+            post_json(&server, "/_mock/faults", body).await.status,
+            201,
+            "{body}"
+        );
+    }
+    let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(
+        listed.json(),
+        serde_json::json!([
+            {
+                "fault": {"retry_after": {"status": 429, "seconds": 1}},
+                "client_id": "s6BhdRkqt3",
+                "endpoint": "token",
+                "times": 2,
+            },
+            {"fault": "hang", "endpoint": "resource", "times": null},
+        ])
+    );
+    assert_eq!(f1_token(&server, CC).await.status, 429);
+    let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
+    assert_eq!(listed.json()[0]["times"], 1);
+    assert_eq!(
+        request(&server, "DELETE", "/_mock/faults", &JSON, b"")
+            .await
+            .status,
+        204
+    );
+    let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
+    assert_eq!(listed.json(), serde_json::json!([]));
+}
+
+/// Runs the binary until it exits (it must fail to start, within 20 s);
+/// its status and its stderr.
+fn run_to_exit(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_mock-server"))
+            .args(args)
+            .env_remove("MOCK_SERVER_ADDR")
+            .env_remove("MOCK_SERVER_CONFIG")
+            .env_remove("MOCK_ADMIN_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{args:?} did not exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// What no error a person reads may show: `Debug` of an io error or of
+/// our own, escaped newlines or quotes.
+fn assert_no_debug(stderr: &str) {
+    for debug in ["Os {", "Bind {", "Toml(", "kind:", "\\n", "\\\""] {
+        assert!(!stderr.contains(debug), "{debug:?} in {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn binary_names_a_busy_port_and_how_to_pick_a_free_one() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (status, stderr) = run_to_exit(&["--addr", &addr]);
+    assert!(!status.success(), "{status}");
+    assert_no_debug(&stderr);
+    assert_eq!(
+        stderr,
+        format!("mock-server: address {addr} is already in use (try --addr 127.0.0.1:0)\n")
+    );
+}
+
+#[tokio::test]
+async fn binary_shows_a_config_error_at_file_line_and_column_with_the_snippet() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("bad-config-{}.toml", std::process::id()));
+    std::fs::write(&path, "realm = \"mock\"\ntoken_lifetime_secs = \"soon\"\n").unwrap();
+    let shown = path.display().to_string();
+    let (status, stderr) = run_to_exit(&["--addr", "127.0.0.1:0", "--config", &shown]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!status.success(), "{status}");
+    assert_no_debug(&stderr);
+    assert!(
+        stderr.starts_with(&format!("mock-server: invalid config file {shown}:2:23:\n")),
+        "{stderr}"
+    );
+    // The toml crate's snippet, as it renders it.
+    assert!(
+        stderr.contains("\n2 | token_lifetime_secs = \"soon\"\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("expected u64"), "{stderr}");
+
+    // A value that parses but is refused: the file and the field.
+    std::fs::write(&path, "max_connections = 0\n").unwrap();
+    let (status, stderr) = run_to_exit(&["--addr", "127.0.0.1:0", "--config", &shown]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!status.success(), "{status}");
+    assert_eq!(
+        stderr,
+        format!("mock-server: invalid config file {shown}: max_connections: must be at least 1\n")
+    );
+
+    let missing = dir.join("no-such-config.toml").display().to_string();
+    let (status, stderr) = run_to_exit(&["--config", &missing]);
+    assert!(!status.success(), "{status}");
+    assert_no_debug(&stderr);
+    assert!(
+        stderr.starts_with(&format!("mock-server: cannot read config file {missing}: ")),
+        "{stderr}"
+    );
+}
+
+/// Sends SIGINT (Ctrl-C) to the binary and expects a clean exit well
+/// before the 5 s the drain of requests in flight may take.
+#[cfg(unix)]
+async fn interrupt_expecting_a_prompt_exit(child: &mut Running) {
+    use rustix::process::{Pid, Signal, kill_process};
+    let sent = std::time::Instant::now();
+    kill_process(Pid::from_child(&child.0), Signal::INT).unwrap();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < std::time::Duration::from_secs(10),
+            "no exit"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    assert!(status.success(), "{status}");
+    let took = sent.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "exit took {took:?}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_exits_promptly_on_ctrl_c_while_a_request_head_is_half_sent() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut child, addr, _stderr) = spawn(&["--addr", "127.0.0.1:0"], None);
+    // A client's pooled connection: one answer read, then idle.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let get =
+        format!("GET /.well-known/oauth-authorization-server HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+    idle.write_all(get.as_bytes()).await.unwrap();
+    let mut head = [0; 12];
+    idle.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    // A slow or stuck client, part way through its head.
+    let mut stuck = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stuck
+        .write_all(b"POST /token HTTP/1.1\r\nhost: ")
+        .await
+        .unwrap();
+    // Let the server read what was sent.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // It used to wait out the 5 s drain, with no request in flight.
+    interrupt_expecting_a_prompt_exit(&mut child).await;
+    let mut rest = Vec::new();
+    let _ = stuck.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_exits_promptly_on_ctrl_c_during_a_tls_handshake() {
+    let (mut child, addr, _stderr) = spawn(&["--addr", "127.0.0.1:0", "--tls"], None);
+    // Connected, no ClientHello yet (a preconnect, a stuck client).
+    let _waiting = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // It used to wait out the 5 s drain, with no request in flight.
+    interrupt_expecting_a_prompt_exit(&mut child).await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_stops_at_once_on_a_second_ctrl_c_while_a_request_is_in_flight() {
+    use rustix::process::{Pid, Signal, kill_process};
+    use tokio::io::AsyncWriteExt as _;
+    let (mut child, addr, _stderr) = spawn(&["--addr", "127.0.0.1:0"], None);
+    // A request in flight: its head complete, its body still coming.
+    let mut uploading = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /token HTTP/1.1\r\nhost: {addr}\r\ncontent-type: {}\r\ncontent-length: 100\r\n\r\ngrant",
+        common::FORM
+    );
+    uploading.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The first Ctrl-C waits for it (up to 5 s)...
+    kill_process(Pid::from_child(&child.0), Signal::INT).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "waits for the request"
+    );
+    // ...the second does not (it used to be ignored).
+    interrupt_expecting_a_prompt_exit(&mut child).await;
+}
+
+#[tokio::test]
+async fn shutdown_still_finishes_answers_in_flight() {
+    use mock_server::{Fault, FaultRule};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = MockServer::start().await.unwrap();
+    let addr = server.local_addr();
+    // One answer still being made, one still being written to a peer that
+    // has not read yet (far more than the socket buffers hold).
+    server.push_fault(FaultRule::new(Fault::Latency(
+        std::time::Duration::from_millis(300),
+    )));
+    let slow = tokio::spawn(f1_token_at(addr));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    server.push_fault(FaultRule::new(Fault::Oversized { bytes: 16 << 20 }));
+    let mut unread = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /token HTTP/1.1\r\nhost: {addr}\r\nauthorization: {F1_BASIC}\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n{CC}",
+        common::FORM,
+        CC.len()
+    );
+    unread.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut answer = Vec::new();
+    unread.read_to_end(&mut answer).await.unwrap();
+    let answer = common::parse(&answer);
+    assert_eq!(answer.status, 200);
+    let length: usize = answer.header("content-length").unwrap().parse().unwrap();
+    assert!(length >= 16 << 20, "{length}");
+    assert_eq!(answer.body.len(), length, "the whole body");
+    assert_eq!(slow.await.unwrap().status, 200);
+    stopping.await.unwrap();
+}
+
+/// F1's token request on a fresh connection.
+async fn f1_token_at(addr: std::net::SocketAddr) -> common::Raw {
+    let request = format!(
+        "POST /token HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nauthorization: {F1_BASIC}\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n{CC}",
+        common::FORM,
+        CC.len()
+    );
+    common::send_raw(addr, request.as_bytes()).await
+}

@@ -7,12 +7,15 @@
 //! |---|---|---|---|
 //! | GET | `/_mock/journal` | | the journal, oldest first (JSON) |
 //! | POST | `/_mock/reset` | | journal, faults, revocations, clock offset and clients back to the start |
+//! | GET | `/_mock/clients` | | the registered clients, by id, secrets redacted (JSON) |
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
-//! | POST | `/_mock/faults` | a fault rule (JSON) | queues it |
+//! | GET | `/_mock/faults` | | the queued fault rules, first match first (JSON) |
+//! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -24,6 +27,7 @@ use crate::config::ClientRegistration;
 use crate::fault::FaultRule;
 use crate::reply::{self, Reply};
 use crate::router::Received;
+use crate::state::Registered;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,22 +35,96 @@ struct Advance {
     seconds: u64,
 }
 
+/// Most bytes of a refusal's `error_description`.
+const MAX_DESCRIPTION_BYTES: usize = 1024;
+/// Most bytes of a client id quoted back in a refusal.
+const MAX_QUOTED_ID_BYTES: usize = 128;
+/// What a redacted secret reads as (as in `ClientRegistration`'s `Debug`).
+const REDACTED: &str = "[REDACTED]";
+
 fn bad_request(description: &str) -> Reply {
+    refusal(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+fn refusal(status: StatusCode, error: &str, description: &str) -> Reply {
+    let description = bounded(description, MAX_DESCRIPTION_BYTES);
     reply::json(
-        StatusCode::BAD_REQUEST,
-        json!({ "error": "invalid_request", "error_description": description }).to_string(),
+        status,
+        json!({ "error": error, "error_description": description }).to_string(),
     )
 }
 
+/// At most `max` bytes of `text`, cut on a character boundary, `…` marking a cut.
+fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &text[..end]))
+}
+
 fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Box<Reply>> {
-    serde_json::from_slice(body).map_err(|e| {
-        Box::new(bad_request(&format!(
-            "invalid JSON body ({:?}) at line {} column {}",
-            e.classify(),
-            e.line(),
-            e.column()
-        )))
-    })
+    serde_json::from_slice(body).map_err(|e| Box::new(bad_request(&describe(&e))))
+}
+
+/// serde's own message (`unknown variant `x`, expected one of ...`), after
+/// where it happened, with any refused value left out ([`withhold_value`]).
+fn describe(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    let location = format!(" at line {} column {}", error.line(), error.column());
+    let message = full.strip_suffix(&location).unwrap_or(&full);
+    format!(
+        "invalid JSON body at line {} column {}: {}",
+        error.line(),
+        error.column(),
+        withhold_value(message)
+    )
+}
+
+/// serde reports a value of the wrong type or range with the value itself
+/// (`invalid type: integer `1234`, expected a string`), and in a client
+/// registration that value can be the secret. Keep what kind of value it
+/// was and what was expected, drop the value: the line and column locate
+/// it, the caller has it. Names of unknown fields and variants stay; they
+/// are the detail a reader needs and are not values.
+fn withhold_value(message: &str) -> Cow<'_, str> {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        // The expected side is the type's own text; the unexpected side
+        // may be any string, so split at the last separator.
+        return match rest.rfind(", expected ") {
+            Some(at) => {
+                let (unexpected, expected) = rest.split_at(at);
+                let kind = unexpected
+                    .find(['"', '`'])
+                    .map_or(unexpected, |quote| &unexpected[..quote])
+                    .trim_end();
+                Cow::Owned(format!("{prefix}{kind}{expected}"))
+            }
+            None => Cow::Borrowed(prefix.trim_end_matches([':', ' '])),
+        };
+    }
+    Cow::Borrowed(message)
+}
+
+/// A registered client as `POST /_mock/clients` takes it, the secret
+/// redacted (`null` for a public client).
+fn listed(client: &Registered) -> serde_json::Value {
+    let mut listed = serde_json::to_value(&client.registration).unwrap_or_default();
+    if let Some(fields) = listed.as_object_mut() {
+        let secret = if client.is_public() {
+            serde_json::Value::Null
+        } else {
+            REDACTED.into()
+        };
+        fields.insert("secret".to_owned(), secret);
+    }
+    listed
 }
 
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
@@ -74,6 +152,10 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             state.reset();
             reply::build(StatusCode::NO_CONTENT, None, "")
         }
+        (&Method::GET, "/clients") => {
+            let clients: Vec<_> = state.clients().iter().map(|c| listed(c)).collect();
+            reply::json(StatusCode::OK, serde_json::Value::from(clients).to_string())
+        }
         (&Method::POST, "/clients") => match parse::<ClientRegistration>(r.body) {
             Ok(client) => match state.add_client(client) {
                 Ok(()) => reply::build(StatusCode::CREATED, None, ""),
@@ -92,11 +174,32 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
                 Err(_) => bad_request("the client id is not valid percent-encoding"),
             }
         }
+        (&Method::GET, "/faults") => {
+            // Enums, strings and numbers: serialization cannot fail.
+            let body =
+                serde_json::to_string(&state.faults.rules()).unwrap_or_else(|_| "[]".to_owned());
+            reply::json(StatusCode::OK, body)
+        }
         (&Method::POST, "/faults") => match parse::<FaultRule>(r.body) {
-            Ok(rule) => {
-                state.faults.push(rule);
-                reply::build(StatusCode::CREATED, None, "")
-            }
+            // A rule for a client nobody registered would never fire: most
+            // likely a typo in the id. 422, not 404: the resource the
+            // request names (`/_mock/faults`) exists; what the body refers
+            // to does not (RFC 9110 §15.5.21; GitHub's and Kubernetes' APIs
+            // answer a body naming a missing object the same way).
+            Ok(rule) => match rule.client_id() {
+                Some(id) if state.client(id).is_none() => refusal(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_client",
+                    &format!(
+                        "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
+                        bounded(id, MAX_QUOTED_ID_BYTES)
+                    ),
+                ),
+                _ => {
+                    state.faults.push(rule);
+                    reply::build(StatusCode::CREATED, None, "")
+                }
+            },
             Err(reply) => *reply,
         },
         (&Method::DELETE, "/faults") => {
