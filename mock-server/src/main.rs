@@ -372,9 +372,21 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
     };
     let options = RunOptions::with_bound(Duration::from_secs(args.timeout_secs));
     let client = ClientUnderTest::Command(args.command.clone());
-    let runs = runner::run(&scenarios, &client, options)
-        .await
-        .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let mut runs = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios.iter().copied() {
+        let run = runner::run_scenario(scenario, &client, options)
+            .await
+            .map_err(|e| format!("cannot start the provider: {e}"))?;
+        // A client that cannot be started (a missing interpreter, a bad
+        // executable format) would fail every scenario alike: stop.
+        if let Some(error) = &run.start_error {
+            return Err(format!(
+                "the client command could not be started (scenario {}): {error}",
+                run.id
+            ));
+        }
+        runs.push(run);
+    }
     let report = Report::new(suite, args.command, runs, &baseline);
     let table = if args.failures_only {
         report.to_failures_table()

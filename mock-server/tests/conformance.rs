@@ -365,6 +365,22 @@ fn a_client_command_that_cannot_run_exits_2_before_any_scenario() {
         stderr.contains(&format!("client command `{script}` is not executable")),
         "{stderr}"
     );
+    // Executable, but its interpreter is missing: found only by the spawn,
+    // which stops the run at the first scenario.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let script = temp("no-interpreter.sh", "#!/no/such/interpreter\nexit 0\n");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (code, stdout, stderr) = conformance(&["--", &script]);
+        assert_eq!(code, 2, "{stdout}");
+        assert!(stdout.is_empty(), "a table was printed: {stdout}");
+        assert!(
+            stderr.contains("the client command could not be started (scenario basic-plain): ")
+                && stderr.contains(&script),
+            "{stderr}"
+        );
+    }
     let dir = std::env::temp_dir();
     let (code, _, stderr) = conformance(&["--", dir.to_str().unwrap()]);
     assert_eq!(code, 2);

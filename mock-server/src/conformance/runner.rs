@@ -190,6 +190,10 @@ pub struct ScenarioRun {
     /// Every request the provider answered, oldest first, to debug the
     /// client from the report.
     pub timeline: Vec<TimelineEntry>,
+    /// Why the client command could not be started (the program and the OS
+    /// error), when it could not: a setup problem, not a verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_error: Option<String>,
 }
 
 /// One request the provider answered during a scenario. Token values are
@@ -389,6 +393,10 @@ pub async fn run_scenario(
         stderr: finished.stderr,
         stray_processes: finished.stray_processes,
         output_held_open: finished.output_held_open,
+        start_error: match &finished.exit {
+            Exit::SpawnFailed(error) => Some(error.clone()),
+            _ => None,
+        },
         timeline: timeline(
             &journal,
             started_at,
