@@ -29,13 +29,26 @@
 //!     }],
 //!     "stdout": "first 4 KiB", "stderr": "first 4 KiB",
 //!     "stray_processes": 1,                   // only when not 0 (Linux)
-//!     "output_held_open": true                // only when true
+//!     "output_held_open": true,               // only when true
+//!     "timeline": [{                          // every answered request
+//!       "at_ms": 3,                           // since the client started
+//!       "endpoint": "token" | "resource" | "/other/path",
+//!       "method": "POST", "status": 200,
+//!       "fault": "...",                       // only when one was served
+//!       "issued_token": 1,                    // only on an answer issuing one
+//!       "token_presented": false,             // Authorization on a resource call
+//!       "newest_token": 1,                    // only when presented
+//!       "token_expires_at_ms": 3600003        // with issued/newest_token
+//!     }],
+//!     "start_error": "prog: os error"         // only when it could not start
 //!   }]
 //! }
 //! ```
 //!
 //! `failed_must` and `failed_should` count unexpected failures only;
-//! `exit_status` is 1 when `failed_must > 0`.
+//! `exit_status` is 1 when `failed_must > 0`. Tokens in the timeline are
+//! numbered in the order the scenario's provider issued them; their values
+//! are never in a report.
 //!
 //! # `JUnit` XML (`--junit FILE`)
 //!
