@@ -55,7 +55,8 @@ unrecoverable error (docs/conformance.md). OAUTH_TIMEOUT_MS is a sixth of
 --timeout-secs, between 0.5 and 5 s.
 
 Exit status: 0 when no MUST check fails (other than baseline entries), 1 when
-one does, 2 on usage or setup errors. Baseline: lines of `scenario-id check-id`;
+one does, 2 on usage or setup errors (a client program that is missing or
+not executable is one: it is looked up before any scenario runs). Baseline: lines of `scenario-id check-id`;
 an entry that no longer fails is reported as stale (a warning).";
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +79,10 @@ struct ConformanceArgs {
     /// Per-scenario time bound; the client is killed past it.
     #[arg(long, value_name = "N", default_value_t = 30)]
     timeout_secs: u64,
+    /// Show only the failed checks (and their scenarios) in the table; the
+    /// summary line still counts every check.
+    #[arg(long)]
+    failures_only: bool,
     /// List the scenarios and exit.
     #[arg(long)]
     list: bool,
@@ -337,6 +342,9 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
     if args.timeout_secs == 0 {
         return Err("--timeout-secs must be at least 1".to_owned());
     }
+    if let Some(program) = args.command.first() {
+        runner::locate_program(program).map_err(|e| e.to_string())?;
+    }
     let (suite, scenarios) = if args.scenarios.is_empty() {
         let suite = match args.suite {
             SuiteArg::All => Suite::All,
@@ -364,11 +372,28 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
     };
     let options = RunOptions::with_bound(Duration::from_secs(args.timeout_secs));
     let client = ClientUnderTest::Command(args.command.clone());
-    let runs = runner::run(&scenarios, &client, options)
-        .await
-        .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let mut runs = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios.iter().copied() {
+        let run = runner::run_scenario(scenario, &client, options)
+            .await
+            .map_err(|e| format!("cannot start the provider: {e}"))?;
+        // A client that cannot be started (a missing interpreter, a bad
+        // executable format) would fail every scenario alike: stop.
+        if let Some(error) = &run.start_error {
+            return Err(format!(
+                "the client command could not be started (scenario {}): {error}",
+                run.id
+            ));
+        }
+        runs.push(run);
+    }
     let report = Report::new(suite, args.command, runs, &baseline);
-    say!("{}", report.to_table().trim_end());
+    let table = if args.failures_only {
+        report.to_failures_table()
+    } else {
+        report.to_table()
+    };
+    say!("{}", table.trim_end());
     if let Some(path) = &args.json {
         tokio::fs::write(path, report.to_json() + "\n")
             .await

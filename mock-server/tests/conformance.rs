@@ -114,12 +114,89 @@ fn stable_json(report: &Report) -> String {
     report
         .to_json()
         .lines()
-        .map(|line| match line.split_once("\"elapsed_ms\": ") {
-            Some((indent, _)) => format!("{indent}\"elapsed_ms\": 0,"),
-            None => line.to_owned(),
+        .map(|line| {
+            for field in ["elapsed_ms", "at_ms", "token_expires_at_ms"] {
+                let key = format!("\"{field}\": ");
+                if let Some((indent, rest)) = line.split_once(&key) {
+                    let comma = if rest.ends_with(',') { "," } else { "" };
+                    return format!("{indent}{key}0{comma}");
+                }
+            }
+            line.to_owned()
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_report_has_a_timeline_of_the_requests_the_provider_saw() {
+    let picked = scenarios(&["basic-plain"]);
+    let runs = run_all(
+        &picked,
+        &support::broken(Persistence::Once),
+        RunOptions::with_bound(Duration::from_secs(5)),
+    )
+    .await;
+    let report = Report::new("custom", Vec::new(), runs, &Baseline::default());
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let timeline = json["scenarios"][0]["timeline"].as_array().unwrap();
+    let field = |i: usize, name: &str| timeline[i][name].clone();
+    let summary: Vec<(String, u64, bool)> = timeline
+        .iter()
+        .map(|e| {
+            (
+                e["endpoint"].as_str().unwrap().to_owned(),
+                e["status"].as_u64().unwrap(),
+                e["token_presented"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("token".to_owned(), 200, false),
+            ("resource".to_owned(), 200, true),
+            ("resource".to_owned(), 200, true),
+        ],
+        "{timeline:?}"
+    );
+    assert_eq!(field(0, "issued_token"), 1);
+    assert_eq!(field(0, "method"), "POST");
+    assert!(field(0, "newest_token").is_null());
+    assert_eq!(field(1, "newest_token"), 1);
+    assert_eq!(field(2, "newest_token"), 1);
+    // Times are relative to the client's start and in order; the token
+    // expires a scenario lifetime (an hour) after it was issued.
+    let at = |i: usize| field(i, "at_ms").as_u64().unwrap();
+    assert!(
+        at(0) <= at(1) && at(1) <= at(2) && at(2) < 5_000,
+        "{timeline:?}"
+    );
+    let issued_expiry = field(0, "token_expires_at_ms").as_u64().unwrap();
+    assert_eq!(issued_expiry, at(0) + 3_600_000);
+    assert_eq!(
+        field(1, "token_expires_at_ms").as_u64().unwrap(),
+        issued_expiry
+    );
+    // Only the documented fields: never a token value.
+    let documented = [
+        "at_ms",
+        "endpoint",
+        "method",
+        "status",
+        "fault",
+        "issued_token",
+        "token_presented",
+        "newest_token",
+        "token_expires_at_ms",
+    ];
+    for entry in timeline {
+        let keys = entry.as_object().unwrap().keys();
+        assert!(
+            keys.into_iter().all(|k| documented.contains(&k.as_str())),
+            "{entry}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,6 +337,100 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = conformance(&["--baseline", &baseline, "--", "true"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown check"), "{stderr}");
+}
+
+#[test]
+fn a_client_command_that_cannot_run_exits_2_before_any_scenario() {
+    let (code, stdout, stderr) = conformance(&["--", "./no-such-client-h10"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.is_empty(), "a scenario ran: {stdout}");
+    assert!(
+        stderr.contains("client command `./no-such-client-h10` not found: ")
+            && stderr.contains("os error 2"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = conformance(&["--", "no-such-client-h10", "--flag"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.is_empty(), "a scenario ran: {stdout}");
+    assert!(
+        stderr.contains("client command `no-such-client-h10` not found in PATH"),
+        "{stderr}"
+    );
+    // A file without execute permission (temp() writes mode 0644).
+    let script = temp("not-executable.sh", "#!/bin/sh\nexit 0\n");
+    let (code, stdout, stderr) = conformance(&["--", &script]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.is_empty(), "a scenario ran: {stdout}");
+    assert!(
+        stderr.contains(&format!("client command `{script}` is not executable")),
+        "{stderr}"
+    );
+    // Executable, but its interpreter is missing: found only by the spawn,
+    // which stops the run at the first scenario.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let script = temp("no-interpreter.sh", "#!/no/such/interpreter\nexit 0\n");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (code, stdout, stderr) = conformance(&["--", &script]);
+        assert_eq!(code, 2, "{stdout}");
+        assert!(stdout.is_empty(), "a table was printed: {stdout}");
+        assert!(
+            stderr.contains("the client command could not be started (scenario basic-plain): ")
+                && stderr.contains(&script),
+            "{stderr}"
+        );
+    }
+    let dir = std::env::temp_dir();
+    let (code, _, stderr) = conformance(&["--", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not executable (it is a directory)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn failures_only_shows_just_the_failed_checks_and_counts_them_all() {
+    let mut args = vec![
+        "--failures-only",
+        "--scenario",
+        "basic-plain",
+        "--scenario",
+        "invalid-client",
+        "--",
+    ];
+    args.extend(GIVE_UP);
+    let (code, full, _) = conformance(&args[1..]);
+    assert_eq!(code, 1, "{full}");
+    let (code, stdout, _) = conformance(&args);
+    assert_eq!(code, 1, "{stdout}");
+    let summary = |text: &str| text.lines().last().unwrap_or_default().to_owned();
+    assert_eq!(summary(&stdout), summary(&full), "{stdout}");
+    assert!(summary(&stdout).contains("2 scenarios"), "{stdout}");
+    let rows = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("basic-") || l.starts_with("invalid-"))
+            .map(|row| row.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let failed: Vec<String> = rows(&full)
+        .into_iter()
+        .filter(|row| row.contains(" fail "))
+        .collect();
+    assert!(!failed.is_empty(), "{full}");
+    assert_eq!(rows(&stdout), failed, "{stdout}");
+    // A scenario whose only failure the baseline expects is left out
+    // altogether, rows and notes; the summary still counts it.
+    let baseline = temp("baseline-failures-only", "basic-plain EXIT\n");
+    let mut with_baseline = vec!["--baseline", &baseline];
+    with_baseline.extend(&args);
+    let (code, stdout, _) = conformance(&with_baseline);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("basic-plain"), "{stdout}");
+    assert!(stdout.contains("invalid-client"), "{stdout}");
+    assert!(summary(&stdout).contains("1 expected failures"), "{stdout}");
 }
 
 /// Tests that drive curl need it: where it is missing they fail (a

@@ -29,13 +29,26 @@
 //!     }],
 //!     "stdout": "first 4 KiB", "stderr": "first 4 KiB",
 //!     "stray_processes": 1,                   // only when not 0 (Linux)
-//!     "output_held_open": true                // only when true
+//!     "output_held_open": true,               // only when true
+//!     "timeline": [{                          // every answered request
+//!       "at_ms": 3,                           // since the client started
+//!       "endpoint": "token" | "resource" | "/other/path",
+//!       "method": "POST", "status": 200,
+//!       "fault": "...",                       // only when one was served
+//!       "issued_token": 1,                    // only on an answer issuing one
+//!       "token_presented": false,             // Authorization on a resource call
+//!       "newest_token": 1,                    // only when presented
+//!       "token_expires_at_ms": 3600003        // with issued/newest_token
+//!     }],
+//!     "start_error": "prog: os error"         // only when it could not start
 //!   }]
 //! }
 //! ```
 //!
 //! `failed_must` and `failed_should` count unexpected failures only;
-//! `exit_status` is 1 when `failed_must > 0`.
+//! `exit_status` is 1 when `failed_must > 0`. Tokens in the timeline are
+//! numbered in the order the scenario's provider issued them; their values
+//! are never in a report.
 //!
 //! # `JUnit` XML (`--junit FILE`)
 //!
@@ -171,10 +184,31 @@ impl Report {
     /// summary line.
     #[must_use]
     pub fn to_table(&self) -> String {
+        self.table(false)
+    }
+
+    /// The table of [`Report::to_table`] with only the failed checks that
+    /// the baseline does not expect (and the notes of their scenarios);
+    /// stale baseline entries and the summary line, which still counts
+    /// every check, are kept.
+    #[must_use]
+    pub fn to_failures_table(&self) -> String {
+        self.table(true)
+    }
+
+    fn table(&self, failures_only: bool) -> String {
+        let shown = |check: &super::check::CheckResult| {
+            !failures_only || (check.status == Status::Fail && !check.expected_failure)
+        };
+        let scenarios: Vec<&ScenarioRun> = self
+            .scenarios
+            .iter()
+            .filter(|run| run.checks.iter().any(shown) || !failures_only)
+            .collect();
         let header = ["SCENARIO", "CHECK", "RFC", "LEVEL", "RESULT", "REASON"];
         let mut rows: Vec<[String; 6]> = Vec::new();
-        for run in &self.scenarios {
-            for check in &run.checks {
+        for run in &scenarios {
+            for check in run.checks.iter().filter(|c| shown(c)) {
                 rows.push([
                     run.id.to_owned(),
                     check.id.to_owned(),
@@ -204,40 +238,15 @@ impl Report {
             out.push_str(text.trim_end());
             out.push('\n');
         };
-        line(header);
-        for row in &rows {
-            line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
-        }
-        for run in &self.scenarios {
-            let failed_exit = run
-                .checks
-                .iter()
-                .any(|c| c.id == super::check::EXIT && c.status == Status::Fail);
-            if let Some(first) = run.stderr.lines().find(|l| !l.trim().is_empty())
-                && failed_exit
-            {
-                let _ = writeln!(
-                    out,
-                    "note: {} client stderr: {}",
-                    run.id,
-                    super::check::excerpt(first.trim(), 200)
-                );
-            }
-            if run.stray_processes > 0 {
-                let _ = writeln!(
-                    out,
-                    "note: {}: killed {} process(es) the client left running outside its process group",
-                    run.id, run.stray_processes
-                );
-            }
-            if run.output_held_open {
-                let _ = writeln!(
-                    out,
-                    "note: {}: a process the client started still held its output open at the bound",
-                    run.id
-                );
+        if rows.is_empty() && failures_only {
+            out.push_str("no failed checks\n");
+        } else {
+            line(header);
+            for row in &rows {
+                line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
             }
         }
+        notes(&mut out, &scenarios);
         for entry in &self.stale_baseline {
             let _ = writeln!(
                 out,
@@ -343,6 +352,41 @@ impl Report {
         }
         out.push_str("</testsuites>\n");
         out
+    }
+}
+
+/// The notes under the table: the client's stderr where it failed its
+/// exit, processes killed, output held open.
+fn notes(out: &mut String, scenarios: &[&ScenarioRun]) {
+    for run in scenarios {
+        let failed_exit = run
+            .checks
+            .iter()
+            .any(|c| c.id == super::check::EXIT && c.status == Status::Fail);
+        if let Some(first) = run.stderr.lines().find(|l| !l.trim().is_empty())
+            && failed_exit
+        {
+            let _ = writeln!(
+                out,
+                "note: {} client stderr: {}",
+                run.id,
+                super::check::excerpt(first.trim(), 200)
+            );
+        }
+        if run.stray_processes > 0 {
+            let _ = writeln!(
+                out,
+                "note: {}: killed {} process(es) the client left running outside its process group",
+                run.id, run.stray_processes
+            );
+        }
+        if run.output_held_open {
+            let _ = writeln!(
+                out,
+                "note: {}: a process the client started still held its output open at the bound",
+                run.id
+            );
+        }
     }
 }
 

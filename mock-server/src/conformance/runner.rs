@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
 
@@ -34,6 +35,7 @@ use super::client_process::{self, Finished};
 use super::scenario::{Scenario, auth_method_name};
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
+use crate::journal::JournalEntry;
 use crate::server::MockServer;
 
 /// Most bytes of the client's stdout (and of its stderr) kept for the report.
@@ -185,6 +187,101 @@ pub struct ScenarioRun {
     /// output above is what arrived before.
     #[serde(skip_serializing_if = "is_false")]
     pub output_held_open: bool,
+    /// Every request the provider answered, oldest first, to debug the
+    /// client from the report.
+    pub timeline: Vec<TimelineEntry>,
+    /// Why the client command could not be started (the program and the OS
+    /// error), when it could not: a setup problem, not a verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_error: Option<String>,
+}
+
+/// One request the provider answered during a scenario. Token values are
+/// never in the report: tokens are numbered in the order the scenario's
+/// provider issued them (1 is the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TimelineEntry {
+    /// When it arrived, in milliseconds since the client started.
+    pub at_ms: u64,
+    /// `token`, `resource`, or the request path (query values redacted).
+    pub endpoint: String,
+    /// The request method.
+    pub method: String,
+    /// The status served.
+    pub status: u16,
+    /// The fault served instead of the normal answer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// A token answer that issued a token: the token's number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token: Option<usize>,
+    /// The request carried an `Authorization` header (a resource request
+    /// presenting its token).
+    pub token_presented: bool,
+    /// When a token was presented: the number of the newest token issued
+    /// before the request (the journal keeps no token value, so this is the
+    /// token a conforming client holds, not proof of the one it sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_token: Option<usize>,
+    /// When `issued_token` or `newest_token` is set: that token's expiry,
+    /// in milliseconds since the client started (its issue time plus the
+    /// scenario's token lifetime).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_expires_at_ms: Option<u64>,
+}
+
+/// Builds the timeline from the journal; `started` is when the client
+/// started (on the provider's clock), `lifetime` the tokens' lifetime.
+fn timeline(
+    journal: &[JournalEntry],
+    started: OffsetDateTime,
+    lifetime: Duration,
+) -> Vec<TimelineEntry> {
+    let since_start = |t: OffsetDateTime| {
+        u64::try_from((t - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX)
+    };
+    let lifetime_ms = u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX);
+    // (number, issue time in ms) of the newest token issued so far.
+    let mut newest: Option<(usize, u64)> = None;
+    let mut issued = 0;
+    journal
+        .iter()
+        .map(|entry| {
+            let at_ms = since_start(entry.received_at);
+            let endpoint = if entry.path.starts_with("/token") {
+                "token".to_owned()
+            } else if entry.path.starts_with("/resource") {
+                "resource".to_owned()
+            } else {
+                entry.path.clone()
+            };
+            let token_presented = entry
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+                && endpoint != "token";
+            let issued_token =
+                (endpoint == "token" && entry.status == 200 && entry.fault.is_none()).then(|| {
+                    issued += 1;
+                    newest = Some((issued, at_ms));
+                    issued
+                });
+            let newest_token = if token_presented { newest } else { None };
+            let shown = issued_token.map(|n| (n, at_ms)).or(newest_token);
+            TimelineEntry {
+                at_ms,
+                endpoint,
+                method: entry.method.clone(),
+                status: entry.status,
+                fault: entry.fault.clone(),
+                issued_token,
+                token_presented,
+                newest_token: newest_token.map(|(n, _)| n),
+                token_expires_at_ms: shown.map(|(_, t)| t.saturating_add(lifetime_ms)),
+            }
+        })
+        .collect()
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's signature")]
@@ -256,6 +353,7 @@ pub async fn run_scenario(
         scenario: scenario.id.to_owned(),
     };
     let started = Instant::now();
+    let started_at = OffsetDateTime::now_utc();
     let finished = match client {
         ClientUnderTest::Command(argv) => run_command(argv.clone(), env, options.bound).await,
         ClientUnderTest::InProcess(run) => {
@@ -295,11 +393,108 @@ pub async fn run_scenario(
         stderr: finished.stderr,
         stray_processes: finished.stray_processes,
         output_held_open: finished.output_held_open,
+        start_error: match &finished.exit {
+            Exit::SpawnFailed(error) => Some(error.clone()),
+            _ => None,
+        },
+        timeline: timeline(
+            &journal,
+            started_at,
+            Duration::from_secs(scenario.token_lifetime.as_secs().max(1)),
+        ),
     };
     drop(trap);
     // A hung request is answered on shutdown; do not wait for stragglers.
     let _ = tokio::time::timeout(Duration::from_secs(1), server.shutdown()).await;
     Ok(run)
+}
+
+/// Finds the program a client command would run, the way `execvp` (and
+/// so [`std::process::Command`]) does on Unix: a name with a `/` is taken
+/// as a path; a bare name is looked up in each `PATH` directory (an empty
+/// entry is the current directory) and the first executable file wins.
+/// Checking this before any scenario turns a typo into one setup error
+/// instead of twenty failed scenarios; the client is not run to find out,
+/// because a trial run outside a scenario could have side effects.
+///
+/// # Errors
+///
+/// `NotFound` when there is no such file (or none in `PATH`),
+/// `PermissionDenied` when it is not an executable file; the message names
+/// the command and, where there is one, the OS error. Elsewhere than Unix
+/// only the path form is checked, for existence.
+pub fn locate_program(program: &str) -> std::io::Result<std::path::PathBuf> {
+    use std::io::{Error as IoError, ErrorKind};
+    use std::path::{Path, PathBuf};
+    let not_executable = |why: &str| {
+        IoError::new(
+            ErrorKind::PermissionDenied,
+            format!("client command `{program}` is not executable ({why})"),
+        )
+    };
+    let check = |path: &Path| -> std::io::Result<()> {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            let problem = if e.kind() == ErrorKind::NotFound {
+                "not found"
+            } else {
+                "cannot be run"
+            };
+            IoError::new(
+                e.kind(),
+                format!("client command `{program}` {problem}: {e}"),
+            )
+        })?;
+        if meta.is_dir() {
+            return Err(not_executable("it is a directory"));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            if meta.permissions().mode() & 0o111 == 0 {
+                return Err(not_executable("no execute permission"));
+            }
+        }
+        Ok(())
+    };
+    if program.is_empty() {
+        return Err(IoError::new(
+            ErrorKind::NotFound,
+            "client command is empty".to_owned(),
+        ));
+    }
+    if program.contains('/') || (cfg!(windows) && program.contains('\\')) {
+        let path = PathBuf::from(program);
+        check(&path)?;
+        return Ok(path);
+    }
+    if !cfg!(unix) {
+        // Windows searches more than PATH (PATHEXT, the system folders):
+        // left to the spawn.
+        return Ok(PathBuf::from(program));
+    }
+    let mut denied = None;
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let candidate = dir.join(program);
+        match check(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                denied.get_or_insert(e);
+            }
+            Err(_) => {}
+        }
+    }
+    // As execvp: a match without permission is reported over no match.
+    Err(denied.unwrap_or_else(|| {
+        IoError::new(
+            ErrorKind::NotFound,
+            format!("client command `{program}` not found in PATH"),
+        )
+    }))
 }
 
 async fn run_command(argv: Vec<String>, env: ClientEnv, bound: Duration) -> Finished {
