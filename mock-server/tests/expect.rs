@@ -451,3 +451,49 @@ async fn reset_drops_the_expectations_unverified_but_keeps_scoped_ones() {
     server.verify();
     drop(guard);
 }
+
+#[tokio::test]
+async fn verify_failure_lists_only_the_newest_requests_and_says_how_many_it_left_out() {
+    let server = MockServer::start().await.unwrap();
+    server.expect(revocation_request());
+    let total = mock_server::MAX_LISTED_REQUESTS + 3;
+    for i in 0..total {
+        request(&server, "GET", &format!("/healthz?n={i}"), &[], b"").await;
+    }
+    let error = server.try_verify().unwrap_err();
+    assert_eq!(error.received().len(), mock_server::MAX_LISTED_REQUESTS);
+    assert_eq!(
+        error.received().last().map(String::as_str),
+        Some("GET /healthz?n=[REDACTED] (3 bytes) status=200")
+    );
+    assert!(
+        error.to_string().contains(
+            "\n  (3 earlier not listed)\n  GET /healthz?n=[REDACTED] (1 byte) status=200\n"
+        ),
+        "{error}"
+    );
+    server.reset();
+}
+
+#[tokio::test]
+async fn concurrent_requests_are_each_counted_once() {
+    let server = std::sync::Arc::new(
+        MockServer::builder()
+            .journal_capacity(4)
+            .start()
+            .await
+            .unwrap(),
+    );
+    let expectation = server.expect(token_request().client(F1)).times(24);
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move { f1_token(&server, CC).await.status })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(expectation.match_count(), 24);
+    server.verify();
+}
