@@ -2,7 +2,8 @@
 
 use std::io;
 
-/// Why the mock server could not be configured or started.
+/// Why the mock server could not be configured, started or steered, or
+/// why its expectations were not met.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -27,6 +28,19 @@ pub enum Error {
     /// The configuration parsed but a value is not acceptable.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// A fault rule names a client that is not registered: it would never
+    /// fire ([`MockServer::try_push_fault`](crate::MockServer::try_push_fault);
+    /// the admin API answers 422 `unknown_client`).
+    #[error(
+        "no client {id:?} is registered: register it first (add_client) or fix the rule's client id"
+    )]
+    UnknownClient {
+        /// The client id the rule names.
+        id: String,
+    },
+    /// Expectations were not met ([`MockServer::try_verify`](crate::MockServer::try_verify)).
+    #[error("expectations not met")]
+    Verify(#[from] crate::expect::VerifyError),
 }
 
 /// A configuration value that parsed but is not acceptable.

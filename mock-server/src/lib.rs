@@ -28,6 +28,40 @@
 //! from the rules in [`conformance::rules`]. Faults on purpose:
 //! [`Fault`], [`FaultRule`]. Optional TLS: [`Tls`].
 //!
+//! # Expectations (wiremock style)
+//!
+//! Say which requests a test expects and how many; the server checks on
+//! [`MockServer::verify`] and when it is dropped or shut down, and the
+//! panic message lists every unmet expectation and every request received
+//! ([`VerifyError`]; [`MockServer::try_verify`] returns it instead).
+//! Matchers: endpoint ([`token_request`], [`introspection_request`],
+//! [`revocation_request`], [`resource_request`], [`metadata_request`],
+//! [`any_request`] with a path), client id, [`DetectedAuth`], scope
+//! (exact set or includes), RFC 8707 resource, method and status
+//! ([`RequestMatcher`]). Counts: [`Expectation::times`] with a number or a
+//! range ([`Times`]), `at_least`, `at_most`, `never`; the default is at
+//! least one. A request counts when it is journaled, so counts survive the
+//! journal's bound; requests before the expectation do not count.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use auth_http::Transport as _;
+//! use mock_server::{MockServer, token_request};
+//!
+//! let server = MockServer::start().await?;
+//! server.expect(token_request().client("s6BhdRkqt3").scope("read")).times(1);
+//! server.expect(token_request().status(401)).never();
+//! // The client under test, here a hand-written request as fixture F1:
+//! let request = http::Request::post(server.token_url())
+//!     .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(b"grant_type=client_credentials&scope=read".to_vec())?;
+//! auth_http::HyperTransport::new()?.send(request).await?;
+//! server.verify(); // also done when `server` is dropped
+//! # Ok(()) }
+//! ```
+//!
 //! The full reference (check order, judgement calls, admin API, limits,
 //! performance) is `docs/mock-server.md`.
 
@@ -36,6 +70,7 @@ mod client_auth;
 mod config;
 pub mod conformance;
 mod error;
+mod expect;
 mod fault;
 mod issuer;
 mod journal;
@@ -52,6 +87,11 @@ mod tls;
 pub use admin_access::AdminToken;
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
 pub use error::{ConfigError, Error};
+pub use expect::{
+    Expectation, ExpectationGuard, MAX_LISTED_REQUESTS, RequestMatcher, Times, UnmetExpectation,
+    VerifyError, any_request, introspection_request, metadata_request, resource_request,
+    revocation_request, token_request,
+};
 pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};

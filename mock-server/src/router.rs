@@ -160,6 +160,9 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
             findings: outcome.findings,
             received_at,
         });
+        state
+            .expectations
+            .observe(&parts.method, parts.uri.path(), &outcome);
     }
     outcome.response
 }

@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::admin_access::AdminToken;
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
+use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
 use crate::fault::FaultRule;
 use crate::issuer::Claims;
 use crate::journal::JournalEntry;
@@ -330,12 +331,21 @@ pub(crate) async fn stopping(stopped: &mut watch::Receiver<bool>) {
 /// A running mock provider.
 ///
 /// ```
-/// # async fn demo() -> Result<(), mock_server::Error> {
-/// let server = mock_server::MockServer::start().await?;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), mock_server::Error> {
+/// use mock_server::{MockServer, token_request};
+///
+/// let server = MockServer::start().await?;
 /// assert!(server.token_url().ends_with("/token"));
+/// // Checked on `verify()` and when the server is dropped or shut down.
+/// server.expect(token_request().client("s6BhdRkqt3")).never();
 /// server.shutdown().await;
 /// # Ok(()) }
 /// ```
+///
+/// The examples below send requests with auth-http's `HyperTransport`
+/// (any HTTP client will do) as checklist fixture F1, `s6BhdRkqt3`, whose
+/// `Authorization: Basic` value is `czZCaGRSa3F0MzpnWDFmQmF0M2JW`.
 #[derive(Debug)]
 pub struct MockServer {
     state: Arc<State>,
@@ -348,6 +358,20 @@ pub struct MockServer {
 
 impl MockServer {
     /// A builder starting from the embedded default configuration.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{ClientRegistration, MockServer};
+    /// let server = MockServer::builder()
+    ///     .without_clients()
+    ///     .client(ClientRegistration::new("svc", "s3cret").with_scopes(["read"]))
+    ///     .token_lifetime(std::time::Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(server.clients().len(), 1);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn builder() -> MockServerBuilder {
         MockServerBuilder {
@@ -364,6 +388,14 @@ impl MockServer {
     }
 
     /// `http://127.0.0.1:PORT` (`https` with TLS; also the RFC 8414 issuer).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// let server = mock_server::MockServer::start().await?;
+    /// assert_eq!(server.url(), format!("http://{}", server.local_addr()));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn url(&self) -> String {
         self.url.clone()
@@ -382,43 +414,106 @@ impl MockServer {
         self.local_addr
     }
 
-    /// The token endpoint.
+    /// The token endpoint: `{url}/token`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let request = http::Request::post(server.token_url())
+    ///     .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(b"grant_type=client_credentials".to_vec())?;
+    /// let response = auth_http::HyperTransport::new()?.send(request).await?;
+    /// assert_eq!(response.status(), 200);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn token_url(&self) -> String {
         format!("{}/token", self.url)
     }
 
-    /// The introspection endpoint (RFC 7662).
+    /// The introspection endpoint (RFC 7662): `{url}/introspect`.
     #[must_use]
     pub fn introspection_url(&self) -> String {
         format!("{}/introspect", self.url)
     }
 
-    /// The revocation endpoint (RFC 7009).
+    /// The revocation endpoint (RFC 7009): `{url}/revoke`.
     #[must_use]
     pub fn revocation_url(&self) -> String {
         format!("{}/revoke", self.url)
     }
 
-    /// The metadata document (RFC 8414).
+    /// The metadata document (RFC 8414):
+    /// `{url}/.well-known/oauth-authorization-server`.
     #[must_use]
     pub fn metadata_url(&self) -> String {
         format!("{}{}", self.url, crate::routes::metadata::PATH)
     }
 
-    /// The bearer-protected test resource; `?scope=read` names a needed scope.
+    /// The bearer-protected test resource, `{url}/resource`; `?scope=read`
+    /// names a needed scope.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// # let client = auth_http::HyperTransport::new()?;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let token = server.mint_token("s6BhdRkqt3", &"read".parse()?);
+    /// let get = |url: String| {
+    ///     http::Request::get(url).header("authorization", format!("Bearer {token}")).body(Vec::new())
+    /// };
+    /// assert_eq!(client.send(get(server.resource_url())?).await?.status(), 200);
+    /// // A scope the token does not carry: 403 insufficient_scope.
+    /// let write = format!("{}?scope=write", server.resource_url());
+    /// assert_eq!(client.send(get(write)?).await?.status(), 403);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn resource_url(&self) -> String {
         self.state.resource_url()
     }
 
-    /// Every request seen (except `/_mock/` calls), oldest first.
+    /// Every request seen (except `/_mock/` calls), oldest first; the
+    /// newest `journal_capacity` only.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let request = http::Request::get(server.metadata_url()).body(Vec::new())?;
+    /// auth_http::HyperTransport::new()?.send(request).await?;
+    /// let journal = server.journal();
+    /// assert_eq!(journal[0].path, "/.well-known/oauth-authorization-server");
+    /// assert_eq!(journal[0].status, 200);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.state.journal.entries()
     }
 
     /// How many requests hit the token endpoint (since start or reset).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// let server = mock_server::MockServer::start().await?;
+    /// assert_eq!(server.token_requests(), 0);
+    /// let request = http::Request::post(server.token_url())
+    ///     .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(b"grant_type=client_credentials&scope=nope".to_vec())?;
+    /// // Refused (invalid_scope), and counted all the same.
+    /// assert_eq!(auth_http::HyperTransport::new()?.send(request).await?.status(), 400);
+    /// assert_eq!(server.token_requests(), 1);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn token_requests(&self) -> usize {
         self.state.journal.token_requests()
@@ -434,12 +529,81 @@ impl MockServer {
             .collect()
     }
 
-    /// Queues a fault.
+    /// Queues a fault ([`try_push_fault`](Self::try_push_fault) without
+    /// the panic).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// use mock_server::{Fault, FaultRule, MockServer};
+    /// let server = MockServer::start().await?;
+    /// server.push_fault(FaultRule::new(Fault::Status(503)).for_client("s6BhdRkqt3").times(1));
+    /// let token_request = || {
+    ///     http::Request::post(server.token_url())
+    ///         .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///         .header("content-type", "application/x-www-form-urlencoded")
+    ///         .body(b"grant_type=client_credentials".to_vec())
+    /// };
+    /// let client = auth_http::HyperTransport::new()?;
+    /// assert_eq!(client.send(token_request()?).await?.status(), 503);
+    /// assert_eq!(client.send(token_request()?).await?.status(), 200);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the rule names a client that is not registered (it would never
+    /// fire: most likely a typo in the id).
     pub fn push_fault(&self, rule: FaultRule) {
+        if let Err(error) = self.try_push_fault(rule) {
+            panic!("{error}");
+        }
+    }
+
+    /// Queues a fault, or refuses it with [`Error::UnknownClient`] when it
+    /// names a client that is not registered, as the admin API refuses it
+    /// with 422.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{Error, Fault, FaultRule, MockServer};
+    /// let server = MockServer::start().await?;
+    /// let typo = FaultRule::new(Fault::Status(503)).for_client("s6BhdRkqt4");
+    /// assert!(matches!(server.try_push_fault(typo), Err(Error::UnknownClient { .. })));
+    /// server.try_push_fault(FaultRule::new(Fault::Status(503)).for_client("s6BhdRkqt3"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn try_push_fault(&self, rule: FaultRule) -> Result<(), Error> {
+        if let Some(id) = rule.client_id()
+            && self.state.client(id).is_none()
+        {
+            return Err(Error::UnknownClient { id: id.to_owned() });
+        }
         self.state.faults.push(rule);
+        Ok(())
     }
 
     /// Registers (or replaces) a client at runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// use mock_server::{ClientRegistration, MockServer};
+    /// let server = MockServer::start().await?;
+    /// server.add_client(ClientRegistration::new("svc", "s3cret").with_scopes(["read"]))?;
+    /// let request = http::Request::post(server.token_url())
+    ///     .header("authorization", "Basic c3ZjOnMzY3JldA==") // svc:s3cret
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(b"grant_type=client_credentials&scope=read".to_vec())?;
+    /// assert_eq!(auth_http::HyperTransport::new()?.send(request).await?.status(), 200);
+    /// // A registration that cannot work is refused.
+    /// let bad = ClientRegistration::new("svc2", "s").with_scopes(["read"]).with_default_scopes(["write"]);
+    /// assert!(server.add_client(bad).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn add_client(&self, client: ClientRegistration) -> Result<(), Error> {
         Ok(self.state.add_client(client)?)
     }
@@ -453,12 +617,50 @@ impl MockServer {
         self.state.remove_client(id)
     }
 
-    /// Moves the mock clock forward (on top of the configured clock).
+    /// Moves the mock clock forward (on top of the configured clock): what
+    /// it issued expires, lockouts and `Retry-After` windows pass.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// # let client = auth_http::HyperTransport::new()?;
+    /// use std::time::Duration;
+    /// let server = mock_server::MockServer::builder()
+    ///     .token_lifetime(Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// let request = http::Request::post(server.token_url())
+    ///     .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(b"grant_type=client_credentials".to_vec())?;
+    /// let answer: serde_json::Value = serde_json::from_slice(client.send(request).await?.body())?;
+    /// let token = answer["access_token"].as_str().ok_or("no token")?;
+    /// let get = || {
+    ///     http::Request::get(server.resource_url())
+    ///         .header("authorization", format!("Bearer {token}"))
+    ///         .body(Vec::new())
+    /// };
+    /// assert_eq!(client.send(get()?).await?.status(), 200);
+    /// server.advance_clock(Duration::from_secs(61));
+    /// assert_eq!(client.send(get()?).await?.status(), 401); // invalid_token: expired
+    /// # Ok(()) }
+    /// ```
     pub fn advance_clock(&self, by: Duration) {
         self.state.advance(by);
     }
 
     /// Issues a token without a request, valid for the configured lifetime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// let server = mock_server::MockServer::start().await?;
+    /// let token = server.mint_token("s6BhdRkqt3", &"read write".parse()?);
+    /// assert!(server.revoke_token(&token)); // it is one of ours
+    /// assert_eq!(server.token_requests(), 0);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn mint_token(&self, client_id: &str, scope: &ScopeSet) -> String {
         self.state.issuer.mint(&Claims {
@@ -476,6 +678,25 @@ impl MockServer {
     /// Makes a token unusable from now on, as if it had expired (it joins
     /// the revocation set; tokens carry their expiry under the MAC).
     /// `false` for a token this server did not issue.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// # let client = auth_http::HyperTransport::new()?;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let token = server.mint_token("s6BhdRkqt3", &"read".parse()?);
+    /// let get = || {
+    ///     http::Request::get(server.resource_url())
+    ///         .header("authorization", format!("Bearer {token}"))
+    ///         .body(Vec::new())
+    /// };
+    /// assert_eq!(client.send(get()?).await?.status(), 200);
+    /// assert!(server.expire_token(&token));
+    /// assert_eq!(client.send(get()?).await?.status(), 401);
+    /// assert!(!server.expire_token("not-one-of-ours"));
+    /// # Ok(()) }
+    /// ```
     #[allow(
         clippy::must_use_candidate,
         reason = "called for its effect; the result is optional"
@@ -485,6 +706,28 @@ impl MockServer {
     }
 
     /// Revokes a token. `false` for a token this server did not issue.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// # let client = auth_http::HyperTransport::new()?;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let token = server.mint_token("s6BhdRkqt3", &"read".parse()?);
+    /// let introspect = || {
+    ///     http::Request::post(server.introspection_url())
+    ///         .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///         .header("content-type", "application/x-www-form-urlencoded")
+    ///         .body(format!("token={token}").into_bytes())
+    /// };
+    /// let answer = client.send(introspect()?).await?;
+    /// assert_eq!(serde_json::from_slice::<serde_json::Value>(answer.body())?["active"], true);
+    /// assert!(server.revoke_token(&token));
+    /// let answer = client.send(introspect()?).await?;
+    /// // RFC 7662 §2.2: a revoked token is inactive.
+    /// assert_eq!(serde_json::from_slice::<serde_json::Value>(answer.body())?["active"], false);
+    /// # Ok(()) }
+    /// ```
     #[allow(
         clippy::must_use_candidate,
         reason = "called for its effect; the result is optional"
@@ -496,14 +739,134 @@ impl MockServer {
         }
     }
 
-    /// Journal, faults, revocations, clock offset and clients back to the start.
+    /// Journal, faults, revocations, clock offset and clients back to the
+    /// start. Expectations registered with [`expect`](Self::expect) are
+    /// dropped unverified, as wiremock's `reset` drops its mocks (call
+    /// [`verify`](Self::verify) first to check them); scoped ones stay
+    /// with their guard.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use std::time::Duration;
+    /// use mock_server::{ClientRegistration, Fault, FaultRule, MockServer};
+    /// let server = MockServer::start().await?;
+    /// let before = server.clients().len();
+    /// server.add_client(ClientRegistration::new("svc", "s3cret").with_scopes(["read"]))?;
+    /// server.push_fault(FaultRule::new(Fault::Hang).always());
+    /// server.advance_clock(Duration::from_secs(3600));
+    /// server.reset();
+    /// assert_eq!(server.clients().len(), before);
+    /// assert!(server.journal().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn reset(&self) {
         self.state.reset();
     }
 
+    /// Expects requests matching `matcher`: at least one unless the
+    /// returned handle says otherwise ([`Expectation::times`] and the
+    /// like). Only requests journaled from now on count. Checked by
+    /// [`verify`](Self::verify), [`try_verify`](Self::try_verify), and
+    /// when the server is dropped or shut down.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// use mock_server::{DetectedAuth, MockServer, token_request};
+    /// let server = MockServer::start().await?;
+    /// let expectation = server
+    ///     .expect(token_request().client("s6BhdRkqt3").auth(DetectedAuth::Basic).scope("read"))
+    ///     .times(1);
+    /// let request = http::Request::post(server.token_url())
+    ///     .header("authorization", "Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW")
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(b"grant_type=client_credentials&scope=read".to_vec())?;
+    /// auth_http::HyperTransport::new()?.send(request).await?;
+    /// assert_eq!(expectation.match_count(), 1);
+    /// server.verify();
+    /// # Ok(()) }
+    /// ```
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "registers the expectation; `server.expect(m).times(1);` drops the handle"
+    )]
+    pub fn expect(&self, matcher: RequestMatcher) -> Expectation {
+        self.state.expectations.expect(matcher)
+    }
+
+    /// Like [`expect`](Self::expect), verified when the returned guard is
+    /// dropped instead of with the server (wiremock's `mount_as_scoped`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{MockServer, revocation_request};
+    /// let server = MockServer::start().await?;
+    /// {
+    ///     let _guard = server.expect_scoped(revocation_request()).never();
+    ///     // ... code that must not revoke ...
+    /// } // verified here
+    /// # Ok(()) }
+    /// ```
+    pub fn expect_scoped(&self, matcher: RequestMatcher) -> ExpectationGuard {
+        Expectations::expect_scoped(&self.state, matcher)
+    }
+
+    /// Checks every expectation registered with [`expect`](Self::expect)
+    /// now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{MockServer, token_request};
+    /// let server = MockServer::start().await?;
+    /// server.expect(token_request().client("svc")).times(1);
+    /// assert_eq!(
+    ///     server.try_verify().map_err(|e| e.to_string()),
+    ///     Err("1 expectation not met:\n- * /token client=svc: wanted exactly 1, matched 0\nno requests received".into())
+    /// );
+    /// server.reset(); // drops the expectation: the drop does not panic
+    /// # Ok(()) }
+    /// ```
+    pub fn try_verify(&self) -> Result<(), VerifyError> {
+        Expectations::verify(&self.state)
+    }
+
+    /// Checks every expectation registered with [`expect`](Self::expect)
+    /// now, like [`try_verify`](Self::try_verify).
+    ///
+    /// # Panics
+    ///
+    /// With the [`VerifyError`] message when one is not met.
+    pub fn verify(&self) {
+        if let Err(error) = self.try_verify() {
+            panic!("{error}");
+        }
+    }
+
     /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits.
     /// Connections with no request in flight (idle, part way through a
-    /// request head, or in a TLS handshake) are closed at once.
+    /// request head, or in a TLS handshake) are closed at once. Then
+    /// verifies the expectations, as a drop does.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # use auth_http::Transport as _;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let url = server.metadata_url();
+    /// server.shutdown().await;
+    /// let request = http::Request::get(url).body(Vec::new())?;
+    /// assert!(auth_http::HyperTransport::new()?.send(request).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When an expectation is not met (and the thread is not panicking
+    /// already), with the [`VerifyError`] message.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
@@ -512,9 +875,60 @@ impl MockServer {
     }
 }
 
+/// Stops the server (the serving task drains in the background) and
+/// verifies the expectations registered with [`MockServer::expect`]:
+/// panics with the [`VerifyError`] message when one is not met, unless
+/// the thread is panicking already (a second panic would abort the test
+/// run and hide the first; wiremock's `MockServer` does the same).
 impl Drop for MockServer {
     fn drop(&mut self) {
-        // The serving task drains in the background.
         let _ = self.stop.send(true);
+        if !std::thread::panicking()
+            && let Err(error) = self.try_verify()
+        {
+            panic!("{error}");
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::fault::Fault;
+
+    #[tokio::test]
+    async fn try_push_fault_refuses_a_rule_for_an_unregistered_client_as_the_admin_api_does() {
+        let server = MockServer::start().await.unwrap();
+        let typo = FaultRule::new(Fault::Hang).for_client("s6BhdRkqt4");
+        let error = server.try_push_fault(typo).unwrap_err();
+        assert!(
+            matches!(&error, Error::UnknownClient { id } if id == "s6BhdRkqt4"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "no client \"s6BhdRkqt4\" is registered: register it first (add_client) or fix the rule's client id"
+        );
+        assert!(server.state.faults.rules().is_empty());
+        let known = FaultRule::new(Fault::Hang).for_client("s6BhdRkqt3");
+        server.try_push_fault(known).unwrap();
+        server.try_push_fault(FaultRule::new(Fault::Hang)).unwrap();
+        assert_eq!(server.state.faults.rules().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn push_fault_panics_for_an_unregistered_client_and_queues_nothing() {
+        let server = MockServer::start().await.unwrap();
+        let typo = FaultRule::new(Fault::Hang).for_client("s6BhdRkqt4");
+        let panicked = catch_unwind(AssertUnwindSafe(|| server.push_fault(typo))).unwrap_err();
+        let message = panicked.downcast_ref::<String>().unwrap();
+        assert!(
+            message.starts_with("no client \"s6BhdRkqt4\" is registered"),
+            "{message}"
+        );
+        assert!(server.state.faults.rules().is_empty());
     }
 }

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use crate::admin_access::AdminAccess;
 use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config};
 use crate::error::ConfigError;
+use crate::expect::Expectations;
 use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
@@ -69,6 +70,7 @@ pub(crate) struct Settings {
     pub(crate) max_connections: usize,
     pub(crate) admin: AdminAccess,
     pub(crate) resources: Vec<String>,
+    pub(crate) journal_capacity: usize,
 }
 
 /// A registered client, validated, with its secret kept only as an HMAC.
@@ -105,6 +107,7 @@ pub(crate) struct State {
     pub(crate) issuer: Issuer,
     pub(crate) faults: FaultQueue,
     pub(crate) journal: Journal,
+    pub(crate) expectations: Expectations,
     pub(crate) lockout: Lockout,
     pub(crate) retry_watch: RetryWatch,
     clock: Arc<dyn Clock>,
@@ -133,6 +136,7 @@ impl State {
                 max_connections: config.max_connections,
                 admin: AdminAccess::new(config.admin_token.clone(), &config.admin_hosts),
                 resources: config.resources.clone(),
+                journal_capacity: config.journal_capacity,
             },
             clients: RwLock::new(HashMap::new()),
             initial: config.clients.clone(),
@@ -141,6 +145,7 @@ impl State {
             issuer: Issuer::new(MAX_REVOCATIONS),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
+            expectations: Expectations::default(),
             retry_watch: RetryWatch::default(),
             lockout: Lockout::new(LockoutPolicy {
                 max_failures: config.lockout_failures,
@@ -257,6 +262,7 @@ impl State {
         }
         self.faults.clear();
         self.journal.clear();
+        self.expectations.clear();
         self.issuer.clear_revocations();
         self.lockout.clear();
         self.retry_watch.clear();

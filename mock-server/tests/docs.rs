@@ -314,3 +314,104 @@ fn fault_rule_reference_lists_every_rule_key_and_endpoint() {
         );
     }
 }
+
+/// A source file of this package, read at run time.
+fn source(path: &str) -> String {
+    let path = format!("{}/src/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// The name a `pub fn` line declares, if the line is one at `indent`.
+fn pub_fn_name(line: &str, indent: &str) -> Option<String> {
+    let rest = line.strip_prefix(indent)?;
+    let rest = ["pub fn ", "pub async fn ", "pub const fn "]
+        .iter()
+        .find_map(|prefix| rest.strip_prefix(prefix))?;
+    let end = rest.find(['(', '<'])?;
+    Some(rest[..end].to_owned())
+}
+
+/// The public methods of the inherent `impl {type_name}` blocks of a
+/// source file. The file is rustfmt-formatted (CI checks it), so an impl
+/// block opens with `impl Name {` at the line start and ends at the next
+/// `}` there, and its methods sit four spaces in.
+fn pub_methods(source: &str, type_name: &str) -> BTreeSet<String> {
+    let opening = format!("impl {type_name} {{");
+    let mut names = BTreeSet::new();
+    let mut inside = false;
+    for line in source.lines() {
+        if line == opening {
+            inside = true;
+        } else if line == "}" {
+            inside = false;
+        } else if inside && let Some(name) = pub_fn_name(line, "    ") {
+            names.insert(name);
+        }
+    }
+    assert!(!names.is_empty(), "no `{opening}` block with pub methods");
+    names
+}
+
+/// The free `pub fn`s of a source file.
+fn pub_free_fns(source: &str) -> BTreeSet<String> {
+    source
+        .lines()
+        .filter_map(|line| pub_fn_name(line, ""))
+        .collect()
+}
+
+/// The method names in the first column of a reference table, e.g.
+/// `` `push_fault(rule)` `` → `push_fault`; each must carry an example
+/// when `with_example` (a code span in the last column).
+fn documented_methods(rows: &[Vec<String>], with_example: bool) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for row in rows {
+        let call = code_or_panic(&row[0]);
+        let (name, _) = call
+            .split_once('(')
+            .unwrap_or_else(|| panic!("{call:?} is not `name(args)`"));
+        names.insert(name.to_owned());
+        if with_example {
+            let example = row.last().map_or("", |cell| code(cell).unwrap_or_default());
+            assert!(
+                example.contains(name),
+                "the example of `{name}` does not call it: {row:?}"
+            );
+        }
+    }
+    names
+}
+
+#[test]
+fn rust_api_reference_lists_every_public_method_of_the_builder_and_the_server() {
+    let doc = doc();
+    let server = source("server.rs");
+    for type_name in ["MockServerBuilder", "MockServer"] {
+        let rows = table(&section(&doc, &format!("### `{type_name}`")), "method");
+        assert_same_keys(
+            &format!("{type_name} methods"),
+            &documented_methods(&rows, true),
+            &pub_methods(&server, type_name),
+        );
+    }
+}
+
+#[test]
+fn expectation_reference_lists_every_matcher_and_count() {
+    let text = section(&doc(), "## Expectations (wiremock style)");
+    let expect = source("expect.rs");
+    let matchers: BTreeSet<String> = pub_free_fns(&expect)
+        .into_iter()
+        .chain(pub_methods(&expect, "RequestMatcher"))
+        .collect();
+    assert_same_keys(
+        "matchers",
+        &documented_methods(&table(&text, "matcher"), false),
+        &matchers,
+    );
+    assert_same_keys(
+        "Expectation methods",
+        &documented_methods(&table(&text, "count"), false),
+        &pub_methods(&expect, "Expectation"),
+    );
+}
