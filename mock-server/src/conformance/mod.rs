@@ -4,7 +4,7 @@
 //! (`mock-server conformance -- <command>`): [`scenario`]s run by the
 //! [`runner`], judged by [`check`]s, reported by [`report`], with a
 //! [`baseline`] of expected failures. Every check id and scenario is
-//! explained in the generated [`reference`] (`docs/conformance-rules.md`,
+//! explained in the generated [`reference`](mod@reference) (`docs/conformance-rules.md`,
 //! `docs/conformance-scenarios.md`), which every report links to.
 
 pub mod baseline;
