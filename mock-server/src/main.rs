@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use mock_server::conformance::baseline::Baseline;
+use mock_server::conformance::reference;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
 use mock_server::conformance::scenario::{self, Suite};
@@ -86,9 +87,19 @@ struct ConformanceArgs {
     /// List the scenarios and exit.
     #[arg(long)]
     list: bool,
+    /// Print the rule or scenario reference (the Markdown of
+    /// docs/conformance-rules.md or docs/conformance-scenarios.md) and exit.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    reference: Option<ReferenceArg>,
     /// The client command and its arguments (after `--`).
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReferenceArg {
+    Rules,
+    Scenarios,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -334,6 +345,17 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
             let quick = if scenario.quick { " (quick)" } else { "" };
             say!("{:<24} {}{quick}", scenario.id, scenario.title);
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(which) = args.reference {
+        say!(
+            "{}",
+            match which {
+                ReferenceArg::Rules => reference::rules_markdown(),
+                ReferenceArg::Scenarios => reference::scenarios_markdown(),
+            }
+            .trim_end()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if args.command.is_empty() {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use mock_server::conformance::baseline::Baseline;
 use mock_server::conformance::check::Status;
+use mock_server::conformance::reference;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions, ScenarioRun};
 use mock_server::conformance::scenario::{self, Scenario, Suite};
@@ -50,6 +51,18 @@ fn failures(runs: &[ScenarioRun]) -> BTreeSet<(String, String)> {
                 .map(|c| (run.id.to_owned(), c.id.to_owned()))
         })
         .collect()
+}
+
+/// The report (no baseline) of the broken client that gives up after one
+/// failure, on these scenarios, 5 s each at most.
+async fn broken_client_report(ids: &[&str]) -> Report {
+    let runs = run_all(
+        &scenarios(ids),
+        &support::broken(Persistence::Once),
+        RunOptions::with_bound(Duration::from_secs(5)),
+    )
+    .await;
+    Report::new("custom", Vec::new(), runs, &Baseline::default())
 }
 
 fn table(runs: Vec<ScenarioRun>) -> String {
@@ -130,14 +143,7 @@ fn stable_json(report: &Report) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_report_has_a_timeline_of_the_requests_the_provider_saw() {
-    let picked = scenarios(&["basic-plain"]);
-    let runs = run_all(
-        &picked,
-        &support::broken(Persistence::Once),
-        RunOptions::with_bound(Duration::from_secs(5)),
-    )
-    .await;
-    let report = Report::new("custom", Vec::new(), runs, &Baseline::default());
+    let report = broken_client_report(&["basic-plain"]).await;
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     let timeline = json["scenarios"][0]["timeline"].as_array().unwrap();
     let field = |i: usize, name: &str| timeline[i][name].clone();
@@ -220,6 +226,109 @@ async fn json_and_junit_reports_are_stable() {
     assert_eq!(report.exit_status(), 1);
     assert_eq!(report.summary.expected_failures, 1);
     assert_eq!(report.stale_baseline.len(), 1);
+}
+
+/// True when `link` (`docs/FILE#anchor`) names one of the generated
+/// references and an anchor that stands in it exactly once.
+fn resolves(link: &str) -> bool {
+    let Some((path, anchor)) = link.split_once('#') else {
+        return false;
+    };
+    let doc = if path == format!("{}{}", reference::BASE, reference::RULES_FILE) {
+        reference::rules_markdown()
+    } else if path == format!("{}{}", reference::BASE, reference::SCENARIOS_FILE) {
+        reference::scenarios_markdown()
+    } else {
+        return false;
+    };
+    doc.matches(&format!("<a id=\"{anchor}\"></a>")).count() == 1
+}
+
+/// The links of a text: every `docs/...#anchor` word.
+fn links(text: &str) -> Vec<&str> {
+    text.split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .filter(|word| word.starts_with(reference::BASE) && word.contains('#'))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_report_format_links_its_findings_to_an_existing_reference_anchor() {
+    let report = broken_client_report(&["basic-plain", "basic-special-chars"]).await;
+
+    // JSON: every scenario and every check carries its reference.
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let mut checks = 0;
+    for run in json["scenarios"].as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        let link = run["reference"].as_str().unwrap();
+        assert_eq!(link, format!("docs/conformance-scenarios.md#{id}"));
+        assert!(resolves(link), "{link}");
+        for check in run["checks"].as_array().unwrap() {
+            let (check_id, link) = (
+                check["id"].as_str().unwrap(),
+                check["reference"].as_str().unwrap(),
+            );
+            let want = if check_id == "EXIT" {
+                format!("docs/conformance-scenarios.md#{id}")
+            } else {
+                format!("docs/conformance-rules.md#{}", check_id.to_lowercase())
+            };
+            assert_eq!(link, want, "{id} {check_id}");
+            assert!(resolves(link), "{link}");
+            checks += 1;
+        }
+    }
+    assert_eq!(checks, report.summary.checks);
+
+    // Table: a help line per failure, and the two documents named.
+    let table = report.to_table();
+    assert!(
+        table.contains("help: C-11: see docs/conformance-rules.md#c-11\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "help: EXIT of basic-special-chars: see docs/conformance-scenarios.md#basic-special-chars\n"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "reference: docs/conformance-rules.md (check ids), docs/conformance-scenarios.md (scenarios)"
+        ),
+        "{table}"
+    );
+    let table_links = links(&table);
+    assert_eq!(table_links.len(), 2, "{table}");
+    assert!(table_links.iter().all(|l| resolves(l)), "{table}");
+
+    // JUnit: the failure text and each suite's properties.
+    let junit = report.to_junit();
+    assert!(
+        junit.contains("\">see docs/conformance-rules.md#c-11</failure>"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(
+            "<property name=\"reference\" value=\"docs/conformance-scenarios.md#basic-plain\"/>"
+        ),
+        "{junit}"
+    );
+    let junit_links = links(&junit);
+    assert_eq!(junit_links.len(), 2 + 2, "{junit}");
+    assert!(junit_links.iter().all(|l| resolves(l)), "{junit}");
+}
+
+#[test]
+fn the_binary_prints_the_references_generated_from_its_data() {
+    for (which, want) in [
+        ("rules", reference::rules_markdown()),
+        ("scenarios", reference::scenarios_markdown()),
+    ] {
+        let (code, stdout, stderr) = conformance(&["--reference", which]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, want, "--reference {which}");
+    }
 }
 
 #[test]

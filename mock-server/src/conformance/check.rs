@@ -177,6 +177,11 @@ pub struct CheckResult {
     pub reason: String,
     /// A failure the baseline expects (set by [`super::report::Report::new`]).
     pub expected_failure: bool,
+    /// Where the check is explained, a path and anchor below
+    /// [`super::reference::BASE`]: the rule reference for a checklist id
+    /// (`docs/conformance-rules.md#c-11`), the scenario reference for
+    /// `EXIT` (`docs/conformance-scenarios.md#invalid-client`).
+    pub reference: String,
 }
 
 impl CheckResult {
@@ -199,6 +204,10 @@ pub struct Check {
     pub rfc: &'static str,
     /// MUST or SHOULD.
     pub level: Level,
+    /// What the runner looks at, in a sentence or two.
+    pub checked: &'static str,
+    /// How a client fixes a failure.
+    pub fix: &'static str,
     evaluate: fn(&Evidence<'_>) -> Judgement,
 }
 
@@ -224,6 +233,7 @@ impl Check {
             status,
             reason,
             expected_failure: false,
+            reference: super::reference::rule_link(self.id),
         }
     }
 }
@@ -247,6 +257,8 @@ pub static COMMON: &[Check] = &[
         title: "authenticates with the method in OAUTH_AUTH_METHOD, and only that",
         rfc: "RFC 6749 §2.3, §2.3.1",
         level: Level::Must,
+        checked: "Every token request authenticates with the method in `OAUTH_AUTH_METHOD`: `client_secret_basic` sends an `Authorization: Basic` header, `client_secret_post` sends `client_id` and `client_secret` in the form body and no `Authorization` header.",
+        fix: "Read `OAUTH_AUTH_METHOD` and set the client's authentication method from it; many libraries default to Basic and need `client_secret_post` chosen explicitly (some also need to be told to put the client id in the body).",
         evaluate: |e| {
             let want = e.scenario.auth_method;
             let mut seen = 0;
@@ -287,6 +299,8 @@ pub static COMMON: &[Check] = &[
         title: "requests exactly the scopes in OAUTH_SCOPES, form-encoded",
         rfc: "RFC 6749 §3.3, App. B",
         level: Level::Must,
+        checked: "The form's `scope`, decoded, is exactly the set in `OAUTH_SCOPES` (order ignored); with `OAUTH_SCOPES` empty, no scope is sent.",
+        fix: "Request exactly the configured scopes, as one space-delimited `scope` value, form-encoded (a `+` in a scope token goes out as `%2B`, `:` as `%3A`); add none of your own.",
         evaluate: |e| {
             let Ok(want) = ScopeSet::parse(e.scenario.scopes) else {
                 return skip("the scenario's scopes do not parse");
@@ -328,6 +342,8 @@ pub static CHECKS: &[Check] = &[
         title: "a valid token is reused: exactly one token request",
         rfc: "RFC 6749 §5.1 (expires_in)",
         level: Level::Should,
+        checked: "All `OAUTH_CALLS` calls fall within the token's lifetime, so exactly one token request is expected.",
+        fix: "Cache the token and reuse it while it is valid (its `expires_in`, less a margin); fetch a new one only when none is.",
         evaluate: |e| match e.token_count() {
             1 => pass(format!("1 token request for {} calls", e.calls())),
             0 => fail("no token request"),
@@ -339,6 +355,8 @@ pub static CHECKS: &[Check] = &[
         title: "renews before expiry: never presents an expired token",
         rfc: "RFC 6749 §5.1 (expires_in)",
         level: Level::Should,
+        checked: "With a 3 s token and calls 1.5 s apart, no resource request is refused for presenting a token that outlived its `expires_in`, and the token is renewed at least once.",
+        fix: "Record the expiry as the time the request was sent plus `expires_in`, and renew ahead of it by a margin (a fixed skew, or a fraction of a short lifetime) before the call, not only after a refusal.",
         evaluate: |e| {
             let (expired, early) = e.rejected_by_age();
             if expired > 0 {
@@ -362,6 +380,8 @@ pub static CHECKS: &[Check] = &[
         title: "after 401 invalid_token: one renewal, one retry, no loop",
         rfc: "RFC 6750 §3.1",
         level: Level::Should,
+        checked: "The resource answers `401` with `WWW-Authenticate: Bearer error=\"invalid_token\"` once: exactly 2 token requests and `OAUTH_CALLS` + 1 resource requests are expected (one renewal, one retry, no loop).",
+        fix: "On a `401` whose challenge says `invalid_token`, drop the cached token, fetch one new token and retry the call once; a second `401` is an error.",
         evaluate: |e| {
             let (tokens, calls) = (e.token_count(), e.resource_count());
             let want_calls = e.calls() + 1;
@@ -383,6 +403,8 @@ pub static CHECKS: &[Check] = &[
         title: "invalid_client is permanent: no retry storm",
         rfc: "RFC 6749 §5.2",
         level: Level::Should,
+        checked: "After `401 invalid_client` the client makes no further token request (one retry is a warning, more fail).",
+        fix: "Treat `invalid_client`, `unauthorized_client`, `invalid_grant`, `invalid_scope` and `unsupported_grant_type` as permanent: return the error, do not retry.",
         evaluate: |e| match e.token_count() {
             0 => fail("no token request"),
             1 => pass("1 token request"),
@@ -395,6 +417,8 @@ pub static CHECKS: &[Check] = &[
         title: "transient token-endpoint errors: bounded retries",
         rfc: "RFC 9110 §15.6, RFC 6585 §4",
         level: Level::Should,
+        checked: "Transient token-endpoint errors (5xx) are retried a bounded number of times: at most 4 token requests in the scenario.",
+        fix: "Retry 500, 502, 503, 504 and connection errors a few times (up to 3 retries, say) with exponential backoff and jitter, inside the caller's deadline; then fail.",
         evaluate: |e| match e.token_count() {
             0 => fail("no token request"),
             n @ 1..=4 => pass(format!("{n} token request(s)")),
@@ -406,6 +430,8 @@ pub static CHECKS: &[Check] = &[
         title: "no access token taken from an error answer",
         rfc: "RFC 6749 §5.1",
         level: Level::Must,
+        checked: "When the token endpoint answered with an error (even with status 200), the resource is never called.",
+        fix: "Treat a token answer without `access_token` as a failure (RFC 6749 §5.1: it is REQUIRED), surfacing its `error` member if it has one; never go on with an empty or missing token.",
         evaluate: |e| match e.resource_count() {
             0 => pass("the resource was never called"),
             n => fail(format!(
@@ -418,6 +444,8 @@ pub static CHECKS: &[Check] = &[
         title: "token-endpoint redirects are not followed (credentials not re-posted)",
         rfc: "RFC 9700 §4.12, RFC 9110 §15.4",
         level: Level::Must,
+        checked: "The token endpoint answers `307` with a `Location` on another origin (a second listener of the runner); any connection to that listener fails.",
+        fix: "Turn redirect following off for token requests (most HTTP clients follow by default) and treat a 3xx answer as an error: a 307 re-posts the credentials to the new location.",
         evaluate: |e| match e.redirect_hits {
             0 => pass("the redirect target saw no connection"),
             n => fail(format!(
@@ -430,6 +458,8 @@ pub static CHECKS: &[Check] = &[
         title: "gives up on its own before the time bound",
         rfc: "RFC 9110 §15.6 (derived)",
         level: Level::Should,
+        checked: "The client ends on its own before the runner's per-scenario bound (`--timeout-secs`, 30 s by default); a token endpoint that never answers must become a timeout error.",
+        fix: "Set a timeout on every HTTP request (`OAUTH_TIMEOUT_MS`) and a deadline over all retries, so a hung provider becomes an error.",
         evaluate: |e| {
             if e.ended_in_time() {
                 pass(format!("ended after {} ms", e.elapsed.as_millis()))
@@ -528,20 +558,23 @@ fn fold_rule(rule: &super::rules::Rule, e: &Evidence<'_>) -> CheckResult {
     } else {
         (Status::Skip, "not exercised".to_owned())
     };
-    let (id, rfc, level) = e
+    let (id, title, rfc, level) = e
         .scenario
         .rule_overrides
         .iter()
         .find(|o| o.rule == rule.id)
-        .map_or((rule.id, rule.rfc, rule.level), |o| (o.id, o.rfc, o.level));
+        .map_or((rule.id, rule.title, rule.rfc, rule.level), |o| {
+            (o.id, o.title, o.rfc, o.level)
+        });
     CheckResult {
         id,
-        title: rule.title.to_owned(),
+        title: title.to_owned(),
         rfc,
         level,
         status,
         reason,
         expected_failure: false,
+        reference: super::reference::rule_link(id),
     }
 }
 
@@ -573,6 +606,7 @@ fn exit_check(e: &Evidence<'_>) -> CheckResult {
         status,
         reason,
         expected_failure: false,
+        reference: super::reference::scenario_link(s.id),
     }
 }
 

@@ -3,11 +3,14 @@
 //! runner that judges any client-credentials client program
 //! (`mock-server conformance -- <command>`): [`scenario`]s run by the
 //! [`runner`], judged by [`check`]s, reported by [`report`], with a
-//! [`baseline`] of expected failures.
+//! [`baseline`] of expected failures. Every check id and scenario is
+//! explained in the generated [`reference`](mod@reference) (`docs/conformance-rules.md`,
+//! `docs/conformance-scenarios.md`), which every report links to.
 
 pub mod baseline;
 pub mod check;
 mod client_process;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod runner;
@@ -25,6 +28,17 @@ pub enum Level {
     /// SHOULD / SHOULD NOT, or derived from the RFC text.
     #[serde(rename = "SHOULD")]
     Should,
+}
+
+impl Level {
+    /// Its name in reports and in the reference: `MUST` or `SHOULD`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "MUST",
+            Self::Should => "SHOULD",
+        }
+    }
 }
 
 /// The outcome of one rule on one request.

@@ -18,6 +18,7 @@
 //!   "stale_baseline": [{"scenario": "...", "check": "..."}],
 //!   "scenarios": [{
 //!     "id": "...", "title": "...",
+//!     "reference": "docs/conformance-scenarios.md#basic-plain",
 //!     "exit_code": 0 | null,                  // null when killed
 //!     "timed_out": false, "elapsed_ms": 12,
 //!     "token_requests": 1, "resource_requests": 2, "redirect_hits": 0,
@@ -25,7 +26,8 @@
 //!       "id": "C-11", "title": "...", "rfc": "RFC 6749 §2.3.1, App. B",
 //!       "level": "MUST" | "SHOULD",
 //!       "status": "pass" | "fail" | "warn" | "skip",
-//!       "reason": "one line", "expected_failure": false
+//!       "reason": "one line", "expected_failure": false,
+//!       "reference": "docs/conformance-rules.md#c-11"  // EXIT: the scenario's
 //!     }],
 //!     "stdout": "first 4 KiB", "stderr": "first 4 KiB",
 //!     "stray_processes": 1,                   // only when not 0 (Linux)
@@ -50,13 +52,28 @@
 //! numbered in the order the scenario's provider issued them; their values
 //! are never in a report.
 //!
+//! `reference` is where the scenario, or the check, is explained: a
+//! repository path and anchor in the generated references
+//! ([`super::reference`]; the path prefix is [`super::reference::BASE`]).
+//! A checklist id links to its rule entry; `EXIT` links to its scenario's
+//! entry, which names the rule the exit judges.
+//!
 //! # `JUnit` XML (`--junit FILE`)
 //!
-//! `<testsuites>` with one `<testsuite name="scenario-id">` per scenario and
-//! one `<testcase classname="scenario-id" name="CHECK-ID title [RFC, LEVEL]">`
-//! per check: a `<failure>` for an unexpected failure (MUST or SHOULD), a
-//! `<skipped>` for a skip or an expected failure, `<system-out>` for a
-//! warning. No timings, so the file is reproducible.
+//! `<testsuites>` with one `<testsuite name="scenario-id">` per scenario
+//! (its `<properties>` hold `reference`, the scenario's entry) and one
+//! `<testcase classname="scenario-id" name="CHECK-ID title [RFC, LEVEL]">`
+//! per check: a `<failure>` for an unexpected failure (MUST or SHOULD), its
+//! text `see <reference>`; a `<skipped>` for a skip or an expected failure;
+//! `<system-out>` for a warning, ending `(see <reference>)`. No timings,
+//! so the file is reproducible.
+//!
+//! # Table
+//!
+//! One row per check, then a `help: CHECK-ID: see <reference>` line for
+//! each failure and warning shown (once per reference), the notes, the
+//! stale baseline entries, a `reference:` line naming both documents, and
+//! the summary line.
 
 use std::fmt::Write as _;
 
@@ -213,7 +230,7 @@ impl Report {
                     run.id.to_owned(),
                     check.id.to_owned(),
                     check.rfc.to_owned(),
-                    level_name(check.level).to_owned(),
+                    check.level.as_str().to_owned(),
                     result_name(check.status, check.expected_failure).to_owned(),
                     check.reason.clone(),
                 ]);
@@ -246,6 +263,7 @@ impl Report {
                 line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
             }
         }
+        help(&mut out, &scenarios, &shown);
         notes(&mut out, &scenarios);
         for entry in &self.stale_baseline {
             let _ = writeln!(
@@ -254,6 +272,14 @@ impl Report {
                 entry.scenario, entry.check
             );
         }
+        let _ = writeln!(
+            out,
+            "reference: {}{} (check ids), {}{} (scenarios)",
+            super::reference::BASE,
+            super::reference::RULES_FILE,
+            super::reference::BASE,
+            super::reference::SCENARIOS_FILE
+        );
         let s = &self.summary;
         let _ = writeln!(
             out,
@@ -301,13 +327,18 @@ impl Report {
                 xml(run.id),
                 run.checks.len()
             );
+            let _ = writeln!(
+                out,
+                "    <properties>\n      <property name=\"reference\" value=\"{}\"/>\n    </properties>",
+                xml(&run.reference)
+            );
             for check in &run.checks {
                 let name = format!(
                     "{} {} [{}, {}]",
                     check.id,
                     check.title,
                     check.rfc,
-                    level_name(check.level)
+                    check.level.as_str()
                 );
                 let _ = write!(
                     out,
@@ -326,9 +357,10 @@ impl Report {
                     (Status::Fail, false) => {
                         let _ = writeln!(
                             out,
-                            ">\n      <failure type=\"{}\" message=\"{}\"/>\n    </testcase>",
-                            level_name(check.level),
-                            xml(&check.reason)
+                            ">\n      <failure type=\"{}\" message=\"{}\">see {}</failure>\n    </testcase>",
+                            check.level.as_str(),
+                            xml(&check.reason),
+                            xml(&check.reference)
                         );
                     }
                     (Status::Skip, _) => {
@@ -341,8 +373,9 @@ impl Report {
                     (Status::Warn, _) => {
                         let _ = writeln!(
                             out,
-                            ">\n      <system-out>warning: {}</system-out>\n    </testcase>",
-                            xml(&check.reason)
+                            ">\n      <system-out>warning: {} (see {})</system-out>\n    </testcase>",
+                            xml(&check.reason),
+                            xml(&check.reference)
                         );
                     }
                     (Status::Pass, _) => out.push_str("/>\n"),
@@ -352,6 +385,31 @@ impl Report {
         }
         out.push_str("</testsuites>\n");
         out
+    }
+}
+
+/// A `help:` line for each failure and warning shown, once per reference:
+/// where the rule (or, for `EXIT`, the scenario) is explained.
+fn help(
+    out: &mut String,
+    scenarios: &[&ScenarioRun],
+    shown: &dyn Fn(&super::check::CheckResult) -> bool,
+) {
+    let mut seen: Vec<&str> = Vec::new();
+    for run in scenarios {
+        for check in run.checks.iter().filter(|c| shown(c)) {
+            if !matches!(check.status, Status::Fail | Status::Warn)
+                || seen.contains(&check.reference.as_str())
+            {
+                continue;
+            }
+            seen.push(check.reference.as_str());
+            if check.id == super::check::EXIT {
+                let _ = writeln!(out, "help: EXIT of {}: see {}", run.id, check.reference);
+            } else {
+                let _ = writeln!(out, "help: {}: see {}", check.id, check.reference);
+            }
+        }
     }
 }
 
@@ -387,13 +445,6 @@ fn notes(out: &mut String, scenarios: &[&ScenarioRun]) {
                 run.id
             );
         }
-    }
-}
-
-fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
     }
 }
 

@@ -45,7 +45,9 @@ enum Check {
     Resource(fn(&ResourceObservation<'_>) -> Verdicts),
 }
 
-/// A rule: checklist id, RFC section, level, title and check.
+/// A rule: checklist id, RFC section, level, title, what is checked and
+/// how to fix a failure (both shown in `docs/conformance-rules.md`, see
+/// [`super::reference`]), and the check itself.
 pub struct Rule {
     /// Checklist id.
     pub id: &'static str,
@@ -55,7 +57,20 @@ pub struct Rule {
     pub level: Level,
     /// What it requires.
     pub title: &'static str,
+    /// What the provider looks at, in a sentence or two.
+    pub checked: &'static str,
+    /// How a client fixes a failure.
+    pub fix: &'static str,
     check: Check,
+}
+
+impl Rule {
+    /// True for a rule on protected-resource requests, false for one on
+    /// token requests.
+    #[must_use]
+    pub fn is_resource_rule(&self) -> bool {
+        matches!(self.check, Check::Resource(_))
+    }
 }
 
 impl std::fmt::Debug for Rule {
@@ -79,6 +94,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §3.2",
         level: Level::Must,
         title: "token request uses POST",
+        checked: "The method of every request to the token endpoint is `POST`.",
+        fix: "Send the token request as `POST` with the parameters in the body, never as `GET` with a query string.",
         check: Check::Token(|o| {
             Some(if o.method == "POST" {
                 (Verdict::Pass, "POST")
@@ -92,6 +109,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §4.4.2, App. B",
         level: Level::Must,
         title: "body is application/x-www-form-urlencoded",
+        checked: "Every token request has `Content-Type: application/x-www-form-urlencoded` (the media type compared case-insensitively, parameters such as `charset` ignored) and a body that parses as a UTF-8 form.",
+        fix: "Encode the parameters as an HTML form (`name=value&...`, percent-encoded UTF-8) and set that content type; do not send JSON or multipart.",
         check: Check::Token(|o| {
             Some(match (o.media_type_ok, o.form.is_some()) {
                 (true, true) => (Verdict::Pass, "form body"),
@@ -108,6 +127,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §4.4.2",
         level: Level::Must,
         title: "grant_type=client_credentials exactly once",
+        checked: "The form carries `grant_type` exactly once, with the value `client_credentials`.",
+        fix: "Send `grant_type=client_credentials`, once.",
         check: Check::Token(|o| {
             let form = o.form?;
             Some(match (form.count("grant_type"), form.get("grant_type")) {
@@ -123,6 +144,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §3.2, RFC 8707 §2",
         level: Level::Must,
         title: "no parameter repeated (except resource)",
+        checked: "No form parameter name occurs twice, except `resource` (RFC 8707 lets a client name several resources).",
+        fix: "Build the form from one value per name; join several scopes into one `scope` value separated by spaces instead of repeating `scope`.",
         check: Check::Token(|o| {
             let form = o.form?;
             Some(match form.first_repeated(&["resource"]) {
@@ -136,6 +159,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §2.3.1, §3.2",
         level: Level::Must,
         title: "no OAuth parameter or credential in the request URI",
+        checked: "The query of the token request carries none of the protocol parameters `grant_type`, `scope`, `client_id`, `client_secret`, `resource` and `audience`; a query that is part of the configured token URL is kept and allowed.",
+        fix: "Put every parameter and credential in the form body; keep the token URL's own query as it is (RFC 6749 §3.2).",
         check: Check::Token(|o| {
             Some(
                 if o.query_names
@@ -157,6 +182,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §2.3.1, §10.9",
         level: Level::Must,
         title: "credentials only over TLS (plain HTTP only on loopback)",
+        checked: "The token request arrived over TLS, or over plain HTTP from a loopback peer. Plain HTTP from any other peer is reported as a warning (`insecure transport`); the runner's provider listens on 127.0.0.1, so this only shows against a mock served beyond loopback.",
+        fix: "Use an `https` token endpoint; allow plain `http` only for loopback hosts (`127.0.0.1`, `[::1]`, `localhost`), and only behind an explicit opt-in.",
         check: Check::Token(|o| {
             Some(if o.secure {
                 (Verdict::Pass, "TLS")
@@ -175,6 +202,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §2.3.1, App. B",
         level: Level::Must,
         title: "Basic user and password are form-urlencoded before base64",
+        checked: "The Basic credentials decode as RFC 6749 §2.3.1 says (base64, split at the first `:`, form-urldecode each half) to the registered client. Credentials that match only without the form-decoding step (raw `id:secret`, RFC 7617 style) fail as `unencoded Basic credentials`; where the two decodings differ (the `basic-special-chars` secret), the provider also refuses the request with `invalid_client`.",
+        fix: "Form-urlencode the client id and the secret separately (`:` becomes `%3A`, a space `+`, `+` `%2B`, `%` `%25`) before joining them with `:` and base64-encoding the result. Generic HTTP Basic helpers (curl `-u`, requests' `HTTPBasicAuth`) skip this step: build the header yourself.",
         check: Check::Token(|o| match o.basic? {
             BasicVerdict::Strict => Some((
                 Verdict::Pass,
@@ -191,6 +220,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 7617 §2, RFC 4648 §4",
         level: Level::Must,
         title: "Basic credentials are standard, padded base64",
+        checked: "The Basic credentials are standard base64 (RFC 4648 §4 alphabet, with `+` and `/`) with `=` padding; base64url or unpadded values fail.",
+        fix: "Use the standard, padded base64 encoder, not the URL-safe or the unpadded variant.",
         check: Check::Token(|o| match o.basic? {
             BasicVerdict::BadBase64 => Some((
                 Verdict::Fail,
@@ -204,6 +235,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §2.3",
         level: Level::Must,
         title: "exactly one client authentication method",
+        checked: "Each token request uses exactly one client authentication method: not Basic and `client_secret` in the body at once, not two `Authorization` headers, not none at all.",
+        fix: "Send the credentials one way only: with Basic, no `client_secret` in the body; with `client_secret_post`, no `Authorization` header.",
         check: Check::Token(|o| {
             Some(match (o.auth, o.authorization_headers) {
                 (_, n) if n > 1 => (Verdict::Fail, "more than one Authorization header"),
@@ -220,6 +253,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §3.3, App. A.4",
         level: Level::Must,
         title: "scope is NQCHAR tokens joined by single spaces",
+        checked: "A non-empty `scope` is scope tokens of NQCHAR (printable ASCII except space, `\"` and `\\`) joined by single spaces: no leading, trailing or doubled space.",
+        fix: "Check each scope token when it is configured and join the tokens with one space (`read write`), never with commas.",
         check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
             Some(match ScopeSet::parse(scope) {
@@ -233,6 +268,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §3.2",
         level: Level::Should,
         title: "an empty scope is omitted, not sent empty",
+        checked: "A `scope` parameter with an empty value is reported as a warning: RFC 6749 §3.2 treats it as omitted, but some providers reject it.",
+        fix: "When there is no scope to request, leave the `scope` parameter out entirely.",
         check: Check::Token(|o| {
             o.form?
                 .get("scope")
@@ -245,6 +282,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6749 §4.4.3",
         level: Level::Must,
         title: "renewal is a new client_credentials grant, never refresh_token",
+        checked: "No token request uses `grant_type=refresh_token`.",
+        fix: "Renew with a new `client_credentials` grant; ignore a `refresh_token` in the answer (RFC 6749 §4.4.3: one SHOULD NOT be issued for this grant).",
         check: Check::Token(|o| {
             (o.form?.get("grant_type")? == "refresh_token").then_some((
                 Verdict::Fail,
@@ -257,6 +296,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6585 §4, RFC 9110 §10.2.3",
         level: Level::Should,
         title: "the next request after 429/503 waits for Retry-After",
+        checked: "After a `429` or `503` answer with `Retry-After`, the client's next token request comes no sooner than the delay it named (real time, measured by the provider).",
+        fix: "Parse `Retry-After` (seconds or an HTTP date) and wait at least that long before the next attempt; when the wait is past your deadline, fail with an error that carries it instead of retrying early.",
         check: Check::Token(|o| {
             Some(if o.waited? {
                 (Verdict::Pass, "waited for Retry-After")
@@ -270,6 +311,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6750 §2.1, RFC 9700 §4.3.2",
         level: Level::Must,
         title: "bearer token in the Authorization header, never in the query",
+        checked: "Every resource request presents the token as `Authorization: Bearer <token>`, never as an `access_token` query parameter (more than one space after `Bearer` is a warning).",
+        fix: "Send `Authorization: Bearer <token>` with one space and the token verbatim; never put the token in the URL (RFC 9700 §4.3.2 forbids it).",
         check: Check::Resource(|o| {
             if o.query_token {
                 return Some((Verdict::Fail, "access token in the query"));
@@ -291,6 +334,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         rfc: "RFC 6750 §5.3",
         level: Level::Must,
         title: "bearer tokens only over TLS (plain HTTP only on loopback)",
+        checked: "A resource request carrying a token arrived over TLS, or over plain HTTP from a loopback peer; a bearer token over plain HTTP from any other peer fails.",
+        fix: "Attach bearer tokens only to `https` requests; allow plain `http` to loopback hosts only behind an explicit opt-in (auth-http: `BearerAuthLayer::allow_insecure_loopback(true)`).",
         check: Check::Resource(|o| {
             if o.authorization.is_none() && !o.query_token {
                 return None;

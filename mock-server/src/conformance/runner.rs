@@ -159,6 +159,9 @@ pub struct ScenarioRun {
     pub id: &'static str,
     /// Its title.
     pub title: &'static str,
+    /// Where the scenario is described, a path and anchor below
+    /// [`super::reference::BASE`] (`docs/conformance-scenarios.md#basic-plain`).
+    pub reference: String,
     /// The exit status, when it exited on its own.
     pub exit_code: Option<i32>,
     /// Killed at the time bound.
@@ -379,6 +382,7 @@ pub async fn run_scenario(
     let run = ScenarioRun {
         id: scenario.id,
         title: scenario.title,
+        reference: super::reference::scenario_link(scenario.id),
         exit_code: match finished.exit {
             Exit::Code(code) => Some(code),
             _ => None,

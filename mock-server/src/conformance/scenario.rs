@@ -11,6 +11,7 @@ use std::time::Duration;
 use auth_core::ClientAuthMethod;
 
 use super::Level;
+use super::reference::RuleEntry;
 use crate::fault::{Endpoint, Fault, FaultRule};
 
 /// What the client is expected to do in the end.
@@ -81,7 +82,76 @@ pub struct RuleOverride {
     pub rfc: &'static str,
     /// The level to report.
     pub level: Level,
+    /// What it requires, reported instead of the rule's title.
+    pub title: &'static str,
+    /// What is checked, for the rule reference.
+    pub checked: &'static str,
+    /// How a client fixes a failure, for the rule reference.
+    pub fix: &'static str,
 }
+
+/// The checklist rules that no request rule or behavioural check judges on
+/// its own, only a scenario's expected end (`EXIT`, see
+/// [`Scenario::expected_rule`]; the other `expected_rule` ids are request
+/// rules or checks): kept for the rule reference.
+pub static EXIT_RULES: &[RuleEntry] = &[
+    RuleEntry {
+        id: "C-19",
+        rfc: "RFC 6749 §3.3",
+        level: Level::Must,
+        title: "several scopes are one space-delimited scope value",
+        checked: "Through `EXIT` (and C-21): with the scopes `discovery:read ts.mec.fullaccess`, the client must complete every call, which it does only if both arrive as one `scope` value the provider can grant.",
+        fix: "Join the scopes with single spaces into one `scope` parameter and form-encode it (`discovery%3Aread+ts.mec.fullaccess`); never commas, never a repeated `scope`.",
+    },
+    RuleEntry {
+        id: "C-25",
+        rfc: "RFC 6749 §4.4.2, §5.1",
+        level: Level::Must,
+        title: "a 200 JSON token response is accepted and its token used",
+        checked: "Through `EXIT`: against a conforming provider (`200`, `application/json`, the token in `access_token`), the client must complete every call and exit 0.",
+        fix: "Accept `200` with `Content-Type: application/json` (any case, any parameters such as `charset`) and the members in any order; send the `access_token` as a Bearer token.",
+    },
+    RuleEntry {
+        id: "C-27",
+        rfc: "RFC 6749 §5.1, RFC 6750 §2.1",
+        level: Level::Must,
+        title: "token_type is case-insensitive; the token is sent as Bearer",
+        checked: "Through `EXIT`: the provider answers `\"token_type\": \"bearer\"`; the client must accept it and complete every call.",
+        fix: "Compare `token_type` with `Bearer` case-insensitively, and send `Authorization: Bearer` whatever case the provider used.",
+    },
+    RuleEntry {
+        id: "C-31",
+        rfc: "RFC 6749 §5.1",
+        level: Level::Should,
+        title: "a missing expires_in gets a default lifetime",
+        checked: "Through `EXIT`: the token answer has no `expires_in`; the client must still use the token and complete every call.",
+        fix: "When `expires_in` is absent, assume a configured default lifetime (a few minutes) and renew on `401 invalid_token`; do not reject the answer, and do not keep the token forever.",
+    },
+    RuleEntry {
+        id: "C-35",
+        rfc: "RFC 6749 App. A.14",
+        level: Level::Should,
+        title: "expires_in as a string of digits is accepted",
+        checked: "Through `EXIT`: the provider answers `\"expires_in\": \"3600\"`; the client must accept it and complete every call.",
+        fix: "Read a string of digits in `expires_in` as its number (a warning is fine); treat other values that are not numbers as a missing `expires_in` (C-31) rather than failing the whole answer.",
+    },
+    RuleEntry {
+        id: "C-42",
+        rfc: "RFC 6749 §5.1 (derived)",
+        level: Level::Must,
+        title: "a non-JSON token answer is an error, not a token",
+        checked: "Through `EXIT` (with C-43 and C-48): the token endpoint answers an HTML `502` page every time; the client must exit non-zero before the bound, without calling the resource.",
+        fix: "Check the status and the content type before parsing; report a non-JSON answer as an error carrying the status and a short excerpt of the body (never a secret); retry a 502 a bounded number of times.",
+    },
+    RuleEntry {
+        id: "C-44",
+        rfc: "RFC 6749 §5.1",
+        level: Level::Should,
+        title: "an oversized token response is refused while reading",
+        checked: "Through `EXIT`: the token response body is 4 MiB; the client must stop reading at a cap of its own and exit non-zero before the bound.",
+        fix: "Cap the token response body (1 MiB is plenty; tokens are small) and abort the read past the cap with an error; never buffer an unbounded body.",
+    },
+];
 
 impl Scenario {
     /// The scopes to request, as a list.
@@ -197,6 +267,9 @@ pub static SCENARIOS: &[Scenario] = &[
             id: "C-12",
             rfc: "RFC 6749 §2.3.1, App. B",
             level: Level::Should,
+            title: "non-ASCII credentials are UTF-8, then form-urlencoded, before base64",
+            checked: "C-11's decoding, for a client whose secret is not ASCII (`pässwörd€`): the secret must arrive UTF-8 encoded, then form-urlencoded (`p%C3%A4ssw%C3%B6rd%E2%82%AC`), inside the base64. Raw UTF-8 or Latin-1 bytes fail. A SHOULD, not C-11's MUST: RFC 6749 App. A.2 keeps secrets to ASCII, but App. B defines the encoding (checklist C.3).",
+            fix: "Encode the id and the secret as UTF-8, then form-urlencode each, before joining and base64 (as for C-11); never Latin-1, never raw bytes.",
         }],
         ..BASE
     },
