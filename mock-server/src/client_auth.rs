@@ -20,7 +20,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::conformance::rules::BasicVerdict;
 use crate::journal::DetectedAuth;
-use crate::lockout::Locked;
+use crate::lockout::{Locked, LockedBy};
 use crate::reply::{Because as _, Quoted, Refusal};
 use crate::state::{Registered, State};
 
@@ -171,14 +171,14 @@ pub(crate) fn authenticate(
 fn lockout_reason(locked: &Locked, id: &str, peer: IpAddr) -> String {
     let wait = locked.wait;
     let kept = match locked.by {
-        crate::lockout::LockedBy::Pair { failures, window } => format!(
+        LockedBy::Pair { failures, window } => format!(
             "client {} from {peer} failed {failures} times within {window} s",
             Quoted(id)
         ),
-        crate::lockout::LockedBy::Source { failures, window } => format!(
+        LockedBy::Source { failures, window } => format!(
             "source {peer} failed {failures} times on unregistered client ids within {window} s"
         ),
-        crate::lockout::LockedBy::Full => {
+        LockedBy::Full => {
             "the lockout table is full of locks and cannot count this (client id, source) pair"
                 .to_owned()
         }

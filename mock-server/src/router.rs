@@ -74,9 +74,14 @@ impl Outcome {
     /// The reply, or the RFC 6749 §5.2 answer to a refusal, its code and
     /// reason journaled.
     pub(crate) fn from_result(result: Result<Reply, Refusal>, realm: &str) -> Self {
-        let mut outcome = Self::from(reply::build(StatusCode::OK, None, ""));
-        outcome.answer(result, realm);
-        outcome
+        match result {
+            Ok(reply) => Self::from(reply),
+            Err(refusal) => {
+                let mut outcome = Self::from(reply::build(StatusCode::OK, None, ""));
+                outcome.answer(Err(refusal), realm);
+                outcome
+            }
+        }
     }
 
     /// Sets the response: the reply, or the refusal's error (its code and
