@@ -4,7 +4,9 @@
 //! Exactly one method per request; Basic is decoded as RFC 6749 §2.3.1
 //! requires (auth-core `basic::decode`); the registered method is enforced;
 //! every failure to authenticate answers the same `invalid_client` body so
-//! an unknown id and a wrong secret cannot be told apart (S-23).
+//! an unknown id and a wrong secret cannot be told apart (S-23). The
+//! journal's reason tells them apart (the journal is the operator's, not
+//! the client's); it names the client id, never the secret.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use http::{HeaderMap, StatusCode};
 
 use crate::conformance::rules::BasicVerdict;
 use crate::journal::DetectedAuth;
+use crate::lockout::{Locked, LockedBy};
+use crate::reply::{Because as _, Quoted, Refusal};
 use crate::state::{Registered, State};
 
 /// Colons tried when looking for the split an unencoding client meant.
@@ -96,6 +100,23 @@ pub(crate) fn observed(headers: &HeaderMap, form: Option<&Form>) -> DetectedAuth
     }
 }
 
+/// Why a registered secret did not match, or that nobody has the id: the
+/// journal tells them apart, the answer does not (S-23).
+fn no_match(state: &State, id: &str, presented: &'static str) -> Refusal {
+    let reason = match state.client(id) {
+        None => format!("client authentication: unknown client {}", Quoted(id)),
+        Some(client) if client.is_public() => format!(
+            "client authentication: client {} is public and has no secret to match",
+            Quoted(id)
+        ),
+        Some(_) => format!(
+            "client authentication: the {presented} does not match the secret of client {}",
+            Quoted(id)
+        ),
+    };
+    failed().because(reason)
+}
+
 /// Authenticates the client of a request whose form is already decoded,
 /// behind the brute-force lockout (S-68).
 pub(crate) fn authenticate(
@@ -105,7 +126,7 @@ pub(crate) fn authenticate(
     form: &Form,
     purpose: Purpose,
     facts: &mut AuthFacts,
-) -> Result<Arc<Registered>, ProviderError> {
+) -> Result<Arc<Registered>, Refusal> {
     // Read only when the lockout has something to say (not per request).
     let now = || state.now_unix();
     // The usual case (nothing failed yet) skips the guess, the hash and the lock.
@@ -114,20 +135,22 @@ pub(crate) fn authenticate(
         && let Some(id) = claimed_client(headers, Some(form))
     {
         let hashed = state.lockout.attempt(&id, peer);
-        if let Some(wait) = state.lockout.locked_for(&hashed, now()) {
+        if let Some(locked) = state.lockout.locked_for(&hashed, now()) {
+            let reason = lockout_reason(&locked, &id, peer);
             facts.client_id = Some(id);
             return Err(ProviderError::new(ErrorCode::Other(
                 ErrorCode::TEMPORARILY_UNAVAILABLE.into(),
             ))
             .with_description("too many failed client authentications; retry later")
             .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .with_retry_after(RetryAfter::Delay(Duration::from_secs(wait))));
+            .with_retry_after(RetryAfter::Delay(Duration::from_secs(locked.wait)))
+            .because(reason));
         }
         attempt = Some((id, hashed));
     }
     let result = check(state, headers, form, purpose, facts);
-    if let Err(error) = &result
-        && error.code == ErrorCode::InvalidClient
+    if let Err(refusal) = &result
+        && refusal.error.code == ErrorCode::InvalidClient
         && let Some((id, hashed)) = attempt.or_else(|| {
             claimed_client(headers, Some(form)).map(|id| {
                 let hashed = state.lockout.attempt(&id, peer);
@@ -142,33 +165,68 @@ pub(crate) fn authenticate(
     result
 }
 
+/// The lockout state, for the journal: which counter locked, how long is
+/// left. The source is an address the journal may show; the id is the
+/// one claimed.
+fn lockout_reason(locked: &Locked, id: &str, peer: IpAddr) -> String {
+    let wait = locked.wait;
+    let kept = match locked.by {
+        LockedBy::Pair { failures, window } => format!(
+            "client {} from {peer} failed {failures} times within {window} s",
+            Quoted(id)
+        ),
+        LockedBy::Source { failures, window } => format!(
+            "source {peer} failed {failures} times on unregistered client ids within {window} s"
+        ),
+        LockedBy::Full => {
+            "the lockout table is full of locks and cannot count this (client id, source) pair"
+                .to_owned()
+        }
+    };
+    format!("lockout: {kept}; refused for {wait} s more, right secret or not")
+}
+
 fn check(
     state: &State,
     headers: &HeaderMap,
     form: &Form,
     purpose: Purpose,
     facts: &mut AuthFacts,
-) -> Result<Arc<Registered>, ProviderError> {
+) -> Result<Arc<Registered>, Refusal> {
     let values: Vec<_> = headers.get_all(AUTHORIZATION).iter().collect();
     facts.authorization_headers = values.len();
     // RFC 6749 §3.2: parameters sent without a value are treated as omitted.
     let body_secret = form.get("client_secret").filter(|s| !s.is_empty());
     let body_id = form.get("client_id").filter(|s| !s.is_empty());
     if values.len() > 1 {
-        return Err(invalid_request("more than one Authorization header"));
+        return Err(
+            invalid_request("more than one Authorization header").because(format!(
+                "client authentication: {} Authorization headers",
+                values.len()
+            )),
+        );
     }
     if let Some(value) = values.first() {
         let value = value.as_bytes();
         if body_secret.is_some() {
             facts.detected = DetectedAuth::Both;
-            return Err(invalid_request(
-                "the client used more than one authentication method",
-            ));
+            let header = if basic::is_basic(value) {
+                "Basic"
+            } else {
+                "an Authorization header"
+            };
+            return Err(
+                invalid_request("the client used more than one authentication method").because(
+                    format!(
+                        "client authentication: both {header} and client_secret_post were used"
+                    ),
+                ),
+            );
         }
         if !basic::is_basic(value) {
-            return Err(
-                failed().with_description("only the Basic scheme authenticates clients here")
-            );
+            return Err(failed()
+                .with_description("only the Basic scheme authenticates clients here")
+                .because("client authentication: the Authorization scheme is not Basic"));
         }
         facts.detected = DetectedAuth::Basic;
         return authenticate_basic(state, value, body_id, facts);
@@ -176,14 +234,21 @@ fn check(
     if let Some(secret) = body_secret {
         facts.detected = DetectedAuth::Post;
         let Some(id) = body_id else {
-            return Err(failed());
+            return Err(failed()
+                .because("client authentication: client_secret without a client_id in the body"));
         };
         facts.client_id = Some(id.to_owned());
-        let client = state.verify(id, secret).ok_or_else(failed)?;
+        let client = state
+            .verify(id, secret)
+            .ok_or_else(|| no_match(state, id, "client_secret"))?;
         if client.auth_method != ClientAuthMethod::ClientSecretPost {
-            return Err(
-                failed().with_description("the client is not registered for client_secret_post")
-            );
+            return Err(failed()
+                .with_description("the client is not registered for client_secret_post")
+                .because(format!(
+                    "client authentication: client {} is registered for {}, not client_secret_post",
+                    Quoted(id),
+                    client.auth_method.as_str()
+                )));
         }
         return Ok(client);
     }
@@ -192,10 +257,26 @@ fn check(
         if purpose == Purpose::Token && state.client(id).is_some_and(|c| c.is_public()) {
             // RFC 6749 §4.4: the grant is for confidential clients only (S-26).
             return Err(ProviderError::new(ErrorCode::UnauthorizedClient)
-                .with_description("a public client cannot use the client_credentials grant"));
+                .with_description("a public client cannot use the client_credentials grant")
+                .because(format!(
+                    "client authentication: client {} is public (no secret); \
+                     the client_credentials grant is for confidential clients",
+                    Quoted(id)
+                )));
         }
+        return Err(failed()
+            .with_description("client authentication is required")
+            .because(format!(
+                "client authentication: client_id {} came without credentials \
+                 (no Authorization header, no client_secret)",
+                Quoted(id)
+            )));
     }
-    Err(failed().with_description("client authentication is required"))
+    Err(failed()
+        .with_description("client authentication is required")
+        .because(
+            "client authentication: no credentials (no Authorization header, no client_secret)",
+        ))
 }
 
 fn authenticate_basic(
@@ -203,25 +284,35 @@ fn authenticate_basic(
     value: &[u8],
     body_id: Option<&str>,
     facts: &mut AuthFacts,
-) -> Result<Arc<Registered>, ProviderError> {
-    match basic::decode(value) {
+) -> Result<Arc<Registered>, Refusal> {
+    let decoded = basic::decode(value);
+    match &decoded {
         Ok(creds) => {
-            facts.client_id = Some(creds.id.as_str().to_owned());
+            let id = creds.id.as_str();
+            facts.client_id = Some(id.to_owned());
             // RFC 6749 §3.2.1: a client_id next to Basic must name the same client (S-20).
-            if body_id.is_some_and(|id| id != creds.id.as_str()) {
+            if let Some(body_id) = body_id.filter(|body_id| *body_id != id) {
                 return Err(invalid_request(
                     "client_id in the body differs from the Basic user name",
-                ));
+                )
+                .because(format!(
+                    "client authentication: client_id {} in the body differs from \
+                             the Basic user name {}",
+                    Quoted(body_id),
+                    Quoted(id)
+                )));
             }
-            if let Some(client) = state.verify(creds.id.as_str(), creds.secret.expose_secret()) {
-                facts.basic = Some(verdict(
-                    value,
-                    creds.id.as_str(),
-                    creds.secret.expose_secret(),
-                ));
+            if let Some(client) = state.verify(id, creds.secret.expose_secret()) {
+                facts.basic = Some(verdict(value, id, creds.secret.expose_secret()));
                 if !client.auth_method.uses_authorization_header() {
                     return Err(failed()
-                        .with_description("the client is not registered for client_secret_basic"));
+                        .with_description("the client is not registered for client_secret_basic")
+                        .because(format!(
+                            "client authentication: client {} is registered for {}, \
+                             not client_secret_basic",
+                            Quoted(id),
+                            client.auth_method.as_str()
+                        )));
                 }
                 return Ok(client);
             }
@@ -243,12 +334,20 @@ fn authenticate_basic(
                 if client.auth_method == ClientAuthMethod::ClientSecretBasicUnencoded {
                     return Ok(client);
                 }
-                return Err(failed());
+                return Err(failed().because(format!(
+                    "client authentication: the Basic credentials of client {} match only \
+                     without the RFC 6749 §2.3.1 form-encoding of id and secret (finding C-11)",
+                    Quoted(user)
+                )));
             }
         }
     }
     facts.basic.get_or_insert(BasicVerdict::NoMatch);
-    Err(failed())
+    Err(match &decoded {
+        Ok(creds) => no_match(state, creds.id.as_str(), "Basic password"),
+        // The error names what is wrong with the encoding, never a value.
+        Err(error) => failed().because(format!("client authentication: {error}")),
+    })
 }
 
 /// Strict, or Unencoded when the raw halves hold characters a form encoder

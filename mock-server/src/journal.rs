@@ -8,6 +8,13 @@
 //! name or spelling (`password`, `Client_Secret`, `X-Api-Key`, a parameter
 //! invented tomorrow). Names are kept. The findings are computed from the
 //! raw request before it is recorded.
+//!
+//! Each entry also keeps the OAuth `error` code the answer carried and, for
+//! a refusal, the `reason`: which check failed and on what (a scope token,
+//! a client id, a parameter name). The reason exists only here; the wire
+//! keeps its fixed descriptions, which never echo input. It follows the
+//! same rule as the rest of the entry: no secret, no token, nothing derived
+//! from one.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -85,6 +92,14 @@ pub struct JournalEntry {
     pub client_id: Option<String>,
     /// The fault served, if any (its debug form).
     pub fault: Option<String>,
+    /// The OAuth `error` code the answer carried: the RFC 6749 §5.2 body's
+    /// `error` (`invalid_scope`, also when a fault served it) or the
+    /// RFC 6750 §3 `WWW-Authenticate` error at the resource.
+    pub error: Option<String>,
+    /// Why the request was refused, or why a token was inactive at
+    /// introspection or revocation: the check that failed and on what.
+    /// Only in the journal; the answer's description stays fixed.
+    pub reason: Option<String>,
     /// Conformance findings on the request (token endpoint).
     pub findings: Vec<Finding>,
     /// When it arrived (mock clock).
@@ -125,6 +140,8 @@ pub(crate) struct Record<'a> {
     pub(crate) status: u16,
     pub(crate) client_id: Option<&'a str>,
     pub(crate) fault: Option<&'a Fault>,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) reason: Option<&'a str>,
     pub(crate) findings: Findings,
     pub(crate) received_at: OffsetDateTime,
 }
@@ -132,16 +149,22 @@ pub(crate) struct Record<'a> {
 /// One journal entry, stored compactly: every string in one buffer, cut
 /// at the recorded ends.
 #[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per optional string in `text`, read back in order"
+)]
 struct Slot {
     seq: u64,
     /// Method, target, header names and values, form names and values,
-    /// client id, fault, in that order.
+    /// client id, fault, error, reason, in that order.
     text: String,
     ends: Vec<u32>,
     headers: usize,
     form: Option<usize>,
     has_client_id: bool,
     has_fault: bool,
+    has_error: bool,
+    has_reason: bool,
     auth_method: Option<DetectedAuth>,
     basic_decode: Option<BasicDecode>,
     status: u16,
@@ -159,6 +182,8 @@ impl Slot {
             form: None,
             has_client_id: false,
             has_fault: false,
+            has_error: false,
+            has_reason: false,
             auth_method: None,
             basic_decode: None,
             status: 0,
@@ -211,6 +236,16 @@ impl Slot {
             let _ = write!(self.text, "{fault:?}");
             self.cut();
         }
+        self.has_error = record.error.is_some();
+        if let Some(error) = record.error {
+            self.text.push_str(error);
+            self.cut();
+        }
+        self.has_reason = record.reason.is_some();
+        if let Some(reason) = record.reason {
+            self.text.push_str(reason);
+            self.cut();
+        }
         self.auth_method = record.auth_method;
         self.basic_decode = record.basic_decode;
         self.status = record.status;
@@ -235,6 +270,8 @@ impl Slot {
             .map(|pairs| (0..pairs).map(|_| (next(), next())).collect());
         let client_id = self.has_client_id.then(&mut next);
         let fault = self.has_fault.then(&mut next);
+        let error = self.has_error.then(&mut next);
+        let reason = self.has_reason.then(&mut next);
         JournalEntry {
             method,
             path,
@@ -245,6 +282,8 @@ impl Slot {
             status: self.status,
             client_id,
             fault,
+            error,
+            reason,
             findings: self.findings.expanded(),
             received_at: self.received_at,
         }
@@ -626,6 +665,8 @@ mod tests {
             status: 200,
             client_id: Some("c"),
             fault: None,
+            error: Some("invalid_scope"),
+            reason: Some("scope `admin` is not allowed for client `c`"),
             findings: Findings::default(),
             received_at: OffsetDateTime::UNIX_EPOCH,
         });
@@ -675,6 +716,11 @@ mod tests {
         );
         assert_eq!(entry.client_id.as_deref(), Some("c"));
         assert_eq!(entry.fault, None);
+        assert_eq!(entry.error.as_deref(), Some("invalid_scope"));
+        assert_eq!(
+            entry.reason.as_deref(),
+            Some("scope `admin` is not allowed for client `c`")
+        );
         journal.clear();
         assert!(journal.entries().is_empty());
     }

@@ -114,6 +114,25 @@ pub(crate) struct Attempt {
     source: Key,
 }
 
+/// An attempt refused: for how long, and which counter said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Locked {
+    /// Seconds until the attempt may be made again (at least 1).
+    pub(crate) wait: u64,
+    pub(crate) by: LockedBy,
+}
+
+/// Which counter refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockedBy {
+    /// The (client id, source) pair reached `max_failures` in a window.
+    Pair { failures: u32, window: u64 },
+    /// The source reached `spray_failures` on unregistered ids in a window.
+    Source { failures: u32, window: u64 },
+    /// The table is full of locks and cannot count this pair (fail closed).
+    Full,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Counting {
     failures: u32,
@@ -234,24 +253,40 @@ impl Lockout {
         }
     }
 
-    /// Seconds until the attempt may be made again, if it is refused at
-    /// `now`: its source or its pair is locked, or the table is full of
-    /// locks and cannot count it (fail closed).
-    pub(crate) fn locked_for(&self, attempt: &Attempt, now: i64) -> Option<u64> {
+    /// Whether the attempt is refused at `now`, for how long and why: its
+    /// source or its pair is locked, or the table is full of locks and
+    /// cannot count it (fail closed).
+    pub(crate) fn locked_for(&self, attempt: &Attempt, now: i64) -> Option<Locked> {
         if self.is_idle() {
             return None;
         }
+        let window = self.policy.window_secs;
         let mut table = self.lock();
         table.purge(now, self.window);
         let end = table
             .lock_end(&attempt.source, now)
-            .or_else(|| table.lock_end(&attempt.pair, now))
+            .map(|end| {
+                let failures = self.policy.spray_failures;
+                (end, LockedBy::Source { failures, window })
+            })
             .or_else(|| {
-                (table.is_saturated(self.policy.capacity) && !table.contains(&attempt.pair))
-                    .then(|| table.guarding.front().map_or(now, |(_, &end)| end))
+                let end = table.lock_end(&attempt.pair, now)?;
+                let failures = self.policy.max_failures;
+                Some((end, LockedBy::Pair { failures, window }))
+            })
+            .or_else(|| {
+                (table.is_saturated(self.policy.capacity) && !table.contains(&attempt.pair)).then(
+                    || {
+                        let end = table.guarding.front().map_or(now, |(_, &end)| end);
+                        (end, LockedBy::Full)
+                    },
+                )
             });
         self.tracked.store(table.len(), Ordering::Release);
-        end.map(|end| u64::try_from(end.saturating_sub(now)).unwrap_or(1).max(1))
+        end.map(|(end, by)| Locked {
+            wait: u64::try_from(end.saturating_sub(now)).unwrap_or(1).max(1),
+            by,
+        })
     }
 
     /// Counts one failed authentication. `registered`: whether the id names
@@ -377,7 +412,45 @@ mod tests {
     }
 
     fn locked(lockout: &Lockout, id: &str, ip: IpAddr, now: i64) -> Option<u64> {
-        lockout.locked_for(&lockout.attempt(id, ip), now)
+        lockout
+            .locked_for(&lockout.attempt(id, ip), now)
+            .map(|locked| locked.wait)
+    }
+
+    #[test]
+    fn a_refusal_says_which_counter_locked() {
+        let lockout = with_policy(2, 3, 8);
+        let by = |id: &str| {
+            lockout
+                .locked_for(&lockout.attempt(id, IP), 0)
+                .map(|locked| locked.by)
+        };
+        fail(&lockout, "real", true, IP, 0);
+        fail(&lockout, "real", true, IP, 0);
+        assert_eq!(
+            by("real"),
+            Some(LockedBy::Pair {
+                failures: 2,
+                window: 60
+            })
+        );
+        for n in 0..3 {
+            fail(&lockout, &format!("junk-{n}"), false, IP, 0);
+        }
+        assert_eq!(
+            by("other"),
+            Some(LockedBy::Source {
+                failures: 3,
+                window: 60
+            })
+        );
+        let full = with_policy(1, 1_000_000, 1);
+        fail(&full, "real", true, IP, 0);
+        assert_eq!(
+            full.locked_for(&full.attempt("other", IP), 0)
+                .map(|locked| locked.by),
+            Some(LockedBy::Full)
+        );
     }
 
     #[test]

@@ -1,4 +1,8 @@
-//! Building responses: JSON, RFC 6749 §5.2 errors with their headers.
+//! Building responses: JSON, RFC 6749 §5.2 errors with their headers, and
+//! refusals that tell the journal why.
+
+use std::borrow::Cow;
+use std::fmt;
 
 use auth_core::response::CONTENT_TYPE_JSON;
 use auth_core::{ProviderError, RetryAfter};
@@ -82,4 +86,57 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Reply {
         .headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
     reply
+}
+
+/// A refused request: the RFC 6749 §5.2 error the client is sent (fixed
+/// descriptions, input never echoed) and, for the journal only, why.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    /// Boxed: refusals are the rare path, and results stay small.
+    pub(crate) error: Box<ProviderError>,
+    /// Which check failed and on what, for a person reading the journal:
+    /// client ids, scope tokens, resource URIs and parameter names, never a
+    /// secret, a token or anything derived from one (the journal shows
+    /// only what its allowlist shows).
+    pub(crate) reason: Cow<'static, str>,
+}
+
+/// Attaches the journal's reason to a wire error.
+pub(crate) trait Because {
+    /// The refusal: `self` on the wire, `reason` in the journal.
+    fn because(self, reason: impl Into<Cow<'static, str>>) -> Refusal;
+}
+
+impl Because for ProviderError {
+    fn because(self, reason: impl Into<Cow<'static, str>>) -> Refusal {
+        Refusal {
+            error: Box::new(self),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Most bytes of a value quoted in an error or a journal reason.
+pub(crate) const MAX_QUOTED_BYTES: usize = 128;
+
+/// At most `max` bytes of `text`, cut on a character boundary, `…` marking a cut.
+pub(crate) fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &text[..end]))
+}
+
+/// A value in backticks, at most [`MAX_QUOTED_BYTES`] of it: for a client
+/// id, a scope token, a resource or a parameter name in a journal reason.
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", bounded(self.0, MAX_QUOTED_BYTES))
+    }
 }

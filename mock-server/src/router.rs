@@ -1,6 +1,7 @@
 //! The hyper `Service`: reads the body (bounded), dispatches on the path to
 //! one file per endpoint, and records the exchange in the journal.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -17,7 +18,7 @@ use hyper::body::Incoming;
 use crate::conformance::rules::Findings;
 use crate::fault::Fault;
 use crate::journal::{BasicDecode, DetectedAuth, Record};
-use crate::reply::{self, Reply};
+use crate::reply::{self, Because as _, Refusal, Reply};
 use crate::routes;
 use crate::state::State;
 use crate::timed_io::Phase;
@@ -47,6 +48,10 @@ pub(crate) struct Outcome {
     pub(crate) form: Option<Form>,
     pub(crate) findings: Findings,
     pub(crate) fault: Option<Fault>,
+    /// The OAuth `error` code the answer carries.
+    pub(crate) error: Option<Cow<'static, str>>,
+    /// Journal only: why the request was refused ([`Refusal::reason`]).
+    pub(crate) reason: Option<Cow<'static, str>>,
 }
 
 impl From<Reply> for Outcome {
@@ -59,7 +64,51 @@ impl From<Reply> for Outcome {
             form: None,
             findings: Findings::default(),
             fault: None,
+            error: None,
+            reason: None,
         }
+    }
+}
+
+impl Outcome {
+    /// The reply, or the RFC 6749 §5.2 answer to a refusal, its code and
+    /// reason journaled.
+    pub(crate) fn from_result(result: Result<Reply, Refusal>, realm: &str) -> Self {
+        match result {
+            Ok(reply) => Self::from(reply),
+            Err(refusal) => {
+                let mut outcome = Self::from(reply::build(StatusCode::OK, None, ""));
+                outcome.answer(Err(refusal), realm);
+                outcome
+            }
+        }
+    }
+
+    /// Sets the response: the reply, or the refusal's error (its code and
+    /// reason journaled).
+    pub(crate) fn answer(&mut self, result: Result<Reply, Refusal>, realm: &str) {
+        match result {
+            Ok(reply) => self.response = reply,
+            Err(refusal) => {
+                self.response = reply::oauth_error(&refusal.error, realm);
+                self.error = Some(Cow::Owned(refusal.error.code.as_str().to_owned()));
+                self.reason = Some(refusal.reason);
+            }
+        }
+    }
+
+    /// Adds the journal's reason.
+    #[must_use]
+    pub(crate) fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Adds the OAuth `error` code the reply carries.
+    #[must_use]
+    pub(crate) fn with_error(mut self, error: impl Into<Cow<'static, str>>) -> Self {
+        self.error = Some(error.into());
+        self
     }
 }
 
@@ -143,7 +192,7 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
             };
             dispatch(&received).await
         }
-        Err(reply) => Outcome::from(reply),
+        Err(refused) => *refused,
     };
     if journaled {
         state.journal.record(&Record {
@@ -157,6 +206,8 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
             status: outcome.response.status().as_u16(),
             client_id: outcome.client_id.as_deref(),
             fault: outcome.fault.as_ref(),
+            error: outcome.error.as_deref(),
+            reason: outcome.reason.as_deref(),
             findings: outcome.findings,
             received_at,
         });
@@ -172,24 +223,34 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         "/token" => routes::token::handle(received).await,
         "/introspect" => routes::introspect::handle(received).await,
         "/revoke" => routes::revoke::handle(received).await,
-        routes::metadata::PATH => routes::metadata::handle(received).into(),
+        routes::metadata::PATH => routes::metadata::handle(received),
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
         path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),
-        _ => reply::not_found().into(),
+        _ => Outcome::from(reply::not_found())
+            .with_error("not_found")
+            .with_reason("no endpoint at this path"),
     }
 }
 
 /// Reads the whole body, at most `max_body_bytes` (413 beyond, S-12), within
 /// [`BODY_TIMEOUT`] (408 after).
-async fn read_body(state: &State, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Reply> {
+async fn read_body(
+    state: &State,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Bytes, Box<Outcome>> {
     let limit = state.settings.max_body_bytes;
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(state, limit));
+    if let Some(declared) = declared.filter(|&n| n > limit as u64) {
+        return Err(too_large(
+            state,
+            limit,
+            format!("body: Content-Length {declared} is over max_body_bytes ({limit})"),
+        ));
     }
     match tokio::time::timeout(
         state.settings.body_timeout,
@@ -198,33 +259,46 @@ async fn read_body(state: &State, headers: &HeaderMap, body: Incoming) -> Result
     .await
     {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-            Err(too_large(state, limit))
-        }
-        Ok(Err(_)) => Err(closing(reply::oauth_error(
-            &ProviderError::new(ErrorCode::InvalidRequest)
-                .with_description("the request body could not be read"),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large(
+            state,
+            limit,
+            format!("body: more than max_body_bytes ({limit}) arrived"),
+        )),
+        Ok(Err(_)) => Err(closing(Outcome::from_result(
+            Err(ProviderError::new(ErrorCode::InvalidRequest)
+                .with_description("the request body could not be read")
+                .because("body: the connection failed while the body was read")),
             &state.settings.realm,
         ))),
-        Err(_) => Err(closing(reply::build(
-            StatusCode::REQUEST_TIMEOUT,
-            Some("text/plain"),
-            "request body timeout\n",
-        ))),
+        Err(_) => Err(closing(
+            Outcome::from(reply::build(
+                StatusCode::REQUEST_TIMEOUT,
+                Some("text/plain"),
+                "request body timeout\n",
+            ))
+            .with_reason(format!(
+                "body: not complete within body_timeout_ms ({} ms)",
+                state.settings.body_timeout.as_millis()
+            )),
+        )),
     }
 }
 
-fn too_large(state: &State, limit: usize) -> Reply {
+fn too_large(state: &State, limit: usize, reason: String) -> Box<Outcome> {
     let error = ProviderError::new(ErrorCode::InvalidRequest)
         .with_description(format!("the request body is larger than {limit} bytes"))
         .with_status(StatusCode::PAYLOAD_TOO_LARGE);
-    closing(reply::oauth_error(&error, &state.settings.realm))
+    closing(Outcome::from_result(
+        Err(error.because(reason)),
+        &state.settings.realm,
+    ))
 }
 
 /// The connection cannot be reused after an unread body.
-fn closing(mut reply: Reply) -> Reply {
-    reply
+fn closing(mut outcome: Outcome) -> Box<Outcome> {
+    outcome
+        .response
         .headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));
-    reply
+    Box::new(outcome)
 }

@@ -37,8 +37,6 @@ struct Advance {
 
 /// Most bytes of a refusal's `error_description`.
 const MAX_DESCRIPTION_BYTES: usize = 1024;
-/// Most bytes of a client id quoted back in a refusal.
-const MAX_QUOTED_ID_BYTES: usize = 128;
 /// What a redacted secret reads as (as in `ClientRegistration`'s `Debug`).
 const REDACTED: &str = "[REDACTED]";
 
@@ -47,23 +45,11 @@ fn bad_request(description: &str) -> Reply {
 }
 
 fn refusal(status: StatusCode, error: &str, description: &str) -> Reply {
-    let description = bounded(description, MAX_DESCRIPTION_BYTES);
+    let description = reply::bounded(description, MAX_DESCRIPTION_BYTES);
     reply::json(
         status,
         json!({ "error": error, "error_description": description }).to_string(),
     )
-}
-
-/// At most `max` bytes of `text`, cut on a character boundary, `…` marking a cut.
-fn bounded(text: &str, max: usize) -> Cow<'_, str> {
-    if text.len() <= max {
-        return Cow::Borrowed(text);
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    Cow::Owned(format!("{}…", &text[..end]))
 }
 
 fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Box<Reply>> {
@@ -192,7 +178,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
                     "unknown_client",
                     &format!(
                         "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
-                        bounded(id, MAX_QUOTED_ID_BYTES)
+                        reply::bounded(id, reply::MAX_QUOTED_BYTES)
                     ),
                 ),
                 _ => {

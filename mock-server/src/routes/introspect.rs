@@ -8,7 +8,7 @@ use crate::fault::Endpoint;
 use crate::issuer::Claims;
 use crate::reply;
 use crate::router::{Outcome, Received};
-use crate::routes::client_token_endpoint;
+use crate::routes::{Answer, client_token_endpoint, inactive_reason};
 
 /// The body for every inactive token.
 pub(crate) const INACTIVE: &str = r#"{"active":false}"#;
@@ -16,11 +16,17 @@ pub(crate) const INACTIVE: &str = r#"{"active":false}"#;
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let state = r.state;
     client_token_endpoint(r, Endpoint::Introspect, |_, token| {
-        let body = match state.issuer.validate(token, state.now_unix()) {
-            Ok(claims) => active(state, &claims),
-            Err(_) => INACTIVE.to_owned(),
+        let (body, inactive) = match state.issuer.validate(token, state.now_unix()) {
+            Ok(claims) => (active(state, &claims), None),
+            Err(why) => (
+                INACTIVE.to_owned(),
+                Some(inactive_reason(state, token, why)),
+            ),
         };
-        Ok(reply::no_store(reply::json(StatusCode::OK, body)))
+        Ok(Answer {
+            reply: reply::no_store(reply::json(StatusCode::OK, body)),
+            inactive,
+        })
     })
     .await
 }

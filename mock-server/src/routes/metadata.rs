@@ -10,17 +10,18 @@ use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::config::CLIENT_CREDENTIALS;
-use crate::reply::{self, Reply};
-use crate::router::Received;
+use crate::reply;
+use crate::router::{Outcome, Received};
+use crate::routes::method_not_allowed;
 use crate::state::State;
 
 pub(crate) const PATH: &str = "/.well-known/oauth-authorization-server";
 
-pub(crate) fn handle(r: &Received<'_>) -> Reply {
+pub(crate) fn handle(r: &Received<'_>) -> Outcome {
     if *r.method != Method::GET && *r.method != Method::HEAD {
-        return reply::method_not_allowed("GET, HEAD");
+        return method_not_allowed(r.method, "GET, HEAD");
     }
-    reply::json(StatusCode::OK, document(r.state).to_string())
+    reply::json(StatusCode::OK, document(r.state).to_string()).into()
 }
 
 pub(crate) fn document(state: &State) -> Value {

@@ -7,16 +7,36 @@ pub(crate) mod protected;
 pub(crate) mod revoke;
 pub(crate) mod token;
 
-use auth_core::ProviderError;
+use std::borrow::Cow;
+
 use auth_core::form::{CONTENT_TYPE_FORM, Form, FormError};
+use auth_core::{ErrorCode, ProviderError, Scope, ScopeSet};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
-use crate::fault::Endpoint;
-use crate::reply::{self, Reply};
+use crate::fault::{Endpoint, Fault};
+use crate::issuer::Invalid;
+use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
 use crate::router::{Outcome, Received};
-use crate::state::Registered;
+use crate::state::{Registered, State};
+
+/// What an introspection or revocation answers, and for a token it found
+/// inactive, why (journal only: the answer is a 200 either way).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) reply: Reply,
+    pub(crate) inactive: Option<Cow<'static, str>>,
+}
+
+impl From<Reply> for Answer {
+    fn from(reply: Reply) -> Self {
+        Self {
+            reply,
+            inactive: None,
+        }
+    }
+}
 
 /// What the two client-authenticated token-management endpoints share
 /// (RFC 7662 §2.1 introspection, RFC 7009 §2.1 revocation): POST only; a
@@ -28,28 +48,29 @@ use crate::state::Registered;
 pub(crate) async fn client_token_endpoint(
     r: &Received<'_>,
     endpoint: Endpoint,
-    answer: impl FnOnce(&Registered, &str) -> Result<Reply, ProviderError>,
+    answer: impl FnOnce(&Registered, &str) -> Result<Answer, Refusal>,
 ) -> Outcome {
     let state = r.state;
     if *r.method != Method::POST {
-        return reply::no_store(reply::method_not_allowed("POST")).into();
+        let mut outcome = method_not_allowed(r.method, "POST");
+        outcome.response = reply::no_store(outcome.response);
+        return outcome;
     }
     let (form, checked) = read_form(r.headers, r.body);
-    let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
     if let Some(fault) = state.faults.take(endpoint, || {
         client_auth::claimed_client(r.headers, form.as_ref())
-    }) && let Some(reply) = fault_reply(state, &fault).await
+    }) && let Some(mut outcome) = fault_reply(state, &fault).await
     {
-        outcome.response = reply;
         outcome.fault = Some(fault);
         outcome.form = form;
         return outcome;
     }
+    let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
     let mut facts = AuthFacts::default();
     let result = checked.and_then(|()| {
         let form = form
             .as_ref()
-            .ok_or_else(|| invalid_request("the body is not a form"))?;
+            .ok_or_else(|| invalid_request("the body is not a form").because("body: not a form"))?;
         let client = client_auth::authenticate(
             state,
             r.peer.ip(),
@@ -58,19 +79,76 @@ pub(crate) async fn client_token_endpoint(
             Purpose::Other,
             &mut facts,
         )?;
-        let token = form
-            .get("token")
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| invalid_request("the token parameter is missing"))?;
+        let token = form.get("token").filter(|t| !t.is_empty()).ok_or_else(|| {
+            invalid_request("the token parameter is missing")
+                .because("token: the token parameter is missing or empty")
+        })?;
         answer(&client, token)
     });
-    outcome.response =
-        result.unwrap_or_else(|error| reply::oauth_error(&error, &state.settings.realm));
+    let result = result.map(|answered| {
+        outcome.reason = answered.inactive;
+        answered.reply
+    });
+    outcome.answer(result, &state.settings.realm);
     outcome.auth = Some(facts.detected);
     outcome.basic = facts.basic;
     outcome.client_id = facts.client_id;
     outcome.form = form;
     outcome
+}
+
+/// 405 with `Allow` (RFC 9110 §15.5.6), its code and the method journaled.
+pub(crate) fn method_not_allowed(method: &Method, allow: &'static str) -> Outcome {
+    Outcome::from(reply::method_not_allowed(allow))
+        .with_error("method_not_allowed")
+        .with_reason(format!(
+            "method: {} is not allowed here (Allow: {allow})",
+            Quoted(method.as_str())
+        ))
+}
+
+/// Why a token is inactive, for the journal: whose it was and when it
+/// expired, never the token.
+pub(crate) fn inactive_reason(state: &State, token: &str, why: Invalid) -> Cow<'static, str> {
+    let claims = match why {
+        Invalid::Garbage => None,
+        Invalid::Expired | Invalid::Revoked => state.issuer.decode(token).ok(),
+    };
+    let Some(claims) = claims else {
+        return Cow::Borrowed(
+            "token: not issued by this server (or by an earlier run of it): bad syntax or MAC",
+        );
+    };
+    let client = Quoted(&claims.client_id);
+    Cow::Owned(match why {
+        Invalid::Expired => format!(
+            "token: the token of client {client} expired at {} (mock clock: {})",
+            rfc3339(claims.exp),
+            rfc3339(state.now_unix())
+        ),
+        _ => format!("token: the token of client {client} was revoked"),
+    })
+}
+
+/// The scopes of `wanted` that `held` lacks, space-separated.
+pub(crate) fn missing_scopes(wanted: &ScopeSet, held: &ScopeSet) -> String {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|scope| !held.contains(scope))
+        .map(Scope::as_str)
+        .collect();
+    missing.join(" ")
+}
+
+/// Unix seconds in RFC 3339, or as a number if out of range.
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{unix} (unix seconds)"))
 }
 
 /// Most pairs a form body may hold.
@@ -98,69 +176,106 @@ pub(crate) fn is_form_media_type(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Why the `Content-Type` is not the form media type, for the journal
+/// (the header is one the journal shows).
+fn media_type_reason(headers: &HeaderMap) -> Cow<'static, str> {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Cow::Borrowed("media type: no Content-Type header"),
+        (Some(_), Some(_)) => Cow::Borrowed("media type: more than one Content-Type header"),
+        (Some(value), None) => Cow::Owned(format!(
+            "media type: Content-Type {} is not application/x-www-form-urlencoded \
+             (with charset UTF-8, if any)",
+            Quoted(&String::from_utf8_lossy(value.as_bytes()))
+        )),
+    }
+}
+
 /// Media type, decoding and repeats, in that order (S-03, S-12, S-04).
 /// The decoded form comes back even when a parameter repeats, for the journal.
-pub(crate) fn read_form(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> (Option<Form>, Result<(), ProviderError>) {
+pub(crate) fn read_form(headers: &HeaderMap, body: &[u8]) -> (Option<Form>, Result<(), Refusal>) {
     if !is_form_media_type(headers) {
         return (
             None,
-            Err(invalid_request(
-                "the body must be application/x-www-form-urlencoded",
-            )),
+            Err(
+                invalid_request("the body must be application/x-www-form-urlencoded")
+                    .because(media_type_reason(headers)),
+            ),
         );
     }
     let form = match Form::parse(body, MAX_FORM_PAIRS) {
         Ok(form) => form,
-        Err(FormError::TooManyPairs { .. }) => {
+        // The error names an offset or a limit, never a value.
+        Err(error @ FormError::TooManyPairs { .. }) => {
             return (
                 None,
-                Err(invalid_request("the body has too many parameters")),
+                Err(invalid_request("the body has too many parameters")
+                    .because(format!("body: {error}"))),
             );
         }
-        Err(_) => {
+        Err(error) => {
             return (
                 None,
-                Err(invalid_request(
-                    "the body is not valid form-urlencoded UTF-8",
-                )),
+                Err(
+                    invalid_request("the body is not valid form-urlencoded UTF-8")
+                        .because(format!("body: {error}")),
+                ),
             );
         }
     };
     // RFC 6749 §3.2: no parameter more than once; RFC 8707 §2 allows several `resource`.
-    let repeated = form.first_repeated(&["resource"]).map(|name| match name {
-        "grant_type" => "the grant_type parameter is repeated",
-        "scope" => "the scope parameter is repeated",
-        "client_id" => "the client_id parameter is repeated",
-        "client_secret" => "the client_secret parameter is repeated",
-        "token" => "the token parameter is repeated",
-        _ => "a parameter is repeated",
+    let repeated = form.first_repeated(&["resource"]).map(|name| {
+        let description = match name {
+            "grant_type" => "the grant_type parameter is repeated",
+            "scope" => "the scope parameter is repeated",
+            "client_id" => "the client_id parameter is repeated",
+            "client_secret" => "the client_secret parameter is repeated",
+            "token" => "the token parameter is repeated",
+            _ => "a parameter is repeated",
+        };
+        invalid_request(description).because(format!(
+            "repeated parameter: {} appears {} times",
+            Quoted(name),
+            form.count(name)
+        ))
     });
     match repeated {
-        Some(description) => (Some(form), Err(invalid_request(description))),
+        Some(refusal) => (Some(form), Err(refusal)),
         None => (Some(form), Ok(())),
     }
 }
 
-/// Serves a fault that replaces the answer; `None` for faults that delay
-/// or reshape the correct answer (the caller goes on).
-pub(crate) async fn fault_reply(
-    state: &crate::state::State,
-    fault: &crate::fault::Fault,
-) -> Option<Reply> {
-    use auth_core::ErrorCode;
+/// The OAuth `error` code a fault's answer carries: the RFC 6749 §5.2
+/// body of the faults that serve one, or a [`Fault::Raw`] JSON body's
+/// `error` member.
+fn fault_error(fault: &Fault, served: Option<&ProviderError>) -> Option<Cow<'static, str>> {
+    if let Some(error) = served {
+        return Some(Cow::Owned(error.code.as_str().to_owned()));
+    }
+    let Fault::Raw { body, .. } = fault else {
+        return None;
+    };
+    let body: serde_json::Value = serde_json::from_str(body).ok()?;
+    let error = body.get("error")?.as_str()?;
+    Some(Cow::Owned(
+        reply::bounded(error, reply::MAX_QUOTED_BYTES).into_owned(),
+    ))
+}
+
+/// Serves a fault that replaces the answer, with the OAuth `error` code it
+/// carries; `None` for faults that delay or reshape the correct answer
+/// (the caller goes on). The caller records the fault.
+pub(crate) async fn fault_reply(state: &State, fault: &Fault) -> Option<Outcome> {
+    use http::HeaderValue;
     use http::header::LOCATION;
-    use http::{HeaderValue, StatusCode};
 
-    use crate::fault::Fault;
-    use crate::reply;
-
+    let realm = &state.settings.realm;
+    // The §5.2 error a fault serves, in the body (with its status) or in a 200.
+    let mut served = None;
     let status =
         |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut stop = state.shutdown.clone();
-    Some(match fault {
+    let reply = match fault {
         Fault::Latency(delay) => {
             tokio::select! {
                 () = tokio::time::sleep(*delay) => return None,
@@ -195,7 +310,7 @@ pub(crate) async fn fault_reply(
                     .with_retry_after(auth_core::RetryAfter::Delay(
                         std::time::Duration::from_secs(*seconds),
                     ));
-            reply::oauth_error(&error, &state.settings.realm)
+            reply::oauth_error(served.insert(error), realm)
         }
         Fault::Html { status: code } => {
             let status = status(*code);
@@ -210,8 +325,11 @@ pub(crate) async fn fault_reply(
         )),
         Fault::ErrorIn200 => reply::no_store(reply::json(
             StatusCode::OK,
-            ProviderError::new(ErrorCode::InvalidRequest)
-                .with_description("an error with status 200")
+            served
+                .insert(
+                    ProviderError::new(ErrorCode::InvalidRequest)
+                        .with_description("an error with status 200"),
+                )
                 .to_json(),
         )),
         Fault::Redirect { location } => {
@@ -220,7 +338,7 @@ pub(crate) async fn fault_reply(
             reply.headers_mut().insert(LOCATION, location);
             reply
         }
-        Fault::InvalidClient => reply::oauth_error(&client_auth::failed(), &state.settings.realm),
+        Fault::InvalidClient => reply::oauth_error(served.insert(client_auth::failed()), realm),
         Fault::Raw {
             status: code,
             headers,
@@ -234,7 +352,10 @@ pub(crate) async fn fault_reply(
         | Fault::NoExpiresIn
         | Fault::ShortLifetime
         | Fault::Oversized { .. } => return None,
-    })
+    };
+    let mut outcome = Outcome::from(reply);
+    outcome.error = fault_error(fault, served.as_ref());
+    Some(outcome)
 }
 
 /// [`Fault::Raw`](crate::Fault::Raw): the answer as given; invalid header

@@ -7,6 +7,9 @@
 //! - token without the named scope → 403 `insufficient_scope` + `scope` (S-62);
 //! - two Authorization headers, header and query token, or a value
 //!   outside `b64token` → 400 `invalid_request` (S-63, S-64).
+//!
+//! The journal records the challenge's `error` and, for every refusal, the
+//! reason (which token check failed, whose token, which scope was missing).
 
 use auth_core::form::Form;
 use auth_core::{AccessToken, BearerChallenge, BearerErrorCode, ScopeSet};
@@ -16,9 +19,10 @@ use serde_json::json;
 
 use crate::conformance::rules::{self, ResourceObservation};
 use crate::fault::Endpoint;
-use crate::reply::{self, Reply};
+use crate::issuer::Claims;
+use crate::reply::{self, Quoted, Reply};
 use crate::router::{Outcome, Received};
-use crate::routes::{MAX_FORM_PAIRS, fault_reply};
+use crate::routes::{MAX_FORM_PAIRS, fault_reply, inactive_reason, missing_scopes};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let mut outcome = respond(r).await;
@@ -39,21 +43,22 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 async fn respond(r: &Received<'_>) -> Outcome {
     let state = r.state;
     if let Some(fault) = state.faults.take(Endpoint::Resource, || None)
-        && let Some(reply) = fault_reply(state, &fault).await
+        && let Some(mut outcome) = fault_reply(state, &fault).await
     {
-        return Outcome {
-            fault: Some(fault),
-            ..Outcome::from(reply)
-        };
+        outcome.fault = Some(fault);
+        return outcome;
     }
     let challenge = BearerChallenge::new().with_realm(state.settings.realm.clone());
+    // The journal keeps the challenge's code and the reason; the
+    // description on the wire stays fixed.
     let reject = |status: StatusCode, code: BearerErrorCode, description: &str| {
         let challenge = challenge
             .clone()
             .with_error(code.clone())
             .with_description(description);
         let body = json!({ "error": code.as_str(), "error_description": description }).to_string();
-        with_challenge(reply::json(status, body), &challenge)
+        Outcome::from(with_challenge(reply::json(status, body), &challenge))
+            .with_error(code.as_str().to_owned())
     };
     let invalid_request = |description: &str| {
         reject(
@@ -65,10 +70,14 @@ async fn respond(r: &Received<'_>) -> Outcome {
 
     let (token, query) = match find_token(r) {
         Ok(found) => found,
-        Err(description) => return invalid_request(description).into(),
+        Err((description, reason)) => return invalid_request(description).with_reason(reason),
     };
     let Some(token) = token else {
-        return with_challenge(reply::build(StatusCode::UNAUTHORIZED, None, ""), &challenge).into();
+        return Outcome::from(with_challenge(
+            reply::build(StatusCode::UNAUTHORIZED, None, ""),
+            &challenge,
+        ))
+        .with_reason(no_token_reason(r, query.as_ref()));
     };
     let invalid_token = |description: &str| {
         reject(
@@ -79,41 +88,47 @@ async fn respond(r: &Received<'_>) -> Outcome {
     };
     let claims = match state.issuer.validate(token, state.now_unix()) {
         Ok(claims) => claims,
-        Err(why) => return invalid_token(why.description()).into(),
+        Err(why) => {
+            return invalid_token(why.description())
+                .with_reason(inactive_reason(state, token, why));
+        }
     };
     let client_id = Some(claims.client_id.clone());
     // RFC 8707 §2: an audience-restricted token is good only at its resources.
-    if !claims.audience.is_empty() && !claims.audience.iter().any(|a| *a == state.resource_url()) {
+    let resource_url = state.resource_url();
+    if !claims.audience.is_empty() && !claims.audience.contains(&resource_url) {
         return Outcome {
             client_id,
-            ..invalid_token("the access token is for another resource").into()
+            ..invalid_token("the access token is for another resource").with_reason(format!(
+                "token: the token of client {} is for {}, not {}",
+                Quoted(&claims.client_id),
+                Quoted(&claims.audience.join(" ")),
+                Quoted(&resource_url)
+            ))
         };
     }
     let required = match query
         .as_ref()
         .and_then(|q| q.get("scope"))
         .filter(|s| !s.is_empty())
-        .map(ScopeSet::parse)
+        .map(|scope| (scope, ScopeSet::parse(scope)))
     {
         None => ScopeSet::new(),
-        Some(Ok(required)) => required,
-        Some(Err(_)) => {
+        Some((_, Ok(required))) => required,
+        Some((scope, Err(error))) => {
             return Outcome {
                 client_id,
-                ..invalid_request("the scope query parameter is malformed").into()
+                ..invalid_request("the scope query parameter is malformed").with_reason(format!(
+                    "scope: the scope query parameter {} is not RFC 6749 §3.3 syntax: {error}",
+                    Quoted(scope)
+                ))
             };
         }
     };
     if !claims.scope.is_superset(&required) {
-        let challenge = challenge
-            .with_error(BearerErrorCode::InsufficientScope)
-            .with_description("the access token lacks the required scope")
-            .with_scope(required.to_string());
-        let body =
-            json!({ "error": "insufficient_scope", "scope": required.to_string() }).to_string();
         return Outcome {
             client_id,
-            ..with_challenge(reply::json(StatusCode::FORBIDDEN, body), &challenge).into()
+            ..insufficient_scope(challenge, &claims, &required)
         };
     }
     let body =
@@ -124,9 +139,47 @@ async fn respond(r: &Received<'_>) -> Outcome {
     }
 }
 
-/// The bearer token of the header, and the decoded query. Errors are
-/// RFC 6750 §3.1 `invalid_request` descriptions.
-fn find_token<'a>(r: &Received<'a>) -> Result<(Option<&'a str>, Option<Form>), &'static str> {
+/// 403 `insufficient_scope` with the scope needed (RFC 6750 §3.1, S-62);
+/// the journal names what the token lacks.
+fn insufficient_scope(challenge: BearerChallenge, claims: &Claims, required: &ScopeSet) -> Outcome {
+    let challenge = challenge
+        .with_error(BearerErrorCode::InsufficientScope)
+        .with_description("the access token lacks the required scope")
+        .with_scope(required.to_string());
+    let body = json!({ "error": "insufficient_scope", "scope": required.to_string() }).to_string();
+    let reason = format!(
+        "scope: the token of client {} lacks {} (it has {})",
+        Quoted(&claims.client_id),
+        Quoted(&missing_scopes(required, &claims.scope)),
+        Quoted(&claims.scope.to_string())
+    );
+    Outcome::from(with_challenge(
+        reply::json(StatusCode::FORBIDDEN, body),
+        &challenge,
+    ))
+    .with_error(BearerErrorCode::InsufficientScope.as_str().to_owned())
+    .with_reason(reason)
+}
+
+/// Why a request came without a usable bearer token (401, no `error`):
+/// for the journal.
+fn no_token_reason(r: &Received<'_>, query: Option<&Form>) -> &'static str {
+    if query.is_some_and(|q| q.get("access_token").is_some()) {
+        "token: only in the access_token query parameter, which is not accepted \
+         (RFC 9700 §4.3.2); send it in the Authorization header"
+    } else if r.headers.contains_key(AUTHORIZATION) {
+        "token: the Authorization scheme is not Bearer"
+    } else {
+        "token: no Authorization header (RFC 6750 §3: a challenge without an error code)"
+    }
+}
+
+/// An RFC 6750 §3.1 `invalid_request`: the description on the wire, and
+/// the journal's reason.
+type Malformed = (&'static str, &'static str);
+
+/// The bearer token of the header, and the decoded query.
+fn find_token<'a>(r: &Received<'a>) -> Result<(Option<&'a str>, Option<Form>), Malformed> {
     let query = match r
         .uri
         .query()
@@ -134,12 +187,20 @@ fn find_token<'a>(r: &Received<'a>) -> Result<(Option<&'a str>, Option<Form>), &
     {
         None => None,
         Some(Ok(form)) => Some(form),
-        Some(Err(_)) => return Err("the query string is malformed"),
+        Some(Err(_)) => {
+            return Err((
+                "the query string is malformed",
+                "query: not valid form-urlencoded UTF-8, or too many parameters",
+            ));
+        }
     };
     let mut values = r.headers.get_all(AUTHORIZATION).iter();
     let (value, second) = (values.next(), values.next());
     if second.is_some() {
-        return Err("more than one Authorization header");
+        return Err((
+            "more than one Authorization header",
+            "token: more than one Authorization header",
+        ));
     }
     let token = match value {
         Some(value) => bearer_token(value.as_bytes())?,
@@ -150,22 +211,34 @@ fn find_token<'a>(r: &Received<'a>) -> Result<(Option<&'a str>, Option<Form>), &
             .as_ref()
             .is_some_and(|q| q.get("access_token").is_some())
     {
-        return Err("the access token was sent in more than one way");
+        return Err((
+            "the access token was sent in more than one way",
+            "token: sent both in the Authorization header and as the access_token query \
+             parameter (RFC 6750 §2: one method per request)",
+        ));
     }
     Ok((token, query))
 }
 
 /// `Bearer 1*SP b64token`, scheme in any case (RFC 9110 §11.1, RFC 6750
 /// §2.1). `Ok(None)` for another scheme.
-fn bearer_token(value: &[u8]) -> Result<Option<&str>, &'static str> {
-    let value = std::str::from_utf8(value).map_err(|_| "the Authorization header is not ASCII")?;
+fn bearer_token(value: &[u8]) -> Result<Option<&str>, Malformed> {
+    let value = std::str::from_utf8(value).map_err(|_| {
+        (
+            "the Authorization header is not ASCII",
+            "token: the Authorization header is not ASCII",
+        )
+    })?;
     let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
     }
     let token = rest.trim_start_matches(' ');
     if !AccessToken::new(token).is_b64token() {
-        return Err("the bearer token is malformed");
+        return Err((
+            "the bearer token is malformed",
+            "token: the Bearer value is not an RFC 6750 §2.1 b64token",
+        ));
     }
     Ok(Some(token))
 }

@@ -13,6 +13,9 @@
 //! 8. `resource` (RFC 8707): not absolute, with a fragment, or unknown → `invalid_target`.
 //!
 //! The query string is never read for OAuth parameters (RFC 6749 §2.3.1, S-10).
+//!
+//! A refusal's journal reason starts with the check's name in this list
+//! (`scope: ...`); the answer's description is fixed.
 
 use auth_core::form::Form;
 use auth_core::response::TokenResponse;
@@ -27,9 +30,9 @@ use crate::conformance::rules::{self, Observation};
 use crate::fault::{Endpoint, Fault, MAX_OVERSIZED_BYTES};
 use crate::issuer::Claims;
 use crate::journal::DetectedAuth;
-use crate::reply::{self, Reply};
+use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
 use crate::router::{Outcome, Received};
-use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, read_form};
+use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form};
 use crate::state::{Registered, State, expiry_at};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
@@ -48,18 +51,16 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     };
     let mut facts = AuthFacts::default();
     let mut form = None;
-    let response = match served {
-        Some(response) => {
-            facts.client_id = claimed_id();
-            form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
-            response
-        }
-        None => match process(r, &mut facts, &mut form, fault.as_ref()) {
-            Ok(reply) => reply,
-            Err(error) => reply::oauth_error(&error, &state.settings.realm),
-        },
+    let mut outcome = if let Some(outcome) = served {
+        facts.client_id = claimed_id();
+        form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+        outcome
+    } else {
+        let result = process(r, &mut facts, &mut form, fault.as_ref());
+        Outcome::from_result(result, &state.settings.realm)
     };
-    if let Some(seconds) = response
+    if let Some(seconds) = outcome
+        .response
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok()?.parse().ok())
@@ -90,15 +91,13 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         secure: r.secure,
         waited,
     });
-    Outcome {
-        response,
-        auth: Some(auth),
-        basic: facts.basic,
-        client_id: facts.client_id,
-        form,
-        findings,
-        fault,
-    }
+    outcome.auth = Some(auth);
+    outcome.basic = facts.basic;
+    outcome.client_id = facts.client_id;
+    outcome.form = form;
+    outcome.findings = findings;
+    outcome.fault = fault;
+    outcome
 }
 
 fn process(
@@ -106,34 +105,46 @@ fn process(
     facts: &mut AuthFacts,
     form_slot: &mut Option<Form>,
     fault: Option<&Fault>,
-) -> Result<Reply, ProviderError> {
+) -> Result<Reply, Refusal> {
     let state = r.state;
     if *r.method != Method::POST {
         // RFC 6749 §3.2: the client MUST use POST (S-01).
         return Err(ProviderError::new(ErrorCode::InvalidRequest)
             .with_description("the token endpoint accepts only POST")
-            .with_status(StatusCode::METHOD_NOT_ALLOWED));
+            .with_status(StatusCode::METHOD_NOT_ALLOWED)
+            .because(format!("method: {} is not POST", Quoted(r.method.as_str()))));
     }
     let (form, checked) = read_form(r.headers, r.body);
     *form_slot = form;
     checked?;
     let Some(form) = form_slot.as_ref() else {
-        return Err(invalid_request("the body is not a form"));
+        return Err(invalid_request("the body is not a form").because("body: not a form"));
     };
     let client =
         client_auth::authenticate(state, r.peer.ip(), r.headers, form, Purpose::Token, facts)?;
     match form.get("grant_type").filter(|g| !g.is_empty()) {
-        None => return Err(invalid_request("the grant_type parameter is missing")),
+        None => {
+            return Err(invalid_request("the grant_type parameter is missing")
+                .because("grant_type: missing or empty"));
+        }
         Some(CLIENT_CREDENTIALS) => {}
         // RFC 6749 §1.9: values are case-sensitive (S-09).
-        Some(_) => {
+        Some(other) => {
             return Err(ProviderError::new(ErrorCode::UnsupportedGrantType)
-                .with_description("only the client_credentials grant is supported"));
+                .with_description("only the client_credentials grant is supported")
+                .because(format!(
+                    "grant_type: {} is not client_credentials (case-sensitive)",
+                    Quoted(other)
+                )));
         }
     }
     if !client.may_use_client_credentials() {
         return Err(ProviderError::new(ErrorCode::UnauthorizedClient)
-            .with_description("the client is not allowed the client_credentials grant"));
+            .with_description("the client is not allowed the client_credentials grant")
+            .because(format!(
+                "grant_type: client {} is not registered for client_credentials",
+                Quoted(&client.id)
+            )));
     }
     let scope = granted_scope(&client, form.get("scope"))?;
     let audience = audience(state, form)?;
@@ -142,26 +153,38 @@ fn process(
 
 /// RFC 6749 §3.3: strict syntax, within the client's scopes; no (or an
 /// empty) `scope` gets the client's defaults (S-07, S-29..S-33).
-fn granted_scope(client: &Registered, requested: Option<&str>) -> Result<ScopeSet, ProviderError> {
+fn granted_scope(client: &Registered, requested: Option<&str>) -> Result<ScopeSet, Refusal> {
     let invalid_scope = |description: &'static str| {
         ProviderError::new(ErrorCode::InvalidScope).with_description(description)
     };
     let Some(requested) = requested.filter(|s| !s.is_empty()) else {
         return Ok(client.default_scopes.clone());
     };
-    let scope = ScopeSet::parse(requested)
-        .map_err(|_| invalid_scope("the scope parameter is malformed"))?;
+    let scope = ScopeSet::parse(requested).map_err(|error| {
+        // The error names a character and an offset; the scope is shown.
+        invalid_scope("the scope parameter is malformed").because(format!(
+            "scope: {} is not RFC 6749 §3.3 syntax: {error}",
+            Quoted(requested)
+        ))
+    })?;
     if !client.scopes.is_superset(&scope) {
-        return Err(invalid_scope(
-            "the requested scope exceeds what the client may have",
-        ));
+        let refused = missing_scopes(&scope, &client.scopes);
+        return Err(
+            invalid_scope("the requested scope exceeds what the client may have").because(format!(
+                "scope: {} {} not allowed for client {} (it may have {})",
+                Quoted(&refused),
+                if refused.contains(' ') { "are" } else { "is" },
+                Quoted(&client.id),
+                Quoted(&client.scopes.to_string())
+            )),
+        );
     }
     Ok(scope)
 }
 
 /// RFC 8707 §2: each `resource` is an absolute URI without fragment that
 /// this server knows (S-05, S-34).
-fn audience(state: &State, form: &Form) -> Result<Vec<String>, ProviderError> {
+fn audience(state: &State, form: &Form) -> Result<Vec<String>, Refusal> {
     let invalid_target = |description: &'static str| {
         ProviderError::new(ErrorCode::Other(ErrorCode::INVALID_TARGET.to_owned()))
             .with_description(description)
@@ -169,12 +192,23 @@ fn audience(state: &State, form: &Form) -> Result<Vec<String>, ProviderError> {
     let mut audience: Vec<String> = Vec::new();
     for resource in form.get_all("resource").filter(|r| !r.is_empty()) {
         if Resource::new(resource).is_err() {
-            return Err(invalid_target(
-                "a resource is not an absolute URI without a fragment",
-            ));
+            return Err(
+                invalid_target("a resource is not an absolute URI without a fragment").because(
+                    format!(
+                        "resource: {} is not an absolute URI without a fragment",
+                        Quoted(resource)
+                    ),
+                ),
+            );
         }
         if !state.is_known_resource(resource) {
-            return Err(invalid_target("a resource is unknown to this server"));
+            return Err(
+                invalid_target("a resource is unknown to this server").because(format!(
+                    "resource: unknown resource {} (known: the configured resources and {})",
+                    Quoted(resource),
+                    Quoted(&state.resource_url())
+                )),
+            );
         }
         if !audience.iter().any(|a| a == resource) {
             audience.push(resource.to_owned());
