@@ -54,10 +54,12 @@ impl Implications {
         Self { edges }
     }
 
-    /// Adds `implier ⇒ implied`.
+    /// Adds `from ⇒ to`: a grant of `from` also grants `to`.
     #[must_use]
-    pub fn with(mut self, implier: Scope, implied: Scope) -> Self {
-        let edge = (implier, implied);
+    pub fn with(mut self, from: Scope, to: Scope) -> Self {
+        let edge = (from, to);
+        // Sorted, so `closure` and equality do not depend on the order of
+        // declaration.
         if let Err(at) = self.edges.binary_search(&edge) {
             self.edges.insert(at, edge);
         }

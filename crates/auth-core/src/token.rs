@@ -419,6 +419,7 @@ impl fmt::Debug for OAuthToken {
             .field("scope", &self.scope)
             .field("refresh_token", &self.refresh_token)
             .field("extra", &self.extra)
+            .field("id", &self.id)
             .finish()
     }
 }

@@ -90,14 +90,14 @@ fn custom_scope_types_are_custom_scopes_with_their_string() {
 
 #[test]
 fn a_requirement_requests_the_union_of_its_scopes() {
+    type Both = (
+        <UpdateProfile as Operation>::Requires,
+        (DiscoveryRead, ServiceProfileRead),
+    );
     assert_eq!(DiscoveryRead::scopes().to_string(), "discovery:read");
     assert_eq!(
         <<UpdateProfile as Operation>::Requires as Requirement>::scopes().to_string(),
         "serviceprofile:read serviceprofile:write"
-    );
-    type Both = (
-        <UpdateProfile as Operation>::Requires,
-        (DiscoveryRead, ServiceProfileRead),
     );
     assert_eq!(
         Both::scopes().to_string(),
