@@ -126,9 +126,10 @@ const fn has_custom(node: &ImpliedBy) -> bool {
     false
 }
 
-/// The slow path: a custom scope in the declarations of `node` is granted.
+/// The slow path: a custom scope in the declarations of `node` is granted
+/// (the named ones were tested as bits).
 fn custom_granted(node: &ImpliedBy, granted: &ScopeSet) -> bool {
-    (named_bit_of(node.wire) == 0 && granted.contains_wire(node.wire))
+    granted.contains_custom(node.wire)
         || node
             .implied_by
             .iter()

@@ -334,11 +334,14 @@ impl ScopeSet {
         self.named
     }
 
-    /// True when the set holds the scope whose wire string is `wire`.
-    pub(crate) fn contains_wire(&self, wire: &str) -> bool {
+    /// True when the set holds the *custom* scope whose wire string is
+    /// `wire` (named scopes are tested as bits).
+    pub(crate) fn contains_custom(&self, wire: &str) -> bool {
+        // A token carries a handful of scopes: a scan whose comparisons
+        // mostly stop at the length beats a binary search of orderings.
         self.scopes
-            .binary_search_by(|scope| scope.as_str().cmp(wire))
-            .is_ok()
+            .iter()
+            .any(|scope| matches!(scope, Scope::Custom(custom) if custom.as_str() == wire))
     }
 
     /// The empty set.
@@ -548,7 +551,9 @@ mod tests {
         built.insert(Scope::Write);
         built.extend([Scope::new("orders:read").unwrap(), Scope::Read]);
         assert_eq!(built, parsed);
-        assert!(built.contains_wire("orders:read") && !built.contains_wire("orders"));
+        assert!(built.contains_custom("orders:read") && !built.contains_custom("orders"));
+        // Named scopes are bits, not custom scopes.
+        assert!(!built.contains_custom("read"));
     }
 
     #[test]
