@@ -72,7 +72,7 @@ pub use metadata::{
     AuthorizationServerMetadata, Issuer, Metadata, MetadataError, WELL_KNOWN_METADATA_PATH,
     parse_metadata,
 };
-pub use operation::Operation;
+pub use operation::{Operation, Operations};
 pub use request::{
     GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource, TokenRequest,
     TokenUrl,

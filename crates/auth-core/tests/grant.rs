@@ -9,7 +9,7 @@ use auth_core::scope::{
 };
 use auth_core::{
     AccessToken, Authorized, Client, ClientCredentials, Error, Grant, Implications, OAuthToken,
-    Operation, Requirement, Scope, ScopeSet, TokenUrl,
+    Operation, Operations, Requirement, Scope, ScopeSet, TokenUrl,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -141,7 +141,7 @@ fn the_empty_requirement_is_met_by_any_token() {
 fn an_answer_without_scope_grants_the_requested_scope_rfc6749_5_1() {
     let client = Client::new(
         TokenUrl::parse("https://as.example/token").unwrap(),
-        ClientCredentials::new("svc", "s").with_scopes(UpdateProfile::scopes_to_request()),
+        ClientCredentials::new("svc", "s").with_scopes(<UpdateProfile as Operations>::scopes()),
     );
     let answer = |body: &str| {
         http::Response::builder()
@@ -167,15 +167,44 @@ fn an_answer_without_scope_grants_the_requested_scope_rfc6749_5_1() {
     assert_eq!(err.missing().to_string(), "serviceprofile:write");
 }
 
-/// What a client built for its operations requests.
-trait ScopesToRequest {
-    fn scopes_to_request() -> ScopeSet;
+/// Lists the services.
+struct ListServices;
+
+impl Operation for ListServices {
+    type Requires = DiscoveryRead;
+    type Body = ();
+    fn to_request(&self) -> http::Request<()> {
+        http::Request::new(())
+    }
 }
 
-impl<Op: Operation> ScopesToRequest for Op {
-    fn scopes_to_request() -> ScopeSet {
-        Op::Requires::scopes()
+/// Reads an order.
+struct ReadOrder;
+
+impl Operation for ReadOrder {
+    type Requires = (OrdersRead, ());
+    type Body = ();
+    fn to_request(&self) -> http::Request<()> {
+        http::Request::new(())
     }
+}
+
+#[test]
+fn a_client_built_for_its_operations_requests_exactly_their_scopes() {
+    assert_eq!(
+        <(ListServices, UpdateProfile, ReadOrder)>::scopes().to_string(),
+        "discovery:read orders:read serviceprofile:read serviceprofile:write"
+    );
+    assert_eq!(
+        <(ListServices, (ListServices,))>::scopes().to_string(),
+        "discovery:read"
+    );
+    // What it is granted for them is one grant, good for the whole set.
+    let token = token("discovery:read orders:read serviceprofile:read serviceprofile:write");
+    assert!(
+        Grant::<<(ListServices, UpdateProfile, ReadOrder) as Operations>::Requires>::check(&token)
+            .is_ok()
+    );
 }
 
 #[test]
