@@ -106,11 +106,4 @@ macro_rules! tuple_operations {
     };
 }
 
-tuple_operations!(A);
-tuple_operations!(A B);
-tuple_operations!(A B C);
-tuple_operations!(A B C D);
-tuple_operations!(A B C D E);
-tuple_operations!(A B C D E F);
-tuple_operations!(A B C D E F G);
-tuple_operations!(A B C D E F G H);
+crate::requirement::for_each_tuple!(tuple_operations);

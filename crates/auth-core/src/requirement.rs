@@ -205,11 +205,22 @@ macro_rules! tuple_requirement {
     };
 }
 
-tuple_requirement!(A);
-tuple_requirement!(A B);
-tuple_requirement!(A B C);
-tuple_requirement!(A B C D);
-tuple_requirement!(A B C D E);
-tuple_requirement!(A B C D E F);
-tuple_requirement!(A B C D E F G);
-tuple_requirement!(A B C D E F G H);
+/// Calls `$m!` for each tuple arity from 1 to 8, the largest tuple a
+/// requirement or an operation set can be (as with std's tuple impls, which
+/// stop at 12).
+macro_rules! for_each_tuple {
+    ($m:ident) => {
+        $m!(A);
+        $m!(A B);
+        $m!(A B C);
+        $m!(A B C D);
+        $m!(A B C D E);
+        $m!(A B C D E F);
+        $m!(A B C D E F G);
+        $m!(A B C D E F G H);
+    };
+}
+
+pub(crate) use for_each_tuple;
+
+for_each_tuple!(tuple_requirement);
