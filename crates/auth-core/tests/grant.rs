@@ -275,6 +275,16 @@ fn a_grant_prints_its_requirement_and_never_the_token() {
 }
 
 #[test]
+fn a_grant_is_a_copyable_proof_that_crosses_threads() {
+    fn proof<T: Copy + Send + Sync + 'static>(_: T) {}
+    let token = token("audit");
+    let grant = Grant::<Audit>::check(&token).unwrap();
+    proof(grant);
+    let moved = std::thread::spawn(move || grant).join().unwrap();
+    assert!(moved.is_for(&token));
+}
+
+#[test]
 fn an_operation_is_sent_with_the_bearer_token_under_its_grant() {
     let client = client("serviceprofile:read serviceprofile:write");
     let grant = client.grant().unwrap();
