@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde::{Serialize, Serializer};
 
 use crate::deviation::Deviation;
+use crate::grant::MissingScopes;
 use crate::metadata::MetadataError;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeError;
@@ -47,6 +48,10 @@ pub enum Error {
     /// A scope string is invalid.
     #[error("invalid scope: {0}")]
     Scope(#[from] ScopeError),
+    /// The client's token was not granted what an operation requires (it
+    /// was renewed since its grant was checked, and lost a scope).
+    #[error("operation not authorized: {0}")]
+    MissingScopes(#[from] MissingScopes),
     /// A stored token could not be loaded.
     #[error("stored token: {0}")]
     StoredToken(#[from] StoredTokenError),

@@ -7,7 +7,11 @@
 //! client (and any provider, like this project's mock server) can use it.
 //!
 //! - [`ClientCredentials`]: id, redacted secret, scopes, auth method.
-//! - [`Scope`], [`ScopeSet`]: the named scopes and validated custom ones.
+//! - [`Scope`], [`ScopeSet`]: the named scopes and validated custom ones;
+//!   [`scope`]: every scope as a type too, [`custom_scope!`] for more.
+//! - [`Requirement`], [`Grant`], [`Operation`]: what a call needs, the proof
+//!   the token was granted it, and calls that cannot be sent without one;
+//!   [`Implications`]: declared, never guessed.
 //! - [`Client<Unauthorized>`] → [`Client<Authorized>`]: the typestate client.
 //! - [`OAuthToken`]: absolute expiry, stored format; [`ExpiryPolicy`], [`Clock`].
 //! - [`response`]: lenient-but-honest parsing; [`Error`]: typed failures.
@@ -37,12 +41,16 @@ mod error;
 mod expiry;
 mod extra;
 pub mod form;
+mod grant;
+mod implication;
 mod metadata;
+mod operation;
 mod request;
+mod requirement;
 pub mod response;
 mod retry_after;
 pub mod revocation;
-mod scope;
+pub mod scope;
 mod scrub;
 mod token;
 
@@ -58,14 +66,18 @@ pub use error::{
 };
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
 pub use extra::ExtraFields;
+pub use grant::{Grant, MissingScopes};
+pub use implication::Implications;
 pub use metadata::{
     AuthorizationServerMetadata, Issuer, Metadata, MetadataError, WELL_KNOWN_METADATA_PATH,
     parse_metadata,
 };
+pub use operation::{Operation, Operations};
 pub use request::{
     GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource, TokenRequest,
     TokenUrl,
 };
+pub use requirement::Requirement;
 pub use retry_after::RetryAfter;
 pub use revocation::{RevocationRequest, RevocationUrl, TOKEN_TYPE_HINT_ACCESS_TOKEN};
 pub use scope::{CustomScope, Scope, ScopeError, ScopeSet};

@@ -34,7 +34,7 @@ use crate::extra::ExtraFields;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeSet;
 use crate::scrub::Scrubber;
-use crate::token::{AccessToken, OAuthToken, RefreshToken, TokenType, is_b64token};
+use crate::token::{AccessToken, OAuthToken, RefreshToken, TokenId, TokenType, is_b64token};
 
 /// Media type of token and error bodies.
 pub const CONTENT_TYPE_JSON: &str = "application/json";
@@ -594,6 +594,10 @@ fn build_token(
         Some(raw) => Some(read_expires_in(raw.get(), status, deviations)?),
     };
 
+    // RFC 6749 §5.1: `scope` is OPTIONAL when identical to the requested
+    // scope, so its absence means "granted as requested". Grants are checked
+    // against this set; a provider that silently grants less is not
+    // detectable here (its resource server answers 403).
     let scope = match members.scope {
         None | Some(ScopeValue::Text(Text::Null)) => ctx.requested_scope.clone(),
         Some(value) => read_scope(value, status, deviations)?,
@@ -625,6 +629,7 @@ fn build_token(
         scope,
         refresh_token,
         extra,
+        id: TokenId::next(),
     })
 }
 

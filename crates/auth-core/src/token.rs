@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -161,6 +162,22 @@ impl fmt::Display for TokenType {
     }
 }
 
+/// The identity of one issued token, for [`Grant`](crate::Grant)s: every
+/// token made (parsed, restored from a store, or built with
+/// [`OAuthToken::new`]) gets a new one, and clones share it. It says which
+/// token a grant was checked against without holding the token's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TokenId(u64);
+
+impl TokenId {
+    /// A fresh identity. A counter, not a clock or a random number:
+    /// 2^64 tokens outlast any process.
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// An issued access token with everything needed to use and renew it.
 ///
 /// Expiry is absolute: `expires_at` was computed from `expires_in` and the
@@ -176,6 +193,8 @@ pub struct OAuthToken {
     pub(crate) scope: ScopeSet,
     pub(crate) refresh_token: Option<RefreshToken>,
     pub(crate) extra: ExtraFields,
+    /// Which token this is, for grants; not part of equality.
+    pub(crate) id: TokenId,
 }
 
 impl OAuthToken {
@@ -197,6 +216,7 @@ impl OAuthToken {
             scope,
             refresh_token: None,
             extra: ExtraFields::new(),
+            id: TokenId::next(),
         }
     }
 
@@ -251,10 +271,16 @@ impl OAuthToken {
     }
 
     /// The granted scope (RFC 6749 §5.1: the requested one when the
-    /// provider did not say).
+    /// provider did not say). What a [`Grant`](crate::Grant) is checked
+    /// against.
     #[must_use]
     pub fn scope(&self) -> &ScopeSet {
         &self.scope
+    }
+
+    /// This token's identity (shared by its clones).
+    pub(crate) fn id(&self) -> TokenId {
+        self.id
     }
 
     /// The refresh token, if the provider sent one.
@@ -361,6 +387,7 @@ impl OAuthToken {
             scope: stored.scope,
             refresh_token: stored.refresh_token.map(RefreshToken::new),
             extra: stored.extra,
+            id: TokenId::next(),
         })
     }
 }
@@ -392,6 +419,7 @@ impl fmt::Debug for OAuthToken {
             .field("scope", &self.scope)
             .field("refresh_token", &self.refresh_token)
             .field("extra", &self.extra)
+            .field("id", &self.id)
             .finish()
     }
 }

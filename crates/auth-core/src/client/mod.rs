@@ -8,6 +8,8 @@
 //!   Client<Unauthorized> ── with_token(token) ──► Client<Authorized>       (consume, cannot fail)
 //!            ▲                                        │  authorize_request(&mut req)
 //!            └──────────── into_unauthorized() ───────┤  needs_refresh(now)
+//!                                                     │  grant::<R>() ──► Result<Grant<R>, MissingScopes> (borrow)
+//!                                                     │  operation_request(&op, &Grant<Op::Requires>)
 //!                                                     └─ with_token(new) ──► Client<Authorized>
 //! ```
 //!

@@ -1,52 +1,166 @@
 //! Scopes (RFC 6749 §3.3): [`Scope`], one scope-token, and [`ScopeSet`], the
 //! space-delimited, order-insensitive set a request names or a token carries.
+//!
+//! Every named scope is also a zero-sized type ([`DiscoveryRead`],
+//! [`ServiceProfileWrite`], ...) implementing [`ScopeType`]. The enum, its
+//! wire strings and the types come from one table, so they cannot drift;
+//! [`custom_scope!`](crate::custom_scope) declares more in one line. Scope
+//! types are what [`Requirement`](crate::Requirement)s and
+//! [`Grant`](crate::Grant)s are made of.
+
+mod types;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// One scope-token (RFC 6749 §3.3, Appendix A.4: `1*NQCHAR`).
-///
-/// The named variants are the scopes this project's users meet every day;
-/// anything else is a [`Scope::Custom`], validated once when it is made.
-/// Parsing a named wire string always gives the named variant, so two equal
-/// scopes have one representation.
-///
-/// ```
-/// # fn main() -> Result<(), auth_core::ScopeError> {
-/// use auth_core::Scope;
-/// assert_eq!("ts.mec.fullaccess".parse::<Scope>()?, Scope::TsMecFullAccess);
-/// let custom: Scope = "urn:example:read".parse()?;
-/// assert_eq!(custom.as_str(), "urn:example:read");
-/// assert!("two words".parse::<Scope>().is_err());
-/// # Ok(()) }
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Scope {
-    /// `discovery:read`
-    DiscoveryRead,
-    /// `serviceprofile:read`
-    ServiceProfileRead,
-    /// `serviceprofile:write`
-    ServiceProfileWrite,
-    /// `serviceregistry:read`
-    ServiceRegistryRead,
-    /// `serviceregistry:write`
-    ServiceRegistryWrite,
-    /// `ts.mec.fullaccess`
-    TsMecFullAccess,
-    /// `ts.mec.limitaccess`
-    TsMecLimitAccess,
-    /// `ts.application.ro`
-    TsApplicationRo,
-    /// `read`
-    Read,
-    /// `write`
-    Write,
-    /// Any other valid scope-token.
-    Custom(CustomScope),
+pub(crate) use types::scope_of_wire;
+pub use types::{ImpliedBy, Implies, ScopeType, is_scope_token};
+
+/// The named scopes and their wire strings, defined once: the macro writes
+/// the [`Scope`] enum, both directions of the mapping as `match`es (scopes
+/// are parsed and compared on every token response), each scope's bit in a
+/// [`ScopeSet`]'s bitset, and one [`ScopeType`] per scope with its declared
+/// implications.
+macro_rules! named_scopes {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum Scope {
+            $(
+                $variant:ident => $wire:literal
+                    $(, implied by [$($implier:ident),+ $(,)?])?
+            ;)*
+        }
+    ) => {
+        $(#[$enum_meta])*
+        #[derive(Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Scope {
+            $(
+                #[doc = concat!("`", $wire, "`")]
+                $variant,
+            )*
+            /// Any other valid scope-token.
+            Custom(CustomScope),
+        }
+
+        /// A named scope's position in the table: its bit in a
+        /// [`ScopeSet`]'s bitset.
+        #[derive(Clone, Copy)]
+        enum NamedIndex {
+            $($variant,)*
+        }
+
+        impl Scope {
+            /// Every named scope, in declaration order.
+            pub const NAMED: [Scope; [$($wire),*].len()] = [$(Scope::$variant),*];
+
+            /// The named wire strings, in declaration order.
+            const NAMED_WIRES: [&'static str; [$($wire),*].len()] = [$($wire),*];
+
+            fn named_wire(&self) -> Option<&'static str> {
+                match self {
+                    $(Self::$variant => Some($wire),)*
+                    Self::Custom(_) => None,
+                }
+            }
+
+            fn from_named_wire(token: &str) -> Option<Self> {
+                match token {
+                    $($wire => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// This scope's bit in a [`ScopeSet`]'s bitset; 0 for a
+            /// custom scope.
+            fn named_bit(&self) -> u64 {
+                match self {
+                    $(Self::$variant => 1 << (NamedIndex::$variant as u32),)*
+                    Self::Custom(_) => 0,
+                }
+            }
+        }
+
+        $(
+            $crate::custom_scope! {
+                #[doc = concat!("The scope `", $wire, "` as a type ([`Scope::", stringify!($variant), "`]).")]
+                pub $variant = $wire $(, implied by [$($implier),+])?;
+            }
+        )*
+
+        /// The implications declared in the named table.
+        pub(crate) fn named_implications(edges: &mut Vec<(Scope, Scope)>) {
+            $(
+                <$variant as $crate::requirement::sealed::Check>::push_implications(edges);
+            )*
+        }
+    };
+}
+
+named_scopes! {
+    /// One scope-token (RFC 6749 §3.3, Appendix A.4: `1*NQCHAR`).
+    ///
+    /// The named variants are the scopes this project's users meet every day;
+    /// anything else is a [`Scope::Custom`], validated once when it is made.
+    /// Parsing a named wire string always gives the named variant, so two equal
+    /// scopes have one representation.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::ScopeError> {
+    /// use auth_core::Scope;
+    /// assert_eq!("ts.mec.fullaccess".parse::<Scope>()?, Scope::TsMecFullAccess);
+    /// let custom: Scope = "urn:example:read".parse()?;
+    /// assert_eq!(custom.as_str(), "urn:example:read");
+    /// assert!("two words".parse::<Scope>().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub enum Scope {
+        DiscoveryRead => "discovery:read";
+        ServiceProfileRead => "serviceprofile:read";
+        ServiceProfileWrite => "serviceprofile:write";
+        ServiceRegistryRead => "serviceregistry:read";
+        ServiceRegistryWrite => "serviceregistry:write";
+        TsMecFullAccess => "ts.mec.fullaccess";
+        TsMecLimitAccess => "ts.mec.limitaccess";
+        TsApplicationRo => "ts.application.ro";
+        // The original SDK documents `write` as "read/write access": the
+        // one implication it declares. No other is inferred from names.
+        Read => "read", implied by [Write];
+        Write => "write";
+    }
+}
+
+// A `ScopeSet` keeps the named scopes as bits of a `u64`.
+const _: () = assert!(Scope::NAMED_WIRES.len() <= 64);
+
+/// The bit of the named scope whose wire string is `wire`, at compile time
+/// (what a [`ScopeType`]'s requirement is checked with).
+pub(crate) const fn named_bit_of(wire: &str) -> u64 {
+    let mut i = 0;
+    while i < Scope::NAMED_WIRES.len() {
+        if str_eq(Scope::NAMED_WIRES[i], wire) {
+            return 1 << i;
+        }
+        i += 1;
+    }
+    0
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A validated scope-token that is not one of the named [`Scope`]s. Only
@@ -66,45 +180,6 @@ impl fmt::Debug for CustomScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)
     }
-}
-
-/// The named scopes and their wire strings, defined once: the macro writes
-/// the list, both directions of the mapping as `match`es (scopes are parsed
-/// and compared on every token response).
-macro_rules! named_scopes {
-    ($($variant:ident => $wire:literal),* $(,)?) => {
-        impl Scope {
-            /// Every named scope, in declaration order.
-            pub const NAMED: [Scope; [$($wire),*].len()] = [$(Scope::$variant),*];
-
-            fn named_wire(&self) -> Option<&'static str> {
-                match self {
-                    $(Self::$variant => Some($wire),)*
-                    Self::Custom(_) => None,
-                }
-            }
-
-            fn from_named_wire(token: &str) -> Option<Self> {
-                match token {
-                    $($wire => Some(Self::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-named_scopes! {
-    DiscoveryRead => "discovery:read",
-    ServiceProfileRead => "serviceprofile:read",
-    ServiceProfileWrite => "serviceprofile:write",
-    ServiceRegistryRead => "serviceregistry:read",
-    ServiceRegistryWrite => "serviceregistry:write",
-    TsMecFullAccess => "ts.mec.fullaccess",
-    TsMecLimitAccess => "ts.mec.limitaccess",
-    TsApplicationRo => "ts.application.ro",
-    Read => "read",
-    Write => "write",
 }
 
 /// Why a string is not a scope-token or a scope list.
@@ -127,7 +202,12 @@ pub enum ScopeError {
 
 /// RFC 6749 Appendix A.4: NQCHAR = %x21 / %x23-5B / %x5D-7E.
 fn is_nqchar(c: char) -> bool {
-    matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+    u8::try_from(c).is_ok_and(is_nqchar_byte)
+}
+
+/// [`is_nqchar`] for one byte, usable at compile time.
+const fn is_nqchar_byte(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E)
 }
 
 fn validate(token: &str, base: usize) -> Result<(), ScopeError> {
@@ -231,13 +311,37 @@ impl<'de> Deserialize<'de> for Scope {
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 // Sorted and deduplicated: a handful of scopes fit one small allocation,
 // and the derived comparisons then ignore the order they were given in.
-pub struct ScopeSet(Vec<Scope>);
+// `named` is the bitset of the named scopes in the list, kept with it so a
+// grant check is a mask test (it is a function of the list, so the derived
+// comparisons stay consistent).
+pub struct ScopeSet {
+    scopes: Vec<Scope>,
+    named: u64,
+}
 
 impl ScopeSet {
     fn from_unsorted(mut scopes: Vec<Scope>) -> Self {
         scopes.sort_unstable();
         scopes.dedup();
-        Self(scopes)
+        let named = scopes
+            .iter()
+            .fold(0, |bits, scope| bits | scope.named_bit());
+        Self { scopes, named }
+    }
+
+    /// The bitset of the named scopes in the set.
+    pub(crate) fn named_bits(&self) -> u64 {
+        self.named
+    }
+
+    /// True when the set holds the *custom* scope whose wire string is
+    /// `wire` (named scopes are tested as bits).
+    pub(crate) fn contains_custom(&self, wire: &str) -> bool {
+        // A token carries a handful of scopes: a scan whose comparisons
+        // mostly stop at the length beats a binary search of orderings.
+        self.scopes
+            .iter()
+            .any(|scope| matches!(scope, Scope::Custom(custom) if custom.as_str() == wire))
     }
 
     /// The empty set.
@@ -273,10 +377,11 @@ impl ScopeSet {
 
     /// Adds a scope; false when it was already there.
     pub fn insert(&mut self, scope: Scope) -> bool {
-        match self.0.binary_search(&scope) {
+        match self.scopes.binary_search(&scope) {
             Ok(_) => false,
             Err(at) => {
-                self.0.insert(at, scope);
+                self.named |= scope.named_bit();
+                self.scopes.insert(at, scope);
                 true
             }
         }
@@ -285,7 +390,7 @@ impl ScopeSet {
     /// True when the scope is in the set.
     #[must_use]
     pub fn contains(&self, scope: &Scope) -> bool {
-        self.0.binary_search(scope).is_ok()
+        self.scopes.binary_search(scope).is_ok()
     }
 
     /// True when every scope of `other` is in this set.
@@ -294,21 +399,44 @@ impl ScopeSet {
         other.iter().all(|scope| self.contains(scope))
     }
 
+    /// True when every scope of this set is in `other`.
+    #[must_use]
+    pub fn is_subset(&self, other: &ScopeSet) -> bool {
+        other.is_superset(self)
+    }
+
+    /// The scopes in either set: what to request for several
+    /// [`Requirement`](crate::Requirement)s at once.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::ScopeError> {
+    /// use auth_core::ScopeSet;
+    /// let a: ScopeSet = "read discovery:read".parse()?;
+    /// assert_eq!(a.union(&"write read".parse()?).to_string(), "discovery:read read write");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
+        let mut union = self.clone();
+        union.extend(other.iter().cloned());
+        union
+    }
+
     /// Number of scopes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.scopes.len()
     }
 
     /// True for the empty set.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.scopes.is_empty()
     }
 
     /// The scopes in wire-string order.
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
-        self.0.iter()
+        self.scopes.iter()
     }
 }
 
@@ -321,7 +449,7 @@ impl FromStr for ScopeSet {
 
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, scope) in self.0.iter().enumerate() {
+        for (i, scope) in self.scopes.iter().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;
             }
@@ -345,9 +473,13 @@ impl FromIterator<Scope> for ScopeSet {
 
 impl Extend<Scope> for ScopeSet {
     fn extend<I: IntoIterator<Item = Scope>>(&mut self, iter: I) {
-        self.0.extend(iter);
-        self.0.sort_unstable();
-        self.0.dedup();
+        self.scopes.extend(iter);
+        self.scopes.sort_unstable();
+        self.scopes.dedup();
+        self.named = self
+            .scopes
+            .iter()
+            .fold(0, |bits, scope| bits | scope.named_bit());
     }
 }
 
@@ -355,7 +487,7 @@ impl IntoIterator for ScopeSet {
     type Item = Scope;
     type IntoIter = std::vec::IntoIter<Scope>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.scopes.into_iter()
     }
 }
 
@@ -363,7 +495,7 @@ impl<'a> IntoIterator for &'a ScopeSet {
     type Item = &'a Scope;
     type IntoIter = std::slice::Iter<'a, Scope>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.scopes.iter()
     }
 }
 
@@ -404,6 +536,51 @@ mod tests {
         );
         for scope in Scope::NAMED {
             assert_eq!(Scope::new(scope.as_str()).unwrap(), scope);
+        }
+    }
+
+    #[test]
+    fn the_bitset_follows_the_list_however_the_set_is_built() {
+        let parsed: ScopeSet = "write orders:read read".parse().unwrap();
+        assert_eq!(
+            parsed.named_bits(),
+            Scope::Read.named_bit() | Scope::Write.named_bit()
+        );
+        let mut built = ScopeSet::new();
+        assert_eq!(built.named_bits(), 0);
+        built.insert(Scope::Write);
+        built.extend([Scope::new("orders:read").unwrap(), Scope::Read]);
+        assert_eq!(built, parsed);
+        assert!(built.contains_custom("orders:read") && !built.contains_custom("orders"));
+        // Named scopes are bits, not custom scopes.
+        assert!(!built.contains_custom("read"));
+    }
+
+    #[test]
+    fn named_bits_are_distinct_and_found_at_compile_time() {
+        let mut seen = 0u64;
+        for scope in Scope::NAMED {
+            let bit = scope.named_bit();
+            assert_eq!(bit.count_ones(), 1);
+            assert_eq!(seen & bit, 0);
+            assert_eq!(named_bit_of(scope.as_str()), bit);
+            seen |= bit;
+        }
+        assert_eq!(named_bit_of("orders:read"), 0);
+        assert_eq!(named_bit_of("rea"), 0);
+        assert_eq!(Scope::new("orders:read").unwrap().named_bit(), 0);
+    }
+
+    #[test]
+    fn the_const_scope_token_check_agrees_with_the_parser() {
+        for token in [
+            "read", "a", "!#[]~", "a b", "a\"b", "a\\b", "", "é", "a\tb", "a\u{7f}",
+        ] {
+            assert_eq!(
+                is_scope_token(token),
+                Scope::new(token).is_ok(),
+                "{token:?}"
+            );
         }
     }
 
