@@ -129,9 +129,10 @@ pub(crate) fn run_session(
     path_dir: Option<&std::path::Path>,
 ) -> Vec<String> {
     const MARK: &str = "@@next example@@";
+    const PRINT_MARK: &str = "printf '\\n@@next example@@\\n'\n";
     let mut script = String::new();
     for example in examples {
-        script.push_str(&format!("printf '\\n{MARK}\\n'\n"));
+        script.push_str(PRINT_MARK);
         script.push_str(&example.command.replace(DOC_ADDR, addr));
     }
     let output = run_sh(&script, path_dir);
