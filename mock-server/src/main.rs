@@ -1,4 +1,8 @@
 //! `mock-server`: the conformance OAuth provider as a dev server.
+//!
+//! Built with the `cli` feature (so a library user compiles no clap):
+//! `cargo run -p mock-server --features cli -- --help`. Examples:
+//! docs/quickstart.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
