@@ -35,7 +35,7 @@ core-is-sans-io:
     fi
     echo "auth-core is sans-IO: no runtime, HTTP stack or socket crate"
 
-# a library user compiles no CLI: auth-http and mock-server without their `cli` feature do not depend on clap
+# a library user compiles no CLI: auth-http and mock-server without their `cli` feature do not depend on clap, and build (tests too: those running a binary need `cli`)
 cli-is-optional:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -45,6 +45,7 @@ cli-is-optional:
             echo "$package depends on clap without its cli feature (above)"; exit 1
         fi
     done
+    cargo check --quiet -p auth-http -p mock-server --all-targets
     echo "auth-http and mock-server compile no CLI without their cli feature"
 
 # rustdoc of every crate, warnings (broken intra-doc links...) as errors
