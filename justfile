@@ -12,8 +12,8 @@ test:
     cargo test --workspace --doc --all-features
     cargo test --manifest-path fuzz/Cargo.toml
 
-# formatting, clippy, and the dependency direction (auth-core stays sans-IO)
-lint: fmt-check clippy core-is-sans-io
+# formatting, clippy, the dependency direction (auth-core stays sans-IO) and no CLI for library users
+lint: fmt-check clippy core-is-sans-io cli-is-optional
 
 # cargo fmt --check over the workspace and the fuzz crate
 fmt-check:
@@ -34,6 +34,27 @@ core-is-sans-io:
         echo "auth-core depends on an IO crate (above)"; exit 1
     fi
     echo "auth-core is sans-IO: no runtime, HTTP stack or socket crate"
+
+# a library user compiles no CLI: auth-http and mock-server without their `cli` feature do not depend on clap, and build (tests too: those running a binary need `cli`)
+cli-is-optional:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for package in auth-http mock-server; do
+        deps=$(cargo tree -p "$package" -e normal --prefix none --format '{p}')
+        if grep -E '^clap(_builder|_derive|_lex)? ' <<<"$deps"; then
+            echo "$package depends on clap without its cli feature (above)"; exit 1
+        fi
+    done
+    cargo check --quiet -p auth-http -p mock-server --all-targets
+    echo "auth-http and mock-server compile no CLI without their cli feature"
+
+# rustdoc of every crate, warnings (broken intra-doc links...) as errors
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
+
+# the three crates package and build as crates.io would take them (`cargo publish --dry-run`; uploads nothing)
+publish-check:
+    cargo publish --workspace --dry-run --allow-dirty
 
 # license and source policy (needs `cargo install cargo-deny`)
 deny:
@@ -60,11 +81,11 @@ bench:
 
 # the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
 bench-server:
-    cargo bench -p mock-server --bench server
+    cargo bench -p mock-server --features cli --bench server
 
 # the mock provider with its embedded default config on 127.0.0.1:8080
 serve *args:
-    cargo run -p mock-server -- {{args}}
+    cargo run -p mock-server --features cli -- {{args}}
 
 # the example client: starts the mock provider in-process, fetches, stores and uses a token
 demo:
@@ -77,7 +98,7 @@ conformance-report:
 # this project's own client, judged by the conformance runner's quick suite (about 4 s)
 conformance-self:
     cargo build -p auth-http --example conformance_client
-    cargo run -p mock-server -- conformance --suite quick -- "${CARGO_TARGET_DIR:-target}/debug/examples/conformance_client"
+    cargo run -p mock-server --features cli -- conformance --suite quick -- "${CARGO_TARGET_DIR:-target}/debug/examples/conformance_client"
 
 # FileStore under SIGKILL: a saving child killed at random moments; every load a whole token or a clean miss, no temp file left after the next save
 crash-store kills="1000":
@@ -85,7 +106,7 @@ crash-store kills="1000":
 
 # a minute of 64 connections mixing token, introspection, revocation and resource requests, faults queued, against the release binary: 0 unexpected statuses, RSS flat within 1 MiB (SOAK_SECS, SOAK_CONNS)
 soak:
-    cargo bench -p mock-server --bench soak
+    cargo bench -p mock-server --features cli --bench soak
 
 # what CI runs
-ci: lint test conformance-self
+ci: lint test doc publish-check conformance-self

@@ -46,7 +46,7 @@ wants() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 mkdir -p "$out"
 started=$(date +%s)
 echo "building mock-server and the adapters..."
-cargo build --quiet -p mock-server --bin mock-server
+cargo build --quiet -p mock-server --features cli --bin mock-server
 if wants auth-http; then
     cargo build --quiet -p auth-http --example conformance_client
 fi

@@ -2,7 +2,7 @@
 //! server answering a fixed body, side by side on loopback (the issue's
 //! "measured, not asserted" figures).
 //!
-//! `cargo bench -p mock-server --bench server` (env: `MOCK_BENCH_SECS`,
+//! `cargo bench -p mock-server --features cli --bench server` (env: `MOCK_BENCH_SECS`,
 //! default 10; `MOCK_BENCH_CONNS`, default 64). Both servers run as their own
 //! processes; the load generator is this process (hyper clients, keep-alive,
 //! one request in flight per connection, valid `client_secret_basic` token

@@ -4,7 +4,7 @@
 //! and the server's resident memory after a 5 s warm-up and at the end
 //! differ by at most 1 MiB.
 //!
-//! `just soak`, or `cargo bench -p mock-server --bench soak` (env:
+//! `just soak`, or `cargo bench -p mock-server --features cli --bench soak` (env:
 //! `SOAK_SECS`, default 60; `SOAK_CONNS`, default 64).
 //!
 //! Every connection but the fault ones loops: a token for F1

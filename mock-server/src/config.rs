@@ -390,6 +390,12 @@ impl ClientRegistration {
         &self.scopes
     }
 
+    /// The scopes granted when a request names none, as written.
+    #[must_use]
+    pub fn default_scopes(&self) -> &[String] {
+        &self.default_scopes
+    }
+
     /// The grant types as written.
     #[must_use]
     pub fn grant_types(&self) -> &[String] {

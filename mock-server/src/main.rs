@@ -1,4 +1,8 @@
 //! `mock-server`: the conformance OAuth provider as a dev server.
+//!
+//! Built with the `cli` feature (so a library user compiles no clap):
+//! `cargo run -p mock-server --features cli -- --help`. Examples:
+//! docs/quickstart.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -438,6 +442,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     };
     args.apply(&mut config).map_err(StartError::Setting)?;
     let open_admin = config.admin_token.is_none();
+    let lockout = lockout_line(&config);
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
     let mut interrupts = Interrupts::install()?;
     let mut builder = MockServer::builder().config(config).addr(args.addr);
@@ -483,14 +488,19 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
             server.local_addr()
         );
     }
+    say!("{lockout}");
     say!("registered clients (dev mock: these secrets are not secret):");
     for client in server.clients() {
         let secret = client.expose_secret().unwrap_or("(public client)");
+        let defaults = match client.default_scopes() {
+            [] => "(none)".to_owned(),
+            scopes => scopes.join(" "),
+        };
         say!(
-            "  {:<16} secret={secret:<24} auth={} scopes={}",
+            "  {:<16} secret={secret:<24} auth={} scopes={} default_scopes={defaults}",
             client.id(),
             client.auth_method(),
-            client.scopes().join(" ")
+            client.scopes().join(" "),
         );
     }
     interrupts.next().await;
@@ -502,6 +512,21 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         () = interrupts.next() => say!("stopped without waiting for requests in flight"),
     }
     Ok(())
+}
+
+/// The start-up line telling when a client gets locked out: the first
+/// surprise of a newcomer trying wrong secrets (docs/mock-server.md,
+/// Brute-force lockout).
+fn lockout_line(config: &Config) -> String {
+    if config.lockout_failures == 0 {
+        return "lockout: off (lockout_failures = 0)".to_owned();
+    }
+    let window = config.lockout_window_secs;
+    format!(
+        "lockout: {} failed authentications per client id and source within {window} s, \
+         then 429 for {window} s",
+        config.lockout_failures
+    )
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, each time they come; the handlers are

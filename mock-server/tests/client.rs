@@ -243,3 +243,66 @@ fn binary_with_tls_writes_the_ca_and_prints_https_urls() {
     let _ = std::fs::remove_file(&ca);
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
 }
+
+/// The lines the binary prints at start, up to the client list's end.
+fn start_up_lines(config: &str, clients: usize) -> Vec<String> {
+    let path = std::env::temp_dir().join(format!(
+        "mock-server-start-{}-{clients}-{}.toml",
+        std::process::id(),
+        config.len()
+    ));
+    std::fs::write(&path, config).unwrap();
+    let config_arg = path.to_str().unwrap().to_owned();
+    let (_child, lines) = spawn(&["--addr", "127.0.0.1:0", "--config", &config_arg]);
+    // ready, metadata, lockout, the list's heading, one line per client
+    let lines = (0..4 + clients)
+        .map(|_| lines.recv_timeout(Duration::from_secs(20)).unwrap())
+        .collect();
+    let _ = std::fs::remove_file(&path);
+    lines
+}
+
+#[test]
+fn binary_start_up_lists_each_clients_default_scopes_and_the_lockout_setting() {
+    let lines = start_up_lines(
+        "lockout_failures = 3\nlockout_window_secs = 30\n\
+         [[clients]]\nid = \"svc\"\nsecret = \"s\"\nscopes = [\"read\", \"write\"]\ndefault_scopes = [\"read\", \"write\"]\n\
+         [[clients]]\nid = \"bare\"\nsecret = \"s\"\nscopes = [\"read\"]\n",
+        2,
+    );
+    let text = lines.join("\n");
+    assert!(
+        lines[0].starts_with("mock-server ready on http://127.0.0.1:"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2],
+        "lockout: 3 failed authentications per client id and source within 30 s, then 429 for 30 s",
+        "{text}"
+    );
+    let svc = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("svc "))
+        .unwrap();
+    assert!(
+        svc.ends_with("scopes=read write default_scopes=read write"),
+        "{text}"
+    );
+    let bare = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("bare "))
+        .unwrap();
+    assert!(
+        bare.ends_with("scopes=read default_scopes=(none)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn binary_start_up_says_when_the_lockout_is_off() {
+    let lines = start_up_lines(
+        "lockout_failures = 0\n[[clients]]\nid = \"svc\"\nsecret = \"s\"\n",
+        1,
+    );
+    assert_eq!(lines[2], "lockout: off (lockout_failures = 0)", "{lines:?}");
+}

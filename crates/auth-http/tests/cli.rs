@@ -1,6 +1,12 @@
 //! `fetch-token` against the in-process mock provider: output formats and
-//! exit codes (0 ok, 2 usage, 3 provider rejection, 4 transport).
+//! exit codes (0 ok, 2 usage, 3 provider rejection, 4 transport), and the
+//! `fetch-token` examples of `docs/quickstart.md`.
 #![expect(clippy::unwrap_used, reason = "tests")]
+
+// The quick start's example reader, shared with mock-server's own test of
+// its curl examples.
+#[path = "../../../mock-server/tests/doc_example/mod.rs"]
+mod doc_example;
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -305,4 +311,41 @@ async fn a_rejection_after_a_retry_still_exits_3() {
     );
     assert!(!message.contains("wrong-secret"));
     assert_eq!(server.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_fetch_token_examples_print_what_the_doc_shows() {
+    use doc_example::{DOC_ADDR, Example, QUICKSTART, assert_shows, examples, run_session};
+    // The examples show the token at work with curl.
+    if let Err(e) = Command::new("curl").arg("--version").output() {
+        panic!("this test drives curl, which could not be run ({e}): install curl");
+    }
+    let examples = examples(QUICKSTART);
+    let fetch: Vec<Example> = examples
+        .into_iter()
+        .filter(|e| e.expected.is_some() && e.command.contains("fetch-token "))
+        .collect();
+    let commands: String = fetch.iter().map(|e| e.command.as_str()).collect();
+    for wanted in ["CLIENT_SECRET=", "--secret-stdin", "--access-token-only"] {
+        assert!(
+            commands.contains(wanted),
+            "no fetch-token example with {wanted}"
+        );
+    }
+    assert!(fetch.len() >= 3, "{} fetch-token examples", fetch.len());
+    // The embedded configuration, as the binary the doc starts serves it.
+    let server = MockServer::start().await.unwrap();
+    let addr = server.local_addr().to_string();
+    let session = fetch.clone();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+        run_session(&session.iter().collect::<Vec<_>>(), &addr, Some(bin_dir))
+    })
+    .await
+    .unwrap();
+    let addr = server.local_addr().to_string();
+    for (example, output) in fetch.iter().zip(&outputs) {
+        let expected = example.expected.as_deref().unwrap_or_default();
+        assert_shows(example, &expected.replace(DOC_ADDR, &addr), output);
+    }
 }

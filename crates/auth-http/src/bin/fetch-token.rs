@@ -8,6 +8,10 @@
 //! Exit codes: 0 success, 2 usage or configuration error, 3 the provider
 //! rejected the request (an RFC 6749 §5.2 error), 4 transport failure,
 //! timeout or a non-OAuth answer. Errors are one line on stderr.
+//!
+//! Built with the `cli` feature (so a library user compiles no clap):
+//! `cargo run -p auth-http --features cli --bin fetch-token -- --help`.
+//! Examples: docs/quickstart.md.
 
 use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
