@@ -74,9 +74,10 @@ fuzz-smoke target="all" secs="10":
         cargo $tc fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time={{secs}} -rss_limit_mb=2048
     done
 
-# criterion benches: parsing (vs oauth2 v5) and the token manager (vs a mutex-held baseline)
+# criterion benches: parsing (vs oauth2 v5), grant checks, and the token manager (vs a mutex-held baseline)
 bench:
     cargo bench -p auth-core --bench parse
+    cargo bench -p auth-core --bench grant
     cargo bench -p auth-http
 
 # the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
