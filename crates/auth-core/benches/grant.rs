@@ -1,6 +1,8 @@
 //! Checking a grant against a token that holds the scopes (the warm path,
 //! run before every call): 1, 4 and 8 named scopes, 8 with custom ones (the
 //! slow path), and verifying an existing grant against its own token.
+//! Baseline, side by side: the run-time check code writes without grants,
+//! each required scope looked up in the token's scope set.
 #![expect(missing_docs, reason = "criterion's macros generate undocumented fns")]
 
 use std::hint::black_box;
@@ -66,6 +68,13 @@ fn bench_check<R: Requirement>(c: &mut Criterion, name: &str) {
     });
     group.bench_function(format!("verify_{name}"), |b| {
         b.iter(|| black_box(&grant).verify(black_box(&token)).is_ok());
+    });
+    let required = R::scopes();
+    group.bench_function(format!("baseline_contains_{name}"), |b| {
+        b.iter(|| {
+            let granted = black_box(&token).scope();
+            black_box(&required).iter().all(|s| granted.contains(s))
+        });
     });
     group.finish();
 }
