@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use http::StatusCode;
 use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
 
 use crate::deviation::Deviation;
 use crate::grant::MissingScopes;
@@ -17,7 +18,7 @@ use crate::metadata::MetadataError;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeError;
 use crate::scrub::{self, Printable, Scrubber};
-use crate::token::StoredTokenError;
+use crate::token::{OAuthToken, StoredTokenError};
 
 /// Everything that can go wrong in auth-core.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,12 @@ pub enum Error {
     /// was renewed since its grant was checked, and lost a scope).
     #[error("operation not authorized: {0}")]
     MissingScopes(#[from] MissingScopes),
+    /// The token expired before the request it was to authorize: a
+    /// [`RestoredClient`](crate::RestoredClient) cannot renew it, and
+    /// [`Authorize`](crate::Authorize) refuses an expired token for every
+    /// client (sending it would only earn a 401).
+    #[error("request not authorized: {0}")]
+    TokenExpired(#[from] TokenExpired),
     /// A stored token could not be loaded.
     #[error("stored token: {0}")]
     StoredToken(#[from] StoredTokenError),
@@ -84,6 +91,58 @@ impl Error {
             Self::Api(e) | Self::RevocationUnavailable(e) => Some(e.status),
             Self::Parse(e) => Some(e.status),
             _ => None,
+        }
+    }
+}
+
+/// A token used at or after its `expires_at`. Names both instants (they
+/// are not secrets), in RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("access token expired at {}, checked at {}", Rfc3339(*.expires_at), Rfc3339(*.now))]
+pub struct TokenExpired {
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+}
+
+impl TokenExpired {
+    /// `Err` when `token` has expired at `now` (`now >= expires_at`, as
+    /// [`OAuthToken::is_expired`]).
+    pub(crate) fn check(token: &OAuthToken, now: OffsetDateTime) -> Result<(), Self> {
+        if token.is_expired(now) {
+            Err(Self {
+                expires_at: token.expires_at(),
+                now,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// When the token expired.
+    #[must_use]
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// When it was to be used.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+}
+
+/// An instant in RFC 3339, or as `time` prints it when RFC 3339 cannot
+/// hold it (a year past 9999, an offset with seconds).
+struct Rfc3339(OffsetDateTime);
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self
+            .0
+            .format(&time::format_description::well_known::Rfc3339)
+        {
+            Ok(text) => f.write_str(&text),
+            Err(_) => fmt::Display::fmt(&self.0, f),
         }
     }
 }

@@ -12,7 +12,9 @@
 //! - [`Requirement`], [`Grant`], [`Operation`]: what a call needs, the proof
 //!   the token was granted it, and calls that cannot be sent without one;
 //!   [`Implications`]: declared, never guessed.
-//! - [`Client<Unauthorized>`] → [`Client<Authorized>`]: the typestate client.
+//! - [`Client<Unauthorized>`] → [`Client<Authorized>`]: the typestate client;
+//!   [`RestoredClient`]: a stored token alone, which cannot renew;
+//!   [`Authorize`]: what both do.
 //! - [`OAuthToken`]: absolute expiry, stored format; [`ExpiryPolicy`], [`Clock`].
 //! - [`response`]: lenient-but-honest parsing; [`Error`]: typed failures.
 //! - [`form`], [`basic`], [`BearerChallenge`]: the wire formats, defined once.
@@ -55,14 +57,14 @@ mod scrub;
 mod token;
 
 pub use challenge::{BearerChallenge, BearerErrorCode};
-pub use client::{Authorized, Client, State, Unauthorized};
+pub use client::{Authorize, Authorized, Client, RestoredClient, State, Unauthorized};
 pub use credentials::{
     ClientAuthMethod, ClientCredentials, ClientId, ClientSecret, UnknownAuthMethod,
 };
 pub use deviation::Deviation;
 pub use error::{
     ApiError, DeviationError, Error, ErrorCode, ParseError, ParseErrorKind, ProviderError,
-    RequestError,
+    RequestError, TokenExpired,
 };
 pub use expiry::{Clock, ExpiryPolicy, ManualClock, SystemClock};
 pub use extra::ExtraFields;

@@ -5,12 +5,12 @@ use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use time::OffsetDateTime;
 
-use super::{Authorized, Client, Unauthorized};
+use super::{Authorized, Client, Unauthorized, authorize};
 use crate::error::Error;
 use crate::grant::{Grant, MissingScopes};
 use crate::operation::Operation;
 use crate::requirement::Requirement;
-use crate::token::{OAuthToken, TokenType};
+use crate::token::OAuthToken;
 
 impl Client<Authorized> {
     /// The token.
@@ -40,20 +40,7 @@ impl Client<Authorized> {
 
     /// The `Authorization` value for this token, marked sensitive.
     pub fn bearer_header(&self) -> Result<HeaderValue, Error> {
-        let token = &self.state.token;
-        if *token.token_type() != TokenType::Bearer {
-            return Err(Error::UnsupportedTokenType(
-                token.token_type().as_str().to_owned(),
-            ));
-        }
-        if !token.access_token().is_b64token() {
-            return Err(Error::InvalidAccessToken);
-        }
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", token.access_token().expose_secret()))
-                .map_err(|_| Error::InvalidAccessToken)?;
-        value.set_sensitive(true);
-        Ok(value)
+        authorize::bearer_header(&self.state.token)
     }
 
     /// Checks that the token was granted what `R` names: the proof that

@@ -11,11 +11,21 @@
 //!                                                     │  grant::<R>() ──► Result<Grant<R>, MissingScopes> (borrow)
 //!                                                     │  operation_request(&op, &Grant<Op::Requires>)
 //!                                                     └─ with_token(new) ──► Client<Authorized>
+//!
+//!   OAuthToken ── RestoredClient::new(token) ──► RestoredClient   no credentials: nothing renews
+//!                                                     │  authorize_request(&mut req, now) ──► Err(TokenExpired) once expired
+//!                                                     │  grant::<R>(), operation_request(&op, &grant, now)
 //! ```
 //!
 //! A failed grant never loses the client: the fallible steps borrow, and the
 //! transition that consumes cannot fail. Expiry is a runtime fact, not a
 //! state: an authorized client reports it through `needs_refresh(now)`.
+//!
+//! A [`RestoredClient`] holds a stored token alone, with no id or secret: it
+//! is a type of its own, not a third [`State`], because everything a
+//! `Client<S>` shares across its states is the configuration it requests
+//! tokens with. Code that only sends requests is generic over both through
+//! [`Authorize`].
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -71,8 +81,13 @@
 //! # }
 //! ```
 
+mod authorize;
 mod authorized;
+mod restored;
 mod unauthorized;
+
+pub use authorize::Authorize;
+pub use restored::RestoredClient;
 
 use std::fmt;
 use std::sync::Arc;
