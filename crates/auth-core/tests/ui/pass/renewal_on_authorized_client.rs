@@ -1,5 +1,6 @@
-// Twin of `restored_client_has_no_token_request`: a client with
-// credentials holding the same token can ask for another.
+// Twin of `restored_client_has_no_token_request` and
+// `restored_client_has_no_parse_token_response`: a client with credentials
+// holding the same token can ask for another and take it in.
 use auth_core::{AccessToken, Client, ClientCredentials, OAuthToken, ScopeSet, TokenUrl};
 
 fn main() {
@@ -11,4 +12,6 @@ fn main() {
     )
     .with_token(token);
     let _ = client.token_request();
+    let answer = http::Response::new(Vec::<u8>::new());
+    let _ = client.parse_token_response(&answer, now);
 }
