@@ -36,6 +36,13 @@ fn resource_uri<R: Requirement>(resource_url: &str) -> Result<http::Uri, BoxErro
     Ok(format!("{resource_url}?scope={scope}").parse()?)
 }
 
+/// `GET uri`, no body.
+fn get(uri: &http::Uri) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::new(Vec::new());
+    *request.uri_mut() = uri.clone();
+    request
+}
+
 /// Lists the services in the directory.
 struct ListServices {
     uri: http::Uri,
@@ -45,9 +52,7 @@ impl Operation for ListServices {
     type Requires = DiscoveryRead;
     type Body = Vec<u8>;
     fn to_request(&self) -> http::Request<Vec<u8>> {
-        let mut request = http::Request::new(Vec::new());
-        *request.uri_mut() = self.uri.clone();
-        request
+        get(&self.uri)
     }
 }
 
@@ -60,9 +65,7 @@ impl Operation for ReadProfile {
     type Requires = ServiceProfileRead;
     type Body = Vec<u8>;
     fn to_request(&self) -> http::Request<Vec<u8>> {
-        let mut request = http::Request::new(Vec::new());
-        *request.uri_mut() = self.uri.clone();
-        request
+        get(&self.uri)
     }
 }
 

@@ -8,8 +8,7 @@ use arc_swap::ArcSwap;
 use auth_core::{Grant, OAuthToken, Operation, Requirement};
 use http::header::AUTHORIZATION;
 
-use crate::error::{Error, LoopbackOptIn};
-use crate::fetch::check_bearer_target;
+use crate::error::Error;
 use crate::manager::TokenManager;
 
 /// A [`Grant`] obtained from a [`TokenManager`]: the proof that the
@@ -142,12 +141,7 @@ impl TokenManager {
         grant: &ManagedGrant<Op::Requires>,
     ) -> Result<http::Request<Op::Body>, Error> {
         let mut request = operation.to_request();
-        let loopback_setup = self.client().request().url().is_insecure_loopback();
-        check_bearer_target(
-            request.uri(),
-            loopback_setup,
-            LoopbackOptIn::LoopbackTokenUrl,
-        )?;
+        self.check_bearer_target(request.uri())?;
         let (token, header) = self.bearer().await?;
         grant.verify(&token)?;
         request.headers_mut().insert(AUTHORIZATION, header);

@@ -17,6 +17,13 @@ const ID: &str = "profile-service";
 const SECRET: &str = "profile-secret";
 const LIFETIME: Duration = Duration::from_secs(600);
 
+/// `GET uri`, no body.
+fn get(uri: &http::Uri) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::new(Vec::new());
+    *request.uri_mut() = uri.clone();
+    request
+}
+
 /// `GET /resource?scope=serviceprofile:read%20serviceprofile:write`: the
 /// mock checks the token carries both.
 struct UpdateProfile {
@@ -27,9 +34,7 @@ impl Operation for UpdateProfile {
     type Requires = (ServiceProfileRead, ServiceProfileWrite);
     type Body = Vec<u8>;
     fn to_request(&self) -> http::Request<Vec<u8>> {
-        let mut request = http::Request::new(Vec::new());
-        *request.uri_mut() = self.uri.clone();
-        request
+        get(&self.uri)
     }
 }
 
@@ -42,9 +47,7 @@ impl Operation for ListServices {
     type Requires = DiscoveryRead;
     type Body = Vec<u8>;
     fn to_request(&self) -> http::Request<Vec<u8>> {
-        let mut request = http::Request::new(Vec::new());
-        *request.uri_mut() = self.uri.clone();
-        request
+        get(&self.uri)
     }
 }
 
