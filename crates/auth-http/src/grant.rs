@@ -31,6 +31,39 @@ use crate::manager::TokenManager;
 ///
 /// Clones share the grant (and so its re-check); it is `Send` and `Sync`,
 /// for tasks that use one grant concurrently.
+///
+/// An operation takes a grant for exactly what it requires; a grant for
+/// other scopes does not compile (E0308, "expected `&ManagedGrant<...>`"):
+///
+/// ```compile_fail
+/// # use auth_core::scope::{DiscoveryRead, ServiceProfileWrite};
+/// # struct UpdateProfile;
+/// # impl auth_core::Operation for UpdateProfile {
+/// #     type Requires = ServiceProfileWrite;
+/// #     type Body = ();
+/// #     fn to_request(&self) -> http::Request<()> { http::Request::new(()) }
+/// # }
+/// # async fn f(manager: auth_http::TokenManager) -> Result<(), auth_http::Error> {
+/// let grant = manager.grant::<DiscoveryRead>().await?;
+/// manager.operation_request(&UpdateProfile, &grant).await?; // needs serviceprofile:write
+/// # Ok(()) }
+/// ```
+///
+/// Its compiling twin, with the grant the operation requires:
+///
+/// ```
+/// # use auth_core::scope::{DiscoveryRead, ServiceProfileWrite};
+/// # struct UpdateProfile;
+/// # impl auth_core::Operation for UpdateProfile {
+/// #     type Requires = ServiceProfileWrite;
+/// #     type Body = ();
+/// #     fn to_request(&self) -> http::Request<()> { http::Request::new(()) }
+/// # }
+/// # async fn f(manager: auth_http::TokenManager) -> Result<(), auth_http::Error> {
+/// let grant = manager.grant::<ServiceProfileWrite>().await?;
+/// manager.operation_request(&UpdateProfile, &grant).await?;
+/// # Ok(()) }
+/// ```
 pub struct ManagedGrant<R: Requirement> {
     /// The grant for the token last checked; replaced after a renewal.
     current: Arc<ArcSwap<Grant<R>>>,

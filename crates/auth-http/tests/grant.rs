@@ -280,3 +280,25 @@ async fn a_grant_the_provider_did_not_grant_is_refused_at_once() {
     assert!(s.manager.grant::<DiscoveryRead>().await.is_ok());
     assert_eq!(s.server.token_requests(), 1);
 }
+
+#[tokio::test]
+async fn an_operation_to_a_plain_http_host_is_refused_before_any_token_is_used() {
+    let s = setup().await;
+    let grant = s.manager.grant::<DiscoveryRead>().await.unwrap();
+    let list = ListServices {
+        uri: "http://api.example/services".parse().unwrap(),
+    };
+    let error = s
+        .manager
+        .operation_request(&list, &grant)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            auth_http::Error::InsecureUrl(auth_http::InsecureUrlError::HttpsRequired { .. })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(s.server.token_requests(), 1);
+}
