@@ -168,6 +168,19 @@ impl Error {
         }
     }
 
+    /// The scopes a renewed token lost, when a grant refused it
+    /// ([`TokenManager::operation_request`](crate::TokenManager::operation_request))
+    /// or the provider granted less than a [`TokenManager::grant`](crate::TokenManager::grant)
+    /// requires: [`Error::Core`]`(`[`auth_core::Error::MissingScopes`]`)`,
+    /// looked for through [`Error::root`]. Permanent for that token.
+    #[must_use]
+    pub fn missing_scopes(&self) -> Option<&auth_core::MissingScopes> {
+        match self.root() {
+            Self::Core(auth_core::Error::MissingScopes(missing)) => Some(missing),
+            _ => None,
+        }
+    }
+
     /// True when the provider rejected the request with an RFC 6749 §5.2
     /// error (the credentials, the scope, the grant): the `fetch-token`
     /// exit code 3.
@@ -211,8 +224,9 @@ pub enum InsecureUrlError {
 pub enum LoopbackOptIn {
     /// [`BearerAuthLayer::allow_insecure_loopback(true)`](crate::BearerAuthLayer::allow_insecure_loopback).
     Layer,
-    /// [`TokenManager::authorize`](crate::TokenManager::authorize) and
-    /// [`SendAuthorized::send`](crate::SendAuthorized::send) allow it when
+    /// [`TokenManager::authorize`](crate::TokenManager::authorize),
+    /// [`TokenManager::operation_request`](crate::TokenManager::operation_request)
+    /// and [`SendAuthorized::send`](crate::SendAuthorized::send) allow it when
     /// the client's token URL is plain http on a loopback host too (a
     /// whole local setup, such as the mock provider).
     LoopbackTokenUrl,

@@ -11,6 +11,10 @@
 //! - [`TokenManager`]: cache, refresh ahead, single-flight, retries, store;
 //!   [`TokenCache`]: one manager per [`CacheKey`] (the request, a keyed
 //!   fingerprint of the secret, the parse options), least recently used out.
+//! - [`TokenManager::grant`] and [`TokenManager::operation_request`]: an
+//!   [`auth_core::Operation`] sent only under a [`ManagedGrant`] for the
+//!   scopes it requires; after a renewal the grant re-checks the new token
+//!   once, and a lost scope is a typed error ([`Error::missing_scopes`]).
 //! - [`discover`]: RFC 8414 metadata, issuer checked.
 //! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
 //! - [`BearerAuthLayer`]: the tower middleware. It sends tokens over https
@@ -44,6 +48,7 @@ mod cache;
 mod discovery;
 mod error;
 mod fetch;
+mod grant;
 mod hyper;
 mod layer;
 mod manager;
@@ -57,6 +62,7 @@ pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
 pub use error::{BoxError, Error, InsecureUrlError, LoopbackOptIn, one_line};
 pub use fetch::{FetchToken, SendAuthorized, request_token};
+pub use grant::ManagedGrant;
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};
 pub use manager::{RetryPolicy, TokenManager, TokenManagerBuilder};

@@ -436,15 +436,17 @@ impl TokenManager {
         &self,
         request: &mut http::Request<B>,
     ) -> Result<Arc<OAuthToken>, Error> {
-        let loopback_setup = self.inner.client.request().url().is_insecure_loopback();
-        check_bearer_target(
-            request.uri(),
-            loopback_setup,
-            LoopbackOptIn::LoopbackTokenUrl,
-        )?;
+        self.check_bearer_target(request.uri())?;
         let (token, header) = self.bearer().await?;
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(token)
+    }
+
+    /// RFC 6750 §5.3 for `uri`: https, or plain http to a loopback host
+    /// when the token URL is plain http on loopback too.
+    pub(crate) fn check_bearer_target(&self, uri: &http::Uri) -> Result<(), Error> {
+        let loopback_setup = self.inner.client.request().url().is_insecure_loopback();
+        check_bearer_target(uri, loopback_setup, LoopbackOptIn::LoopbackTokenUrl)
     }
 
     /// The token and its `Authorization` value (sensitive).
