@@ -349,6 +349,30 @@ impl OAuthToken {
     /// version 1 of the format, which did not record its request, is
     /// [`StoredTokenError::Unbound`]: a store treats both as a miss.
     pub fn from_stored_json(bytes: &[u8], key: &RequestKey) -> Result<Self, StoredTokenError> {
+        let (binding, token) = Self::parse_stored(bytes)?;
+        // The whole record is checked first, so a wrong request is only
+        // ever reported for an otherwise good token.
+        match binding {
+            Binding::Unbound => Err(StoredTokenError::Unbound),
+            Binding::Request(digest) if digest == key.digest() => Ok(token),
+            Binding::Request(_) => Err(StoredTokenError::OtherRequest),
+        }
+    }
+
+    /// Loads the stored format without asking which request it was saved
+    /// for (any version this crate reads, the unbound version 1 too): for
+    /// a holder of the file alone, with no client id, token URL or secret
+    /// to build a [`RequestKey`] from (a
+    /// [`RestoredClient`](crate::RestoredClient)). The binding exists so a
+    /// shared store never hands one request's token to another; here the
+    /// caller chose the file. Corrupt input is the same typed error as in
+    /// [`from_stored_json`](Self::from_stored_json).
+    pub fn from_stored_json_unbound(bytes: &[u8]) -> Result<Self, StoredTokenError> {
+        Self::parse_stored(bytes).map(|(_, token)| token)
+    }
+
+    /// The record in `bytes`, fully checked, and the request it is bound to.
+    fn parse_stored(bytes: &[u8]) -> Result<(Binding, Self), StoredTokenError> {
         let probe: VersionProbe =
             serde_json::from_slice(bytes).map_err(|e| StoredTokenError::Corrupt {
                 line: e.line(),
@@ -370,15 +394,12 @@ impl OAuthToken {
         if stored.expires_at < stored.issued_at {
             return Err(StoredTokenError::Invalid("expires_at"));
         }
-        // The whole record is checked first, so a wrong request is only
-        // ever reported for an otherwise good token.
-        match (version, stored.request) {
-            (UNBOUND_VERSION, None) => return Err(StoredTokenError::Unbound),
-            (STORED_VERSION, Some(digest)) if digest == key.digest() => {}
-            (STORED_VERSION, Some(_)) => return Err(StoredTokenError::OtherRequest),
+        let binding = match (version, stored.request) {
+            (UNBOUND_VERSION, None) => Binding::Unbound,
+            (STORED_VERSION, Some(digest)) => Binding::Request(digest),
             _ => return Err(StoredTokenError::Invalid("request")),
-        }
-        Ok(Self {
+        };
+        let token = Self {
             access_token: AccessToken::new(stored.access_token),
             token_type: TokenType::from_wire(&stored.token_type),
             issued_at: stored.issued_at,
@@ -388,8 +409,17 @@ impl OAuthToken {
             refresh_token: stored.refresh_token.map(RefreshToken::new),
             extra: stored.extra,
             id: TokenId::next(),
-        })
+        };
+        Ok((binding, token))
     }
+}
+
+/// Which request a stored record says it was saved for.
+enum Binding {
+    /// Version 1: it did not say.
+    Unbound,
+    /// The [`RequestKey::digest`] of the request.
+    Request(String),
 }
 
 impl PartialEq for OAuthToken {

@@ -208,6 +208,21 @@ fn a_client_built_for_its_operations_requests_exactly_their_scopes() {
 }
 
 #[test]
+fn a_client_built_for_its_operations_sends_exactly_their_scopes_on_the_wire() {
+    let client = Client::for_operations::<(ListServices, UpdateProfile)>(
+        TokenUrl::parse("https://as.example/token").expect("a valid url"),
+        // What the credentials asked for before is replaced, not widened.
+        ClientCredentials::new("svc", "s3cret").with_scopes([Scope::Write]),
+    );
+    let request = client.token_request().expect("a token request");
+    let body = String::from_utf8(request.into_body()).expect("a utf-8 form body");
+    assert_eq!(
+        body,
+        "grant_type=client_credentials&scope=discovery%3Aread%20serviceprofile%3Aread%20serviceprofile%3Awrite"
+    );
+}
+
+#[test]
 fn write_implies_read_because_the_table_declares_it() {
     assert!(Grant::<Read>::check(&token("write")).is_ok());
     assert!(Grant::<(Read, Write)>::check(&token("write")).is_ok());

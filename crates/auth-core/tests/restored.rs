@@ -134,6 +134,55 @@ fn a_token_stored_for_another_request_is_not_restored() {
 }
 
 #[test]
+fn restores_from_the_stored_file_alone_with_no_id_url_or_secret() {
+    let stored = stored_by_credentialed_service();
+    let client = RestoredClient::from_stored_json_unbound(stored.as_bytes()).unwrap();
+    assert_eq!(client.token(), restored().token());
+    assert!(client.grant::<DiscoveryRead>().is_ok());
+    let mut call = api_call();
+    client.authorize_request(&mut call, SENT_AT).unwrap();
+    assert_eq!(
+        call.headers()[AUTHORIZATION],
+        "Bearer 2YotnFZFEjr1zCsicMWpAA"
+    );
+    // Version 1 records were never bound to a request: they load too.
+    let unbound = stored.replacen("\"version\":2", "\"version\":1", 1);
+    let unbound = unbound.replacen(
+        &format!(",\"request\":\"{}\"", key_without_secret().digest()),
+        "",
+        1,
+    );
+    assert_eq!(
+        RestoredClient::from_stored_json(unbound.as_bytes(), &key_without_secret()).unwrap_err(),
+        StoredTokenError::Unbound
+    );
+    assert_eq!(
+        RestoredClient::from_stored_json_unbound(unbound.as_bytes())
+            .unwrap()
+            .token(),
+        client.token()
+    );
+}
+
+#[test]
+fn a_corrupt_or_future_file_is_a_typed_error_without_a_key_too() {
+    assert!(matches!(
+        RestoredClient::from_stored_json_unbound(b"{\"version\":2,"),
+        Err(StoredTokenError::Corrupt { .. })
+    ));
+    assert_eq!(
+        RestoredClient::from_stored_json_unbound(b"{\"version\":99}").unwrap_err(),
+        StoredTokenError::UnsupportedVersion(99)
+    );
+    let bad_binding =
+        stored_by_credentialed_service().replacen("\"version\":2", "\"version\":1", 1);
+    assert_eq!(
+        RestoredClient::from_stored_json_unbound(bad_binding.as_bytes()).unwrap_err(),
+        StoredTokenError::Invalid("request")
+    );
+}
+
+#[test]
 fn authorizes_requests_before_the_token_expires() {
     let client = restored();
     for now in [SENT_AT, datetime!(2026-01-01 00:59:59.999 UTC)] {

@@ -100,10 +100,11 @@ async fn run(token_url: &str, resource_url: &str) -> Result<Vec<String>, BoxErro
         "requesting scope {:?} (the union of the operations' requirements)",
         scopes.to_string()
     ));
-    let client = Client::new(
+    // Built for its operations: the request names exactly their scopes.
+    let client = Client::for_operations::<ServiceProfileOperations>(
         TokenUrl::parse(token_url)?,
         // A real service reads its secret from the environment.
-        ClientCredentials::new("profile-service", "dev-secret").with_scopes(scopes),
+        ClientCredentials::new("profile-service", "dev-secret"),
     );
     let manager = TokenManager::new(client, HyperTransport::new()?);
 

@@ -96,6 +96,7 @@ use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
 use crate::error::Error;
+use crate::operation::Operations;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
 use crate::scrub::Scrubber;
@@ -149,6 +150,46 @@ impl Client<Unauthorized> {
     #[must_use]
     pub fn new(token_url: TokenUrl, credentials: ClientCredentials) -> Self {
         Self::from_request(TokenRequest::new(token_url, credentials))
+    }
+
+    /// A client built for the operations `Ops` (one [`Operation`](crate::Operation) or a
+    /// tuple of them): it requests exactly the union of their scopes,
+    /// whatever `credentials` asked for before. Least privilege by
+    /// construction: adding an operation to the tuple is the only way to
+    /// widen the request.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::Error> {
+    /// use auth_core::scope::{DiscoveryRead, ServiceProfileRead, ServiceProfileWrite};
+    /// use auth_core::{Client, ClientCredentials, Operation, Scope, TokenUrl};
+    /// struct ListServices;
+    /// impl Operation for ListServices {
+    ///     type Requires = DiscoveryRead;
+    ///     type Body = ();
+    ///     fn to_request(&self) -> http::Request<()> { http::Request::new(()) }
+    /// }
+    /// struct UpdateProfile;
+    /// impl Operation for UpdateProfile {
+    ///     type Requires = (ServiceProfileRead, ServiceProfileWrite);
+    ///     type Body = ();
+    ///     fn to_request(&self) -> http::Request<()> { http::Request::new(()) }
+    /// }
+    /// let client = Client::for_operations::<(ListServices, UpdateProfile)>(
+    ///     TokenUrl::parse("https://as.example/token")?,
+    ///     ClientCredentials::new("svc", "s3cret").with_scopes([Scope::Read]), // replaced
+    /// );
+    /// assert_eq!(
+    ///     client.credentials().scopes().to_string(),
+    ///     "discovery:read serviceprofile:read serviceprofile:write",
+    /// );
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn for_operations<Ops: Operations>(
+        token_url: TokenUrl,
+        credentials: ClientCredentials,
+    ) -> Self {
+        Self::new(token_url, credentials.with_scopes(Ops::scopes()))
     }
 
     /// A client for a fully configured request (resources, audience, extra

@@ -122,6 +122,33 @@ impl RestoredClient {
         OAuthToken::from_stored_json(bytes, key).map(Self::new)
     }
 
+    /// A client for the token in `bytes` alone, with no client id, token
+    /// URL or secret: the stored format of any request
+    /// ([`OAuthToken::from_stored_json_unbound`]), as the original SDK
+    /// restores a client from a saved token. Prefer
+    /// [`from_stored_json`](Self::from_stored_json) when the request is
+    /// known: it also proves the file holds that request's token.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_core::RestoredClient;
+    /// use auth_core::scope::DiscoveryRead;
+    /// # use auth_core::{AccessToken, ClientCredentials, OAuthToken, TokenRequest, TokenUrl};
+    /// # use time::macros::datetime;
+    /// # let url = TokenUrl::parse("https://as.example/token")?;
+    /// # let key = TokenRequest::new(url, ClientCredentials::new("svc", "s3cret")).key();
+    /// # let token = OAuthToken::new(AccessToken::new("abc"), datetime!(2026-01-01 00:00 UTC),
+    /// #     datetime!(2026-01-01 01:00 UTC), "discovery:read".parse()?);
+    /// # let stored = token.to_stored_json(&key)?;
+    /// // `stored`: a file another process saved; nothing else is known.
+    /// let client = RestoredClient::from_stored_json_unbound(stored.as_bytes())?;
+    /// assert!(client.grant::<DiscoveryRead>().is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_stored_json_unbound(bytes: &[u8]) -> Result<Self, StoredTokenError> {
+        OAuthToken::from_stored_json_unbound(bytes).map(Self::new)
+    }
+
     /// The token.
     #[must_use]
     pub fn token(&self) -> &OAuthToken {
