@@ -1,10 +1,11 @@
 //! What the mock serves: clients, secrets, auth methods, scopes, lifetimes
 //! and limits. Read from TOML (the binary) or built in code (tests).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use auth_core::{ClientAuthMethod, Resource, Scope, ScopeSet};
+use auth_core::{ClientAuthMethod, Implications, Resource, Scope, ScopeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::admin_access::{AdminHost, AdminToken};
@@ -94,6 +95,14 @@ pub struct Config {
     /// Known RFC 8707 resource indicators (absolute URIs, no fragment).
     #[serde(default)]
     pub resources: Vec<String>,
+    /// Declared scope implications the protected resource (`/resource`)
+    /// honours: `implier = [implied, ...]`, so a token granted the implier
+    /// passes where an implied scope is required. Chains are followed
+    /// (`a ⇒ b` and `b ⇒ c` let `a` pass for `c`); nothing is inferred from
+    /// names. Empty (the default): the check is literal set inclusion.
+    /// Every scope is parsed by auth-core's parser as the file is read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scope_implications: BTreeMap<Scope, Vec<Scope>>,
     /// The client registry.
     #[serde(default)]
     pub clients: Vec<ClientRegistration>,
@@ -157,6 +166,7 @@ impl Default for Config {
             lockout_capacity: default_lockout_capacity(),
             realm: default_realm(),
             resources: Vec::new(),
+            scope_implications: BTreeMap::new(),
             clients: Vec::new(),
         }
     }
@@ -251,6 +261,17 @@ impl Config {
     #[must_use]
     pub fn token_lifetime(&self) -> Duration {
         Duration::from_secs(self.token_lifetime_secs)
+    }
+
+    /// [`scope_implications`](Self::scope_implications) as auth-core's
+    /// [`Implications`] (none when the table is empty).
+    pub(crate) fn implications(&self) -> Implications {
+        self.scope_implications
+            .iter()
+            .flat_map(|(implier, implied)| implied.iter().map(move |to| (implier, to)))
+            .fold(Implications::new(), |all, (from, to)| {
+                all.with(from.clone(), to.clone())
+            })
     }
 }
 

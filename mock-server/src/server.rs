@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use auth_core::{Clock, ScopeSet, SystemClock};
+use auth_core::{Clock, Implications, ScopeSet, SystemClock};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -133,6 +133,27 @@ impl MockServerBuilder {
     #[must_use]
     pub fn admin_host(mut self, host: impl Into<String>) -> Self {
         self.config.admin_hosts.push(host.into());
+        self
+    }
+
+    /// Adds declared scope implications that the protected resource
+    /// (`/resource`) honours: a token granted an implier passes where the
+    /// implied scope is required, following chains (`required ⊆
+    /// closure(granted)`). None by default: the check is literal. The
+    /// `scope_implications` key of the config file, in code;
+    /// `Implications::named()` is the named table's `write ⇒ read`.
+    #[must_use]
+    pub fn scope_implications(mut self, implications: &Implications) -> Self {
+        for (implier, implied) in implications.iter() {
+            let entry = self
+                .config
+                .scope_implications
+                .entry(implier.clone())
+                .or_default();
+            if !entry.contains(implied) {
+                entry.push(implied.clone());
+            }
+        }
         self
     }
 

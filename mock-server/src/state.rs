@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use auth_core::{ClientAuthMethod, Clock, ScopeSet};
+use auth_core::{ClientAuthMethod, Clock, Implications, ScopeSet};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
@@ -71,6 +71,8 @@ pub(crate) struct Settings {
     pub(crate) admin: AdminAccess,
     pub(crate) resources: Vec<String>,
     pub(crate) journal_capacity: usize,
+    /// What `/resource` lets a granted scope stand for (none: literal).
+    pub(crate) implications: Implications,
 }
 
 /// A registered client, validated, with its secret kept only as an HMAC.
@@ -137,6 +139,7 @@ impl State {
                 admin: AdminAccess::new(config.admin_token.clone(), &config.admin_hosts),
                 resources: config.resources.clone(),
                 journal_capacity: config.journal_capacity,
+                implications: config.implications(),
             },
             clients: RwLock::new(HashMap::new()),
             initial: config.clients.clone(),

@@ -5,6 +5,8 @@
 //!   → 401 + `WWW-Authenticate: Bearer realm="mock"`, no `error` (§3, S-60);
 //! - expired, revoked, foreign or garbage token → 401 `invalid_token` (§3.1, S-61);
 //! - token without the named scope → 403 `insufficient_scope` + `scope` (S-62);
+//!   literally, unless `scope_implications` are configured: then the scope
+//!   must be in the closure of the token's scope under them;
 //! - two Authorization headers, header and query token, or a value
 //!   outside `b64token` → 400 `invalid_request` (S-63, S-64).
 //!
@@ -125,10 +127,18 @@ async fn respond(r: &Received<'_>) -> Outcome {
             };
         }
     };
-    if !claims.scope.is_superset(&required) {
+    // Only declared implications, and only when configured; otherwise the
+    // check is literal inclusion in the token's scope.
+    let implications = &state.settings.implications;
+    let effective = (!implications.is_empty()).then(|| implications.closure(&claims.scope));
+    if !effective
+        .as_ref()
+        .unwrap_or(&claims.scope)
+        .is_superset(&required)
+    {
         return Outcome {
             client_id,
-            ..insufficient_scope(challenge, &claims, &required)
+            ..insufficient_scope(challenge, &claims, &required, effective.as_ref())
         };
     }
     let body =
@@ -140,17 +150,31 @@ async fn respond(r: &Received<'_>) -> Outcome {
 }
 
 /// 403 `insufficient_scope` with the scope needed (RFC 6750 §3.1, S-62);
-/// the journal names what the token lacks.
-fn insufficient_scope(challenge: BearerChallenge, claims: &Claims, required: &ScopeSet) -> Outcome {
+/// the journal names what the token lacks and, when scope implications are
+/// configured, what they added to its scope (`effective`, the closure).
+fn insufficient_scope(
+    challenge: BearerChallenge,
+    claims: &Claims,
+    required: &ScopeSet,
+    effective: Option<&ScopeSet>,
+) -> Outcome {
     let challenge = challenge
         .with_error(BearerErrorCode::InsufficientScope)
         .with_description("the access token lacks the required scope")
         .with_scope(required.to_string());
     let body = json!({ "error": "insufficient_scope", "scope": required.to_string() }).to_string();
+    let held = effective.unwrap_or(&claims.scope);
+    let implied = match effective {
+        None => String::new(),
+        Some(effective) => match missing_scopes(effective, &claims.scope) {
+            added if added.is_empty() => "; no configured scope implication applies".to_owned(),
+            added => format!(", and {} by configured scope implications", Quoted(&added)),
+        },
+    };
     let reason = format!(
-        "scope: the token of client {} lacks {} (it has {})",
+        "scope: the token of client {} lacks {} (it has {}{implied})",
         Quoted(&claims.client_id),
-        Quoted(&missing_scopes(required, &claims.scope)),
+        Quoted(&missing_scopes(required, held)),
         Quoted(&claims.scope.to_string())
     );
     Outcome::from(with_challenge(
