@@ -8,7 +8,7 @@ use std::time::Duration;
 use auth_core::{ErrorCode, RetryAfter};
 use http::StatusCode;
 
-use crate::store::StoreError;
+use crate::store::{PeerFailure, StoreError};
 
 /// A boxed error from a layer below (an HTTP client, a tower service).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -96,6 +96,11 @@ pub enum Error {
         #[source]
         source: Arc<Error>,
     },
+    /// Another instance sharing the [`FleetStore`](crate::FleetStore)
+    /// failed to fetch this token moments ago, and the fleet reuses that
+    /// failure instead of asking the provider again at once.
+    #[error("token fetch failed on another instance: {0}")]
+    Peer(PeerFailure),
     /// The provider's token was already expired, or already due for
     /// renewal, when its answer arrived (`expires_in: 0`, or a lifetime
     /// shorter than the answer took): it is never handed out as valid, and
@@ -146,7 +151,8 @@ impl Error {
             | Self::Store(_)
             | Self::InsecureUrl(_)
             | Self::Service(_)
-            | Self::ExpiredOnArrival { .. } => false,
+            | Self::ExpiredOnArrival { .. }
+            | Self::Peer(_) => false,
         }
     }
 
@@ -186,7 +192,11 @@ impl Error {
     /// exit code 3.
     #[must_use]
     pub fn is_provider_rejection(&self) -> bool {
-        matches!(self.root(), Self::Core(auth_core::Error::Provider(_)))
+        match self.root() {
+            Self::Core(auth_core::Error::Provider(_)) => true,
+            Self::Peer(failure) => failure.is_provider_rejection(),
+            _ => false,
+        }
     }
 }
 

@@ -23,6 +23,11 @@
 //! - [`TokenStore`]: [`MemoryStore`], [`FileStore`] (one file, or one per
 //!   request identity with [`FileStore::in_dir`]), keyed by the request's
 //!   persistent identity ([`auth_core::RequestKey`]).
+//! - [`FleetStore`]: a store shared by many processes, consulted on every
+//!   renewal, so a fleet makes one token request per renewal; with the
+//!   `redis` feature, `RedisStore` (lease with fencing, compare-and-set,
+//!   pub/sub wake-up, optional AES-256-GCM at rest). Its trouble is never
+//!   an outage: the manager then fetches on its own. See docs/fleet.md.
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
 //!   [`Error::is_retryable`]; [`Error::root`] is the error to match and
 //!   [`one_line`] the whole chain to print (a fetch that retried says how
@@ -69,5 +74,9 @@ pub use manager::{RetryPolicy, TokenManager, TokenManagerBuilder};
 #[cfg(feature = "reqwest")]
 pub use reqwest::ReqwestTransport;
 pub use revoke::revoke_token;
-pub use store::{FileStore, MemoryStore, StoreError, TokenStore};
+pub use store::{
+    Accept, FileStore, FleetStore, Lease, MemoryStore, PeerFailure, StoreError, TokenStore, Turn,
+};
+#[cfg(feature = "redis")]
+pub use store::{DEFAULT_PREFIX, EncryptionKeys, RedisStore, RedisStoreBuilder};
 pub use transport::{BoxFuture, DEFAULT_BODY_LIMIT, FnTransport, Transport, from_fn};

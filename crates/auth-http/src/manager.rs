@@ -18,7 +18,7 @@ use tracing::Instrument as _;
 use crate::error::{Error, LoopbackOptIn};
 use crate::fetch::{check_bearer_target, request_token};
 use crate::revoke::revoke_token;
-use crate::store::TokenStore;
+use crate::store::{FleetStore, Lease, PeerFailure, StoreError, TokenStore, Turn, record_ttl};
 use crate::transport::Transport;
 
 /// How the manager retries a failed token request.
@@ -177,6 +177,10 @@ struct Inner {
     /// `OffsetDateTime` (the cached path's largest cost otherwise).
     system_clock: bool,
     store: Option<Arc<dyn TokenStore>>,
+    fleet: Option<Arc<dyn FleetStore>>,
+    /// The fleet store failed and has not answered since: its trouble is
+    /// warned about once per episode, not once per renewal.
+    fleet_degraded: AtomicBool,
     retry: RetryPolicy,
     refresh_jitter: f64,
     cached: ArcSwapOption<Cached>,
@@ -274,6 +278,7 @@ pub struct TokenManagerBuilder {
     clock: Arc<dyn Clock>,
     system_clock: bool,
     store: Option<Arc<dyn TokenStore>>,
+    fleet: Option<Arc<dyn FleetStore>>,
     retry: RetryPolicy,
     refresh_jitter: f64,
     failure_window: FailureWindow,
@@ -316,6 +321,26 @@ impl TokenManagerBuilder {
     #[must_use]
     pub fn shared_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Shares tokens and fetches with every other manager (in any process)
+    /// for the same request through `store`, consulted on every renewal:
+    /// one instance fetches under a lease, the others wait and take its
+    /// token (or its failure). When `store` fails or is slow, this manager
+    /// fetches on its own and warns once, and returns to the shared path
+    /// when the store answers again.
+    #[must_use]
+    pub fn fleet_store(mut self, store: impl FleetStore + 'static) -> Self {
+        self.fleet = Some(Arc::new(store));
+        self
+    }
+
+    /// Shares tokens and fetches through a shared `store` (see
+    /// [`TokenManagerBuilder::fleet_store`]).
+    #[must_use]
+    pub fn shared_fleet_store(mut self, store: Arc<dyn FleetStore>) -> Self {
+        self.fleet = Some(store);
         self
     }
 
@@ -368,6 +393,8 @@ impl TokenManagerBuilder {
                 clock: self.clock,
                 system_clock: self.system_clock,
                 store: self.store,
+                fleet: self.fleet,
+                fleet_degraded: AtomicBool::new(false),
                 retry: self.retry,
                 refresh_jitter: self.refresh_jitter,
                 cached: ArcSwapOption::empty(),
@@ -401,6 +428,7 @@ impl TokenManager {
             clock: Arc::new(SystemClock),
             system_clock: true,
             store: None,
+            fleet: None,
             retry: RetryPolicy::default(),
             refresh_jitter: 0.1,
             failure_window: FailureWindow::default(),
@@ -488,6 +516,32 @@ impl TokenManager {
             let _ = self.inner.cached.compare_and_swap(&*current, None);
             tracing::debug!("rejected token invalidated");
         }
+        self.remove_shared(rejected);
+    }
+
+    /// Removes `rejected` from the fleet store, if it still holds it, in
+    /// the background: every instance then renews instead of loading it.
+    fn remove_shared(&self, rejected: &Arc<OAuthToken>) {
+        let Some(fleet) = self.inner.fleet.clone() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let inner = Arc::clone(&self.inner);
+        let rejected = Arc::clone(rejected);
+        runtime.spawn(async move {
+            match fleet
+                .remove_token(&inner.key, rejected.access_token())
+                .await
+            {
+                Ok(()) => {
+                    inner.fleet_answered();
+                    tracing::debug!("rejected token removed from the fleet store");
+                }
+                Err(e) => inner.fleet_failed(&e),
+            }
+        });
     }
 
     /// Revokes the cached token at `url` (RFC 7009 §2.1, the client's own
@@ -755,8 +809,131 @@ impl Inner {
         if let Some(cached) = self.load_stored().await {
             return Ok(cached);
         }
+        if let Some(fleet) = &self.fleet {
+            match self.fetch_shared(&**fleet).await {
+                Ok(result) => return result,
+                Err(e) => self.fleet_failed(&e),
+            }
+        }
         let token = self.fetch_with_retries().await?;
         let cached = self.install(token)?;
+        self.save(&cached).await;
+        Ok(cached)
+    }
+
+    /// The fetch through the fleet store: its token, its failure, or this
+    /// instance's fetch under the lease. `Err` only for the store's own
+    /// trouble, after which the caller fetches on its own.
+    async fn fetch_shared(
+        &self,
+        fleet: &dyn FleetStore,
+    ) -> Result<Result<Arc<Cached>, Error>, StoreError> {
+        let accept = |token: &OAuthToken| !self.expiry.needs_refresh(token, self.clock.now());
+        // Long enough for a holder's whole fetch and one lapsed lease;
+        // after that, fetching alone beats waiting.
+        let patience = self
+            .retry
+            .deadline
+            .min(FAR_FUTURE)
+            .saturating_add(fleet.lease_duration().saturating_mul(2));
+        let turn = fleet.acquire(&self.key, &accept, patience).await?;
+        self.fleet_answered();
+        let lease = match turn {
+            Turn::Token(token) => {
+                tracing::debug!(expires_at = %token.expires_at(), "token taken from the fleet store");
+                return Ok(self.install(token));
+            }
+            Turn::Failed(failure) => {
+                tracing::debug!(error = %failure, "reusing another instance's token fetch failure");
+                return Ok(Err(Error::Peer(failure)));
+            }
+            Turn::Lease(lease) => lease,
+        };
+        tracing::debug!("fleet lease taken; fetching for the fleet");
+        let fetched = self.fetch_under_lease(fleet, &lease).await;
+        let token = match fetched {
+            Ok(token) => token,
+            Err(error) => {
+                let window = {
+                    let failures = self.lock_failures();
+                    let asked = error.retry_after().map(|r| r.delay_from(self.clock.now()));
+                    self.failure_window
+                        .after(failures.streak.saturating_add(1), asked)
+                };
+                let failure = PeerFailure::new(
+                    crate::one_line(&error),
+                    error.is_provider_rejection(),
+                    window,
+                );
+                match fleet.publish_failure(&self.key, &lease, &failure).await {
+                    Ok(_) => {}
+                    Err(e) => self.fleet_failed(&e),
+                }
+                return Ok(Err(error));
+            }
+        };
+        let cached = match self.install(token) {
+            Ok(cached) => cached,
+            Err(error) => return Ok(Err(error)),
+        };
+        let now = self.clock.now();
+        // A token due for renewal already is published for a moment only:
+        // that still releases the lease and wakes the waiters.
+        let ttl = record_ttl(self.expiry.refresh_at(&cached.token), now)
+            .unwrap_or(Duration::from_millis(1));
+        match fleet.publish(&self.key, &lease, &cached.token, ttl).await {
+            Ok(true) => tracing::debug!("token published to the fleet store"),
+            Ok(false) => tracing::debug!("fleet lease lost during the fetch; token kept locally"),
+            Err(e) => self.fleet_failed(&e),
+        }
+        self.save(&cached).await;
+        Ok(Ok(cached))
+    }
+
+    /// The fetch with retries, extending `lease` every third of its
+    /// length meanwhile, so retries inside the fetch never let a second
+    /// instance in.
+    async fn fetch_under_lease(
+        &self,
+        fleet: &dyn FleetStore,
+        lease: &Lease,
+    ) -> Result<OAuthToken, Error> {
+        let fetch = self.fetch_with_retries();
+        tokio::pin!(fetch);
+        let period = (fleet.lease_duration() / 3).max(Duration::from_millis(10));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                result = &mut fetch => return result,
+                _ = ticks.tick() => match fleet.extend(&self.key, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::debug!("fleet lease lost during the fetch"),
+                    Err(e) => self.fleet_failed(&e),
+                },
+            }
+        }
+    }
+
+    /// The fleet store answered: ends an episode of trouble.
+    fn fleet_answered(&self) {
+        if self.fleet_degraded.swap(false, Ordering::Relaxed) {
+            tracing::info!("fleet token store answers again; sharing tokens");
+        }
+    }
+
+    /// The fleet store failed: warned once per episode, then debug.
+    fn fleet_failed(&self, error: &StoreError) {
+        let source = std::error::Error::source(error).map(ToString::to_string);
+        if self.fleet_degraded.swap(true, Ordering::Relaxed) {
+            tracing::debug!(error = %error, source = ?source, "fleet token store still failing");
+        } else {
+            tracing::warn!(error = %error, source = ?source, "fleet token store failed; fetching tokens locally until it answers");
+        }
+    }
+
+    /// Saves a new token to the [`TokenStore`], if any; a failure is logged.
+    async fn save(&self, cached: &Cached) {
         if let Some(store) = &self.store {
             match store.save(&self.key, &cached.token).await {
                 Ok(()) => tracing::debug!("token saved to store"),
@@ -766,7 +943,6 @@ impl Inner {
                 }
             }
         }
-        Ok(cached)
     }
 
     /// The first fetch looks in the store; any failure there is a miss.

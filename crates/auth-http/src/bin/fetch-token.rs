@@ -5,6 +5,13 @@
 //! with `--secret-stdin`, from the first line of standard input; never from
 //! a flag, which any user could read in `ps`.
 //!
+//! With `--store file:PATH` or `--store redis` it reuses a stored token
+//! that is still valid instead of fetching, and saves the one it fetches.
+//! The Redis URL (it may hold a password) comes from `REDIS_URL` and the
+//! optional encryption keys (`id:base64,...`, newest last) from
+//! `TOKEN_STORE_KEYS`, never from a flag. With Redis, many `fetch-token`
+//! processes for the same request share one token request (docs/fleet.md).
+//!
 //! Exit codes: 0 success, 2 usage or configuration error, 3 the provider
 //! rejected the request (an RFC 6749 §5.2 error), 4 transport failure,
 //! timeout or a non-OAuth answer. Errors are one line on stderr.
@@ -20,11 +27,15 @@ use std::time::Duration;
 use auth_core::{
     Client, ClientAuthMethod, ClientCredentials, Resource, ScopeSet, TokenRequest, TokenUrl,
 };
-use auth_http::{HyperTransport, RetryPolicy, TokenManager};
+use auth_http::{FileStore, HyperTransport, RetryPolicy, TokenManager, TokenManagerBuilder};
 use clap::Parser;
 
 /// The environment variable holding the client secret.
 const SECRET_ENV: &str = "CLIENT_SECRET";
+/// The environment variable holding the Redis URL for `--store redis`.
+const REDIS_URL_ENV: &str = "REDIS_URL";
+/// The environment variable holding the store's encryption keys.
+const STORE_KEYS_ENV: &str = "TOKEN_STORE_KEYS";
 
 const EXIT_USAGE: u8 = 2;
 const EXIT_REJECTED: u8 = 3;
@@ -73,6 +84,16 @@ struct Cli {
     /// Attempts in total for transient failures (5xx, 429, timeouts).
     #[arg(long, value_name = "N", default_value_t = 3)]
     max_attempts: u32,
+    /// Reuse a valid stored token and save the one fetched: `file:PATH`,
+    /// or `redis` (URL from `REDIS_URL`, optional encryption keys from
+    /// `TOKEN_STORE_KEYS` as `id:base64,...`, newest last; needs the `redis`
+    /// feature).
+    #[arg(long, value_name = "STORE")]
+    store: Option<String>,
+    /// With `--store redis`: how long the fetch lease lasts, in
+    /// milliseconds (how soon another process takes over from one that died).
+    #[arg(long, value_name = "MILLIS", default_value_t = 5000)]
+    lease_ms: u64,
 }
 
 /// A one-line failure and its exit code.
@@ -173,9 +194,8 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     let retry = RetryPolicy::default()
         .with_max_attempts(cli.max_attempts)
         .with_deadline(Duration::from_secs(cli.timeout));
-    let manager = TokenManager::builder(client, transport)
-        .retry(retry)
-        .build();
+    let builder = TokenManager::builder(client, transport).retry(retry);
+    let manager = with_store(builder, &cli)?.build();
     // The exit code follows the last attempt's error (`is_provider_rejection`
     // looks through the manager's wrappers); the message keeps them, so it
     // says how many attempts were made and over how long.
@@ -196,6 +216,48 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             message: e.to_string(),
         })?
     })
+}
+
+/// `builder` with the store `--store` names.
+fn with_store(builder: TokenManagerBuilder, cli: &Cli) -> Result<TokenManagerBuilder, Failure> {
+    let Some(store) = cli.store.as_deref() else {
+        return Ok(builder);
+    };
+    if let Some(path) = store.strip_prefix("file:") {
+        if path.is_empty() {
+            return Err(Failure::usage("--store file:PATH: the path is empty"));
+        }
+        return Ok(builder.store(FileStore::new(path)));
+    }
+    if store == "redis" {
+        return with_redis(builder, cli);
+    }
+    Err(Failure::usage(format!(
+        "--store: expected file:PATH or redis, got {store:?}"
+    )))
+}
+
+#[cfg(feature = "redis")]
+fn with_redis(builder: TokenManagerBuilder, cli: &Cli) -> Result<TokenManagerBuilder, Failure> {
+    let url = std::env::var(REDIS_URL_ENV)
+        .map_err(|_| Failure::usage(format!("--store redis: set {REDIS_URL_ENV}")))?;
+    let mut redis = auth_http::RedisStore::builder(&url)
+        .map_err(|e| Failure::usage(format!("{REDIS_URL_ENV}: {}", auth_http::one_line(&e))))?
+        .lease(Duration::from_millis(cli.lease_ms));
+    if let Ok(keys) = std::env::var(STORE_KEYS_ENV) {
+        let keys = auth_http::EncryptionKeys::parse(&keys)
+            .map_err(|e| Failure::usage(format!("{STORE_KEYS_ENV}: {e}")))?;
+        redis = redis.encryption(keys);
+    }
+    Ok(builder.fleet_store(redis.build()))
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_redis(_: TokenManagerBuilder, _: &Cli) -> Result<TokenManagerBuilder, Failure> {
+    let _ = (REDIS_URL_ENV, STORE_KEYS_ENV);
+    Err(Failure::usage(
+        "--store redis: this fetch-token was built without the redis feature",
+    ))
 }
 
 fn main() -> ExitCode {

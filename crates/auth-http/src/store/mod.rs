@@ -1,5 +1,7 @@
 //! Where tokens outlive the process: the [`TokenStore`] trait,
-//! [`MemoryStore`] and [`FileStore`].
+//! [`MemoryStore`] and [`FileStore`]; and where a fleet of processes shares
+//! one token and one fetch: the [`FleetStore`] trait and, with the `redis`
+//! feature, `RedisStore`.
 //!
 //! Stores hold auth-core's stored format ([`OAuthToken::to_stored_json`]):
 //! versioned JSON with absolute RFC 3339 expiry and the digest of the
@@ -8,14 +10,26 @@
 //! token saved for another token URL, client id, scope set, audience,
 //! resource or extra parameter is a miss.
 
+#[cfg(feature = "redis")]
+mod cipher;
 mod file;
+mod fleet;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use cipher::EncryptionKeys;
 pub use file::FileStore;
+pub(crate) use fleet::record_ttl;
+pub use fleet::{Accept, FleetStore, Lease, PeerFailure, Turn};
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_PREFIX, RedisStore, RedisStoreBuilder};
 
 use auth_core::{OAuthToken, RequestKey, StoredTokenError};
 
+use crate::error::BoxError;
 use crate::transport::BoxFuture;
 
 /// Why a store could not load or save a token.
@@ -40,6 +54,19 @@ pub enum StoreError {
         /// The cap, in bytes.
         limit: u64,
     },
+    /// A shared store (Redis) refused the connection or the command.
+    #[error("shared token store unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A shared store did not answer in time.
+    #[error("shared token store did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// The shared store's configuration is invalid (its URL).
+    #[error("invalid token store configuration")]
+    Config(#[source] BoxError),
+    /// An encryption key or key list is malformed; the message says how,
+    /// never what the key was.
+    #[error("invalid token store encryption key: {0}")]
+    InvalidKey(&'static str),
 }
 
 /// An async token store. Methods return boxed futures so that the trait is

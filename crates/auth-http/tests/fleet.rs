@@ -1,0 +1,623 @@
+//! Fleets through a real Redis (the Debian `redis-server`, 7.x): each test
+//! starts its own server on a free loopback port in a temporary directory,
+//! without persistence, and a guard stops it, also when the test fails. No
+//! Redis mock stands in. Multi-process tests run `fetch-token --store redis`.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use auth_core::response::ParseOptions;
+use auth_core::{
+    Client, ClientCredentials, ExpiryPolicy, ManualClock, OAuthToken, Scope, TokenUrl,
+};
+use auth_http::{
+    EncryptionKeys, Error, FleetStore as _, HyperTransport, RedisStore, RetryPolicy, TokenManager,
+    TokenStore as _,
+};
+use mock_server::{ClientRegistration, Fault, FaultRule, MockServer};
+use time::macros::datetime;
+
+const ID: &str = "s6BhdRkqt3";
+const SECRET: &str = "gX1fBat3bV";
+const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
+
+/// A `redis-server` of our own; stopped (SIGKILL) when dropped.
+struct Redis {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    /// Starts the server (again, on the same port, empty).
+    fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        self.child = Some(child);
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let started = Instant::now();
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        i32::try_from(self.child.as_ref().unwrap().id()).unwrap()
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Short timeouts, lease and poll: fast tests.
+    fn store(&self) -> auth_http::RedisStoreBuilder {
+        RedisStore::builder(&self.url())
+            .unwrap()
+            .timeout(Duration::from_millis(300))
+            .lease(Duration::from_millis(600))
+            .poll_interval(Duration::from_millis(50))
+    }
+
+    /// A plain connection for looking at what is stored.
+    async fn raw(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::new(
+        TokenUrl::parse(&server.token_url()).unwrap(),
+        ClientCredentials::new(ID, SECRET).with_scopes([Scope::Read]),
+    )
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_deadline(Duration::from_secs(5))
+}
+
+fn manager(server: &MockServer, store: RedisStore) -> TokenManager {
+    TokenManager::builder(client(server), HyperTransport::new().unwrap())
+        .retry(fast_retries())
+        .fleet_store(store)
+        .build()
+}
+
+fn value(token: &OAuthToken) -> String {
+    token.access_token().expose_secret().to_owned()
+}
+
+/// Every manager's `token()` at once; the access tokens they got.
+async fn all_tokens(managers: &[TokenManager]) -> Vec<Result<String, Error>> {
+    let tasks: Vec<_> = managers
+        .iter()
+        .map(|m| {
+            let m = m.clone();
+            tokio::spawn(async move { m.token().await.map(|t| value(&t)) })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+fn distinct(tokens: &[Result<String, Error>]) -> usize {
+    let values: std::collections::HashSet<_> =
+        tokens.iter().map(|t| t.as_ref().unwrap().clone()).collect();
+    values.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_managers_on_a_cold_cache_cause_one_token_request() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_millis(100))).always());
+    let managers: Vec<_> = (0..20)
+        .map(|_| manager(&server, redis.store().build()))
+        .collect();
+    let tokens = all_tokens(&managers).await;
+    assert_eq!(distinct(&tokens), 1, "every manager holds the one token");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_across_managers_causes_one_token_request() {
+    let redis = Redis::start();
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let server = MockServer::builder()
+        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
+        .token_lifetime(Duration::from_secs(120))
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let expiry = ExpiryPolicy::default().with_skew(Duration::from_secs(30));
+    let managers: Vec<_> = (0..10)
+        .map(|_| {
+            let client = client(&server).with_options(ParseOptions::default().with_expiry(expiry));
+            TokenManager::builder(client, HyperTransport::new().unwrap())
+                .clock(clock.clone())
+                .retry(fast_retries())
+                .fleet_store(redis.store().build())
+                .build()
+        })
+        .collect();
+    let first = all_tokens(&managers).await;
+    assert_eq!(distinct(&first), 1);
+    assert_eq!(server.token_requests(), 1);
+
+    clock.advance(Duration::from_secs(121)); // expired: every manager misses
+    let second = all_tokens(&managers).await;
+    assert_eq!(
+        distinct(&second),
+        1,
+        "every manager holds the renewed token"
+    );
+    assert_ne!(first[0].as_ref().unwrap(), second[0].as_ref().unwrap());
+    assert_eq!(server.token_requests(), 2, "one request per renewal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_token_is_taken_by_a_new_manager_without_a_request() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let token = manager(&server, redis.store().build())
+        .token()
+        .await
+        .unwrap();
+    let later = manager(&server, redis.store().build())
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(value(&token), value(&later));
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_expires_at_the_token_expiry_minus_the_skew() {
+    let redis = Redis::start();
+    let server = MockServer::builder()
+        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
+        .token_lifetime(Duration::from_secs(600))
+        .start()
+        .await
+        .unwrap();
+    let store = redis.store().build();
+    let manager = manager(&server, redis.store().build());
+    manager.token().await.unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(store.record_key(manager.key()))
+        .query_async(&mut redis.raw().await)
+        .await
+        .unwrap();
+    // 600 s minus the default 60 s skew, give or take the test's run time.
+    assert!((535_000..=540_000).contains(&ttl), "ttl {ttl} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_foreign_record_is_a_miss() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let store = redis.store().build();
+    let first = manager(&server, redis.store().build());
+    let key = store.record_key(first.key());
+    let mut raw = redis.raw().await;
+    for junk in [
+        &b"garbage"[..],
+        b"1:abc:",
+        b"1:0000000000000000000000000000000000000000000000000000000000000000::{}",
+        &[0xff, 0xfe, 0x00],
+    ] {
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(junk)
+            .query_async::<()>(&mut raw)
+            .await
+            .unwrap();
+        assert!(store.load(first.key()).await.unwrap().is_none());
+    }
+    first.token().await.unwrap();
+    assert_eq!(server.token_requests(), 1, "the junk was a miss");
+
+    // Another request's record copied under this key: its binding differs.
+    let other_client = Client::new(
+        TokenUrl::parse(&server.token_url()).unwrap(),
+        ClientCredentials::new(ID, SECRET).with_scopes([Scope::Write]),
+    );
+    let other = TokenManager::builder(other_client, HyperTransport::new().unwrap())
+        .fleet_store(redis.store().build())
+        .build();
+    other.token().await.unwrap();
+    let foreign: Vec<u8> = redis::cmd("GET")
+        .arg(store.record_key(other.key()))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    redis::cmd("SET")
+        .arg(&key)
+        .arg(foreign)
+        .query_async::<()>(&mut raw)
+        .await
+        .unwrap();
+    assert!(store.load(first.key()).await.unwrap().is_none());
+    let fresh = manager(&server, redis.store().build());
+    fresh.token().await.unwrap();
+    assert_eq!(server.token_requests(), 3, "the foreign record was a miss");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_encrypted_at_rest_are_unreadable_without_the_key() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let keys = || EncryptionKeys::new("k1", &[7; 32]).unwrap();
+    let encrypted = manager(&server, redis.store().encryption(keys()).build());
+    let token = encrypted.token().await.unwrap();
+    let store = redis.store().build();
+    let raw: String = redis::cmd("GET")
+        .arg(store.record_key(encrypted.key()))
+        .query_async(&mut redis.raw().await)
+        .await
+        .unwrap();
+    assert!(
+        !raw.contains(&value(&token)),
+        "the token is not in the clear"
+    );
+    assert!(!raw.contains("expires_at"), "nor is the record");
+
+    let key = encrypted.key();
+    assert!(store.load(key).await.unwrap().is_none(), "no key: a miss");
+    let wrong = redis
+        .store()
+        .encryption(EncryptionKeys::new("k1", &[8; 32]).unwrap())
+        .build();
+    assert!(
+        wrong.load(key).await.unwrap().is_none(),
+        "wrong key: a miss"
+    );
+    let rotated = redis
+        .store()
+        .encryption(keys().with_key("k2", &[9; 32]).unwrap())
+        .build();
+    let loaded = rotated.load(key).await.unwrap().unwrap();
+    assert_eq!(value(&loaded), value(&token), "the old key still decrypts");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_published_so_other_instances_do_not_ask_again() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::InvalidClient).times(1));
+    let managers: Vec<_> = (0..5)
+        .map(|_| {
+            TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+                .retry(fast_retries())
+                .failure_window(Duration::from_secs(2), Duration::from_secs(2))
+                .fleet_store(redis.store().build())
+                .build()
+        })
+        .collect();
+    let results = all_tokens(&managers).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_err_and(Error::is_provider_rejection))
+    );
+    let peers = results
+        .iter()
+        .filter(|r| matches!(r.as_ref().unwrap_err().root(), Error::Peer(_)))
+        .count();
+    assert_eq!(peers, 4, "the others reused the published failure");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_leaves_the_shared_record() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let store = redis.store().build();
+    let first = manager(&server, redis.store().build());
+    let token = first.token().await.unwrap();
+    first.invalidate_token(&token); // a resource answered 401 invalid_token
+    let started = Instant::now();
+    while store.load(first.key()).await.unwrap().is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "record not removed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let other = manager(&server, redis.store().build());
+    assert_ne!(value(&other.token().await.unwrap()), value(&token));
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_then_restarted_callers_keep_getting_tokens_then_share_again() {
+    let mut redis = Redis::start();
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let server = MockServer::builder()
+        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
+        .token_lifetime(Duration::from_secs(120))
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let managers: Vec<_> = (0..20)
+        .map(|_| {
+            TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+                .clock(clock.clone())
+                .retry(fast_retries())
+                .fleet_store(redis.store().build())
+                .build()
+        })
+        .collect();
+    assert_eq!(distinct(&all_tokens(&managers).await), 1);
+    assert_eq!(server.token_requests(), 1);
+
+    redis.stop();
+    clock.advance(Duration::from_secs(121));
+    let down = all_tokens(&managers).await;
+    assert!(
+        down.iter().all(Result::is_ok),
+        "Redis down is not an outage"
+    );
+    assert_eq!(server.token_requests(), 21, "each fetched on its own");
+
+    redis.restart();
+    clock.advance(Duration::from_secs(121));
+    let back = all_tokens(&managers).await;
+    assert_eq!(distinct(&back), 1, "shared again");
+    assert_eq!(server.token_requests(), 22);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_costs_a_timeout_not_an_outage() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let manager = manager(&server, redis.store().build());
+    let pid = rustix::process::Pid::from_raw(redis.pid()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let started = Instant::now();
+    let result = manager.token().await;
+    let elapsed = started.elapsed();
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    result.unwrap();
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_refusing_writes_is_not_an_outage() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-to-write")
+        .arg("1")
+        .query_async::<()>(&mut redis.raw().await)
+        .await
+        .unwrap();
+    let managers: Vec<_> = (0..3)
+        .map(|_| manager(&server, redis.store().build()))
+        .collect();
+    let results = all_tokens(&managers).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.token_requests(), 3, "each fetched on its own");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_store_api_leases_once_and_writes_only_under_the_lease() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let store = redis.store().build();
+    let key = manager(&server, redis.store().build()).key().clone();
+    let accept = |_: &OAuthToken| true;
+    let auth_http::Turn::Lease(lease) = store
+        .acquire(&key, &accept, Duration::from_millis(100))
+        .await
+        .unwrap()
+    else {
+        panic!("the first caller takes the lease");
+    };
+    let second = store
+        .acquire(&key, &accept, Duration::from_millis(150))
+        .await;
+    assert!(matches!(second, Err(auth_http::StoreError::Timeout(_))));
+    assert!(store.extend(&key, &lease).await.unwrap());
+    let token = OAuthToken::new(
+        auth_core::AccessToken::new("tok"),
+        time::OffsetDateTime::now_utc(),
+        time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        auth_core::ScopeSet::new(),
+    );
+    let stale = auth_http::Lease::new("not-the-fence");
+    let ttl = Duration::from_secs(60);
+    assert!(
+        !store.publish(&key, &stale, &token, ttl).await.unwrap(),
+        "fenced"
+    );
+    assert!(store.load(&key).await.unwrap().is_none());
+    assert!(store.publish(&key, &lease, &token, ttl).await.unwrap());
+    assert!(!store.extend(&key, &lease).await.unwrap(), "released");
+    let turn = store.acquire(&key, &accept, ttl).await.unwrap();
+    assert!(matches!(turn, auth_http::Turn::Token(t) if value(&t) == "tok"));
+}
+
+/// `fetch-token --store <store>` against `server`, printing the access
+/// token; no Redis settings inherited from the environment.
+fn fetch_token_command(server: &MockServer, store: &str) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(["--token-url", &server.token_url(), "--client-id", ID])
+        .args(["--scope", "read", "--access-token-only", "--store", store])
+        .env("CLIENT_SECRET", SECRET)
+        .env_remove("REDIS_URL")
+        .env_remove("TOKEN_STORE_KEYS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// `fetch-token --store redis` against `server`, the Redis URL in the
+/// environment.
+fn fetch_token(server: &MockServer, redis: &Redis, lease_ms: u64) -> Child {
+    fetch_token_command(server, "redis")
+        .args(["--lease-ms", &lease_ms.to_string()])
+        .env("REDIS_URL", redis.url())
+        .spawn()
+        .unwrap()
+}
+
+async fn output(child: Child) -> std::process::Output {
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_processes_on_a_cold_cache_cause_one_token_request() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_millis(300))).always());
+    let children: Vec<_> = (0..20)
+        .map(|_| fetch_token(&server, &redis, 2000))
+        .collect();
+    let mut tokens = std::collections::HashSet::new();
+    for child in children {
+        let out = output(child).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tokens.insert(out.stdout);
+    }
+    assert_eq!(tokens.len(), 1, "every process printed the one token");
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_holder_killed_mid_fetch_is_replaced_once_the_lease_lapses() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_secs(5))).times(1));
+    let lease = Duration::from_secs(1);
+    let store = redis.store().build();
+    let key = manager(&server, redis.store().build()).key().clone();
+    let lease_key = format!("{}:lease", store.record_key(&key));
+    let mut holder = fetch_token(&server, &redis, 1000);
+    let mut raw = redis.raw().await;
+    let started = Instant::now();
+    loop {
+        let held: bool = redis::cmd("EXISTS")
+            .arg(&lease_key)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        if held && server.token_requests() == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no lease taken");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let waiter = fetch_token(&server, &redis, 1000);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    holder.kill().unwrap(); // SIGKILL, mid-fetch: the mock is still waiting
+    let _ = holder.wait();
+    let killed = Instant::now();
+    let out = output(waiter).await;
+    let took = killed.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // At most the lease left plus one (fast) fetch, and some slack.
+    assert!(took < lease + Duration::from_millis(800), "took {took:?}");
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_token_reuses_a_token_stored_in_a_file() {
+    let server = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("file:{}", dir.path().join("token.json").display());
+    let run = || fetch_token_command(&server, &store).spawn().unwrap();
+    let first = output(run()).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = output(run()).await;
+    assert_eq!(first.stdout, second.stdout);
+    assert_eq!(server.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_token_reads_the_redis_url_and_keys_from_the_environment_only() {
+    let server = MockServer::start().await.unwrap();
+    let out = fetch_token_command(&server, "redis").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set REDIS_URL"));
+    let out = fetch_token_command(&server, "redis")
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .env("TOKEN_STORE_KEYS", "k1:short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("TOKEN_STORE_KEYS") && !stderr.contains("short"),
+        "{stderr}"
+    );
+}
