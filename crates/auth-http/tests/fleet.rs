@@ -8,10 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use auth_core::response::ParseOptions;
-use auth_core::{
-    Client, ClientCredentials, ExpiryPolicy, ManualClock, OAuthToken, Scope, TokenUrl,
-};
+use auth_core::{Client, ClientCredentials, ManualClock, OAuthToken, Scope, TokenUrl};
 use auth_http::{
     EncryptionKeys, Error, FleetStore as _, HyperTransport, RedisStore, RetryPolicy, TokenManager,
     TokenStore as _,
@@ -27,11 +24,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
 struct Redis {
     port: u16,
     dir: tempfile::TempDir,
+    /// Extra configuration (`--requirepass`, TLS files).
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl Redis {
     fn start() -> Self {
+        Self::start_with(|_| Vec::new())
+    }
+
+    /// A server whose extra arguments `args` makes from its port and directory.
+    fn start_with(args: impl FnOnce(&Self) -> Vec<String>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -40,8 +44,10 @@ impl Redis {
         let mut redis = Self {
             port,
             dir: tempfile::tempdir().unwrap(),
+            args: Vec::new(),
             child: None,
         };
+        redis.args = args(&redis);
         redis.restart();
         redis
     }
@@ -53,6 +59,7 @@ impl Redis {
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--save", "", "--appendonly", "no", "--dir"])
             .arg(self.dir.path())
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -129,6 +136,26 @@ fn manager(server: &MockServer, store: RedisStore) -> TokenManager {
         .build()
 }
 
+/// The mock on `clock`, issuing 120-second tokens.
+async fn clocked_server(clock: &ManualClock) -> MockServer {
+    MockServer::builder()
+        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
+        .token_lifetime(Duration::from_secs(120))
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A manager on `clock` sharing through `redis`.
+fn clocked_manager(server: &MockServer, clock: &ManualClock, redis: &Redis) -> TokenManager {
+    TokenManager::builder(client(server), HyperTransport::new().unwrap())
+        .clock(clock.clone())
+        .retry(fast_retries())
+        .fleet_store(redis.store().build())
+        .build()
+}
+
 fn value(token: &OAuthToken) -> String {
     token.access_token().expose_secret().to_owned()
 }
@@ -172,37 +199,40 @@ async fn twenty_managers_on_a_cold_cache_cause_one_token_request() {
 async fn a_renewal_across_managers_causes_one_token_request() {
     let redis = Redis::start();
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let server = MockServer::builder()
-        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
-        .token_lifetime(Duration::from_secs(120))
-        .clock(clock.clone())
-        .start()
-        .await
-        .unwrap();
-    let expiry = ExpiryPolicy::default().with_skew(Duration::from_secs(30));
+    let server = clocked_server(&clock).await;
     let managers: Vec<_> = (0..10)
-        .map(|_| {
-            let client = client(&server).with_options(ParseOptions::default().with_expiry(expiry));
-            TokenManager::builder(client, HyperTransport::new().unwrap())
-                .clock(clock.clone())
-                .retry(fast_retries())
-                .fleet_store(redis.store().build())
-                .build()
-        })
+        .map(|_| clocked_manager(&server, &clock, &redis))
         .collect();
     let first = all_tokens(&managers).await;
     assert_eq!(distinct(&first), 1);
     assert_eq!(server.token_requests(), 1);
 
-    clock.advance(Duration::from_secs(121)); // expired: every manager misses
+    // Renewal ahead of expiry (skew: a quarter of 120 s, minus jitter):
+    // each manager hands out the valid token and renews in the background.
+    clock.advance(Duration::from_secs(95));
+    assert_eq!(
+        all_tokens(&managers).await[0].as_ref().unwrap(),
+        first[0].as_ref().unwrap()
+    );
+    let started = Instant::now();
+    while managers.iter().any(|m| {
+        m.cached()
+            .is_none_or(|t| Some(&value(&t)) == first[0].as_ref().ok())
+    }) {
+        assert!(started.elapsed() < Duration::from_secs(5), "not renewed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let second = all_tokens(&managers).await;
     assert_eq!(
         distinct(&second),
         1,
         "every manager holds the renewed token"
     );
-    assert_ne!(first[0].as_ref().unwrap(), second[0].as_ref().unwrap());
     assert_eq!(server.token_requests(), 2, "one request per renewal");
+
+    clock.advance(Duration::from_secs(121)); // expired: every manager misses
+    assert_eq!(distinct(&all_tokens(&managers).await), 1);
+    assert_eq!(server.token_requests(), 3, "one request per renewal");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -384,21 +414,9 @@ async fn a_rejected_token_leaves_the_shared_record() {
 async fn redis_stopped_then_restarted_callers_keep_getting_tokens_then_share_again() {
     let mut redis = Redis::start();
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let server = MockServer::builder()
-        .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
-        .token_lifetime(Duration::from_secs(120))
-        .clock(clock.clone())
-        .start()
-        .await
-        .unwrap();
+    let server = clocked_server(&clock).await;
     let managers: Vec<_> = (0..20)
-        .map(|_| {
-            TokenManager::builder(client(&server), HyperTransport::new().unwrap())
-                .clock(clock.clone())
-                .retry(fast_retries())
-                .fleet_store(redis.store().build())
-                .build()
-        })
+        .map(|_| clocked_manager(&server, &clock, &redis))
         .collect();
     assert_eq!(distinct(&all_tokens(&managers).await), 1);
     assert_eq!(server.token_requests(), 1);
@@ -620,4 +638,176 @@ async fn fetch_token_reads_the_redis_url_and_keys_from_the_environment_only() {
         stderr.contains("TOKEN_STORE_KEYS") && !stderr.contains("short"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acl_user_connects_and_a_wrong_password_is_not_an_outage() {
+    let redis = Redis::start_with(|_| {
+        [
+            "--requirepass",
+            "default-pw",
+            "--user",
+            "svc",
+            "on",
+            ">svc-pw",
+            "~*",
+            "&*",
+            "+@all",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    let server = MockServer::start().await.unwrap();
+    let url = |auth: &str| format!("redis://{auth}@127.0.0.1:{}/", redis.port);
+    let store = |auth: &str| {
+        RedisStore::builder(&url(auth))
+            .unwrap()
+            .timeout(Duration::from_millis(300))
+            .build()
+    };
+    let first = manager(&server, store("svc:svc-pw")).token().await.unwrap();
+    let second = manager(&server, store(":default-pw"))
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(value(&first), value(&second), "shared through both users");
+    assert_eq!(server.token_requests(), 1);
+
+    let wrong = store("svc:wrong");
+    assert!(
+        !format!("{wrong:?}").contains("wrong"),
+        "no password in Debug"
+    );
+    assert!(matches!(
+        wrong
+            .load(manager(&server, store("svc:svc-pw")).key())
+            .await,
+        Err(auth_http::StoreError::Unavailable(_))
+    ));
+    manager(&server, wrong).token().await.unwrap();
+    assert_eq!(server.token_requests(), 2, "fetched on its own");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_redis_is_shared_through_rediss_with_a_private_ca() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let redis = Redis::start_with(|redis| {
+        let write = |name: &str, pem: String| {
+            let path = redis.dir.path().join(name);
+            std::fs::write(&path, pem).unwrap();
+            path.display().to_string()
+        };
+        vec![
+            "--port".into(),
+            "0".into(),
+            "--tls-port".into(),
+            redis.port.to_string(),
+            "--tls-cert-file".into(),
+            write("cert.pem", leaf.pem()),
+            "--tls-key-file".into(),
+            write("key.pem", leaf_key.serialize_pem()),
+            "--tls-ca-cert-file".into(),
+            write("ca.pem", ca.pem()),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]
+    });
+    let server = MockServer::start().await.unwrap();
+    let url = format!("rediss://127.0.0.1:{}/", redis.port);
+    let store = || {
+        RedisStore::builder(&url)
+            .unwrap()
+            .trust_pem(ca.pem().as_bytes())
+            .unwrap()
+            .timeout(Duration::from_secs(2))
+            .build()
+    };
+    let first = manager(&server, store()).token().await.unwrap();
+    let second = manager(&server, store()).token().await.unwrap();
+    assert_eq!(value(&first), value(&second));
+    assert_eq!(server.token_requests(), 1);
+
+    // The bundled roots do not know the private CA: a miss, not an outage.
+    let untrusted = RedisStore::builder(&url).unwrap().build();
+    assert!(matches!(
+        untrusted.load(manager(&server, store()).key()).await,
+        Err(auth_http::StoreError::Unavailable(_))
+    ));
+}
+
+/// Log lines written while it is set as this thread's subscriber.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn count(&self, needle: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(needle)
+            .count()
+    }
+}
+
+// One thread: every task logs to the thread's subscriber.
+#[tokio::test]
+async fn redis_trouble_is_warned_once_per_episode() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut redis = Redis::start();
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let server = clocked_server(&clock).await;
+    let manager = clocked_manager(&server, &clock, &redis);
+    let renew = || async {
+        clock.advance(Duration::from_secs(121));
+        manager.token().await.unwrap()
+    };
+
+    renew().await;
+    redis.stop();
+    for _ in 0..3 {
+        renew().await;
+    }
+    assert_eq!(
+        capture.count("fleet token store failed"),
+        1,
+        "one warning for the episode"
+    );
+    redis.restart();
+    renew().await;
+    assert_eq!(capture.count("fleet token store answers again"), 1);
+    redis.stop();
+    renew().await;
+    renew().await;
+    assert_eq!(
+        capture.count("fleet token store failed"),
+        2,
+        "a new episode warns again"
+    );
+    assert_eq!(server.token_requests(), 7);
+    assert_eq!(capture.count(SECRET), 0);
 }

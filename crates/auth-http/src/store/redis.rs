@@ -143,6 +143,7 @@ impl fmt::Debug for RedisStore {
 
 /// Configures a [`RedisStore`].
 pub struct RedisStoreBuilder {
+    info: redis::ConnectionInfo,
     client: redis::Client,
     prefix: String,
     keys: Option<EncryptionKeys>,
@@ -166,6 +167,18 @@ impl RedisStoreBuilder {
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
+    }
+
+    /// Trusts exactly the CA certificates in `pem` for `rediss://` (a
+    /// private CA) instead of the bundled Mozilla roots.
+    pub fn trust_pem(mut self, pem: &[u8]) -> Result<Self, StoreError> {
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.to_vec()),
+        };
+        self.client = redis::Client::build_with_tls(self.info.clone(), certificates)
+            .map_err(|e| StoreError::Config(Box::new(e)))?;
+        Ok(self)
     }
 
     /// Encrypts records at rest with the newest of `keys`; a record under a
@@ -233,13 +246,16 @@ impl RedisStore {
     /// A builder for the Redis at `url` (`redis://[user:password@]host[:port][/db]`
     /// or `rediss://` for TLS). Only the URL's syntax is checked here.
     pub fn builder(url: &str) -> Result<RedisStoreBuilder, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Config(Box::new(e)))?;
+        let config = |e: redis::RedisError| StoreError::Config(Box::new(e));
+        let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(config)?;
+        let client = redis::Client::open(info.clone()).map_err(config)?;
         if url.starts_with("rediss:") {
             // rustls needs a process-wide provider; ours is ring. An
             // application that installed one already keeps it.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         Ok(RedisStoreBuilder {
+            info,
             client,
             prefix: DEFAULT_PREFIX.to_owned(),
             keys: None,
