@@ -80,6 +80,10 @@ bench:
     cargo bench -p auth-core --bench grant
     cargo bench -p auth-http
 
+# fleets through a real Redis (needs redis-server): 50 managers and 20 processes, cold and at renewal, token requests and time against one plain fetch; a warm RedisStore read
+bench-fleet:
+    cargo bench -p auth-http --features redis,cli --bench fleet
+
 # the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
 bench-server:
     cargo bench -p mock-server --features cli --bench server

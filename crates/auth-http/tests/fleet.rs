@@ -4,7 +4,6 @@
 //! Redis mock stands in. Multi-process tests run `fetch-token --store redis`.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,101 +19,8 @@ const ID: &str = "s6BhdRkqt3";
 const SECRET: &str = "gX1fBat3bV";
 const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
 
-/// A `redis-server` of our own; stopped (SIGKILL) when dropped.
-struct Redis {
-    port: u16,
-    dir: tempfile::TempDir,
-    /// Extra configuration (`--requirepass`, TLS files).
-    args: Vec<String>,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Self {
-        Self::start_with(|_| Vec::new())
-    }
-
-    /// A server whose extra arguments `args` makes from its port and directory.
-    fn start_with(args: impl FnOnce(&Self) -> Vec<String>) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = Self {
-            port,
-            dir: tempfile::tempdir().unwrap(),
-            args: Vec::new(),
-            child: None,
-        };
-        redis.args = args(&redis);
-        redis.restart();
-        redis
-    }
-
-    /// Starts the server (again, on the same port, empty).
-    fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--dir"])
-            .arg(self.dir.path())
-            .args(&self.args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (apt-get install redis-server)");
-        self.child = Some(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let started = Instant::now();
-        while TcpStream::connect(addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        i32::try_from(self.child.as_ref().unwrap().id()).unwrap()
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Short timeouts, lease and poll: fast tests.
-    fn store(&self) -> auth_http::RedisStoreBuilder {
-        RedisStore::builder(&self.url())
-            .unwrap()
-            .timeout(Duration::from_millis(300))
-            .lease(Duration::from_millis(600))
-            .poll_interval(Duration::from_millis(50))
-    }
-
-    /// A plain connection for looking at what is stored.
-    async fn raw(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+mod redis_server;
+use redis_server::Redis;
 
 fn client(server: &MockServer) -> Client {
     Client::new(
@@ -810,4 +716,22 @@ async fn redis_trouble_is_warned_once_per_episode() {
     );
     assert_eq!(server.token_requests(), 7);
     assert_eq!(capture.count(SECRET), 0);
+}
+
+#[test]
+fn fleet_error_messages_are_pinned() {
+    let peer = Error::Peer(auth_http::PeerFailure::new(
+        "provider rejected the request: invalid_client",
+        true,
+        Duration::from_secs(1),
+    ));
+    insta::assert_snapshot!(peer, @"token fetch failed on another instance: provider rejected the request: invalid_client");
+    assert!(peer.is_provider_rejection());
+    assert!(!peer.is_retryable());
+    let long = auth_http::PeerFailure::new("é\n".repeat(400), false, Duration::ZERO);
+    assert!(long.message().len() <= 512 && !long.message().contains('\n'));
+    insta::assert_snapshot!(auth_http::StoreError::Timeout(Duration::from_millis(500)), @"shared token store did not answer within 500ms");
+    insta::assert_snapshot!(auth_http::StoreError::InvalidKey("key must be 32 bytes"), @"invalid token store encryption key: key must be 32 bytes");
+    let unavailable = RedisStore::builder("http://not-redis").unwrap_err();
+    insta::assert_snapshot!(unavailable, @"invalid token store configuration");
 }

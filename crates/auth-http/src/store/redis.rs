@@ -479,7 +479,11 @@ impl RedisStore {
         patience: Duration,
     ) -> Result<Turn, StoreError> {
         let names = self.names(key);
-        let deadline = tokio::time::Instant::now() + patience;
+        let now = tokio::time::Instant::now();
+        // A patience past what an Instant holds means "a day" (still bounded).
+        let deadline = now
+            .checked_add(patience)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400));
         let mut pubsub: Option<Option<redis::aio::PubSub>> = None;
         loop {
             let (record, failure, failure_ttl) = self.peek(&names).await?;
