@@ -17,10 +17,11 @@
 mod redis_server;
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_core::{Client, ClientCredentials, ManualClock, Scope, TokenUrl};
-use auth_http::{HyperTransport, RetryPolicy, TokenManager, TokenStore as _};
+use auth_http::{FleetStore, HyperTransport, RetryPolicy, TokenManager, TokenStore as _};
 use mock_server::{ClientRegistration, Fault, FaultRule, MockServer};
 use redis_server::Redis;
 use time::macros::datetime;
@@ -75,22 +76,35 @@ async fn in_process(redis: &Redis) {
         .await
         .unwrap();
     server.push_fault(FaultRule::new(Fault::Latency(LATENCY)).always());
+    for shared in [false, true] {
+        in_process_round(redis, &server, &clock, shared).await;
+    }
+}
+
+/// The rounds with one `RedisStore` per manager (a connection each, as in
+/// separate processes) or one store `shared` by all of them.
+async fn in_process_round(redis: &Redis, server: &MockServer, clock: &ManualClock, shared: bool) {
     let (mut plain, mut cold, mut renewal) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cold_requests, mut renewal_requests) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let single = TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+        let single = TokenManager::builder(client(server), HyperTransport::new().unwrap())
             .clock(clock.clone())
             .build();
         plain.push(all_hold(&[single]).await);
 
-        let prefix = format!("bench-{round}");
+        let prefix = format!("bench-{shared}-{round}");
+        let one: Arc<dyn FleetStore> = Arc::new(redis.store().prefix(prefix.clone()).build());
         let managers: Vec<_> = (0..MANAGERS)
             .map(|_| {
-                let store = redis.store().prefix(prefix.clone()).build();
-                TokenManager::builder(client(&server), HyperTransport::new().unwrap())
+                let store: Arc<dyn FleetStore> = if shared {
+                    Arc::clone(&one)
+                } else {
+                    Arc::new(redis.store().prefix(prefix.clone()).build())
+                };
+                TokenManager::builder(client(server), HyperTransport::new().unwrap())
                     .clock(clock.clone())
                     .retry(RetryPolicy::default())
-                    .fleet_store(store)
+                    .shared_fleet_store(store)
                     .build()
             })
             .collect();
@@ -104,13 +118,18 @@ async fn in_process(redis: &Redis) {
         renewal_requests.push(server.token_requests() - before);
     }
     let (plain, cold, renewal) = (median(plain), median(cold), median(renewal));
+    let stores = if shared {
+        "1 shared store"
+    } else {
+        "a store each"
+    };
     println!("one plain fetch (1 manager, no store)      median {plain:?}");
     println!(
-        "{MANAGERS} managers, 1 process, cold             median {cold:?} ({:.2}x), token requests per round {cold_requests:?}",
+        "{MANAGERS} managers, {stores}, cold      median {cold:?} ({:.2}x), token requests per round {cold_requests:?}",
         ratio(cold, plain)
     );
     println!(
-        "{MANAGERS} managers, 1 process, at renewal       median {renewal:?} ({:.2}x), token requests per round {renewal_requests:?}",
+        "{MANAGERS} managers, {stores}, at renewal median {renewal:?} ({:.2}x), token requests per round {renewal_requests:?}",
         ratio(renewal, plain)
     );
 }
@@ -141,9 +160,11 @@ async fn across_processes(redis: &Redis) {
         }
         started.elapsed()
     };
-    let (mut plain, mut cold, mut requests) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut plain_fleet, mut cold, mut requests) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         plain.push(tokio::task::block_in_place(|| run(1, None)));
+        plain_fleet.push(tokio::task::block_in_place(|| run(PROCESSES, None)));
         redis::cmd("FLUSHALL")
             .query_async::<()>(&mut redis.raw().await)
             .await
@@ -154,8 +175,12 @@ async fn across_processes(redis: &Redis) {
         }));
         requests.push(server.token_requests() - before);
     }
-    let (plain, cold) = (median(plain), median(cold));
+    let (plain, plain_fleet, cold) = (median(plain), median(plain_fleet), median(cold));
     println!("one plain fetch-token process              median {plain:?}");
+    println!(
+        "{PROCESSES} plain fetch-token processes (no store)  median {plain_fleet:?} ({:.2}x), {PROCESSES} token requests",
+        ratio(plain_fleet, plain)
+    );
     println!(
         "{PROCESSES} fetch-token processes, cold            median {cold:?} ({:.2}x), token requests per round {requests:?}",
         ratio(cold, plain)
