@@ -33,7 +33,7 @@ use sha2::Sha256;
 
 use crate::error::Error;
 use crate::manager::{RetryPolicy, TokenManager};
-use crate::store::TokenStore;
+use crate::store::{FleetStore, TokenStore};
 use crate::transport::Transport;
 
 /// The in-process identity of a client: its [`RequestKey`], an HMAC-SHA256
@@ -178,6 +178,7 @@ struct Parts {
     transport: Arc<dyn Transport>,
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
+    fleet: Option<Arc<dyn FleetStore>>,
     retry: RetryPolicy,
     /// `(first, max)` for [`TokenManagerBuilder::failure_window`](crate::TokenManagerBuilder::failure_window);
     /// `None` keeps the manager's default.
@@ -203,6 +204,7 @@ impl TokenCache {
             transport: Arc::new(transport),
             clock: None,
             store: None,
+            fleet: None,
             retry: RetryPolicy::default(),
             failure_window: None,
             max_entries: DEFAULT_CACHE_ENTRIES,
@@ -240,6 +242,17 @@ impl TokenCache {
     pub fn with_store(self, store: impl TokenStore + 'static) -> Self {
         Self::from_parts(Parts {
             store: Some(Arc::new(store)),
+            ..self.parts()
+        })
+    }
+
+    /// Shares each client's tokens and fetches with every other instance
+    /// through `store` (see [`TokenManagerBuilder::fleet_store`](crate::TokenManagerBuilder::fleet_store)),
+    /// under each client's persistent identity.
+    #[must_use]
+    pub fn with_fleet_store(self, store: impl FleetStore + 'static) -> Self {
+        Self::from_parts(Parts {
+            fleet: Some(Arc::new(store)),
             ..self.parts()
         })
     }
@@ -323,6 +336,9 @@ impl TokenCache {
         }
         if let Some(store) = &self.inner.parts.store {
             builder = builder.shared_store(Arc::clone(store));
+        }
+        if let Some(fleet) = &self.inner.parts.fleet {
+            builder = builder.shared_fleet_store(Arc::clone(fleet));
         }
         if let Some((first, max)) = self.inner.parts.failure_window {
             builder = builder.failure_window(first, max);

@@ -505,8 +505,9 @@ async fn a_lease_holder_killed_mid_fetch_is_replaced_once_the_lease_lapses() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // At most the lease left plus one (fast) fetch, and some slack.
-    assert!(took < lease + Duration::from_millis(800), "took {took:?}");
+    // At most the lease left plus one (fast) fetch, and slack for a loaded
+    // machine; without the takeover it would wait 30 s (its patience).
+    assert!(took < lease + Duration::from_millis(1500), "took {took:?}");
     assert_eq!(server.token_requests(), 2);
 }
 
@@ -734,4 +735,19 @@ fn fleet_error_messages_are_pinned() {
     insta::assert_snapshot!(auth_http::StoreError::InvalidKey("key must be 32 bytes"), @"invalid token store encryption key: key must be 32 bytes");
     let unavailable = RedisStore::builder("http://not-redis").unwrap_err();
     insta::assert_snapshot!(unavailable, @"invalid token store configuration");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_caches_in_two_instances_share_one_token_request() {
+    let redis = Redis::start();
+    let server = MockServer::start().await.unwrap();
+    let cache = || {
+        auth_http::TokenCache::new(HyperTransport::new().unwrap())
+            .with_fleet_store(redis.store().build())
+    };
+    let (one, two) = (cache(), cache());
+    let first = one.token(&client(&server)).await.unwrap();
+    let second = two.token(&client(&server)).await.unwrap();
+    assert_eq!(value(&first), value(&second));
+    assert_eq!(server.token_requests(), 1);
 }
