@@ -242,6 +242,11 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// - **Store.** The first fetch looks in the [`TokenStore`] and uses a
 ///   stored token that is still fresh; each new token is saved. A store
 ///   failure (corrupt file included) is logged and degrades to a fetch.
+/// - **Fleet store** ([`TokenManagerBuilder::fleet_store`], such as
+///   `RedisStore` with the `redis` feature): every renewal goes through it,
+///   so N managers in N processes make one token request per renewal; its
+///   trouble makes this manager fetch on its own, with one warning per
+///   episode (docs/fleet.md).
 ///
 /// ```
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
