@@ -9,9 +9,7 @@
 use std::sync::Arc;
 
 use auth_core::ScopeSet;
-use auth_core::jose::{
-    self, AccessTokenClaims, Audience, CompactJws, Header, SigningInput,
-};
+use auth_core::jose::{self, AccessTokenClaims, Audience, CompactJws, Header, SigningInput};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -202,9 +200,11 @@ mod tests {
     fn a_minted_jwt_decodes_to_its_claims_for_every_algorithm() {
         for alg in Algorithm::ASYMMETRIC {
             let issuer = issuer(alg);
-            let claims = claims();
+            let mut claims = claims();
             let token = issuer.mint(&claims);
             assert!(is_jwt(&token));
+            // No `resource` asked for: the default audience.
+            claims.audience = vec!["http://127.0.0.1:1/resource".into()];
             assert_eq!(issuer.decode(&token, 0), Ok(claims), "{alg}");
         }
     }
@@ -243,7 +243,9 @@ mod tests {
         claims
             .extra
             .insert("tid".into(), Value::String("tenant".into()));
-        claims.extra.insert("sub".into(), Value::String("u-1".into()));
+        claims
+            .extra
+            .insert("sub".into(), Value::String("u-1".into()));
         let token = rs.mint(&claims);
         let jws = CompactJws::parse(&token).unwrap();
         let body: Map<String, Value> = serde_json::from_slice(jws.payload()).unwrap();

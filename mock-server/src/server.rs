@@ -19,12 +19,12 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::admin_access::AdminToken;
 use crate::config::{ClientRegistration, Config, TokenFormat};
-use crate::keys::Keys;
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
 use crate::fault::FaultRule;
 use crate::issuer::Claims;
 use crate::journal::JournalEntry;
+use crate::keys::Keys;
 use crate::router::{Endpoints, Router};
 use crate::state::State;
 use crate::timed_io::{Phase, TimedIo, Timeouts};
@@ -94,7 +94,7 @@ impl MockServerBuilder {
         self
     }
 
-    /// The algorithm JWTs are signed with (default RS256; ES256 and EdDSA
+    /// The algorithm JWTs are signed with (default `RS256`; `ES256` and `EdDSA`
     /// too; HS256 is refused at start).
     #[must_use]
     pub fn signing_alg(mut self, alg: Algorithm) -> Self {
@@ -525,7 +525,7 @@ impl MockServer {
         format!("{}{}", self.url, crate::routes::jwks::PATH)
     }
 
-    /// The OpenID Connect discovery document:
+    /// The OIDC discovery document:
     /// `{url}/.well-known/openid-configuration`.
     #[must_use]
     pub fn openid_configuration_url(&self) -> String {
@@ -862,7 +862,7 @@ impl MockServer {
         }
     }
 
-    /// Journal, faults, revocations, clock offset and clients back to the
+    /// Journal, faults, revocations, signing keys, clock offset and clients back to the
     /// start. Expectations registered with [`expect`](Self::expect) are
     /// dropped unverified, as wiremock's `reset` drops its mocks (call
     /// [`verify`](Self::verify) first to check them); scoped ones stay
