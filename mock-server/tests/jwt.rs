@@ -562,3 +562,78 @@ async fn introspect(server: &MockServer, token: &str) -> Value {
     assert_eq!(response.status, 200, "{}", response.text());
     response.json()
 }
+
+/// Signs `claims` under `header` with the embedded EdDSA development key
+/// (public in the repository), as a forger who knows it would.
+fn signed_with_dev_key(header: &auth_core::jose::Header, claims: &Value) -> String {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let pem =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("keys/mock-dev-eddsa.pem"))
+            .unwrap();
+    let PrivateKeyDer::Pkcs8(der) = PrivateKeyDer::from_pem_slice(&pem).unwrap() else {
+        panic!("the dev key is PKCS#8");
+    };
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
+        .unwrap();
+    let input = auth_core::jose::SigningInput::new(header, claims).unwrap();
+    let signature = pair.sign(input.as_bytes());
+    input.finish(signature.as_ref())
+}
+
+#[tokio::test]
+async fn s67_the_resource_refuses_typ_jwt_wrong_iss_wrong_aud_expired_and_not_yet_valid_rfc9068_4()
+{
+    let server = server_with(Algorithm::EdDsa).await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let good = serde_json::json!({
+        "iss": server.url(), "sub": "s6BhdRkqt3", "client_id": "s6BhdRkqt3",
+        "aud": server.resource_url(), "iat": now, "exp": now + 600,
+        "jti": "0123456789abcdef0123456789abcdef", "scope": "read",
+    });
+    let header = auth_core::jose::Header::access_token(Algorithm::EdDsa, "mock-dev-eddsa");
+    // The control: the same key and claims pass.
+    let token = signed_with_dev_key(&header, &good);
+    assert_eq!(resource(&server, &token).await.status, 200);
+
+    let with = |name: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[name] = value;
+        claims
+    };
+    let mut typ_jwt = header.clone();
+    typ_jwt.typ = Some("JWT".into());
+    let mut no_typ = header.clone();
+    no_typ.typ = None;
+    for (what, header, claims) in [
+        ("typ JWT", &typ_jwt, good.clone()),
+        ("no typ", &no_typ, good.clone()),
+        (
+            "wrong iss",
+            &header,
+            with("iss", format!("{}/", server.url()).into()),
+        ),
+        (
+            "wrong aud",
+            &header,
+            with("aud", "https://elsewhere.example/".into()),
+        ),
+        ("expired", &header, with("exp", (now - 1).into())),
+        (
+            "nbf in the future",
+            &header,
+            with("nbf", (now + 600).into()),
+        ),
+    ] {
+        let token = signed_with_dev_key(header, &claims);
+        let refused = resource(&server, &token).await;
+        assert_eq!(refused.status, 401, "{what}");
+        assert!(
+            refused
+                .header("www-authenticate")
+                .unwrap()
+                .contains(r#"error="invalid_token""#),
+            "{what}"
+        );
+    }
+}
