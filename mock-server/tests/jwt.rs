@@ -563,7 +563,7 @@ async fn introspect(server: &MockServer, token: &str) -> Value {
     response.json()
 }
 
-/// Signs `claims` under `header` with the embedded EdDSA development key
+/// Signs `claims` under `header` with the embedded `EdDSA` development key
 /// (public in the repository), as a forger who knows it would.
 fn signed_with_dev_key(header: &auth_core::jose::Header, claims: &Value) -> String {
     use rustls::pki_types::PrivateKeyDer;
