@@ -6,7 +6,7 @@
 //! | method | path | body | effect |
 //! |---|---|---|---|
 //! | GET | `/_mock/journal` | | the journal, oldest first (JSON) |
-//! | POST | `/_mock/reset` | | journal, faults, revocations, clock offset and clients back to the start |
+//! | POST | `/_mock/reset` | | journal, faults, revocations, signing keys, clock offset and clients back to the start |
 //! | GET | `/_mock/clients` | | the registered clients, by id, secrets redacted (JSON) |
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
@@ -14,6 +14,8 @@
 //! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
+//! | GET | `/_mock/keys` | | the signing algorithm and the published keys, signer first (JSON) |
+//! | POST | `/_mock/keys/rotate` | `{"grace_seconds": n}` | a fresh key signs; the old one stays published `n` seconds of mock time (0: dropped at once) |
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -33,6 +35,53 @@ use crate::state::Registered;
 #[serde(deny_unknown_fields)]
 struct Advance {
     seconds: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotate {
+    grace_seconds: u64,
+}
+
+/// The key ring as `GET /_mock/keys` shows it: public keys only.
+fn keys(state: &crate::state::State) -> serde_json::Value {
+    let ring = state.issuer.jwt().keys();
+    let keys: Vec<serde_json::Value> = ring
+        .published(state.now_unix())
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, until))| {
+            json!({
+                "kid": key.kid(),
+                "alg": key.alg().as_str(),
+                "signing": i == 0,
+                "published_until": until.map(crate::routes::rfc3339),
+                "jwk": key.jwk(),
+            })
+        })
+        .collect();
+    json!({
+        "signing_alg": ring.alg().as_str(),
+        "embedded_development_key": ring.is_embedded() && !ring.has_rotated(),
+        "keys": keys,
+    })
+}
+
+/// `POST /_mock/keys/rotate`: a fresh signer; the answer is the new ring.
+fn rotate(state: &crate::state::State, body: &[u8]) -> Reply {
+    let rotate = match parse::<Rotate>(body) {
+        Ok(rotate) => rotate,
+        Err(reply) => return *reply,
+    };
+    let ring = state.issuer.jwt().keys();
+    match ring.rotate(rotate.grace_seconds, state.now_unix()) {
+        Ok(_) => reply::json(StatusCode::OK, keys(state).to_string()),
+        Err(error) => refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &error.to_string(),
+        ),
+    }
 }
 
 /// Most bytes of a refusal's `error_description`.
@@ -203,6 +252,10 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             }
             Err(reply) => *reply,
         },
+        (&Method::GET, "/keys") => reply::json(StatusCode::OK, keys(state).to_string()),
+        (&Method::POST, "/keys/rotate") => rotate(state, r.body),
+        (_, "/keys") => reply::method_not_allowed("GET"),
+        (_, "/keys/rotate") => reply::method_not_allowed("POST"),
         (_, "/journal" | "/reset" | "/clients" | "/faults" | "/clock/advance") => {
             reply::method_not_allowed("GET, POST, DELETE")
         }
