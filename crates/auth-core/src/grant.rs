@@ -4,6 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::jose::Principal;
 use crate::requirement::Requirement;
 use crate::scope::ScopeSet;
 use crate::token::{OAuthToken, TokenId};
@@ -58,6 +59,44 @@ impl<R: Requirement> Grant<R> {
         } else {
             Err(MissingScopes::of::<R>(token.scope()))
         }
+    }
+
+    /// Checks that a validated [`Principal`] (the resource server's side:
+    /// a verified JWT access token or an active introspection answer) was
+    /// granted what `R` needs. A principal is only made by a validation
+    /// path, so a grant made here is as trustworthy as that path.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::Error> {
+    /// use auth_core::Grant;
+    /// use auth_core::jose::{IntrospectionClaims, Principal};
+    /// use auth_core::scope::{DiscoveryRead, ServiceProfileWrite};
+    /// let answer = IntrospectionClaims::from_json(br#"{"active":true,"scope":"discovery:read"}"#)?;
+    /// let now = time::OffsetDateTime::UNIX_EPOCH;
+    /// let Some(principal) = Principal::from_introspection(&answer, "api", now, time::Duration::ZERO)? else {
+    ///     unreachable!("the answer is active");
+    /// };
+    /// assert!(Grant::<DiscoveryRead>::check_principal(&principal).is_ok());
+    /// assert!(Grant::<ServiceProfileWrite>::check_principal(&principal).is_err());
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn check_principal(principal: &Principal) -> Result<Self, MissingScopes> {
+        if R::is_met_by(principal.scope()) {
+            Ok(Self {
+                token: principal.identity(),
+                requirement: PhantomData,
+            })
+        } else {
+            Err(MissingScopes::of::<R>(principal.scope()))
+        }
+    }
+
+    /// True when this grant was checked against `principal`.
+    #[must_use]
+    #[inline]
+    pub fn is_for_principal(&self, principal: &Principal) -> bool {
+        self.token == principal.identity()
     }
 
     /// True when this grant was checked against `token` (or a clone of it).

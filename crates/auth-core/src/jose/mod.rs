@@ -30,6 +30,7 @@ mod compact;
 mod error;
 mod header;
 mod jwk;
+mod principal;
 mod validation;
 
 pub use algorithm::Algorithm;
@@ -38,6 +39,7 @@ pub use compact::{CompactJws, MAX_COMPACT_LEN, SigningInput};
 pub use error::{ClaimsError, EXCERPT_LIMIT, JwkError, JwsError, Part};
 pub use header::{Header, TYP_APPLICATION_AT_JWT, TYP_AT_JWT};
 pub use jwk::{Jwk, JwkSet, PublicKey};
+pub use principal::{IntrospectionClaims, Principal};
 pub use validation::{
     DEFAULT_LEEWAY, Validation, check_audience, check_expiry, check_issuer, check_not_before,
     check_type,
