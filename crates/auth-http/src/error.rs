@@ -55,6 +55,10 @@ pub enum Error {
     /// which case it is and how to allow the loopback one.
     #[error(transparent)]
     InsecureUrl(#[from] InsecureUrlError),
+    /// A resource server refused a presented bearer token (RFC 6750 §3.1
+    /// `invalid_token`).
+    #[error("invalid bearer token")]
+    InvalidToken(#[from] crate::resource::InvalidTokenError),
     /// The service wrapped by [`BearerAuth`](crate::BearerAuth) failed.
     #[error("inner service failed")]
     Service(#[source] BoxError),
@@ -152,7 +156,8 @@ impl Error {
             | Self::InsecureUrl(_)
             | Self::Service(_)
             | Self::ExpiredOnArrival { .. }
-            | Self::Peer(_) => false,
+            | Self::Peer(_)
+            | Self::InvalidToken(_) => false,
         }
     }
 

@@ -59,6 +59,7 @@ mod layer;
 mod manager;
 #[cfg(feature = "reqwest")]
 mod reqwest;
+pub mod resource;
 mod revoke;
 mod store;
 mod transport;

@@ -253,8 +253,8 @@ mod tests {
     }
 
     #[test]
-    fn introspection_inactive_is_none_and_expired_or_wrong_audience_is_refused()
-    -> Result<(), Error> {
+    fn introspection_inactive_is_none_and_expired_or_wrong_audience_is_refused() -> Result<(), Error>
+    {
         let inactive = IntrospectionClaims::from_json(br#"{"active":false}"#)?;
         assert_eq!(
             Principal::from_introspection(&inactive, "a", at(T0), Duration::ZERO)?,
