@@ -74,7 +74,7 @@ fuzz-smoke target="all" secs="10":
         cargo $tc fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time={{secs}} -rss_limit_mb=2048
     done
 
-# criterion benches: parsing (vs oauth2 v5), grant checks, and the token manager (vs a mutex-held baseline)
+# criterion benches: parsing (vs oauth2 v5), grant checks, the token manager (vs a mutex-held baseline), and the resource server's validation (cached key, cached introspection)
 bench:
     cargo bench -p auth-core --bench parse
     cargo bench -p auth-core --bench grant

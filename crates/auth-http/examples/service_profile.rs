@@ -4,11 +4,12 @@
 //! call is sent only under a grant for what it requires.
 //!
 //! It starts the mock provider in-process, with a client allowed the SDK's
-//! `discovery:read`, `serviceprofile:read` and `serviceprofile:write`, so it
-//! runs offline: `cargo run -p auth-http --example service_profile`. Each
-//! operation calls the mock's protected resource with `?scope=` naming what
-//! it requires, so the mock really checks the token carries it. It prints
-//! what it does, never the token or the secret.
+//! `discovery:read`, `serviceprofile:read` and `serviceprofile:write`, and
+//! the "service profile" API itself (issue 13): a hyper server behind
+//! `ValidateBearerLayer`, which checks the mock's JWT access tokens against
+//! its JWKS, and whose handlers each take the `Grant` they need. All of it
+//! runs offline: `cargo run -p auth-http --example service_profile`. It
+//! prints what it does, never the token or the secret.
 //!
 //! What the compiler refuses: sending `UpdateProfile` under the grant for
 //! `ListServices`,
@@ -22,19 +23,98 @@
 //! or without one at all. What is checked at run time, once per token: that
 //! the provider granted what a grant requires (`manager.grant()`).
 
-use auth_core::form::encode_component;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use auth_core::Grant;
 use auth_core::scope::{DiscoveryRead, ServiceProfileRead, ServiceProfileWrite};
-use auth_core::{Client, ClientCredentials, Operation, Operations, Requirement, Scope, TokenUrl};
+use auth_core::{Client, ClientCredentials, Operation, Operations, Scope, TokenUrl};
+use auth_http::resource::{JwtValidator, ValidateBearerLayer, grant};
 use auth_http::{HyperTransport, TokenManager, Transport as _};
+use tower::{Layer as _, ServiceExt as _};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The mock's protected resource, asked to check exactly the scopes `R`
-/// names (`?scope=...`); a real API checks them on its own.
-fn resource_uri<R: Requirement>(resource_url: &str) -> Result<http::Uri, BoxError> {
-    let scope = encode_component(&R::scopes().to_string());
-    Ok(format!("{resource_url}?scope={scope}").parse()?)
+// ---- The API: each handler takes the grant it needs -------------------
+
+/// `GET /services`: needs `discovery:read`.
+fn list_services(_grant: Grant<DiscoveryRead>) -> http::Response<String> {
+    http::Response::new(r#"["profile-service"]"#.to_owned())
 }
+
+/// `GET /profile`: needs `serviceprofile:read`.
+fn read_profile(_grant: Grant<ServiceProfileRead>) -> http::Response<String> {
+    http::Response::new(r#"{"name":"profile-service"}"#.to_owned())
+}
+
+/// `PUT /profile`: needs `serviceprofile:read` and `serviceprofile:write`.
+fn update_profile(
+    _grant: Grant<(ServiceProfileRead, ServiceProfileWrite)>,
+) -> http::Response<String> {
+    http::Response::new(String::new())
+}
+
+/// Routes a request that passed the bearer layer to its handler, which
+/// runs only with its grant; without it, the refusal is the answer (`403
+/// insufficient_scope` naming what the handler needs).
+async fn api<B>(request: http::Request<B>) -> Result<http::Response<String>, Infallible> {
+    let extensions = request.extensions();
+    let answer = match (request.method().as_str(), request.uri().path()) {
+        ("GET", "/services") => grant(extensions).map(list_services),
+        ("GET", "/profile") => grant(extensions).map(read_profile),
+        ("PUT", "/profile") => grant(extensions).map(update_profile),
+        _ => {
+            let mut missing = http::Response::new(String::new());
+            *missing.status_mut() = http::StatusCode::NOT_FOUND;
+            Ok(missing)
+        }
+    };
+    Ok(answer.unwrap_or_else(auth_http::resource::Refusal::into_response))
+}
+
+/// Serves the API on `listener` behind the bearer layer: a small hyper
+/// server (accept, wrap, spawn, serve).
+fn serve(listener: tokio::net::TcpListener, validator: JwtValidator) {
+    let service = ValidateBearerLayer::new(validator, "service-profile")
+        .layer(tower::service_fn(api::<hyper::body::Incoming>));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service.clone();
+            let hyper_service =
+                hyper::service::service_fn(move |request| service.clone().oneshot(request));
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, hyper_service)
+                    .await;
+            });
+        }
+    });
+}
+
+/// The mock provider (its tokens are for `api_url`) and the API on
+/// `listener`, validating them with the mock's JWKS.
+async fn start(
+    listener: tokio::net::TcpListener,
+) -> Result<(mock_server::MockServer, String), BoxError> {
+    let addr: SocketAddr = listener.local_addr()?;
+    let api_url = format!("http://{addr}");
+    let allowed = ServiceProfileOperations::scopes();
+    let server = mock_server::MockServer::builder()
+        .client(
+            mock_server::ClientRegistration::new("profile-service", "dev-secret")
+                .with_scopes(allowed.iter().map(Scope::as_str).map(str::to_owned)),
+        )
+        .default_audience(api_url.clone())
+        .start()
+        .await?;
+    let validator =
+        JwtValidator::builder(server.url(), api_url.clone(), server.jwks_url()).build()?;
+    serve(listener, validator);
+    Ok((server, api_url))
+}
+
+// ---- The client: each operation sent under its grant ------------------
 
 /// `GET uri`, no body.
 fn get(uri: &http::Uri) -> http::Request<Vec<u8>> {
@@ -93,7 +173,7 @@ type ServiceProfileOperations = (ListServices, ReadProfile, UpdateProfile);
 
 /// The service: a manager for its operations' scopes, then each operation
 /// under its grant. Returns what it did, line by line.
-async fn run(token_url: &str, resource_url: &str) -> Result<Vec<String>, BoxError> {
+async fn run(token_url: &str, api_url: &str) -> Result<Vec<String>, BoxError> {
     let mut log = Vec::new();
     let scopes = ServiceProfileOperations::scopes();
     log.push(format!(
@@ -107,6 +187,7 @@ async fn run(token_url: &str, resource_url: &str) -> Result<Vec<String>, BoxErro
         ClientCredentials::new("profile-service", "dev-secret"),
     );
     let manager = TokenManager::new(client, HyperTransport::new()?);
+    // The API is plain http on 127.0.0.1 here; a real one is https.
 
     // Checked once against what the provider granted; a provider that
     // granted less fails here, not with a 403 later.
@@ -121,13 +202,13 @@ async fn run(token_url: &str, resource_url: &str) -> Result<Vec<String>, BoxErro
 
     let transport = HyperTransport::new()?;
     let list = ListServices {
-        uri: resource_uri::<<ListServices as Operation>::Requires>(resource_url)?,
+        uri: format!("{api_url}/services").parse()?,
     };
     let read = ReadProfile {
-        uri: resource_uri::<<ReadProfile as Operation>::Requires>(resource_url)?,
+        uri: format!("{api_url}/profile").parse()?,
     };
     let update = UpdateProfile {
-        uri: resource_uri::<<UpdateProfile as Operation>::Requires>(resource_url)?,
+        uri: format!("{api_url}/profile").parse()?,
         profile: br#"{"name":"profile-service","contact":"ops@example.com"}"#.to_vec(),
     };
     let requests = [
@@ -157,16 +238,10 @@ async fn run(token_url: &str, resource_url: &str) -> Result<Vec<String>, BoxErro
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let allowed = ServiceProfileOperations::scopes();
-    let server = mock_server::MockServer::builder()
-        .client(
-            mock_server::ClientRegistration::new("profile-service", "dev-secret")
-                .with_scopes(allowed.iter().map(Scope::as_str).map(str::to_owned)),
-        )
-        .start()
-        .await?;
+    let (server, api_url) = start(tokio::net::TcpListener::bind("127.0.0.1:0").await?).await?;
     println!("mock provider at {}", server.url());
-    for line in run(&server.token_url(), &server.resource_url()).await? {
+    println!("service profile API at {api_url}");
+    for line in run(&server.token_url(), &api_url).await? {
         println!("  {line}");
     }
     println!(
@@ -193,31 +268,51 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_operation_passes_the_mocks_scope_check_with_one_token_request() {
-        let allowed = ServiceProfileOperations::scopes();
-        let server = mock_server::MockServer::builder()
-            .client(
-                mock_server::ClientRegistration::new("profile-service", "dev-secret").with_scopes(
-                    allowed
-                        .iter()
-                        .map(auth_core::Scope::as_str)
-                        .map(str::to_owned),
-                ),
-            )
-            .start()
-            .await
-            .unwrap();
-        let log = super::run(&server.token_url(), &server.resource_url())
-            .await
-            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (server, api_url) = super::start(listener).await.unwrap();
+        let log = super::run(&server.token_url(), &api_url).await.unwrap();
         let calls: Vec<_> = log.iter().filter(|l| l.contains(" -> ")).collect();
         assert_eq!(calls.len(), 3, "{log:#?}");
         assert!(calls.iter().all(|l| l.ends_with("-> 200 OK")), "{log:#?}");
         assert!(
-            calls[2].starts_with("UpdateProfile: PUT ")
-                && calls[2].contains("?scope=serviceprofile%3Aread%20serviceprofile%3Awrite"),
+            calls[2].starts_with(&format!("UpdateProfile: PUT {api_url}/profile")),
             "{log:#?}"
         );
         assert_eq!(server.token_requests(), 1);
+        server.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_api_refuses_a_token_without_the_handlers_scope_with_insufficient_scope() {
+        use auth_http::Transport as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (server, api_url) = super::start(listener).await.unwrap();
+        let token = server.mint_token("profile-service", &"discovery:read".parse().unwrap());
+        let transport = auth_http::HyperTransport::new().unwrap();
+        let call = |method: &str, path: &str, token: Option<&str>| {
+            let mut request = http::Request::builder()
+                .method(method)
+                .uri(format!("{api_url}{path}"));
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            transport.send(request.body(Vec::new()).unwrap())
+        };
+        assert_eq!(
+            call("GET", "/services", Some(&token))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let refused = call("PUT", "/profile", Some(&token)).await.unwrap();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(
+            refused.headers()["www-authenticate"],
+            r#"Bearer realm="service-profile", error="insufficient_scope", scope="serviceprofile:read serviceprofile:write""#
+        );
+        let anonymous = call("GET", "/services", None).await.unwrap();
+        assert_eq!(anonymous.status(), 401);
         server.shutdown().await;
     }
 

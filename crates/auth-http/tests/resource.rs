@@ -231,7 +231,7 @@ async fn s61_s67_garbage_alg_none_typ_jwt_and_a_tampered_payload_get_invalid_tok
         (
             "scope widened",
             tamper(&token, 1, |c| {
-                c["scope"] = "discovery:read serviceprofile:write".into()
+                c["scope"] = "discovery:read serviceprofile:write".into();
             }),
         ),
     ];

@@ -23,7 +23,9 @@ const UNAVAILABLE_RETRY_AFTER: &str = "5";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     status: StatusCode,
-    challenge: Option<BearerChallenge>,
+    // Boxed: a refusal travels in `Result`s, and the challenge is five
+    // optional strings.
+    challenge: Option<Box<BearerChallenge>>,
 }
 
 impl Refusal {
@@ -86,7 +88,7 @@ impl Refusal {
         challenge.error = error;
         Self {
             status,
-            challenge: Some(challenge),
+            challenge: Some(Box::new(challenge)),
         }
     }
 
@@ -99,7 +101,7 @@ impl Refusal {
     /// The `WWW-Authenticate` challenge, if the answer has one.
     #[must_use]
     pub fn bearer_challenge(&self) -> Option<&BearerChallenge> {
-        self.challenge.as_ref()
+        self.challenge.as_deref()
     }
 
     /// The answer, with an empty (default) body.

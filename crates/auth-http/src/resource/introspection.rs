@@ -149,16 +149,15 @@ impl IntrospectionValidator {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = self.clock.now();
         let cached = self.lock().get(&key).filter(|c| now < c.until).cloned();
-        let principal = match cached {
-            Some(cached) => cached.principal,
-            None => {
-                let answer = self.introspect(token).await?;
-                let principal =
-                    Principal::from_introspection(&answer, &self.audience, now, self.leeway)
-                        .map_err(InvalidTokenError::Core)?;
-                self.remember(key, principal.clone(), now);
-                principal
-            }
+        let principal = if let Some(cached) = cached {
+            cached.principal
+        } else {
+            let answer = self.introspect(token).await?;
+            let principal =
+                Principal::from_introspection(&answer, &self.audience, now, self.leeway)
+                    .map_err(InvalidTokenError::Core)?;
+            self.remember(key, principal.clone(), now);
+            principal
         };
         principal.ok_or_else(|| InvalidTokenError::Inactive.into())
     }
