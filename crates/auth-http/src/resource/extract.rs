@@ -45,3 +45,35 @@ pub fn grant<R: Requirement>(extensions: &http::Extensions) -> Result<Grant<R>, 
         Refusal::insufficient_scope(realm, &R::scopes())
     })
 }
+
+/// An axum extractor for [`Grant<R>`] (feature `axum`): a handler with a
+/// `Granted<R>` argument runs only when the request passed
+/// [`ValidateBearer`](super::ValidateBearer) with a token granted what `R`
+/// needs; otherwise the answer is the [`Refusal`] ([`grant`]'s rules).
+///
+/// ```ignore
+/// async fn update(Granted(grant): Granted<ServiceProfileWrite>) -> &'static str { "written" }
+/// let app = Router::new().route("/profile", put(update)).layer(ValidateBearerLayer::new(validator, "api"));
+/// ```
+#[cfg(feature = "axum")]
+#[derive(Debug, Clone, Copy)]
+pub struct Granted<R: Requirement>(pub Grant<R>);
+
+#[cfg(feature = "axum")]
+impl<R: Requirement, S: Send + Sync> axum_core::extract::FromRequestParts<S> for Granted<R> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        grant::<R>(&parts.extensions).map(Granted)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for Refusal {
+    fn into_response(self) -> axum_core::response::Response {
+        Refusal::into_response(self)
+    }
+}

@@ -49,6 +49,8 @@ mod layer;
 mod validator;
 
 pub use answer::Refusal;
+#[cfg(feature = "axum")]
+pub use extract::Granted;
 pub use extract::{Realm, grant};
 pub use introspection::{
     DEFAULT_INACTIVE_TTL, DEFAULT_MAX_CACHE_TTL, IntrospectionValidator,
