@@ -89,6 +89,22 @@ async fn call<V: Validator + 'static>(
     service.oneshot(request).await.unwrap()
 }
 
+/// The status of `method /profile` with `token`.
+async fn status<V: Validator + 'static>(validator: &Arc<V>, method: &str, token: &str) -> u16 {
+    call(Arc::clone(validator), bearer(method, token))
+        .await
+        .status()
+        .as_u16()
+}
+
+fn introspections(server: &MockServer) -> usize {
+    server
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/introspect")
+        .count()
+}
+
 fn bearer(method: &str, token: &str) -> http::Request<String> {
     http::Request::builder()
         .method(method)
@@ -277,12 +293,7 @@ async fn s67_an_expired_jwt_is_accepted_within_the_leeway_and_refused_beyond_it(
     setup
         .clock
         .advance(Duration::from_secs(u64::try_from(left).unwrap() + 59));
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &token))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &token).await, 200);
     setup.clock.advance(Duration::from_secs(1));
     assert_invalid_token(
         &call(validator, bearer("GET", &token)).await,
@@ -303,21 +314,11 @@ async fn an_unknown_kid_refetches_the_keys_at_most_once_per_interval() {
     let setup = mock(TokenFormat::Jwt).await;
     let validator = Arc::new(setup.jwt_validator());
     let before = setup.token("discovery:read");
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &before))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &before).await, 200);
     assert_eq!(jwks_fetches(&setup.server), 1);
     // The cached key serves the next token: no fetch.
     let again = setup.token("discovery:read");
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &again))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &again).await, 200);
     assert_eq!(jwks_fetches(&setup.server), 1);
 
     // A token signed by a new key: within the interval, not re-fetched.
@@ -335,18 +336,8 @@ async fn an_unknown_kid_refetches_the_keys_at_most_once_per_interval() {
     setup
         .clock
         .advance(auth_http::resource::DEFAULT_REFETCH_INTERVAL);
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &after))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &before))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &after).await, 200);
+    assert_eq!(status(&validator, "GET", &before).await, 200);
     assert_eq!(jwks_fetches(&setup.server), 2);
     // A made-up kid costs no more fetches within the interval.
     for n in 0..5 {
@@ -364,34 +355,11 @@ async fn an_opaque_token_is_validated_by_introspection_and_the_answer_cached() {
     let setup = mock(TokenFormat::Opaque).await;
     let validator = Arc::new(setup.introspection_validator());
     let token = setup.token("serviceprofile:write");
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("POST", &token))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("POST", &token))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        setup
-            .server
-            .journal()
-            .iter()
-            .filter(|e| e.path == "/introspect")
-            .count(),
-        1
-    );
+    assert_eq!(status(&validator, "POST", &token).await, 200);
+    assert_eq!(status(&validator, "POST", &token).await, 200);
+    assert_eq!(introspections(&setup.server), 1);
     // Missing scope through introspection too.
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &token))
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(status(&validator, "GET", &token).await, 403);
 }
 
 #[tokio::test]
@@ -399,20 +367,10 @@ async fn a_revoked_token_is_refused_once_the_cached_answer_ends() {
     let setup = mock(TokenFormat::Opaque).await;
     let validator = Arc::new(setup.introspection_validator());
     let token = setup.token("discovery:read");
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &token))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &token).await, 200);
     assert!(setup.server.revoke_token(&token));
     // Cached: still served until the cache's maximum.
-    assert_eq!(
-        call(Arc::clone(&validator), bearer("GET", &token))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(status(&validator, "GET", &token).await, 200);
     setup
         .clock
         .advance(auth_http::resource::DEFAULT_MAX_CACHE_TTL);
@@ -425,15 +383,7 @@ async fn a_revoked_token_is_refused_once_the_cached_answer_ends() {
         &call(Arc::clone(&validator), bearer("GET", &token)).await,
         "revoked",
     );
-    assert_eq!(
-        setup
-            .server
-            .journal()
-            .iter()
-            .filter(|e| e.path == "/introspect")
-            .count(),
-        2
-    );
+    assert_eq!(introspections(&setup.server), 2);
     setup
         .clock
         .advance(auth_http::resource::DEFAULT_INACTIVE_TTL);
@@ -441,15 +391,7 @@ async fn a_revoked_token_is_refused_once_the_cached_answer_ends() {
         &call(Arc::clone(&validator), bearer("GET", &token)).await,
         "revoked",
     );
-    assert_eq!(
-        setup
-            .server
-            .journal()
-            .iter()
-            .filter(|e| e.path == "/introspect")
-            .count(),
-        3
-    );
+    assert_eq!(introspections(&setup.server), 3);
 }
 
 #[tokio::test]
