@@ -13,7 +13,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use auth_core::jose::{
-    AccessTokenClaims, Algorithm, CompactJws, Jwk, JwkSet, Principal, PublicKey, Validation,
+    AccessTokenClaims, Algorithm, CompactJws, Jwk, JwkError, JwkSet, Principal, PublicKey,
+    Validation,
 };
 use auth_core::{Clock, Issuer, SystemClock};
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
@@ -180,8 +181,7 @@ impl JwtValidator {
         }
         let kid = header.kid.as_deref().ok_or(InvalidTokenError::NoKeyId)?;
         let set = self.key_set_with(kid).await?;
-        let jwk = set.find(kid).ok_or(InvalidTokenError::UnknownKey)?;
-        verify(jwk, header.alg, jws.signing_input(), jws.signature())?;
+        verify_any(&set, kid, header.alg, jws.signing_input(), jws.signature())?;
         let claims = AccessTokenClaims::from_json(jws.payload()).map_err(invalid)?;
         self.validation
             .principal(header, &claims, self.clock.now())
@@ -246,7 +246,7 @@ impl JwtValidator {
             ))
             .into());
         }
-        let set = JwkSet::from_json(response.body()).map_err(auth_core::Error::from)?;
+        let set = lenient_key_set(response.body())?;
         tracing::debug!(keys = set.keys.len(), "jwks fetched");
         Ok(set)
     }
@@ -271,6 +271,27 @@ impl fmt::Debug for JwtValidator {
 
 fn invalid(e: impl Into<auth_core::Error>) -> Error {
     InvalidTokenError::Core(e.into()).into()
+}
+
+/// Verifies with the keys named `kid`: RFC 7517 §4.5 says a set SHOULD
+/// NOT name two keys alike, and when one does, each is tried, as Envoy's
+/// `jwt_authn` and go-oidc do. Every key tried is one the issuer
+/// publishes, so accepting a signature by any of them trusts no one new.
+fn verify_any(
+    set: &JwkSet,
+    kid: &str,
+    alg: Algorithm,
+    input: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    let mut outcome = Err(InvalidTokenError::UnknownKey.into());
+    for jwk in set.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)) {
+        outcome = verify(jwk, alg, input, signature);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
 }
 
 /// Verifies `signature` over `input` with `jwk`, for `alg` only: the key's
@@ -301,6 +322,32 @@ fn verify(jwk: &Jwk, alg: Algorithm, input: &[u8], signature: &[u8]) -> Result<(
     verified.map_err(|_| InvalidTokenError::BadSignature.into())
 }
 
+/// A JWK Set with the keys this validator cannot use left out: RFC 7517
+/// §5, "implementations SHOULD ignore JWKs within a JWK Set that use "kty"
+/// values that are not understood by them, that are missing required
+/// members, or for which values are out of the supported ranges". One bad
+/// key does not take the issuer's other keys down with it. A document
+/// that is not a set at all is an error.
+fn lenient_key_set(body: &[u8]) -> Result<JwkSet, Error> {
+    let document: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|e| auth_core::Error::from(JwkError::Json(e)))?;
+    let Some(serde_json::Value::Array(members)) = document.get("keys") else {
+        return Err(auth_core::Error::from(JwkError::MissingKeys).into());
+    };
+    let keys: Vec<Jwk> = members
+        .iter()
+        .filter_map(serde_json::Value::as_object)
+        .filter_map(|object| Jwk::from_object(object).ok())
+        .collect();
+    if keys.len() < members.len() {
+        tracing::debug!(
+            skipped = members.len() - keys.len(),
+            "jwks members this validator cannot use were left out"
+        );
+    }
+    Ok(JwkSet { keys })
+}
+
 /// The `jwks_uri` of `issuer`'s RFC 8414 metadata.
 async fn discover_jwks_url<T: Transport + ?Sized>(
     transport: &T,
@@ -312,7 +359,7 @@ async fn discover_jwks_url<T: Transport + ?Sized>(
         .document()
         .extra
         .get("jwks_uri")
-        .and_then(|value| value.as_str())
+        .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| {
             auth_core::Error::Metadata(auth_core::MetadataError::InvalidEndpoint {
@@ -321,4 +368,53 @@ async fn discover_jwks_url<T: Transport + ?Sized>(
             })
             .into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"good","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+    #[test]
+    fn a_jwks_member_that_cannot_be_used_is_left_out_not_fatal_rfc7517_5() {
+        let body = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"bad","n":"%%not base64url%%","e":"AQAB"}},{GOOD},{{"kty":"oct","k":"c2VjcmV0"}},7]}}"#
+        );
+        let set = lenient_key_set(body.as_bytes()).unwrap_or_default();
+        assert_eq!(set.keys.len(), 1);
+        assert!(set.find("good").is_some());
+        assert!(lenient_key_set(br#"{"nokeys":[]}"#).is_err());
+        assert!(lenient_key_set(b"[").is_err());
+    }
+
+    #[test]
+    fn every_key_under_a_duplicated_kid_is_tried() {
+        let good = Jwk::from_json(GOOD.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let mut impostor = good.clone();
+        impostor.key = PublicKey::Ed25519 { x: vec![7; 32] };
+        // RFC 8032 §7.1 test 1: the empty message under this key.
+        let signature = base64_decode(
+            "5VZDAMNgrHKQhuLMgG6CioSHfx645dl02HPgZSJJAVVfuIIVkKM7rMYeOXAc-bRr0lv18FlbviRlUUFDjnoQCw",
+        );
+        let alone = JwkSet {
+            keys: vec![impostor.clone()],
+        };
+        let both = JwkSet {
+            keys: vec![impostor, good],
+        };
+        assert!(verify_any(&alone, "good", Algorithm::EdDsa, b"", &signature).is_err());
+        assert!(verify_any(&both, "good", Algorithm::EdDsa, b"", &signature).is_ok());
+        assert!(matches!(
+            verify_any(&both, "other", Algorithm::EdDsa, b"", &signature),
+            Err(Error::InvalidToken(InvalidTokenError::UnknownKey))
+        ));
+    }
+
+    fn base64_decode(text: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .unwrap_or_default()
+    }
 }
