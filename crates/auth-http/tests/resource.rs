@@ -410,3 +410,14 @@ async fn an_introspection_endpoint_that_cannot_answer_gets_503_not_invalid_token
     assert_eq!(answer.status(), 503);
     assert!(answer.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn the_jwks_url_is_found_through_the_issuers_metadata() {
+    let setup = mock(TokenFormat::Jwt).await;
+    let validator = JwtValidator::discover(&setup.server.url(), &setup.server.resource_url())
+        .await
+        .unwrap();
+    assert_eq!(validator.jwks_url(), setup.server.jwks_url());
+    let token = setup.token("discovery:read");
+    assert_eq!(status(&Arc::new(validator), "GET", &token).await, 200);
+}
