@@ -10,12 +10,14 @@
 //! | GET | `/_mock/clients` | | the registered clients, by id, secrets redacted (JSON) |
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
+//! | PUT | `/_mock/clients/{id}/extra_claims` | claims (JSON object, as in the TOML) | replaces the client's extra claims |
 //! | GET | `/_mock/faults` | | the queued fault rules, first match first (JSON) |
 //! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -24,6 +26,7 @@ use serde_json::json;
 
 use crate::admin_access::Caller;
 use crate::config::ClientRegistration;
+use crate::extra_claim::ExtraClaim;
 use crate::fault::FaultRule;
 use crate::reply::{self, Reply};
 use crate::router::Received;
@@ -35,6 +38,8 @@ struct Advance {
     seconds: u64,
 }
 
+/// The tail of `PUT /_mock/clients/{id}/extra_claims`.
+const EXTRA_CLAIMS_SUFFIX: &str = "/extra_claims";
 /// Most bytes of a refusal's `error_description`.
 const MAX_DESCRIPTION_BYTES: usize = 1024;
 /// What a redacted secret reads as (as in `ClientRegistration`'s `Debug`).
@@ -149,6 +154,24 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             },
             Err(reply) => *reply,
         },
+        (&Method::PUT, p)
+            if p.starts_with("/clients/") && p.ends_with(EXTRA_CLAIMS_SUFFIX) =>
+        {
+            let encoded = p
+                .trim_start_matches("/clients/")
+                .trim_end_matches(EXTRA_CLAIMS_SUFFIX);
+            let Ok(id) = auth_core::form::decode_component(encoded.as_bytes()) else {
+                return bad_request("the client id is not valid percent-encoding");
+            };
+            match parse::<BTreeMap<String, ExtraClaim>>(r.body) {
+                Ok(claims) => match state.set_extra_claims(&id, claims) {
+                    Ok(true) => reply::build(StatusCode::NO_CONTENT, None, ""),
+                    Ok(false) => reply::not_found(),
+                    Err(error) => bad_request(&error.to_string()),
+                },
+                Err(reply) => *reply,
+            }
+        }
         (&Method::DELETE, p) if p.starts_with("/clients/") => {
             let id =
                 auth_core::form::decode_component(p.trim_start_matches("/clients/").as_bytes());
