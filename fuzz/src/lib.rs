@@ -503,3 +503,51 @@ pub fn admin_json(data: &[u8]) {
         assert_eq!(again, rule);
     }
 }
+
+/// The compact JWS splitter (RFC 7515 §7.1), as a resource server meets
+/// it: a token it accepts is built again from its parts by
+/// [`SigningInput`](auth_core::jose::SigningInput) and splits to the same
+/// parts (parse, print, parse); claims it carries, printed, parse the same.
+pub fn jws_compact(data: &[u8]) {
+    use auth_core::jose::{AccessTokenClaims, CompactJws, JwsError, SigningInput};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let jws = match CompactJws::parse(text) {
+        Ok(jws) => jws,
+        Err(error) => {
+            let message = error.to_string();
+            assert!(message.len() < 512, "bounded error message");
+            if let JwsError::UnsupportedAlgorithm(name) = &error {
+                assert!(name.chars().count() <= auth_core::jose::EXCERPT_LIMIT + 1);
+            }
+            return;
+        }
+    };
+    assert!(text.as_bytes().starts_with(jws.signing_input()));
+    let token = SigningInput::from_payload(jws.header(), jws.payload()).finish(jws.signature());
+    let again = CompactJws::parse_with_limit(&token, usize::MAX).expect("a printed jws parses");
+    assert_eq!(again.header(), jws.header());
+    assert_eq!(again.payload(), jws.payload());
+    assert_eq!(again.signature(), jws.signature());
+    if let Ok(claims) = AccessTokenClaims::from_json(jws.payload()) {
+        let printed = serde_json::to_vec(&claims).expect("claims serialize");
+        let reparsed = AccessTokenClaims::from_json(&printed).expect("printed claims parse");
+        assert_eq!(reparsed, claims);
+    }
+}
+
+/// The JWK Set parser (RFC 7517 §5): a set it accepts, printed, parses to
+/// the same keys.
+pub fn jwk_set(data: &[u8]) {
+    use auth_core::jose::JwkSet;
+    match JwkSet::from_json(data) {
+        Ok(set) => {
+            let again = JwkSet::from_json(set.to_json().as_bytes()).expect("a printed set parses");
+            assert_eq!(again, set);
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}

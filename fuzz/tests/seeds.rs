@@ -96,3 +96,13 @@ fn mock_token_seeds_hold_claims_records_that_decode() {
         .count();
     assert!(decoded >= 3, "only {decoded} claims records decode");
 }
+
+#[test]
+fn jws_compact_seeds() {
+    run_seeds("jws_compact", auth_core_fuzz::jws_compact);
+}
+
+#[test]
+fn jwk_set_seeds() {
+    run_seeds("jwk_set", auth_core_fuzz::jwk_set);
+}

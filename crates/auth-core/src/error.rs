@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::deviation::Deviation;
 use crate::grant::MissingScopes;
+use crate::jose::{ClaimsError, JwkError, JwsError};
 use crate::metadata::MetadataError;
 use crate::retry_after::RetryAfter;
 use crate::scope::ScopeError;
@@ -70,6 +71,15 @@ pub enum Error {
     /// invalid endpoints; C-17 no usable auth method).
     #[error("authorization server metadata rejected: {0}")]
     Metadata(#[from] MetadataError),
+    /// A compact JWS that cannot be built or split (RFC 7515).
+    #[error("invalid jws: {0}")]
+    Jws(#[from] JwsError),
+    /// A JWK or JWK Set that was refused (RFC 7517).
+    #[error("invalid jwk: {0}")]
+    Jwk(#[from] JwkError),
+    /// A JWT access token whose header or claims fail RFC 9068 §4.
+    #[error("access token rejected: {0}")]
+    Claims(#[from] ClaimsError),
 }
 
 impl Error {

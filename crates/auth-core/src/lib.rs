@@ -20,6 +20,8 @@
 //! - [`form`], [`basic`], [`BearerChallenge`]: the wire formats, defined once.
 //! - [`RevocationRequest`], [`revocation`]: RFC 7009 token revocation.
 //! - [`Issuer`], [`parse_metadata`]: RFC 8414 discovery.
+//! - [`jose`]: RFC 9068 JWT access tokens: header, claims, compact JWS,
+//!   JWK Sets and the claim checks a resource server runs.
 //!
 //! ```
 //! # fn main() -> Result<(), auth_core::Error> {
@@ -45,6 +47,7 @@ mod extra;
 pub mod form;
 mod grant;
 mod implication;
+pub mod jose;
 mod metadata;
 mod operation;
 mod request;
