@@ -114,6 +114,10 @@ pub(crate) fn validate(id: &str, claims: &BTreeMap<String, ExtraClaim>) -> Resul
                 "a claim name must not be empty",
             ));
         }
+        // RFC 7519 §4.1.2: `sub` is a StringOrURI.
+        if name == "sub" && matches!(claim, ExtraClaim::Fixed(value) if !value.is_string()) {
+            return Err(ConfigError::new(field(), "sub must be a string"));
+        }
         if RESERVED_CLAIMS.contains(&name.as_str()) {
             return Err(ConfigError::new(
                 field(),
@@ -144,6 +148,26 @@ pub(crate) fn resolve(claims: &BTreeMap<String, ExtraClaim>, form: &Form) -> Map
         .iter()
         .filter_map(|(name, claim)| Some((name.clone(), claim.value(form)?)))
         .collect()
+}
+
+/// The minting hook: adds client `claims` for the request with `form` to a
+/// token's claims; a `sub` among them replaces the default one.
+pub(crate) fn apply(
+    claims: &BTreeMap<String, ExtraClaim>,
+    form: &Form,
+    token: &mut auth_core::jose::AccessTokenClaims,
+) {
+    if claims.is_empty() {
+        return;
+    }
+    for (name, value) in resolve(claims, form) {
+        match (name.as_str(), value) {
+            ("sub", Value::String(sub)) => token.sub = sub,
+            (_, value) => {
+                token.extra.insert(name, value);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +219,22 @@ mod tests {
     }
 
     #[test]
+    fn applied_claims_replace_sub_and_add_the_others_to_the_token() {
+        let read = claims(
+            "extra_claims = { sub = { from_param = \"user\" }, tid = \"t-1\", roles = [\"r\"] }",
+        );
+        let mut token = auth_core::jose::AccessTokenClaims::from_json(
+            br#"{"iss":"i","sub":"svc","aud":"a","exp":2,"iat":1,"jti":"j","client_id":"svc"}"#,
+        )
+        .unwrap();
+        let form = Form::parse(b"grant_type=client_credentials&user=alice", 16).unwrap();
+        apply(&read, &form, &mut token);
+        assert_eq!(token.sub, "alice");
+        assert_eq!(token.client_id, "svc");
+        assert_eq!(Value::Object(token.extra), json!({"tid": "t-1", "roles": ["r"]}));
+    }
+
+    #[test]
     fn reserved_claims_and_credential_parameters_are_refused_with_the_field_named() {
         for name in RESERVED_CLAIMS {
             let error = validate(
@@ -217,6 +257,7 @@ mod tests {
                 "from_param must name a parameter",
             ),
             ("", ExtraClaim::Fixed(json!(1)), "a claim name must not be empty"),
+            ("sub", ExtraClaim::Fixed(json!(7)), "sub must be a string"),
         ] {
             let error = validate("svc", &BTreeMap::from([(name.to_owned(), claim)])).unwrap_err();
             assert_eq!(error.reason, reason);

@@ -157,6 +157,33 @@ impl Fault {
     }
 }
 
+/// Applies a token fault to the header and claims of a JWT about to be
+/// signed, so the faulted token is still a real JWT signed by the mock's
+/// key with only the named thing wrong. Other faults (and
+/// [`Fault::RotateWithoutGrace`], which is the signing key's) change
+/// nothing here.
+pub(crate) fn shape_token(
+    fault: &Fault,
+    header: &mut auth_core::jose::Header,
+    claims: &mut auth_core::jose::AccessTokenClaims,
+) {
+    match fault {
+        Fault::ExpiredOnIssue => {
+            // The lifetime stays `exp - iat`, both moved into the past.
+            let lifetime = claims.exp.saturating_sub(claims.iat);
+            claims.exp = claims.iat.saturating_sub(SKEWED_SECS);
+            claims.iat = claims.exp.saturating_sub(lifetime);
+        }
+        Fault::NbfInFuture => claims.nbf = Some(claims.iat.saturating_add(SKEWED_SECS)),
+        Fault::WrongIssuer => WRONG_ISSUER.clone_into(&mut claims.iss),
+        Fault::WrongAudience => {
+            claims.aud = auth_core::jose::Audience::One(WRONG_AUDIENCE.to_owned());
+        }
+        Fault::TypJwt => header.typ = Some("JWT".to_owned()),
+        _ => {}
+    }
+}
+
 /// Members of a JWK that name or describe the key rather than hold its
 /// material (RFC 7517 §4): a [`Fault::JwksUnparseableKey`] keeps them.
 const JWK_DESCRIPTORS: [&str; 6] = ["kty", "kid", "alg", "use", "key_ops", "crv"];
@@ -468,6 +495,44 @@ mod tests {
         );
         let rule: FaultRule = serde_json::from_str(r#"{"fault":"hang"}"#).unwrap();
         assert_eq!(rule.remaining(), Some(1));
+    }
+
+    fn token_parts() -> (auth_core::jose::Header, auth_core::jose::AccessTokenClaims) {
+        let header = auth_core::jose::Header::access_token(auth_core::jose::Algorithm::Rs256, "k1");
+        let claims = auth_core::jose::AccessTokenClaims::from_json(
+            br#"{"iss":"http://127.0.0.1:1","sub":"svc","aud":"http://127.0.0.1:1/resource",
+                "exp":1700003600,"iat":1700000000,"jti":"j","client_id":"svc","scope":"read"}"#,
+        )
+        .unwrap();
+        (header, claims)
+    }
+
+    #[test]
+    fn token_faults_change_only_the_named_thing() {
+        let (header, claims) = token_parts();
+        let shaped = |fault: Fault| {
+            let (mut h, mut c) = token_parts();
+            shape_token(&fault, &mut h, &mut c);
+            (h, c)
+        };
+        let (h, c) = shaped(Fault::ExpiredOnIssue);
+        assert_eq!((c.iat, c.exp), (1_700_000_000 - 600 - 3600, 1_700_000_000 - 600));
+        assert_eq!((&h, &c.iss, &c.aud, c.nbf), (&header, &claims.iss, &claims.aud, None));
+        let (h, c) = shaped(Fault::NbfInFuture);
+        assert_eq!(c.nbf, Some(1_700_000_600));
+        assert_eq!((&h, c.exp), (&header, claims.exp));
+        let (_, c) = shaped(Fault::WrongIssuer);
+        assert_eq!(c.iss, WRONG_ISSUER);
+        assert_eq!(c.aud, claims.aud);
+        let (_, c) = shaped(Fault::WrongAudience);
+        assert!(c.aud.contains(WRONG_AUDIENCE) && !c.aud.contains("http://127.0.0.1:1/resource"));
+        assert_eq!(c.iss, claims.iss);
+        let (h, c) = shaped(Fault::TypJwt);
+        assert_eq!(h.typ.as_deref(), Some("JWT"));
+        assert_eq!((h.kid, c), (header.kid.clone(), claims.clone()));
+        for fault in [Fault::RotateWithoutGrace, Fault::JwksWithoutKid, Fault::NoScope] {
+            assert_eq!(shaped(fault), (header.clone(), claims.clone()));
+        }
     }
 
     fn jwks() -> serde_json::Value {

@@ -84,7 +84,16 @@ impl Verifier {
     /// Reads `{issuer}/.well-known/oauth-authorization-server` (RFC 8414
     /// §3) and the JWKS it names.
     pub(crate) async fn discover(issuer: &str, audience: &str) -> Result<Self, BoxError> {
-        let transport = HyperTransport::new()?;
+        Self::discover_with(issuer, audience, HyperTransport::new()?).await
+    }
+
+    /// [`discover`](Self::discover) with a transport of your own (its
+    /// timeout is how long a JWKS fetch may take).
+    pub(crate) async fn discover_with(
+        issuer: &str,
+        audience: &str,
+        transport: HyperTransport,
+    ) -> Result<Self, BoxError> {
         let metadata = get_json(
             &transport,
             &format!("{issuer}/.well-known/oauth-authorization-server"),
