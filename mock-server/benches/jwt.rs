@@ -190,7 +190,9 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
     drop(opaque);
     let opaque_rate = median(opaque_rates);
     println!("{:<7} endpoint {opaque_rate:>9.0} tokens/s", "opaque");
-    println!("| alg | token endpoint (1 worker) | signing alone (1 thread) | ratio | target | met |");
+    println!(
+        "| alg | token endpoint (1 worker) | signing alone (1 thread) | ratio | target | met |"
+    );
     println!("|---|---|---|---|---|---|");
     for alg in ALGS {
         let signer = Signer::from_pem(alg)?;
@@ -210,7 +212,11 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
             alg.name,
             100.0 * ratio,
             100.0 * target(alg.name),
-            if ratio >= target(alg.name) { "yes" } else { "**no**" }
+            if ratio >= target(alg.name) {
+                "yes"
+            } else {
+                "**no**"
+            }
         );
     }
     Ok(())

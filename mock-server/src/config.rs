@@ -575,7 +575,10 @@ mod tests {
             "[[clients]]\nid = \"svc\"\nsecret = \"s\"\nextra_claims = { iss = \"https://evil\" }\n",
         )
         .unwrap_err();
-        assert!(matches!(&error, Error::Config(e) if e.field == "clients[svc].extra_claims.iss"), "{error:?}");
+        assert!(
+            matches!(&error, Error::Config(e) if e.field == "clients[svc].extra_claims.iss"),
+            "{error:?}"
+        );
         assert_eq!(
             error.to_string(),
             "invalid configuration: clients[svc].extra_claims.iss: is set by the mock and cannot be overridden"

@@ -231,7 +231,10 @@ mod tests {
         apply(&read, &form, &mut token);
         assert_eq!(token.sub, "alice");
         assert_eq!(token.client_id, "svc");
-        assert_eq!(Value::Object(token.extra), json!({"tid": "t-1", "roles": ["r"]}));
+        assert_eq!(
+            Value::Object(token.extra),
+            json!({"tid": "t-1", "roles": ["r"]})
+        );
     }
 
     #[test]
@@ -256,7 +259,11 @@ mod tests {
                 ExtraClaim::from_param(""),
                 "from_param must name a parameter",
             ),
-            ("", ExtraClaim::Fixed(json!(1)), "a claim name must not be empty"),
+            (
+                "",
+                ExtraClaim::Fixed(json!(1)),
+                "a claim name must not be empty",
+            ),
             ("sub", ExtraClaim::Fixed(json!(7)), "sub must be a string"),
         ] {
             let error = validate("svc", &BTreeMap::from([(name.to_owned(), claim)])).unwrap_err();

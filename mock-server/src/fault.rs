@@ -238,8 +238,7 @@ pub(crate) fn shape_jwks(fault: &Fault, jwks: &mut serde_json::Value, kid: &str)
 /// impostor parses like the real key (an RSA modulus stays a modulus) but
 /// no signature of the real key verifies under it.
 fn other_material(material: &str) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     material
         .bytes()
         .map(|b| {
@@ -516,8 +515,14 @@ mod tests {
             (h, c)
         };
         let (h, c) = shaped(Fault::ExpiredOnIssue);
-        assert_eq!((c.iat, c.exp), (1_700_000_000 - 600 - 3600, 1_700_000_000 - 600));
-        assert_eq!((&h, &c.iss, &c.aud, c.nbf), (&header, &claims.iss, &claims.aud, None));
+        assert_eq!(
+            (c.iat, c.exp),
+            (1_700_000_000 - 600 - 3600, 1_700_000_000 - 600)
+        );
+        assert_eq!(
+            (&h, &c.iss, &c.aud, c.nbf),
+            (&header, &claims.iss, &claims.aud, None)
+        );
         let (h, c) = shaped(Fault::NbfInFuture);
         assert_eq!(c.nbf, Some(1_700_000_600));
         assert_eq!((&h, c.exp), (&header, claims.exp));
@@ -530,7 +535,11 @@ mod tests {
         let (h, c) = shaped(Fault::TypJwt);
         assert_eq!(h.typ.as_deref(), Some("JWT"));
         assert_eq!((h.kid, c), (header.kid.clone(), claims.clone()));
-        for fault in [Fault::RotateWithoutGrace, Fault::JwksWithoutKid, Fault::NoScope] {
+        for fault in [
+            Fault::RotateWithoutGrace,
+            Fault::JwksWithoutKid,
+            Fault::NoScope,
+        ] {
             assert_eq!(shaped(fault), (header.clone(), claims.clone()));
         }
     }
@@ -567,7 +576,10 @@ mod tests {
         assert_eq!(real, &jwks()["keys"][1]);
         assert_eq!(impostor["n"], "tYdiA_-0");
         assert_eq!(impostor["e"], "BRBC");
-        assert_eq!((&impostor["kty"], &impostor["alg"]), (&real["kty"], &real["alg"]));
+        assert_eq!(
+            (&impostor["kty"], &impostor["alg"]),
+            (&real["kty"], &real["alg"])
+        );
     }
 
     #[test]
@@ -575,7 +587,10 @@ mod tests {
         let mut doc = jwks();
         shape_jwks(&Fault::JwksUnparseableKey, &mut doc, "now");
         let key = &doc["keys"][1];
-        assert_eq!((key["kid"].as_str(), key["kty"].as_str()), (Some("now"), Some("RSA")));
+        assert_eq!(
+            (key["kid"].as_str(), key["kty"].as_str()),
+            (Some("now"), Some("RSA"))
+        );
         assert_eq!(key["n"], "%%not base64url%%");
         assert_eq!(key["e"], "%%not base64url%%");
         assert_eq!(doc["keys"][0], jwks()["keys"][0]);

@@ -88,12 +88,12 @@ mod tls;
 pub use admin_access::AdminToken;
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
 pub use error::{ConfigError, Error};
-pub use extra_claim::{ExtraClaim, RESERVED_CLAIMS};
 pub use expect::{
     Expectation, ExpectationGuard, MAX_LISTED_REQUESTS, RequestMatcher, Times, UnmetExpectation,
     VerifyError, any_request, introspection_request, metadata_request, resource_request,
     revocation_request, token_request,
 };
+pub use extra_claim::{ExtraClaim, RESERVED_CLAIMS};
 pub use fault::{
     Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES, SKEWED_SECS, WRONG_AUDIENCE,
     WRONG_ISSUER,

@@ -77,69 +77,61 @@ async fn an_unfaulted_token_passes_the_independent_verifier_and_the_resource() {
     assert_eq!(resource(&server, &token).await.0, 200);
 }
 
+/// Queues `fault` for the next token; checks that the journal names it,
+/// that the verifier refuses the token as `refused` expects and that
+/// `/resource` answers 401 `invalid_token`.
+async fn token_fault_is_refused(
+    fault: Fault,
+    refused: impl FnOnce(Result<serde_json::Value, Refusal>),
+) {
+    let (server, verifier) = start().await;
+    let name = format!("{fault:?}");
+    server.push_fault(FaultRule::new(fault));
+    let token = token(&server).await;
+    assert_eq!(journaled_fault(&server, "/token"), Some(name));
+    refused(verifier.verify(&token).await);
+    assert_invalid_token(resource(&server, &token).await);
+}
+
 #[tokio::test]
 async fn a_token_expired_on_issue_is_refused_by_the_verifier_and_the_resource() {
-    let (server, verifier) = start().await;
-    server.push_fault(FaultRule::new(Fault::ExpiredOnIssue));
-    let token = token(&server).await;
-    assert_eq!(
-        journaled_fault(&server, "/token").as_deref(),
-        Some("ExpiredOnIssue")
-    );
-    assert_invalid(verifier.verify(&token).await, &ErrorKind::ExpiredSignature);
-    assert_invalid_token(resource(&server, &token).await);
+    token_fault_is_refused(Fault::ExpiredOnIssue, |r| {
+        assert_invalid(r, &ErrorKind::ExpiredSignature);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_with_nbf_in_the_future_is_refused_by_the_verifier_and_the_resource() {
-    let (server, verifier) = start().await;
-    server.push_fault(FaultRule::new(Fault::NbfInFuture));
-    let token = token(&server).await;
-    assert_eq!(
-        journaled_fault(&server, "/token").as_deref(),
-        Some("NbfInFuture")
-    );
-    assert_invalid(verifier.verify(&token).await, &ErrorKind::ImmatureSignature);
-    assert_invalid_token(resource(&server, &token).await);
+    token_fault_is_refused(Fault::NbfInFuture, |r| {
+        assert_invalid(r, &ErrorKind::ImmatureSignature);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_with_a_wrong_issuer_is_refused_by_the_verifier_and_the_resource() {
-    let (server, verifier) = start().await;
-    server.push_fault(FaultRule::new(Fault::WrongIssuer));
-    let token = token(&server).await;
-    assert_eq!(
-        journaled_fault(&server, "/token").as_deref(),
-        Some("WrongIssuer")
-    );
-    assert_invalid(verifier.verify(&token).await, &ErrorKind::InvalidIssuer);
-    assert_invalid_token(resource(&server, &token).await);
+    token_fault_is_refused(Fault::WrongIssuer, |r| {
+        assert_invalid(r, &ErrorKind::InvalidIssuer);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_with_a_wrong_audience_is_refused_by_the_verifier_and_the_resource() {
-    let (server, verifier) = start().await;
-    server.push_fault(FaultRule::new(Fault::WrongAudience));
-    let token = token(&server).await;
-    assert_eq!(
-        journaled_fault(&server, "/token").as_deref(),
-        Some("WrongAudience")
-    );
-    assert_invalid(verifier.verify(&token).await, &ErrorKind::InvalidAudience);
-    assert_invalid_token(resource(&server, &token).await);
+    token_fault_is_refused(Fault::WrongAudience, |r| {
+        assert_invalid(r, &ErrorKind::InvalidAudience);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_typed_jwt_instead_of_at_jwt_is_refused_by_the_verifier_and_the_resource() {
-    let (server, verifier) = start().await;
-    server.push_fault(FaultRule::new(Fault::TypJwt));
-    let token = token(&server).await;
-    assert_eq!(journaled_fault(&server, "/token").as_deref(), Some("TypJwt"));
-    match verifier.verify(&token).await {
+    token_fault_is_refused(Fault::TypJwt, |r| match r {
         Err(Refusal::Typ(typ)) => assert_eq!(typ.as_deref(), Some("JWT")),
         other => panic!("expected a typ refusal, got {other:?}"),
-    }
-    assert_invalid_token(resource(&server, &token).await);
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -236,7 +228,11 @@ async fn rotation_without_grace_makes_earlier_tokens_fail_and_the_new_kid_needs_
         Some("RotateWithoutGrace")
     );
     let kid = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
-    assert_ne!(kid(&before), kid(&after), "a new key signs after the rotation");
+    assert_ne!(
+        kid(&before),
+        kid(&after),
+        "a new key signs after the rotation"
+    );
     // The new kid is unknown to the cache: the verifier fetches again.
     verifier.verify(&after).await.unwrap();
     assert_eq!(verifier.jwks_fetches(), 2);

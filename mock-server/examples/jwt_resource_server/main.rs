@@ -130,7 +130,9 @@ async fn run() -> Result<Vec<String>, BoxError> {
     let manager = TokenManager::new(Client::from_request(request), HyperTransport::new()?);
 
     let (status, body) = call(&manager, &api_url).await?;
-    log.push(format!("GET {api_url} with a fresh token -> {status} {body}"));
+    log.push(format!(
+        "GET {api_url} with a fresh token -> {status} {body}"
+    ));
 
     provider.push_fault(FaultRule::new(Fault::WrongAudience));
     let (status, body) = call(&manager, &api_url).await?;

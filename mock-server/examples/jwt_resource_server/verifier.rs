@@ -101,7 +101,9 @@ impl Verifier {
         .await?;
         // RFC 8414 §3.3: the issuer in the document is the one asked for.
         if metadata["issuer"].as_str() != Some(issuer) {
-            return Err(format!("metadata names issuer {}, not {issuer}", metadata["issuer"]).into());
+            return Err(
+                format!("metadata names issuer {}, not {issuer}", metadata["issuer"]).into(),
+            );
         }
         let jwks_uri = metadata["jwks_uri"]
             .as_str()

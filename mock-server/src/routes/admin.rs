@@ -154,9 +154,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             },
             Err(reply) => *reply,
         },
-        (&Method::PUT, p)
-            if p.starts_with("/clients/") && p.ends_with(EXTRA_CLAIMS_SUFFIX) =>
-        {
+        (&Method::PUT, p) if p.starts_with("/clients/") && p.ends_with(EXTRA_CLAIMS_SUFFIX) => {
             let encoded = p
                 .trim_start_matches("/clients/")
                 .trim_end_matches(EXTRA_CLAIMS_SUFFIX);
