@@ -23,7 +23,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 
-use support::{BoxError, Connection, Server, env_or, load, mock_command};
+use support::{BoxError, Connection, Server, env_or, load};
 
 /// One algorithm: its config name and the embedded development key.
 #[derive(Clone, Copy)]
@@ -126,24 +126,14 @@ fn sign_rate(signer: &Signer, secs: u64) -> f64 {
 
 /// The mock on one worker with `format` (and `alg` in JWT mode).
 async fn start(format: &str, alg: Option<&str>) -> Result<Server, BoxError> {
-    let mut config = format!("token_format = \"{format}\"\n");
-    if let Some(alg) = alg {
-        config.push_str(&format!("signing_alg = \"{alg}\"\n"));
-    }
-    config.push_str(mock_server::DEFAULT_CONFIG);
-    let path = std::env::temp_dir().join(format!(
-        "mock-bench-jwt-{}-{format}-{}.toml",
-        std::process::id(),
-        alg.unwrap_or("none")
-    ));
-    std::fs::write(&path, config)?;
-    let mut command: Command = mock_command();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
     command
-        .arg("--config")
-        .arg(&path)
+        .args(["--addr", "127.0.0.1:0", "--token-format", format])
         .env("MOCK_SERVER_WORKERS", "1");
+    if let Some(alg) = alg {
+        command.args(["--signing-alg", alg]);
+    }
     let server = Server::spawn(command).await?;
-    let _ = std::fs::remove_file(&path);
     let (status, body) = Connection::open(server.addr).await?.token().await?;
     if status != 200 {
         return Err(format!("{format}: first token request got {status}").into());
