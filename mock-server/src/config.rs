@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use auth_core::jose::Algorithm;
 use auth_core::{ClientAuthMethod, Implications, Resource, Scope, ScopeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::admin_access::{AdminHost, AdminToken};
 use crate::error::{ConfigError, Error};
 use crate::extra_claim::ExtraClaim;
+use crate::keys::Keys;
 
 /// The embedded default configuration (checklist fixtures F1-F7 and a
 /// client with every named scope of auth-core).
@@ -18,6 +20,32 @@ pub const DEFAULT_CONFIG: &str = include_str!("../default.toml");
 
 /// The grant this provider issues tokens for (RFC 6749 §4.4).
 pub(crate) const CLIENT_CREDENTIALS: &str = auth_core::GRANT_TYPE_CLIENT_CREDENTIALS;
+
+/// The form of the access tokens the mock issues (`token_format`,
+/// server-wide and per client).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TokenFormat {
+    /// RFC 9068 JWT access tokens, signed with the `signing_alg` key and
+    /// verifiable by any resource server through discovery and `/jwks`.
+    #[default]
+    Jwt,
+    /// Opaque tokens under a per-server HMAC: only the mock can check
+    /// them (introspection), and they are the fastest to mint.
+    Opaque,
+}
+
+impl TokenFormat {
+    /// The configuration name (`jwt`, `opaque`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Opaque => "opaque",
+        }
+    }
+}
 
 /// The whole configuration, as read from TOML.
 ///
@@ -104,9 +132,29 @@ pub struct Config {
     /// Every scope is parsed by auth-core's parser as the file is read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scope_implications: BTreeMap<Scope, Vec<Scope>>,
+    /// The form of issued tokens, for clients that do not name their own
+    /// (default `jwt`).
+    #[serde(default)]
+    pub token_format: TokenFormat,
+    /// The algorithm JWT access tokens are signed with: `RS256` (the
+    /// default: RFC 9068 §2.1, what every resource server accepts),
+    /// `ES256` or `EdDSA`.
+    #[serde(default = "default_signing_alg")]
+    pub signing_alg: Algorithm,
+    /// Where the signing keys come from ([`Keys`]).
+    #[serde(default)]
+    pub keys: Keys,
+    /// The JWT `aud` when a request names no RFC 8707 `resource`; absent:
+    /// the mock's own protected resource (`{url}/resource`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_audience: Option<String>,
     /// The client registry.
     #[serde(default)]
     pub clients: Vec<ClientRegistration>,
+}
+
+fn default_signing_alg() -> Algorithm {
+    Algorithm::Rs256
 }
 
 fn default_lifetime() -> u64 {
@@ -168,6 +216,10 @@ impl Default for Config {
             realm: default_realm(),
             resources: Vec::new(),
             scope_implications: BTreeMap::new(),
+            token_format: TokenFormat::default(),
+            signing_alg: default_signing_alg(),
+            keys: Keys::default(),
+            default_audience: None,
             clients: Vec::new(),
         }
     }
@@ -245,6 +297,17 @@ impl Config {
                 )
             })?;
         }
+        if !self.signing_alg.is_asymmetric() {
+            return Err(ConfigError::new(
+                "signing_alg",
+                "must be RS256, ES256 or EdDSA: resource servers verify with a public key",
+            ));
+        }
+        if let Some(audience) = &self.default_audience {
+            Resource::new(audience.as_str()).map_err(|_| {
+                ConfigError::new("default_audience", "not an absolute URI without fragment")
+            })?;
+        }
         let mut seen = std::collections::HashSet::new();
         for client in &self.clients {
             client.validate()?;
@@ -305,6 +368,9 @@ pub struct ClientRegistration {
     /// Claims added to its JWT access tokens (names in order).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     extra_claims: BTreeMap<String, ExtraClaim>,
+    /// The form of this client's tokens; absent: the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_format: Option<TokenFormat>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -321,6 +387,7 @@ impl fmt::Debug for ClientRegistration {
             .field("auth_method", &self.auth_method)
             .field("grant_types", &self.grant_types)
             .field("extra_claims", &self.extra_claims)
+            .field("token_format", &self.token_format)
             .finish()
     }
 }
@@ -338,6 +405,7 @@ impl ClientRegistration {
             auth_method: ClientAuthMethod::ClientSecretBasic,
             grant_types: default_grant_types(),
             extra_claims: BTreeMap::new(),
+            token_format: None,
         }
     }
 
@@ -413,6 +481,19 @@ impl ClientRegistration {
     #[must_use]
     pub fn extra_claims(&self) -> &BTreeMap<String, ExtraClaim> {
         &self.extra_claims
+    }
+
+    /// The form of this client's tokens, whatever the server's default.
+    #[must_use]
+    pub fn with_token_format(mut self, format: TokenFormat) -> Self {
+        self.token_format = Some(format);
+        self
+    }
+
+    /// The form of this client's tokens, if it names one.
+    #[must_use]
+    pub fn token_format(&self) -> Option<TokenFormat> {
+        self.token_format
     }
 
     /// The client id.

@@ -25,6 +25,9 @@ pub enum Error {
     /// TLS could not be set up.
     #[error("tls setup failed")]
     Tls(#[from] crate::tls::TlsError),
+    /// The JWT signing keys could not be loaded or made.
+    #[error("signing keys: {0}")]
+    Key(#[from] crate::keys::KeyError),
     /// The configuration parsed but a value is not acceptable.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),

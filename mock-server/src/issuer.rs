@@ -1,11 +1,18 @@
-//! Stateless access tokens: each token carries its own claims under an
-//! HMAC-SHA-256 MAC keyed with a per-server random key, so the server keeps
-//! nothing per token but a bounded revocation set.
+//! Stateless access tokens, in two formats behind one [`Issuer`]: the
+//! token, introspection, revocation and protected-resource routes mint,
+//! decode, validate and revoke through it and never ask which format a
+//! token has. The server keeps nothing per token but a bounded revocation
+//! set (by `jti`, for both formats).
 //!
-//! Wire form: `base64url(claims) "." base64url(mac)`, which is inside the
-//! RFC 6750 §2.1 `b64token` alphabet (checklist S-37). Claims are a small
-//! binary record: version, `iat`, `exp`, a 128-bit random `jti`
-//! (RFC 6749 §10.10, S-39), client id, scope and audiences.
+//! - [`TokenFormat::Jwt`] (the default): RFC 9068 JWTs, signed with the
+//!   key ring's signer ([`crate::jwt`]).
+//! - [`TokenFormat::Opaque`]: the claims under an HMAC-SHA-256 MAC keyed
+//!   with a per-server random key, the fastest path. Wire form:
+//!   `base64url(claims) "." base64url(mac)`, which is inside the RFC 6750
+//!   §2.1 `b64token` alphabet (checklist S-37). Claims are a small binary
+//!   record: version, `iat`, `exp`, a 128-bit random `jti` (RFC 6749
+//!   §10.10, S-39), client id, scope and audiences (`nbf` and extra claims
+//!   are JWT-only).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +22,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 
+use crate::config::TokenFormat;
+use crate::jwt::{self, JwtIssuer};
 use crate::state::HmacSha256;
 
 const VERSION: u8 = 1;
@@ -30,6 +39,10 @@ pub(crate) struct Claims {
     pub(crate) exp: i64,
     pub(crate) jti: [u8; 16],
     pub(crate) audience: Vec<String>,
+    /// `nbf` (JWT only; `None`: no such claim).
+    pub(crate) nbf: Option<i64>,
+    /// More JWT claims, added last (JWT only).
+    pub(crate) extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Why a token is not usable.
@@ -41,6 +54,8 @@ pub(crate) enum Invalid {
     Expired,
     /// In the revocation set.
     Revoked,
+    /// Before its `nbf`.
+    NotYetValid,
 }
 
 impl Invalid {
@@ -49,6 +64,7 @@ impl Invalid {
             Self::Garbage => "the access token is not valid",
             Self::Expired => "the access token expired",
             Self::Revoked => "the access token was revoked",
+            Self::NotYetValid => "the access token is not valid yet",
         }
     }
 }
@@ -59,6 +75,7 @@ pub(crate) struct Issuer {
     mac: HmacSha256,
     revoked: Mutex<HashMap<[u8; 16], i64>>,
     max_revocations: usize,
+    jwt: JwtIssuer,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -70,19 +87,33 @@ impl std::fmt::Debug for Issuer {
 }
 
 impl Issuer {
-    pub(crate) fn new(max_revocations: usize) -> Self {
+    pub(crate) fn new(max_revocations: usize, jwt: JwtIssuer) -> Self {
         Self {
             mac: crate::state::keyed(&rand::random::<[u8; 32]>()),
             revoked: Mutex::new(HashMap::new()),
             max_revocations,
+            jwt,
         }
+    }
+
+    /// The JWT half: keys, JWKS, and the minting steps.
+    pub(crate) fn jwt(&self) -> &JwtIssuer {
+        &self.jwt
     }
 
     fn mac(&self) -> HmacSha256 {
         self.mac.clone()
     }
 
-    pub(crate) fn mint(&self, claims: &Claims) -> String {
+    /// A token for `claims` in `format`.
+    pub(crate) fn mint(&self, claims: &Claims, format: TokenFormat) -> String {
+        match format {
+            TokenFormat::Jwt => self.jwt.mint(claims),
+            TokenFormat::Opaque => self.mint_opaque(claims),
+        }
+    }
+
+    fn mint_opaque(&self, claims: &Claims) -> String {
         let payload = encode(claims);
         let mut mac = self.mac();
         mac.update(&payload);
@@ -93,8 +124,17 @@ impl Issuer {
         token
     }
 
-    /// Decodes and checks the MAC; does not look at time or revocation.
-    pub(crate) fn decode(&self, token: &str) -> Result<Claims, Invalid> {
+    /// Decodes and checks the MAC or signature (a JWT's key must be
+    /// published at `now`); does not look at `exp`, `nbf` or revocation.
+    pub(crate) fn decode(&self, token: &str, now: i64) -> Result<Claims, Invalid> {
+        if jwt::is_jwt(token) {
+            self.jwt.decode(token, now)
+        } else {
+            self.decode_opaque(token)
+        }
+    }
+
+    fn decode_opaque(&self, token: &str) -> Result<Claims, Invalid> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(Invalid::Garbage);
         }
@@ -110,10 +150,17 @@ impl Issuer {
     }
 
     /// Decodes and checks time and revocation at `now` (unix seconds).
+    /// `exp` and `nbf` are auth-core's RFC 7519 rules, without leeway: the
+    /// mock's clock is the one that issued the token.
     pub(crate) fn validate(&self, token: &str, now: i64) -> Result<Claims, Invalid> {
-        let claims = self.decode(token)?;
-        if now >= claims.exp {
+        let claims = self.decode(token, now)?;
+        let at = time::OffsetDateTime::from_unix_timestamp(now)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        if auth_core::jose::check_expiry(claims.exp, at, time::Duration::ZERO).is_err() {
             return Err(Invalid::Expired);
+        }
+        if auth_core::jose::check_not_before(claims.nbf, at, time::Duration::ZERO).is_err() {
+            return Err(Invalid::NotYetValid);
         }
         if self.lock().contains_key(&claims.jti) {
             return Err(Invalid::Revoked);
@@ -206,6 +253,8 @@ pub(crate) fn decode(payload: &[u8]) -> Option<Claims> {
         exp,
         jti,
         audience,
+        nbf: None,
+        extra: serde_json::Map::new(),
     })
 }
 
@@ -224,6 +273,8 @@ mod tests {
             exp: 1_700_003_600,
             jti: rand::random(),
             audience: vec!["https://api.example.com/".into()],
+            nbf: None,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -257,12 +308,26 @@ mod tests {
                 exp,
                 jti,
                 audience,
+                nbf: None,
+                extra: serde_json::Map::new(),
             })
+    }
+
+    pub(crate) fn test_issuer(max_revocations: usize) -> Issuer {
+        let keys = crate::keys::KeyRing::load(
+            &crate::keys::Keys::Embedded,
+            auth_core::jose::Algorithm::EdDsa,
+        )
+        .unwrap();
+        Issuer::new(
+            max_revocations,
+            JwtIssuer::new("http://127.0.0.1:1".into(), "http://127.0.0.1:1/resource".into(), keys),
+        )
     }
 
     fn issuer() -> &'static Issuer {
         static ISSUER: std::sync::OnceLock<Issuer> = std::sync::OnceLock::new();
-        ISSUER.get_or_init(|| Issuer::new(8))
+        ISSUER.get_or_init(|| test_issuer(8))
     }
 
     proptest! {
@@ -272,12 +337,12 @@ mod tests {
         /// exactly its claims, or is refused whole: never other claims.
         #[test]
         fn prop_mint_decode_roundtrip(claims in any_claims()) {
-            let token = issuer().mint(&claims);
+            let token = issuer().mint(&claims, TokenFormat::Opaque);
             prop_assert!(
                 token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)),
                 "{token}"
             );
-            match issuer().decode(&token) {
+            match issuer().decode(&token, 0) {
                 Ok(decoded) => prop_assert_eq!(decoded, claims),
                 Err(invalid) => {
                     prop_assert_eq!(invalid, Invalid::Garbage);
@@ -288,32 +353,38 @@ mod tests {
 
         #[test]
         fn prop_any_text_decodes_to_garbage_without_panicking(token in "\\PC{0,200}") {
-            prop_assert_eq!(issuer().decode(&token), Err(Invalid::Garbage));
+            prop_assert_eq!(issuer().decode(&token, 0), Err(Invalid::Garbage));
         }
     }
 
     #[test]
     fn tampered_or_foreign_tokens_are_garbage() {
-        let issuer = Issuer::new(8);
-        let token = issuer.mint(&claims());
-        let other = Issuer::new(8);
-        assert_eq!(other.decode(&token), Err(Invalid::Garbage));
+        let issuer = test_issuer(8);
+        let token = issuer.mint(&claims(), TokenFormat::Opaque);
+        let other = test_issuer(8);
+        assert_eq!(other.decode(&token, 0), Err(Invalid::Garbage));
         let mut bytes = token.into_bytes();
         bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
         assert_eq!(
-            issuer.decode(&String::from_utf8(bytes).unwrap()),
+            issuer.decode(&String::from_utf8(bytes).unwrap(), 0),
             Err(Invalid::Garbage)
         );
         for junk in ["", ".", "a.b", "abc", "..."] {
-            assert_eq!(issuer.decode(junk), Err(Invalid::Garbage));
+            assert_eq!(issuer.decode(junk, 0), Err(Invalid::Garbage));
         }
     }
 
     #[test]
     fn expiry_and_revocation_are_checked() {
-        let issuer = Issuer::new(1);
+        for format in [TokenFormat::Opaque, TokenFormat::Jwt] {
+            expiry_and_revocation_are_checked_in(format);
+        }
+    }
+
+    fn expiry_and_revocation_are_checked_in(format: TokenFormat) {
+        let issuer = test_issuer(1);
         let c = claims();
-        let token = issuer.mint(&c);
+        let token = issuer.mint(&c, format);
         assert!(issuer.validate(&token, c.iat).is_ok());
         assert_eq!(issuer.validate(&token, c.exp), Err(Invalid::Expired));
         assert!(issuer.revoke(&c, c.iat));

@@ -75,6 +75,8 @@ mod extra_claim;
 mod fault;
 mod issuer;
 mod journal;
+mod jwt;
+mod keys;
 mod lockout;
 mod reply;
 mod retry_watch;
@@ -86,7 +88,7 @@ mod timed_io;
 mod tls;
 
 pub use admin_access::AdminToken;
-pub use config::{ClientRegistration, Config, DEFAULT_CONFIG};
+pub use config::{ClientRegistration, Config, DEFAULT_CONFIG, TokenFormat};
 pub use error::{ConfigError, Error};
 pub use expect::{
     Expectation, ExpectationGuard, MAX_LISTED_REQUESTS, RequestMatcher, Times, UnmetExpectation,
@@ -99,6 +101,7 @@ pub use fault::{
     WRONG_ISSUER,
 };
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
+pub use keys::{KeyError, Keys};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};
 pub use tls::{Tls, TlsError};
 
@@ -106,24 +109,35 @@ pub use tls::{Tls, TlsError};
 /// parsers that are not public: thin wrappers, not API.
 #[doc(hidden)]
 pub mod fuzzing {
+    use crate::config::TokenFormat;
     use crate::issuer::{self, Issuer};
+    use crate::jwt::JwtIssuer;
+    use crate::keys::{KeyRing, Keys};
 
     /// The token decoder of `/resource`, `/introspect` and `/revoke`, with
-    /// a fresh random key.
+    /// a fresh random MAC key and the embedded RS256 signing key.
     #[derive(Debug)]
     pub struct TokenDecoder(Issuer);
 
     impl Default for TokenDecoder {
         fn default() -> Self {
-            Self(Issuer::new(16))
+            let keys = KeyRing::load(&Keys::Embedded, auth_core::jose::Algorithm::Rs256)
+                .unwrap_or_else(|e| unreachable!("the embedded key is valid: {e}"));
+            let jwt = JwtIssuer::new(
+                "http://127.0.0.1:1".to_owned(),
+                "http://127.0.0.1:1/resource".to_owned(),
+                keys,
+            );
+            Self(Issuer::new(16, jwt))
         }
     }
 
     impl TokenDecoder {
-        /// Whether a presented token value decodes and carries our MAC.
+        /// Whether a presented token value decodes and carries our MAC (or,
+        /// for a JWT, our signature).
         #[must_use]
         pub fn accepts(&self, token: &str) -> bool {
-            self.0.decode(token).is_ok()
+            self.0.decode(token, 0).is_ok()
         }
 
         /// The claims decoder behind the MAC check, on a raw payload:
@@ -132,8 +146,8 @@ pub mod fuzzing {
         #[must_use]
         pub fn reissue(&self, payload: &[u8]) -> Option<(String, bool)> {
             let claims = issuer::decode(payload)?;
-            let token = self.0.mint(&claims);
-            let same = self.0.decode(&token).as_ref() == Ok(&claims);
+            let token = self.0.mint(&claims, TokenFormat::Opaque);
+            let same = self.0.decode(&token, 0).as_ref() == Ok(&claims);
             Some((token, same))
         }
     }

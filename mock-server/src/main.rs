@@ -168,6 +168,13 @@ struct ServeArgs {
     /// connection is dropped, in milliseconds (default 10000).
     #[arg(long, value_name = "MS")]
     write_timeout_ms: Option<u64>,
+    /// The form of issued tokens: `jwt` (RFC 9068, the default) or
+    /// `opaque` (HMAC, the fastest).
+    #[arg(long, env = "MOCK_SERVER_TOKEN_FORMAT", value_name = "FORMAT")]
+    token_format: Option<String>,
+    /// The JWT signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long, env = "MOCK_SERVER_SIGNING_ALG", value_name = "ALG")]
+    signing_alg: Option<String>,
 }
 
 impl ServeArgs {
@@ -190,6 +197,26 @@ impl ServeArgs {
         }
         if let Some(max) = self.max_connections {
             config.max_connections = max;
+        }
+        if let Some(format) = &self.token_format {
+            config.token_format = match format.as_str() {
+                "jwt" => mock_server::TokenFormat::Jwt,
+                "opaque" => mock_server::TokenFormat::Opaque,
+                _ => {
+                    return Err(mock_server::ConfigError {
+                        field: "token_format".to_owned(),
+                        reason: "must be jwt or opaque".to_owned(),
+                    });
+                }
+            };
+        }
+        if let Some(alg) = &self.signing_alg {
+            config.signing_alg = alg.parse().map_err(|e: auth_core::jose::JwsError| {
+                mock_server::ConfigError {
+                    field: "signing_alg".to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
         }
         config.validate()
     }
@@ -443,6 +470,11 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     args.apply(&mut config).map_err(StartError::Setting)?;
     let open_admin = config.admin_token.is_none();
     let lockout = lockout_line(&config);
+    let (format, alg, embedded) = (
+        config.token_format,
+        config.signing_alg,
+        config.keys == mock_server::Keys::Embedded,
+    );
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
     let mut interrupts = Interrupts::install()?;
     let mut builder = MockServer::builder().config(config).addr(args.addr);
@@ -489,6 +521,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         );
     }
     say!("{lockout}");
+    say!("{}", tokens_line(&server, format, alg, embedded));
     say!("registered clients (dev mock: these secrets are not secret):");
     for client in server.clients() {
         let secret = client.expose_secret().unwrap_or("(public client)");
@@ -512,6 +545,32 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         () = interrupts.next() => say!("stopped without waiting for requests in flight"),
     }
     Ok(())
+}
+
+/// The start-up line naming the token format, and for JWTs the signing
+/// key, saying so when it is the published development key.
+fn tokens_line(
+    server: &MockServer,
+    format: mock_server::TokenFormat,
+    alg: auth_core::jose::Algorithm,
+    embedded: bool,
+) -> String {
+    if format == mock_server::TokenFormat::Opaque {
+        return format!(
+            "tokens: opaque (HMAC, checked by the mock only: introspection {})",
+            server.introspection_url()
+        );
+    }
+    let key = if embedded {
+        " (the development key published with the mock: public, for local use only)"
+    } else {
+        ""
+    };
+    format!(
+        "tokens: RFC 9068 JWT signed {alg} with kid {}{key}  jwks: {}",
+        server.signing_kid(),
+        server.jwks_url()
+    )
 }
 
 /// The start-up line telling when a client gets locked out: the first

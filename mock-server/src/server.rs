@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use auth_core::jose::Algorithm;
 use auth_core::{Clock, Implications, ScopeSet, SystemClock};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -17,7 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::admin_access::AdminToken;
-use crate::config::{ClientRegistration, Config};
+use crate::config::{ClientRegistration, Config, TokenFormat};
+use crate::keys::Keys;
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
 use crate::fault::FaultRule;
@@ -70,6 +72,49 @@ impl MockServerBuilder {
     #[must_use]
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.config.token_lifetime_secs = lifetime.as_secs().max(1);
+        self
+    }
+
+    /// The form of issued tokens for clients that do not name their own
+    /// (default [`TokenFormat::Jwt`]). Benchmarks and suites that mint
+    /// thousands of tokens pin [`TokenFormat::Opaque`], the fastest.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// use mock_server::{MockServer, TokenFormat};
+    /// let server = MockServer::builder().token_format(TokenFormat::Opaque).start().await?;
+    /// let token = server.mint_token("s6BhdRkqt3", &"read".parse()?);
+    /// assert_eq!(token.matches('.').count(), 1, "opaque, not a JWT");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn token_format(mut self, format: TokenFormat) -> Self {
+        self.config.token_format = format;
+        self
+    }
+
+    /// The algorithm JWTs are signed with (default RS256; ES256 and EdDSA
+    /// too; HS256 is refused at start).
+    #[must_use]
+    pub fn signing_alg(mut self, alg: Algorithm) -> Self {
+        self.config.signing_alg = alg;
+        self
+    }
+
+    /// Where the signing keys come from (default: the embedded
+    /// development keys).
+    #[must_use]
+    pub fn keys(mut self, keys: Keys) -> Self {
+        self.config.keys = keys;
+        self
+    }
+
+    /// The JWT `aud` when a request names no `resource` (default: the
+    /// mock's own `{url}/resource`).
+    #[must_use]
+    pub fn default_audience(mut self, audience: impl Into<String>) -> Self {
+        self.config.default_audience = Some(audience.into());
         self
     }
 
@@ -474,6 +519,53 @@ impl MockServer {
         format!("{}{}", self.url, crate::routes::metadata::PATH)
     }
 
+    /// The JWK Set (RFC 7517): `{url}/jwks`.
+    #[must_use]
+    pub fn jwks_url(&self) -> String {
+        format!("{}{}", self.url, crate::routes::jwks::PATH)
+    }
+
+    /// The OpenID Connect discovery document:
+    /// `{url}/.well-known/openid-configuration`.
+    #[must_use]
+    pub fn openid_configuration_url(&self) -> String {
+        format!("{}{}", self.url, crate::routes::metadata::OPENID_PATH)
+    }
+
+    /// The `kid` of the key that signs JWTs now.
+    #[must_use]
+    pub fn signing_kid(&self) -> String {
+        self.state.issuer.jwt().keys().signer().kid().to_owned()
+    }
+
+    /// A fresh key signs from now on; the old one stays in the JWK Set for
+    /// `grace` of mock time (zero: dropped at once, so tokens it signed
+    /// stop verifying). Returns the new `kid`. As `POST /_mock/keys/rotate`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// use std::time::Duration;
+    /// let server = mock_server::MockServer::builder()
+    ///     .signing_alg(auth_core::jose::Algorithm::EdDsa)
+    ///     .start()
+    ///     .await?;
+    /// let before = server.signing_kid();
+    /// let after = server.rotate_signing_key(Duration::from_secs(300))?;
+    /// assert_ne!(before, after);
+    /// assert_eq!(server.signing_kid(), after);
+    /// # Ok(()) }
+    /// ```
+    pub fn rotate_signing_key(&self, grace: Duration) -> Result<String, Error> {
+        let key = self
+            .state
+            .issuer
+            .jwt()
+            .keys()
+            .rotate(grace.as_secs(), self.state.now_unix())?;
+        Ok(key.kid().to_owned())
+    }
+
     /// The bearer-protected test resource, `{url}/resource`; `?scope=read`
     /// names a needed scope.
     ///
@@ -713,16 +805,25 @@ impl MockServer {
     /// ```
     #[must_use]
     pub fn mint_token(&self, client_id: &str, scope: &ScopeSet) -> String {
-        self.state.issuer.mint(&Claims {
+        let lifetime = self.state.settings.token_lifetime.as_secs();
+        let exp = self.state.expiry_after(lifetime);
+        let format = self
+            .state
+            .client(client_id)
+            .map_or(self.state.settings.token_format, |client| {
+                self.state.token_format(&client)
+            });
+        let claims = Claims {
             client_id: client_id.to_owned(),
             scope: scope.clone(),
-            iat: self.state.now_unix(),
-            exp: self
-                .state
-                .expiry_after(self.state.settings.token_lifetime.as_secs()),
+            iat: exp.saturating_sub(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+            exp,
             jti: rand::random(),
             audience: Vec::new(),
-        })
+            nbf: None,
+            extra: serde_json::Map::new(),
+        };
+        self.state.issuer.mint(&claims, format)
     }
 
     /// Makes a token unusable from now on, as if it had expired (it joins
@@ -783,8 +884,9 @@ impl MockServer {
         reason = "called for its effect; the result is optional"
     )]
     pub fn revoke_token(&self, token: &str) -> bool {
-        match self.state.issuer.decode(token) {
-            Ok(claims) => self.state.issuer.revoke(&claims, self.state.now_unix()),
+        let now = self.state.now_unix();
+        match self.state.issuer.decode(token, now) {
+            Ok(claims) => self.state.issuer.revoke(&claims, now),
             Err(_) => false,
         }
     }

@@ -13,12 +13,14 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::admin_access::AdminAccess;
-use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config};
-use crate::error::ConfigError;
+use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config, TokenFormat};
+use crate::error::{ConfigError, Error};
 use crate::expect::Expectations;
 use crate::fault::FaultQueue;
 use crate::issuer::Issuer;
 use crate::journal::Journal;
+use crate::jwt::JwtIssuer;
+use crate::keys::KeyRing;
 use crate::lockout::{Lockout, LockoutPolicy};
 use crate::retry_watch::RetryWatch;
 
@@ -73,6 +75,8 @@ pub(crate) struct Settings {
     pub(crate) journal_capacity: usize,
     /// What `/resource` lets a granted scope stand for (none: literal).
     pub(crate) implications: Implications,
+    /// The token format of clients that do not name one.
+    pub(crate) token_format: TokenFormat,
 }
 
 /// A registered client, validated, with its secret kept only as an HMAC.
@@ -124,8 +128,14 @@ impl State {
         clock: Arc<dyn Clock>,
         base_url: String,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, Error> {
         config.validate()?;
+        let keys = KeyRing::load(&config.keys, config.signing_alg)?;
+        let default_audience = config
+            .default_audience
+            .clone()
+            .unwrap_or_else(|| format!("{base_url}/resource"));
+        let jwt = JwtIssuer::new(base_url.clone(), default_audience, keys);
         let state = Self {
             settings: Settings {
                 token_lifetime: config.token_lifetime(),
@@ -140,12 +150,13 @@ impl State {
                 resources: config.resources.clone(),
                 journal_capacity: config.journal_capacity,
                 implications: config.implications(),
+                token_format: config.token_format,
             },
             clients: RwLock::new(HashMap::new()),
             initial: config.clients.clone(),
             secret_mac: keyed(&rand::random::<[u8; 32]>()),
             dummy_digest: rand::random(),
-            issuer: Issuer::new(MAX_REVOCATIONS),
+            issuer: Issuer::new(MAX_REVOCATIONS, jwt),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
             expectations: Expectations::default(),
@@ -282,9 +293,18 @@ impl State {
         self.journal.clear();
         self.expectations.clear();
         self.issuer.clear_revocations();
+        self.issuer.jwt().keys().reset();
         self.lockout.clear();
         self.retry_watch.clear();
         self.offset_nanos.store(0, Ordering::Relaxed);
+    }
+
+    /// The format of `client`'s tokens: its own, else the server's.
+    pub(crate) fn token_format(&self, client: &Registered) -> TokenFormat {
+        client
+            .registration
+            .token_format()
+            .unwrap_or(self.settings.token_format)
     }
 
     pub(crate) fn resource_url(&self) -> String {

@@ -335,6 +335,9 @@ pub async fn run_scenario(
         // Failed authentications must stay invalid_client, not turn into
         // 429s: the checks count what the client does with invalid_client.
         lockout_failures: 0,
+        // The checks judge the client, which treats the token as opaque
+        // either way: the fastest format.
+        token_format: crate::config::TokenFormat::Opaque,
         clients: vec![registration],
         ..Config::default()
     };

@@ -15,6 +15,8 @@
 //! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
+//! | GET | `/_mock/keys` | | the signing algorithm and the published keys, signer first (JSON) |
+//! | POST | `/_mock/keys/rotate` | `{"grace_seconds": n}` | a fresh key signs; the old one stays published `n` seconds of mock time (0: dropped at once) |
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -40,6 +42,44 @@ struct Advance {
 
 /// The tail of `PUT /_mock/clients/{id}/extra_claims`.
 const EXTRA_CLAIMS_SUFFIX: &str = "/extra_claims";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotate {
+    grace_seconds: u64,
+}
+
+/// The key ring as `GET /_mock/keys` shows it: public keys only.
+fn keys(state: &crate::state::State) -> serde_json::Value {
+    let ring = state.issuer.jwt().keys();
+    let keys: Vec<serde_json::Value> = ring
+        .published(state.now_unix())
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, until))| {
+            json!({
+                "kid": key.kid(),
+                "alg": key.alg().as_str(),
+                "signing": i == 0,
+                "published_until": until.map(rfc3339),
+                "jwk": key.jwk(),
+            })
+        })
+        .collect();
+    json!({
+        "signing_alg": ring.alg().as_str(),
+        "embedded_development_key": ring.is_embedded() && !ring.has_rotated(),
+        "keys": keys,
+    })
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
 /// Most bytes of a refusal's `error_description`.
 const MAX_DESCRIPTION_BYTES: usize = 1024;
 /// What a redacted secret reads as (as in `ClientRegistration`'s `Debug`).
@@ -224,6 +264,23 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             }
             Err(reply) => *reply,
         },
+        (&Method::GET, "/keys") => reply::json(StatusCode::OK, keys(state).to_string()),
+        (&Method::POST, "/keys/rotate") => match parse::<Rotate>(r.body) {
+            Ok(rotate) => {
+                let ring = state.issuer.jwt().keys();
+                match ring.rotate(rotate.grace_seconds, state.now_unix()) {
+                    Ok(_) => reply::json(StatusCode::OK, keys(state).to_string()),
+                    Err(error) => refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        &error.to_string(),
+                    ),
+                }
+            }
+            Err(reply) => *reply,
+        },
+        (_, "/keys") => reply::method_not_allowed("GET"),
+        (_, "/keys/rotate") => reply::method_not_allowed("POST"),
         (_, "/journal" | "/reset" | "/clients" | "/faults" | "/clock/advance") => {
             reply::method_not_allowed("GET, POST, DELETE")
         }

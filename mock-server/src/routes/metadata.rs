@@ -3,13 +3,29 @@
 //! use, the scopes those they may get; no empty arrays (§3.2).
 //! `response_types_supported` is omitted: there is no authorization
 //! endpoint (checklist C.7).
+//!
+//! When any client gets JWTs, `jwks_uri` (S-56) and the algorithms of the
+//! published keys, as `id_token_signing_alg_values_supported` (the only
+//! registered member that names a provider's signing algorithms; RFC 8414
+//! §2 takes OIDC's registry; the mock issues no ID tokens, so it states
+//! only what the access tokens are signed with).
+//!
+//! `GET /.well-known/openid-configuration` serves the same facts for the
+//! resource servers that look there first (Spring Security's
+//! `issuer-uri`, ASP.NET `Authority`). Of OpenID Connect Discovery 1.0
+//! §3's REQUIRED members: `issuer`, `jwks_uri` and
+//! `id_token_signing_alg_values_supported` as above; `subject_types_supported`
+//! is `["public"]` (`sub` is the client id, the same at every resource
+//! server); `authorization_endpoint` and `response_types_supported` are
+//! omitted, because the mock has no authorization endpoint and never
+//! advertises an endpoint it lacks (a resource server reads neither).
 
 use std::collections::BTreeSet;
 
 use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::config::CLIENT_CREDENTIALS;
+use crate::config::{CLIENT_CREDENTIALS, TokenFormat};
 use crate::reply;
 use crate::router::{Outcome, Received};
 use crate::routes::method_not_allowed;
@@ -17,11 +33,34 @@ use crate::state::State;
 
 pub(crate) const PATH: &str = "/.well-known/oauth-authorization-server";
 
+/// OpenID Connect Discovery 1.0 §4.
+pub(crate) const OPENID_PATH: &str = "/.well-known/openid-configuration";
+
 pub(crate) fn handle(r: &Received<'_>) -> Outcome {
     if *r.method != Method::GET && *r.method != Method::HEAD {
         return method_not_allowed(r.method, "GET, HEAD");
     }
     reply::json(StatusCode::OK, document(r.state).to_string()).into()
+}
+
+pub(crate) fn handle_openid(r: &Received<'_>) -> Outcome {
+    if *r.method != Method::GET && *r.method != Method::HEAD {
+        return method_not_allowed(r.method, "GET, HEAD");
+    }
+    let mut doc = document(r.state);
+    if let Value::Object(members) = &mut doc {
+        members.insert("subject_types_supported".into(), Value::from(vec!["public"]));
+    }
+    reply::json(StatusCode::OK, doc.to_string()).into()
+}
+
+/// True when some client (or, with none registered, the default) gets JWTs.
+fn issues_jwts(state: &State) -> bool {
+    let clients = state.clients();
+    (clients.is_empty() && state.settings.token_format == TokenFormat::Jwt)
+        || clients
+            .iter()
+            .any(|client| state.token_format(client) == TokenFormat::Jwt)
 }
 
 pub(crate) fn document(state: &State) -> Value {
@@ -68,6 +107,24 @@ pub(crate) fn document(state: &State) -> Value {
         doc.insert(
             "scopes_supported".into(),
             Value::from(scopes.into_iter().collect::<Vec<_>>()),
+        );
+    }
+    if issues_jwts(state) {
+        doc.insert(
+            "jwks_uri".into(),
+            Value::String(format!("{base}{}", crate::routes::jwks::PATH)),
+        );
+        let algs: Vec<&str> = state
+            .issuer
+            .jwt()
+            .keys()
+            .algorithms(state.now_unix())
+            .into_iter()
+            .map(auth_core::jose::Algorithm::as_str)
+            .collect();
+        doc.insert(
+            "id_token_signing_alg_values_supported".into(),
+            Value::from(algs),
         );
     }
     Value::Object(doc)

@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod introspect;
+pub(crate) mod jwks;
 pub(crate) mod metadata;
 pub(crate) mod protected;
 pub(crate) mod revoke;
@@ -112,11 +113,13 @@ pub(crate) fn method_not_allowed(method: &Method, allow: &'static str) -> Outcom
 pub(crate) fn inactive_reason(state: &State, token: &str, why: Invalid) -> Cow<'static, str> {
     let claims = match why {
         Invalid::Garbage => None,
-        Invalid::Expired | Invalid::Revoked => state.issuer.decode(token).ok(),
+        Invalid::Expired | Invalid::Revoked | Invalid::NotYetValid => {
+            state.issuer.decode(token, state.now_unix()).ok()
+        }
     };
     let Some(claims) = claims else {
         return Cow::Borrowed(
-            "token: not issued by this server (or by an earlier run of it): bad syntax or MAC",
+            "token: not issued by this server (or by an earlier run of it): bad syntax, MAC or signature, an unpublished key, or a wrong typ or iss",
         );
     };
     let client = Quoted(&claims.client_id);
@@ -124,6 +127,11 @@ pub(crate) fn inactive_reason(state: &State, token: &str, why: Invalid) -> Cow<'
         Invalid::Expired => format!(
             "token: the token of client {client} expired at {} (mock clock: {})",
             rfc3339(claims.exp),
+            rfc3339(state.now_unix())
+        ),
+        Invalid::NotYetValid => format!(
+            "token: the token of client {client} is not valid before {} (mock clock: {})",
+            rfc3339(claims.nbf.unwrap_or_default()),
             rfc3339(state.now_unix())
         ),
         _ => format!("token: the token of client {client} was revoked"),

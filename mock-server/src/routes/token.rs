@@ -231,15 +231,20 @@ fn issue(
     } else {
         state.settings.token_lifetime.as_secs()
     };
+    let exp = expiry_at(now, lifetime);
     let claims = Claims {
         client_id: client.id.clone(),
         scope,
-        iat: now.unix_timestamp(),
-        exp: expiry_at(now, lifetime),
+        // `exp - iat == expires_in` (RFC 9068 §2.2, S-57): `exp` is rounded
+        // up to a whole second, so `iat` is too.
+        iat: exp.saturating_sub(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+        exp,
         jti: rand::random(),
         audience,
+        nbf: None,
+        extra: Map::new(),
     };
-    let token = state.issuer.mint(&claims);
+    let token = state.issuer.mint(&claims, state.token_format(client));
     let scope = claims.scope.to_string();
     reply::no_store(reply::json(
         StatusCode::OK,

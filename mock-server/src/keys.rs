@@ -1,0 +1,742 @@
+//! Signing keys for JWT access tokens: a [`SigningKey`] (a `ring` key pair,
+//! its `kid` and public JWK), where keys come from ([`Keys`]: the embedded
+//! development keys, fresh ones, or PEM / JWK files), and the [`KeyRing`]
+//! that rotates them and publishes the JWK Set.
+//!
+//! `ring` signs and verifies: it is the fastest RSA in the dependency tree
+//! (already there through rustls). It cannot generate RSA keys, so the
+//! `rsa` crate does that, once per key, handing ring PKCS#8.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use auth_core::jose::{Algorithm, Jwk, JwkSet, PublicKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::pem::PemObject;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The published development keys (PKCS#8 PEM), one per algorithm. Public
+/// in the repository, like the default client secrets: for local use only.
+const DEV_RS256: &str = include_str!("../keys/mock-dev-rs256.pem");
+const DEV_ES256: &str = include_str!("../keys/mock-dev-es256.pem");
+const DEV_EDDSA: &str = include_str!("../keys/mock-dev-eddsa.pem");
+
+/// The modulus size of generated RSA keys: RFC 7518 §3.3's minimum, what
+/// resource servers expect, and the fastest to sign.
+const RSA_BITS: usize = 2048;
+
+/// Most keys a ring keeps published at once (the signer and those still in
+/// their grace period); older retired keys are dropped first beyond it.
+pub(crate) const MAX_PUBLISHED_KEYS: usize = 16;
+
+/// Where the signing keys come from (`keys` in the configuration).
+///
+/// In TOML: `keys = "embedded"` (the default), `keys = "generate"`, or
+/// `keys = ["signing.pem", "old.jwk.json"]`: PKCS#8 PEM (PKCS#1 for RSA)
+/// or private JWK files. The first file whose key fits `signing_alg`
+/// signs; the others are published too (keys still in use elsewhere).
+///
+/// ```
+/// # fn main() -> Result<(), mock_server::Error> {
+/// let config = mock_server::Config::from_toml(r#"keys = "generate""#)?;
+/// assert_eq!(config.keys, mock_server::Keys::Generate);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Keys {
+    /// The development key of the signing algorithm, embedded in the
+    /// binary and published in the repository (`mock-server/keys/`): start
+    /// costs nothing, and nothing it signs is secret.
+    #[default]
+    Embedded,
+    /// A fresh key at start (and at each rotation).
+    Generate,
+    /// Keys read from files at start.
+    Files(Vec<PathBuf>),
+}
+
+impl Serialize for Keys {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Embedded => serializer.serialize_str("embedded"),
+            Self::Generate => serializer.serialize_str("generate"),
+            Self::Files(files) => files.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Files(Vec<PathBuf>),
+        }
+        let expected = r#""embedded", "generate" or a list of key files"#;
+        match Raw::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom(format!("expected {expected}")))?
+        {
+            Raw::Word(word) if word == "embedded" => Ok(Self::Embedded),
+            Raw::Word(word) if word == "generate" => Ok(Self::Generate),
+            Raw::Word(_) => Err(serde::de::Error::custom(format!("expected {expected}"))),
+            Raw::Files(files) => Ok(Self::Files(files)),
+        }
+    }
+}
+
+/// Why signing keys could not be loaded or made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A key file could not be read.
+    #[error("cannot read key file {}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key file is neither a PEM private key nor a JSON Web Key.
+    #[error("key file {} is not a PEM private key: {source}", .path.display())]
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// The PEM error.
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    /// The key is of a kind or format the mock cannot sign with.
+    #[error("key file {}: {reason}", .path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what would do.
+        reason: String,
+    },
+    /// No key among the files fits the signing algorithm.
+    #[error("no key file holds a key for signing_alg {0}")]
+    NoSigningKey(Algorithm),
+    /// The list of key files is empty.
+    #[error("keys: the list of key files is empty")]
+    NoFiles,
+    /// The system random generator failed.
+    #[error("cannot generate a {0} key: the system random generator failed")]
+    Generate(Algorithm),
+}
+
+/// A key pair that signs for one algorithm.
+enum Pair {
+    Rsa(RsaKeyPair),
+    Es256(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// A private signing key with its `kid` and public JWK.
+pub(crate) struct SigningKey {
+    alg: Algorithm,
+    kid: String,
+    pair: Pair,
+    jwk: Jwk,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn new(pair: Pair, kid: Option<String>) -> Self {
+        let (alg, public) = match &pair {
+            Pair::Rsa(pair) => {
+                let components =
+                    signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+                (
+                    Algorithm::Rs256,
+                    PublicKey::Rsa {
+                        n: components.n,
+                        e: components.e,
+                    },
+                )
+            }
+            Pair::Es256(pair) => {
+                // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref();
+                let (x, y) = point.get(1..).unwrap_or_default().split_at(point.len() / 2);
+                (
+                    Algorithm::Es256,
+                    PublicKey::P256 {
+                        x: x.to_vec(),
+                        y: y.to_vec(),
+                    },
+                )
+            }
+            Pair::Ed25519(pair) => (
+                Algorithm::EdDsa,
+                PublicKey::Ed25519 {
+                    x: pair.public_key().as_ref().to_vec(),
+                },
+            ),
+        };
+        let kid = kid.unwrap_or_else(|| thumbprint(&public));
+        let jwk = Jwk::new(public)
+            .with_kid(kid.clone())
+            .with_use("sig")
+            .with_alg(alg.as_str());
+        Self {
+            alg,
+            kid,
+            pair,
+            jwk,
+        }
+    }
+
+    /// The embedded development key of `alg` (parsed once per process).
+    pub(crate) fn embedded(alg: Algorithm) -> Result<Arc<Self>, KeyError> {
+        static RS256: OnceLock<Arc<SigningKey>> = OnceLock::new();
+        static ES256: OnceLock<Arc<SigningKey>> = OnceLock::new();
+        static EDDSA: OnceLock<Arc<SigningKey>> = OnceLock::new();
+        let (cell, pem, kid) = match alg {
+            Algorithm::Es256 => (&ES256, DEV_ES256, "mock-dev-es256"),
+            Algorithm::EdDsa => (&EDDSA, DEV_EDDSA, "mock-dev-eddsa"),
+            // HS256 is refused by `Config::validate` before keys are made.
+            _ => (&RS256, DEV_RS256, "mock-dev-rs256"),
+        };
+        if let Some(key) = cell.get() {
+            return Ok(Arc::clone(key));
+        }
+        let key = Arc::new(Self::from_pem(
+            pem.as_bytes(),
+            Some(kid.to_owned()),
+            Path::new(kid),
+        )?);
+        Ok(Arc::clone(cell.get_or_init(|| key)))
+    }
+
+    /// A fresh key for `alg`; its `kid` is its RFC 7638 thumbprint.
+    pub(crate) fn generate(alg: Algorithm) -> Result<Self, KeyError> {
+        let rng = SystemRandom::new();
+        let failed = |_| KeyError::Generate(alg);
+        let pair = match alg {
+            Algorithm::Es256 => {
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &rng,
+                )
+                .map_err(failed)?;
+                Pair::Es256(
+                    EcdsaKeyPair::from_pkcs8(
+                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                        pkcs8.as_ref(),
+                        &rng,
+                    )
+                    .map_err(|_| KeyError::Generate(alg))?,
+                )
+            }
+            Algorithm::EdDsa => {
+                let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?;
+                Pair::Ed25519(
+                    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+                        .map_err(|_| KeyError::Generate(alg))?,
+                )
+            }
+            _ => {
+                use rsa::pkcs8::EncodePrivateKey as _;
+                let key = rsa::PrivateKey::new(&mut RingRng(rng), RSA_BITS)
+                    .map_err(|_| KeyError::Generate(alg))?;
+                let der = key.to_pkcs8_der().map_err(|_| KeyError::Generate(alg))?;
+                Pair::Rsa(
+                    RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|_| KeyError::Generate(alg))?,
+                )
+            }
+        };
+        Ok(Self::new(pair, None))
+    }
+
+    /// Reads a key file: a private JWK (JSON) or a PEM private key.
+    pub(crate) fn from_file(path: &Path) -> Result<Self, KeyError> {
+        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            Self::from_private_jwk(&bytes, path)
+        } else {
+            Self::from_pem(&bytes, None, path)
+        }
+    }
+
+    /// A PKCS#8 PEM key of any supported type, or a PKCS#1 RSA key.
+    fn from_pem(pem: &[u8], kid: Option<String>, path: &Path) -> Result<Self, KeyError> {
+        let unsupported = |reason: &str| KeyError::Unsupported {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|source| KeyError::Pem {
+            path: path.to_owned(),
+            source,
+        })?;
+        let pair = match der {
+            PrivateKeyDer::Pkcs1(der) => Pair::Rsa(
+                RsaKeyPair::from_der(der.secret_pkcs1_der())
+                    .map_err(|e| unsupported(&format!("RSA key rejected: {e}")))?,
+            ),
+            PrivateKeyDer::Pkcs8(der) => {
+                let der = der.secret_pkcs8_der();
+                if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
+                    Pair::Rsa(pair)
+                } else if let Ok(pair) = EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                    &SystemRandom::new(),
+                ) {
+                    Pair::Es256(pair)
+                } else if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+                    Pair::Ed25519(pair)
+                } else {
+                    return Err(unsupported(
+                        "not an RSA (2048 to 8192 bits), EC P-256 or Ed25519 PKCS#8 key",
+                    ));
+                }
+            }
+            PrivateKeyDer::Sec1(_) => {
+                return Err(unsupported(
+                    "SEC 1 EC keys are not read: convert to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
+                ));
+            }
+            _ => return Err(unsupported("unknown private key format")),
+        };
+        Ok(Self::new(pair, kid))
+    }
+
+    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
+    fn from_private_jwk(json: &[u8], path: &Path) -> Result<Self, KeyError> {
+        let unsupported = |reason: String| KeyError::Unsupported {
+            path: path.to_owned(),
+            reason,
+        };
+        let jwk: PrivateJwk = serde_json::from_slice(json)
+            .map_err(|e| unsupported(format!("not a private JWK: {e}")))?;
+        let member = |name: &'static str, value: Option<&String>| {
+            let value = value.ok_or_else(|| unsupported(format!("jwk has no `{name}`")))?;
+            URL_SAFE_NO_PAD
+                .decode(value)
+                .map_err(|_| unsupported(format!("jwk `{name}` is not base64url")))
+        };
+        let rejected = |e: ring::error::KeyRejected| unsupported(format!("jwk key rejected: {e}"));
+        let pair = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+            ("RSA", _) => {
+                let components = ring::rsa::KeyPairComponents {
+                    public_key: signature::RsaPublicKeyComponents {
+                        n: member("n", jwk.n.as_ref())?,
+                        e: member("e", jwk.e.as_ref())?,
+                    },
+                    d: member("d", jwk.d.as_ref())?,
+                    p: member("p", jwk.p.as_ref())?,
+                    q: member("q", jwk.q.as_ref())?,
+                    dP: member("dp", jwk.dp.as_ref())?,
+                    dQ: member("dq", jwk.dq.as_ref())?,
+                    qInv: member("qi", jwk.qi.as_ref())?,
+                };
+                Pair::Rsa(RsaKeyPair::from_components(&components).map_err(rejected)?)
+            }
+            ("EC", Some("P-256")) => {
+                let mut point = vec![4];
+                point.extend(member("x", jwk.x.as_ref())?);
+                point.extend(member("y", jwk.y.as_ref())?);
+                Pair::Es256(
+                    EcdsaKeyPair::from_private_key_and_public_key(
+                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                        &member("d", jwk.d.as_ref())?,
+                        &point,
+                        &SystemRandom::new(),
+                    )
+                    .map_err(rejected)?,
+                )
+            }
+            ("OKP", Some("Ed25519")) => Pair::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(
+                    &member("d", jwk.d.as_ref())?,
+                    &member("x", jwk.x.as_ref())?,
+                )
+                .map_err(rejected)?,
+            ),
+            (kty, crv) => {
+                return Err(unsupported(format!(
+                    "jwk kty {kty:?} crv {:?} is not RSA, EC P-256 or OKP Ed25519",
+                    crv.unwrap_or_default()
+                )));
+            }
+        };
+        Ok(Self::new(pair, jwk.kid))
+    }
+
+    pub(crate) fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub(crate) fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// Signs `message` (a JWS signing input) with this key's algorithm.
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                // Fails only for a buffer of the wrong length, sized above.
+                match pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut signature) {
+                    Ok(()) => signature,
+                    Err(_) => Vec::new(),
+                }
+            }
+            Pair::Es256(pair) => pair
+                .sign(&rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .unwrap_or_default(),
+            Pair::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+        }
+    }
+
+    /// Checks `signature` over `message` with the public key.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.jwk.key {
+            PublicKey::Rsa { n, e } => signature::RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
+                .is_ok(),
+            PublicKey::P256 { x, y } => {
+                let point = [&[4][..], x, y].concat();
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                    .verify(message, signature)
+                    .is_ok()
+            }
+            PublicKey::Ed25519 { x } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
+                .verify(message, signature)
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// The members of a private JWK the mock reads.
+#[derive(Deserialize)]
+struct PrivateJwk {
+    kty: String,
+    kid: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    d: Option<String>,
+    p: Option<String>,
+    q: Option<String>,
+    dp: Option<String>,
+    dq: Option<String>,
+    qi: Option<String>,
+}
+
+/// The RFC 7638 JWK thumbprint: SHA-256 over the required members in
+/// lexicographic order, base64url.
+fn thumbprint(key: &PublicKey) -> String {
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let canonical = match key {
+        PublicKey::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n)),
+        PublicKey::P256 { x, y } => format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            b64(x),
+            b64(y)
+        ),
+        PublicKey::Ed25519 { x } => {
+            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(x))
+        }
+        _ => String::new(),
+    };
+    b64(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// ring's system random generator as the `rand_core` generator the `rsa`
+/// crate takes.
+struct RingRng(SystemRandom);
+
+/// The system random generator failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the system random generator failed")]
+struct RngFailed;
+
+impl rsa::rand_core::TryRng for RingRng {
+    type Error = RngFailed;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill(dst).map_err(|_| RngFailed)
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for RingRng {}
+
+/// A retired key and when it stops being published (unix seconds).
+#[derive(Debug, Clone)]
+struct Retired {
+    key: Arc<SigningKey>,
+    until: i64,
+}
+
+#[derive(Debug)]
+struct Ring {
+    signer: Arc<SigningKey>,
+    retired: Vec<Retired>,
+}
+
+/// The signing key, the retired keys still in their grace period, and
+/// rotation. Times are the mock clock's (unix seconds), so a test that
+/// advances the clock ends a grace period.
+#[derive(Debug)]
+pub(crate) struct KeyRing {
+    alg: Algorithm,
+    ring: RwLock<Ring>,
+    /// What `reset` goes back to.
+    initial: Ring,
+    embedded: bool,
+}
+
+impl Clone for Ring {
+    fn clone(&self) -> Self {
+        Self {
+            signer: Arc::clone(&self.signer),
+            retired: self.retired.clone(),
+        }
+    }
+}
+
+impl KeyRing {
+    /// The keys `keys` names, signing with `alg`.
+    pub(crate) fn load(keys: &Keys, alg: Algorithm) -> Result<Self, KeyError> {
+        let ring = match keys {
+            Keys::Embedded => Ring {
+                signer: SigningKey::embedded(alg)?,
+                retired: Vec::new(),
+            },
+            Keys::Generate => Ring {
+                signer: Arc::new(SigningKey::generate(alg)?),
+                retired: Vec::new(),
+            },
+            Keys::Files(files) => {
+                if files.is_empty() {
+                    return Err(KeyError::NoFiles);
+                }
+                let mut loaded = files
+                    .iter()
+                    .map(|path| SigningKey::from_file(path).map(Arc::new))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let signer = loaded
+                    .iter()
+                    .position(|key| key.alg() == alg)
+                    .ok_or(KeyError::NoSigningKey(alg))?;
+                let signer = loaded.remove(signer);
+                Ring {
+                    signer,
+                    // Published for as long as the server runs.
+                    retired: loaded
+                        .into_iter()
+                        .map(|key| Retired {
+                            key,
+                            until: i64::MAX,
+                        })
+                        .collect(),
+                }
+            }
+        };
+        Ok(Self {
+            alg,
+            ring: RwLock::new(ring.clone()),
+            initial: ring,
+            embedded: *keys == Keys::Embedded,
+        })
+    }
+
+    /// The signing algorithm.
+    pub(crate) fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// True when the keys are the embedded development keys.
+    pub(crate) fn is_embedded(&self) -> bool {
+        self.embedded
+    }
+
+    /// True once the signer is no longer the one the server started with.
+    pub(crate) fn has_rotated(&self) -> bool {
+        !Arc::ptr_eq(&self.read().signer, &self.initial.signer)
+    }
+
+    /// The key that signs now.
+    pub(crate) fn signer(&self) -> Arc<SigningKey> {
+        Arc::clone(&self.read().signer)
+    }
+
+    /// The published key with this `kid` at `now`.
+    pub(crate) fn find(&self, kid: &str, now: i64) -> Option<Arc<SigningKey>> {
+        let ring = self.read();
+        if ring.signer.kid() == kid {
+            return Some(Arc::clone(&ring.signer));
+        }
+        ring.retired
+            .iter()
+            .find(|r| r.until > now && r.key.kid() == kid)
+            .map(|r| Arc::clone(&r.key))
+    }
+
+    /// The keys published at `now`: the signer first, then the retired
+    /// ones still in their grace period, newest first.
+    pub(crate) fn published(&self, now: i64) -> Vec<(Arc<SigningKey>, Option<i64>)> {
+        let ring = self.read();
+        std::iter::once((Arc::clone(&ring.signer), None))
+            .chain(
+                ring.retired
+                    .iter()
+                    .filter(|r| r.until > now)
+                    .map(|r| (Arc::clone(&r.key), Some(r.until).filter(|u| *u < i64::MAX))),
+            )
+            .collect()
+    }
+
+    /// The JWK Set at `now`.
+    pub(crate) fn jwks(&self, now: i64) -> JwkSet {
+        JwkSet {
+            keys: self
+                .published(now)
+                .into_iter()
+                .map(|(key, _)| key.jwk().clone())
+                .collect(),
+        }
+    }
+
+    /// The algorithms of the keys published at `now`, each once.
+    pub(crate) fn algorithms(&self, now: i64) -> Vec<Algorithm> {
+        let mut algs: Vec<Algorithm> = Vec::new();
+        for (key, _) in self.published(now) {
+            if !algs.contains(&key.alg()) {
+                algs.push(key.alg());
+            }
+        }
+        algs
+    }
+
+    /// A fresh key signs from now on; the old signer stays published for
+    /// `grace_secs` (0: dropped at once). Returns the new signer.
+    pub(crate) fn rotate(&self, grace_secs: u64, now: i64) -> Result<Arc<SigningKey>, KeyError> {
+        // Generated outside the lock: RSA generation takes a while.
+        let fresh = Arc::new(SigningKey::generate(self.alg)?);
+        let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+        let old = std::mem::replace(&mut ring.signer, Arc::clone(&fresh));
+        ring.retired.retain(|r| r.until > now);
+        if grace_secs > 0 {
+            let until = now.saturating_add(i64::try_from(grace_secs).unwrap_or(i64::MAX));
+            ring.retired.insert(0, Retired { key: old, until });
+        }
+        ring.retired.truncate(MAX_PUBLISHED_KEYS - 1);
+        Ok(fresh)
+    }
+
+    /// Back to the keys the server started with.
+    pub(crate) fn reset(&self) {
+        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = self.initial.clone();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+        self.ring.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_key_signs_and_verifies_under_its_published_kid() {
+        for (alg, kid) in [
+            (Algorithm::Rs256, "mock-dev-rs256"),
+            (Algorithm::Es256, "mock-dev-es256"),
+            (Algorithm::EdDsa, "mock-dev-eddsa"),
+        ] {
+            let key = SigningKey::embedded(alg).unwrap();
+            assert_eq!((key.alg(), key.kid()), (alg, kid));
+            let signature = key.sign(b"input");
+            assert!(key.verify(b"input", &signature), "{alg}");
+            assert!(!key.verify(b"other", &signature), "{alg}");
+            assert_eq!(key.jwk().alg.as_deref(), Some(alg.as_str()));
+        }
+    }
+
+    #[test]
+    fn generated_keys_are_fresh_and_named_by_their_thumbprint() {
+        for alg in Algorithm::ASYMMETRIC {
+            let a = SigningKey::generate(alg).unwrap();
+            let b = SigningKey::generate(alg).unwrap();
+            assert_ne!(a.kid(), b.kid());
+            assert_eq!(a.kid(), thumbprint(&a.jwk().key));
+            assert!(a.verify(b"m", &a.sign(b"m")));
+            assert!(!b.verify(b"m", &a.sign(b"m")));
+        }
+    }
+
+    #[test]
+    fn rfc7638_thumbprint_of_the_rfc_example_key() {
+        // RFC 7638 §3.1.
+        let n = URL_SAFE_NO_PAD.decode("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw").unwrap();
+        let key = PublicKey::Rsa {
+            n,
+            e: vec![1, 0, 1],
+        };
+        assert_eq!(
+            thumbprint(&key),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_key_for_its_grace_and_no_longer() {
+        let ring = KeyRing::load(&Keys::Embedded, Algorithm::EdDsa).unwrap();
+        let old = ring.signer();
+        let new = ring.rotate(60, 1000).unwrap();
+        assert_eq!(ring.signer().kid(), new.kid());
+        assert!(ring.find(old.kid(), 1059).is_some());
+        assert!(ring.find(old.kid(), 1060).is_none());
+        assert_eq!(ring.jwks(1059).keys.len(), 2);
+        assert_eq!(ring.jwks(1060).keys.len(), 1);
+        ring.rotate(0, 1000).unwrap();
+        assert!(ring.find(new.kid(), 1000).is_none(), "grace 0 drops at once");
+        ring.reset();
+        assert_eq!(ring.signer().kid(), old.kid());
+    }
+}
