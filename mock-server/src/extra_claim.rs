@@ -150,21 +150,16 @@ pub(crate) fn resolve(claims: &BTreeMap<String, ExtraClaim>, form: &Form) -> Map
         .collect()
 }
 
-/// The minting hook: adds client `claims` for the request with `form` to a
-/// token's claims; a `sub` among them replaces the default one.
-pub(crate) fn apply(
-    claims: &BTreeMap<String, ExtraClaim>,
-    form: &Form,
-    token: &mut auth_core::jose::AccessTokenClaims,
-) {
-    if claims.is_empty() {
-        return;
-    }
-    for (name, value) in resolve(claims, form) {
+/// Puts the resolved extra claims of a request into a token's claims: a
+/// `sub` among them replaces the default one (as
+/// [`JwtIssuer::mint`](crate::jwt::JwtIssuer::mint) lets it win), the rest
+/// join [`extra`](auth_core::jose::AccessTokenClaims::extra).
+pub(crate) fn apply(extra: &Map<String, Value>, token: &mut auth_core::jose::AccessTokenClaims) {
+    for (name, value) in extra {
         match (name.as_str(), value) {
-            ("sub", Value::String(sub)) => token.sub = sub,
-            (_, value) => {
-                token.extra.insert(name, value);
+            ("sub", Value::String(sub)) => sub.clone_into(&mut token.sub),
+            _ => {
+                token.extra.insert(name.clone(), value.clone());
             }
         }
     }
@@ -228,7 +223,7 @@ mod tests {
         )
         .unwrap();
         let form = Form::parse(b"grant_type=client_credentials&user=alice", 16).unwrap();
-        apply(&read, &form, &mut token);
+        apply(&resolve(&read, &form), &mut token);
         assert_eq!(token.sub, "alice");
         assert_eq!(token.client_id, "svc");
         assert_eq!(

@@ -91,8 +91,8 @@ pub enum Fault {
     /// unparseable: its key material is not base64url.
     JwksUnparseableKey,
     /// Rotation without grace, at the token endpoint: a new key (new `kid`)
-    /// signs this token and every later one, and the keys before it leave
-    /// the JWKS at once, so tokens issued before no longer verify.
+    /// signs this token and every later one, and the key that signed until
+    /// then leaves the JWKS at once, so tokens it signed no longer verify.
     RotateWithoutGrace,
     /// A JWT already expired when issued: `exp` ten minutes in the past
     /// (beyond the five minutes of clock skew resource servers allow at
@@ -116,7 +116,7 @@ pub const WRONG_AUDIENCE: &str = "https://audience.invalid/";
 /// How far [`Fault::ExpiredOnIssue`] puts `exp` in the past and
 /// [`Fault::NbfInFuture`] puts `nbf` in the future, in seconds: twice the
 /// largest default clock skew of common resource servers (ASP.NET
-/// JwtBearer: 5 minutes; Spring Security and jsonwebtoken: 60 s).
+/// `JwtBearer`: 5 minutes; Spring Security and `jsonwebtoken`: 60 s).
 pub const SKEWED_SECS: i64 = 600;
 
 impl Fault {
@@ -157,6 +157,14 @@ impl Fault {
     }
 }
 
+/// `iat` and `exp` of a [`Fault::ExpiredOnIssue`] token issued at `iat`:
+/// `exp` [`SKEWED_SECS`] before it, the lifetime `exp - iat` kept.
+pub(crate) fn expired_on_issue(iat: i64, exp: i64) -> (i64, i64) {
+    let lifetime = exp.saturating_sub(iat);
+    let expired = iat.saturating_sub(SKEWED_SECS);
+    (expired.saturating_sub(lifetime), expired)
+}
+
 /// Applies a token fault to the header and claims of a JWT about to be
 /// signed, so the faulted token is still a real JWT signed by the mock's
 /// key with only the named thing wrong. Other faults (and
@@ -169,10 +177,7 @@ pub(crate) fn shape_token(
 ) {
     match fault {
         Fault::ExpiredOnIssue => {
-            // The lifetime stays `exp - iat`, both moved into the past.
-            let lifetime = claims.exp.saturating_sub(claims.iat);
-            claims.exp = claims.iat.saturating_sub(SKEWED_SECS);
-            claims.iat = claims.exp.saturating_sub(lifetime);
+            (claims.iat, claims.exp) = expired_on_issue(claims.iat, claims.exp);
         }
         Fault::NbfInFuture => claims.nbf = Some(claims.iat.saturating_add(SKEWED_SECS)),
         Fault::WrongIssuer => WRONG_ISSUER.clone_into(&mut claims.iss),
@@ -211,7 +216,7 @@ pub(crate) fn shape_jwks(fault: &Fault, jwks: &mut serde_json::Value, kid: &str)
             let mut impostor = keys[index].clone();
             if let Some(members) = impostor.as_object_mut() {
                 for (name, value) in members.iter_mut() {
-                    if !JWK_DESCRIPTORS.contains(&name.as_str())
+                    if IMPOSTOR_MEMBERS.contains(&name.as_str())
                         && let Value::String(material) = value
                     {
                         *material = other_material(material);
@@ -233,19 +238,25 @@ pub(crate) fn shape_jwks(fault: &Fault, jwks: &mut serde_json::Value, kid: &str)
     }
 }
 
+/// The members an impostor key changes: the RSA modulus, the curve point's
+/// `x` (RFC 7518 §6.3.1.1, §6.2.1.2; RFC 8037 §2). The exponent and `y`
+/// stay, so the impostor reads like a real key.
+const IMPOSTOR_MEMBERS: [&str; 2] = ["n", "x"];
+
 /// Other key material of the same length and alphabet: every base64url
-/// character of `material` moved one place along the alphabet, so the
-/// impostor parses like the real key (an RSA modulus stays a modulus) but
-/// no signature of the real key verifies under it.
+/// character of `material` but the last moved one place along the
+/// alphabet (the last may carry padding bits a strict decoder checks), so
+/// the impostor parses like the real key (an RSA modulus stays a modulus)
+/// but no signature of the real key verifies under it.
 fn other_material(material: &str) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = material.len().saturating_sub(1);
     material
         .bytes()
-        .map(|b| {
-            ALPHABET
-                .iter()
-                .position(|&a| a == b)
-                .map_or(char::from(b), |i| char::from(ALPHABET[(i + 1) % 64]))
+        .enumerate()
+        .map(|(i, b)| match ALPHABET.iter().position(|&a| a == b) {
+            Some(at) if i != last => char::from(ALPHABET[(at + 1) % 64]),
+            _ => char::from(b),
         })
         .collect()
 }
@@ -574,8 +585,8 @@ mod tests {
         assert_eq!(kids(&doc), ["old", "now", "now"]);
         let (impostor, real) = (&doc["keys"][1], &doc["keys"][2]);
         assert_eq!(real, &jwks()["keys"][1]);
-        assert_eq!(impostor["n"], "tYdiA_-0");
-        assert_eq!(impostor["e"], "BRBC");
+        assert_eq!(impostor["n"], "tYdiA_-z");
+        assert_eq!(impostor["e"], "AQAB");
         assert_eq!(
             (&impostor["kty"], &impostor["alg"]),
             (&real["kty"], &real["alg"])

@@ -321,7 +321,11 @@ mod tests {
         .unwrap();
         Issuer::new(
             max_revocations,
-            JwtIssuer::new("http://127.0.0.1:1".into(), "http://127.0.0.1:1/resource".into(), keys),
+            JwtIssuer::new(
+                "http://127.0.0.1:1".into(),
+                "http://127.0.0.1:1/resource".into(),
+                keys,
+            ),
         )
     }
 

@@ -9,9 +9,7 @@
 use std::sync::Arc;
 
 use auth_core::ScopeSet;
-use auth_core::jose::{
-    self, AccessTokenClaims, Audience, CompactJws, Header, SigningInput,
-};
+use auth_core::jose::{self, AccessTokenClaims, Audience, CompactJws, Header, SigningInput};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -243,7 +241,9 @@ mod tests {
         claims
             .extra
             .insert("tid".into(), Value::String("tenant".into()));
-        claims.extra.insert("sub".into(), Value::String("u-1".into()));
+        claims
+            .extra
+            .insert("sub".into(), Value::String("u-1".into()));
         let token = rs.mint(&claims);
         let jws = CompactJws::parse(&token).unwrap();
         let body: Map<String, Value> = serde_json::from_slice(jws.payload()).unwrap();

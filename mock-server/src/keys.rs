@@ -161,8 +161,7 @@ impl SigningKey {
     fn new(pair: Pair, kid: Option<String>) -> Self {
         let (alg, public) = match &pair {
             Pair::Rsa(pair) => {
-                let components =
-                    signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+                let components = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
                 (
                     Algorithm::Rs256,
                     PublicKey::Rsa {
@@ -231,11 +230,9 @@ impl SigningKey {
         let failed = |_| KeyError::Generate(alg);
         let pair = match alg {
             Algorithm::Es256 => {
-                let pkcs8 = EcdsaKeyPair::generate_pkcs8(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &rng,
-                )
-                .map_err(failed)?;
+                let pkcs8 =
+                    EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                        .map_err(failed)?;
                 Pair::Es256(
                     EcdsaKeyPair::from_pkcs8(
                         &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -735,7 +732,10 @@ mod tests {
         assert_eq!(ring.jwks(1059).keys.len(), 2);
         assert_eq!(ring.jwks(1060).keys.len(), 1);
         ring.rotate(0, 1000).unwrap();
-        assert!(ring.find(new.kid(), 1000).is_none(), "grace 0 drops at once");
+        assert!(
+            ring.find(new.kid(), 1000).is_none(),
+            "grace 0 drops at once"
+        );
         ring.reset();
         assert_eq!(ring.signer().kid(), old.kid());
     }

@@ -211,12 +211,12 @@ impl ServeArgs {
             };
         }
         if let Some(alg) = &self.signing_alg {
-            config.signing_alg = alg.parse().map_err(|e: auth_core::jose::JwsError| {
-                mock_server::ConfigError {
-                    field: "signing_alg".to_owned(),
-                    reason: e.to_string(),
-                }
-            })?;
+            config.signing_alg =
+                alg.parse()
+                    .map_err(|e: auth_core::jose::JwsError| mock_server::ConfigError {
+                        field: "signing_alg".to_owned(),
+                        reason: e.to_string(),
+                    })?;
         }
         config.validate()
     }

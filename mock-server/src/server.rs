@@ -19,12 +19,12 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::admin_access::AdminToken;
 use crate::config::{ClientRegistration, Config, TokenFormat};
-use crate::keys::Keys;
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
 use crate::fault::FaultRule;
 use crate::issuer::Claims;
 use crate::journal::JournalEntry;
+use crate::keys::Keys;
 use crate::router::{Endpoints, Router};
 use crate::state::State;
 use crate::timed_io::{Phase, TimedIo, Timeouts};
@@ -744,9 +744,10 @@ impl MockServer {
         id: &str,
         claims: std::collections::BTreeMap<String, crate::ExtraClaim>,
     ) -> Result<(), Error> {
-        match self.state.set_extra_claims(id, claims)? {
-            true => Ok(()),
-            false => Err(Error::UnknownClient { id: id.to_owned() }),
+        if self.state.set_extra_claims(id, claims)? {
+            Ok(())
+        } else {
+            Err(Error::UnknownClient { id: id.to_owned() })
         }
     }
 

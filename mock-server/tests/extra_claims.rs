@@ -103,7 +103,10 @@ async fn the_admin_api_replaces_a_clients_extra_claims_and_refuses_reserved_ones
         r#"{"iss":"https://evil.example"}"#,
     )
     .await;
-    refused.assert_oauth_error(400, "invalid_request");
+    assert_eq!(
+        (refused.status, refused.error()),
+        (400, "invalid_request".to_owned())
+    );
     assert_eq!(
         refused.json()["error_description"],
         "clients[s6BhdRkqt3].extra_claims.iss: is set by the mock and cannot be overridden"
@@ -116,7 +119,10 @@ async fn the_admin_api_replaces_a_clients_extra_claims_and_refuses_reserved_ones
     let unknown = put("/_mock/clients/nobody/extra_claims", "{}").await;
     assert_eq!(unknown.status, 404);
     let not_json = put("/_mock/clients/s6BhdRkqt3/extra_claims", "[1]").await;
-    not_json.assert_oauth_error(400, "invalid_request");
+    assert_eq!(
+        (not_json.status, not_json.error()),
+        (400, "invalid_request".to_owned())
+    );
 }
 
 #[tokio::test]

@@ -93,15 +93,14 @@ async fn serve(listener: TcpListener, verifier: Arc<Verifier>) {
     }
 }
 
-/// `GET api_url` with the manager's token: the status and the body.
+/// `GET api_url` with the manager's token: the status and the body. The
+/// token is dropped from the cache afterwards, so the next call gets a
+/// fresh one (as after a 401, or once it expires).
 async fn call(manager: &TokenManager, api_url: &str) -> Result<(StatusCode, String), BoxError> {
     let mut request = http::Request::get(api_url).body(Vec::new())?;
     let token = manager.authorize(&mut request).await?;
     let response = HyperTransport::new()?.send(request).await?;
-    if response.status() == StatusCode::UNAUTHORIZED {
-        // The token is no good here: the next call fetches another.
-        manager.invalidate_token(&token);
-    }
+    manager.invalidate_token(&token);
     Ok((
         response.status(),
         String::from_utf8_lossy(response.body()).into_owned(),

@@ -76,7 +76,10 @@ fn keys(state: &crate::state::State) -> serde_json::Value {
 fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }
 
@@ -158,6 +161,25 @@ fn listed(client: &Registered) -> serde_json::Value {
     listed
 }
 
+/// `PUT /_mock/clients/{id}/extra_claims` (`path` without `/_mock`):
+/// replaces the client's extra claims, or says why not.
+fn put_extra_claims(state: &crate::state::State, path: &str, body: &[u8]) -> Reply {
+    let encoded = path
+        .trim_start_matches("/clients/")
+        .trim_end_matches(EXTRA_CLAIMS_SUFFIX);
+    let Ok(id) = auth_core::form::decode_component(encoded.as_bytes()) else {
+        return bad_request("the client id is not valid percent-encoding");
+    };
+    match parse::<BTreeMap<String, ExtraClaim>>(body) {
+        Ok(claims) => match state.set_extra_claims(&id, claims) {
+            Ok(true) => reply::build(StatusCode::NO_CONTENT, None, ""),
+            Ok(false) => reply::not_found(),
+            Err(error) => bad_request(&error.to_string()),
+        },
+        Err(reply) => *reply,
+    }
+}
+
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
     let caller = Caller {
@@ -195,20 +217,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             Err(reply) => *reply,
         },
         (&Method::PUT, p) if p.starts_with("/clients/") && p.ends_with(EXTRA_CLAIMS_SUFFIX) => {
-            let encoded = p
-                .trim_start_matches("/clients/")
-                .trim_end_matches(EXTRA_CLAIMS_SUFFIX);
-            let Ok(id) = auth_core::form::decode_component(encoded.as_bytes()) else {
-                return bad_request("the client id is not valid percent-encoding");
-            };
-            match parse::<BTreeMap<String, ExtraClaim>>(r.body) {
-                Ok(claims) => match state.set_extra_claims(&id, claims) {
-                    Ok(true) => reply::build(StatusCode::NO_CONTENT, None, ""),
-                    Ok(false) => reply::not_found(),
-                    Err(error) => bad_request(&error.to_string()),
-                },
-                Err(reply) => *reply,
-            }
+            put_extra_claims(state, p, r.body)
         }
         (&Method::DELETE, p) if p.starts_with("/clients/") => {
             let id =

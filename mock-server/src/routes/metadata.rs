@@ -49,7 +49,10 @@ pub(crate) fn handle_openid(r: &Received<'_>) -> Outcome {
     }
     let mut doc = document(r.state);
     if let Value::Object(members) = &mut doc {
-        members.insert("subject_types_supported".into(), Value::from(vec!["public"]));
+        members.insert(
+            "subject_types_supported".into(),
+            Value::from(vec!["public"]),
+        );
     }
     reply::json(StatusCode::OK, doc.to_string()).into()
 }
