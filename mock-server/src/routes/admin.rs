@@ -180,6 +180,32 @@ fn put_extra_claims(state: &crate::state::State, path: &str, body: &[u8]) -> Rep
     }
 }
 
+/// `POST /_mock/faults`: queues a rule.
+fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
+    match parse::<FaultRule>(body) {
+        // A rule for a client nobody registered would never fire: most
+        // likely a typo in the id. 422, not 404: the resource the
+        // request names (`/_mock/faults`) exists; what the body refers
+        // to does not (RFC 9110 §15.5.21; GitHub's and Kubernetes' APIs
+        // answer a body naming a missing object the same way).
+        Ok(rule) => match rule.client_id() {
+            Some(id) if state.client(id).is_none() => refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_client",
+                &format!(
+                    "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
+                    reply::bounded(id, reply::MAX_QUOTED_BYTES)
+                ),
+            ),
+            _ => {
+                state.faults.push(rule);
+                reply::build(StatusCode::CREATED, None, "")
+            }
+        },
+        Err(reply) => *reply,
+    }
+}
+
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
     let caller = Caller {
@@ -236,28 +262,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
                 serde_json::to_string(&state.faults.rules()).unwrap_or_else(|_| "[]".to_owned());
             reply::json(StatusCode::OK, body)
         }
-        (&Method::POST, "/faults") => match parse::<FaultRule>(r.body) {
-            // A rule for a client nobody registered would never fire: most
-            // likely a typo in the id. 422, not 404: the resource the
-            // request names (`/_mock/faults`) exists; what the body refers
-            // to does not (RFC 9110 §15.5.21; GitHub's and Kubernetes' APIs
-            // answer a body naming a missing object the same way).
-            Ok(rule) => match rule.client_id() {
-                Some(id) if state.client(id).is_none() => refusal(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_client",
-                    &format!(
-                        "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
-                        reply::bounded(id, reply::MAX_QUOTED_BYTES)
-                    ),
-                ),
-                _ => {
-                    state.faults.push(rule);
-                    reply::build(StatusCode::CREATED, None, "")
-                }
-            },
-            Err(reply) => *reply,
-        },
+        (&Method::POST, "/faults") => post_fault(state, r.body),
         (&Method::DELETE, "/faults") => {
             state.faults.clear();
             reply::build(StatusCode::NO_CONTENT, None, "")
