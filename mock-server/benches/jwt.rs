@@ -23,7 +23,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 
-use support::{BoxError, Connection, Server, env_or, load};
+use support::{BoxError, Connection, Server, env_or, load, mock_command};
 
 /// One algorithm: its config name and the embedded development key.
 #[derive(Clone, Copy)]
@@ -124,26 +124,36 @@ fn sign_rate(signer: &Signer, secs: u64) -> f64 {
     rate
 }
 
-/// The mock on one worker with `format` (and `alg` in JWT mode).
-async fn start(format: &str, alg: Option<&str>) -> Result<Server, BoxError> {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
-    command
-        .args(["--addr", "127.0.0.1:0", "--token-format", format])
-        .env("MOCK_SERVER_WORKERS", "1");
-    if let Some(alg) = alg {
-        command.args(["--signing-alg", alg]);
-    }
+/// The mock on one worker issuing opaque tokens, or JWTs signed with `alg`.
+async fn start(alg: Option<&str>) -> Result<Server, BoxError> {
+    let mut command = match alg {
+        // The benches' own command pins the opaque format.
+        None => mock_command(),
+        Some(alg) => {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_mock-server"));
+            command.args([
+                "--addr",
+                "127.0.0.1:0",
+                "--token-format",
+                "jwt",
+                "--signing-alg",
+                alg,
+            ]);
+            command
+        }
+    };
+    command.env("MOCK_SERVER_WORKERS", "1");
     let server = Server::spawn(command).await?;
     let (status, body) = Connection::open(server.addr).await?.token().await?;
     if status != 200 {
-        return Err(format!("{format}: first token request got {status}").into());
+        return Err(format!("{alg:?}: first token request got {status}").into());
     }
     let token = serde_json::from_slice::<serde_json::Value>(&body)?["access_token"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    if (format == "jwt") != (token.split('.').count() == 3) {
-        return Err(format!("{format}: the token is not in that format").into());
+    if alg.is_some() != (token.split('.').count() == 3) {
+        return Err(format!("{alg:?}: the token is not in the format asked for").into());
     }
     Ok(server)
 }
@@ -172,7 +182,7 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
     println!(
         "mock on 1 worker, {conns} connections, {rounds} alternating rounds of {round_secs} s (endpoint, then signing alone on 1 thread)"
     );
-    let opaque = start("opaque", None).await?;
+    let opaque = start(None).await?;
     let mut opaque_rates = Vec::new();
     for _ in 0..rounds {
         opaque_rates.push(load(opaque.addr, round_secs, conns).await?.per_sec);
@@ -181,12 +191,12 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
     let opaque_rate = median(opaque_rates);
     println!("{:<7} endpoint {opaque_rate:>9.0} tokens/s", "opaque");
     println!(
-        "| alg | token endpoint (1 worker) | signing alone (1 thread) | ratio | target | met |"
+        "| alg | token endpoint (1 worker) | signing alone (1 thread) | ratio | target | met | mock RSS after |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for alg in ALGS {
         let signer = Signer::from_pem(alg)?;
-        let server = start("jwt", Some(alg.name)).await?;
+        let server = start(Some(alg.name)).await?;
         let (mut endpoint, mut signing) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             endpoint.push(load(server.addr, round_secs, conns).await?.per_sec);
@@ -194,11 +204,14 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
                 sign_rate(&signer, round_secs)
             }));
         }
+        let rss = server
+            .rss_kib()
+            .map_or_else(|| "?".to_owned(), |k| format!("{k} KiB"));
         drop(server);
         let (endpoint, signing) = (median(endpoint), median(signing));
         let ratio = endpoint / signing;
         println!(
-            "| {} | {endpoint:.0} tokens/s | {signing:.0} signatures/s | {:.0} % | ≥ {:.0} % | {} |",
+            "| {} | {endpoint:.0} tokens/s | {signing:.0} signatures/s | {:.0} % | ≥ {:.0} % | {} | {rss} |",
             alg.name,
             100.0 * ratio,
             100.0 * target(alg.name),

@@ -267,3 +267,19 @@ async fn a_slow_jwks_makes_a_verifier_with_a_fetch_timeout_refuse_a_new_kid() {
         "the verifier accepted a token without a JWKS"
     );
 }
+
+#[tokio::test]
+async fn an_opaque_token_expired_on_issue_is_refused_by_the_resource() {
+    let server = MockServer::builder()
+        .token_format(mock_server::TokenFormat::Opaque)
+        .start()
+        .await
+        .unwrap();
+    server.push_fault(FaultRule::new(Fault::ExpiredOnIssue));
+    let answer = common::f1_token(&server, "grant_type=client_credentials&scope=read").await;
+    // The answer around the token is the correct one: the lie is in the token.
+    assert_eq!(answer.json()["expires_in"], 3600, "{}", answer.text());
+    let token = answer.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(token.matches('.').count(), 1, "opaque, not a JWT");
+    assert_invalid_token(resource(&server, &token).await);
+}
