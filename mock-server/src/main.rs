@@ -172,7 +172,7 @@ struct ServeArgs {
     /// `opaque` (HMAC, the fastest).
     #[arg(long, env = "MOCK_SERVER_TOKEN_FORMAT", value_name = "FORMAT")]
     token_format: Option<String>,
-    /// The JWT signing algorithm: RS256 (default), ES256 or EdDSA.
+    /// The JWT signing algorithm: `RS256` (default), `ES256` or `EdDSA`.
     #[arg(long, env = "MOCK_SERVER_SIGNING_ALG", value_name = "ALG")]
     signing_alg: Option<String>,
 }

@@ -94,7 +94,7 @@ impl MockServerBuilder {
         self
     }
 
-    /// The algorithm JWTs are signed with (default RS256; ES256 and EdDSA
+    /// The algorithm JWTs are signed with (default `RS256`; `ES256` and `EdDSA`
     /// too; HS256 is refused at start).
     #[must_use]
     pub fn signing_alg(mut self, alg: Algorithm) -> Self {
@@ -525,7 +525,7 @@ impl MockServer {
         format!("{}{}", self.url, crate::routes::jwks::PATH)
     }
 
-    /// The OpenID Connect discovery document:
+    /// The OIDC discovery document:
     /// `{url}/.well-known/openid-configuration`.
     #[must_use]
     pub fn openid_configuration_url(&self) -> String {
@@ -892,7 +892,7 @@ impl MockServer {
         }
     }
 
-    /// Journal, faults, revocations, clock offset and clients back to the
+    /// Journal, faults, revocations, signing keys, clock offset and clients back to the
     /// start. Expectations registered with [`expect`](Self::expect) are
     /// dropped unverified, as wiremock's `reset` drops its mocks (call
     /// [`verify`](Self::verify) first to check them); scoped ones stay

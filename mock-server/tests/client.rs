@@ -254,8 +254,8 @@ fn start_up_lines(config: &str, clients: usize) -> Vec<String> {
     std::fs::write(&path, config).unwrap();
     let config_arg = path.to_str().unwrap().to_owned();
     let (_child, lines) = spawn(&["--addr", "127.0.0.1:0", "--config", &config_arg]);
-    // ready, metadata, lockout, the list's heading, one line per client
-    let lines = (0..4 + clients)
+    // ready, metadata, lockout, tokens, the list's heading, one line per client
+    let lines = (0..5 + clients)
         .map(|_| lines.recv_timeout(Duration::from_secs(20)).unwrap())
         .collect();
     let _ = std::fs::remove_file(&path);

@@ -249,12 +249,16 @@ async fn s54_to_s56_metadata_is_generated_from_what_is_enforced_rfc8414() {
       "grant_types_supported": [
         "client_credentials"
       ],
+      "id_token_signing_alg_values_supported": [
+        "RS256"
+      ],
       "introspection_endpoint": "http://[addr]/introspect",
       "introspection_endpoint_auth_methods_supported": [
         "client_secret_basic",
         "client_secret_post"
       ],
       "issuer": "http://[addr]",
+      "jwks_uri": "http://[addr]/jwks",
       "revocation_endpoint": "http://[addr]/revoke",
       "revocation_endpoint_auth_methods_supported": [
         "client_secret_basic",

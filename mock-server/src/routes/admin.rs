@@ -6,7 +6,7 @@
 //! | method | path | body | effect |
 //! |---|---|---|---|
 //! | GET | `/_mock/journal` | | the journal, oldest first (JSON) |
-//! | POST | `/_mock/reset` | | journal, faults, revocations, clock offset and clients back to the start |
+//! | POST | `/_mock/reset` | | journal, faults, revocations, signing keys, clock offset and clients back to the start |
 //! | GET | `/_mock/clients` | | the registered clients, by id, secrets redacted (JSON) |
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
@@ -61,7 +61,7 @@ fn keys(state: &crate::state::State) -> serde_json::Value {
                 "kid": key.kid(),
                 "alg": key.alg().as_str(),
                 "signing": i == 0,
-                "published_until": until.map(rfc3339),
+                "published_until": until.map(crate::routes::rfc3339),
                 "jwk": key.jwk(),
             })
         })
@@ -73,14 +73,21 @@ fn keys(state: &crate::state::State) -> serde_json::Value {
     })
 }
 
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
+/// `POST /_mock/keys/rotate`: a fresh signer; the answer is the new ring.
+fn rotate(state: &crate::state::State, body: &[u8]) -> Reply {
+    let rotate = match parse::<Rotate>(body) {
+        Ok(rotate) => rotate,
+        Err(reply) => return *reply,
+    };
+    let ring = state.issuer.jwt().keys();
+    match ring.rotate(rotate.grace_seconds, state.now_unix()) {
+        Ok(_) => reply::json(StatusCode::OK, keys(state).to_string()),
+        Err(error) => refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &error.to_string(),
+        ),
+    }
 }
 
 /// Most bytes of a refusal's `error_description`.
@@ -279,20 +286,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             Err(reply) => *reply,
         },
         (&Method::GET, "/keys") => reply::json(StatusCode::OK, keys(state).to_string()),
-        (&Method::POST, "/keys/rotate") => match parse::<Rotate>(r.body) {
-            Ok(rotate) => {
-                let ring = state.issuer.jwt().keys();
-                match ring.rotate(rotate.grace_seconds, state.now_unix()) {
-                    Ok(_) => reply::json(StatusCode::OK, keys(state).to_string()),
-                    Err(error) => refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "server_error",
-                        &error.to_string(),
-                    ),
-                }
-            }
-            Err(reply) => *reply,
-        },
+        (&Method::POST, "/keys/rotate") => rotate(state, r.body),
         (_, "/keys") => reply::method_not_allowed("GET"),
         (_, "/keys/rotate") => reply::method_not_allowed("POST"),
         (_, "/journal" | "/reset" | "/clients" | "/faults" | "/clock/advance") => {

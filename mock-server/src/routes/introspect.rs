@@ -40,7 +40,7 @@ fn active(state: &crate::state::State, claims: &Claims) -> String {
     body.insert("iat".into(), Value::from(claims.iat));
     body.insert("iss".into(), Value::String(state.base_url.clone()));
     body.insert("sub".into(), Value::String(claims.client_id.clone()));
-    body.insert("jti".into(), Value::String(hex(&claims.jti)));
+    body.insert("jti".into(), Value::String(crate::jwt::hex(&claims.jti)));
     if !claims.scope.is_empty() {
         body.insert("scope".into(), Value::String(claims.scope.to_string()));
     }
@@ -48,13 +48,4 @@ fn active(state: &crate::state::State, claims: &Claims) -> String {
         body.insert("aud".into(), Value::from(claims.audience.clone()));
     }
     Value::Object(body).to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
 }

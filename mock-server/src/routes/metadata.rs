@@ -12,7 +12,7 @@
 //!
 //! `GET /.well-known/openid-configuration` serves the same facts for the
 //! resource servers that look there first (Spring Security's
-//! `issuer-uri`, ASP.NET `Authority`). Of OpenID Connect Discovery 1.0
+//! `issuer-uri`, ASP.NET `Authority`). Of OIDC Discovery 1.0
 //! §3's REQUIRED members: `issuer`, `jwks_uri` and
 //! `id_token_signing_alg_values_supported` as above; `subject_types_supported`
 //! is `["public"]` (`sub` is the client id, the same at every resource
@@ -33,7 +33,7 @@ use crate::state::State;
 
 pub(crate) const PATH: &str = "/.well-known/oauth-authorization-server";
 
-/// OpenID Connect Discovery 1.0 §4.
+/// OIDC Discovery 1.0 §4.
 pub(crate) const OPENID_PATH: &str = "/.well-known/openid-configuration";
 
 pub(crate) fn handle(r: &Received<'_>) -> Outcome {

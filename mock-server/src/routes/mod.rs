@@ -149,7 +149,7 @@ pub(crate) fn missing_scopes(wanted: &ScopeSet, held: &ScopeSet) -> String {
 }
 
 /// Unix seconds in RFC 3339, or as a number if out of range.
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

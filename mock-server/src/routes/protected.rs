@@ -96,17 +96,8 @@ async fn respond(r: &Received<'_>) -> Outcome {
         }
     };
     let client_id = Some(claims.client_id.clone());
-    // RFC 8707 §2: an audience-restricted token is good only at its
-    // resources; RFC 9068 §4: a JWT's `aud` must name this one (a JWT
-    // always has an `aud`; an opaque token without one is good anywhere).
     let resource_url = state.resource_url();
-    if !claims.audience.is_empty()
-        && auth_core::jose::check_audience(
-            &auth_core::jose::Audience::Many(claims.audience.clone()),
-            &resource_url,
-        )
-        .is_err()
-    {
+    if !is_for(&claims, &resource_url) {
         return Outcome {
             client_id,
             ..invalid_token("the access token is for another resource").with_reason(format!(
@@ -280,4 +271,17 @@ fn with_challenge(mut reply: Reply, challenge: &BearerChallenge) -> Reply {
         reply.headers_mut().insert(WWW_AUTHENTICATE, value);
     }
     reply
+}
+
+/// RFC 8707 §2: an audience-restricted token is good only at its
+/// resources; RFC 9068 §4: a JWT's `aud` must name this one (auth-core's
+/// rule). A JWT always has an `aud`; an opaque token without one is good
+/// anywhere.
+fn is_for(claims: &Claims, resource_url: &str) -> bool {
+    claims.audience.is_empty()
+        || auth_core::jose::check_audience(
+            &auth_core::jose::Audience::Many(claims.audience.clone()),
+            resource_url,
+        )
+        .is_ok()
 }
