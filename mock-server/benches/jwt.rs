@@ -1,6 +1,6 @@
 //! JWT mode: the token endpoint's rate on one worker against the bare
 //! signing rate of the same key, in the same run, for RS256, ES256 and
-//! EdDSA (issue 11 item 6), and the opaque format beside them.
+//! `EdDSA` (issue 11 item 6), and the opaque format beside them.
 //!
 //! `cargo bench -p mock-server --features cli --bench jwt` (env:
 //! `MOCK_BENCH_SECS`, default 10 per algorithm; `MOCK_BENCH_CONNS`, default
@@ -47,7 +47,7 @@ const ALGS: [Alg; 3] = [
     },
 ];
 
-/// The RS256 target is 90 % of signing alone; ES256 and EdDSA 60 %.
+/// The RS256 target is 90 % of signing alone; ES256 and `EdDSA` 60 %.
 fn target(alg: &str) -> f64 {
     if alg == "RS256" { 0.90 } else { 0.60 }
 }

@@ -11,7 +11,6 @@
 mod support;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

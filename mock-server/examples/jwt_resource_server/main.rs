@@ -48,23 +48,27 @@ async fn answer(
         .and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
         // RFC 6750 §3: no credentials, no error code.
-        return reply(StatusCode::UNAUTHORIZED, r#"Bearer realm="api""#, json!({}));
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            r#"Bearer realm="api""#,
+            &json!({}),
+        );
     };
     match verifier.verify(token).await {
         Ok(claims) => reply(
             StatusCode::OK,
             "",
-            json!({ "hello": claims["client_id"], "sub": claims["sub"] }),
+            &json!({ "hello": claims["client_id"], "sub": claims["sub"] }),
         ),
         Err(refusal) => reply(
             StatusCode::UNAUTHORIZED,
             r#"Bearer realm="api", error="invalid_token""#,
-            json!({ "error": "invalid_token", "why": refusal.to_string() }),
+            &json!({ "error": "invalid_token", "why": refusal.to_string() }),
         ),
     }
 }
 
-fn reply(status: StatusCode, challenge: &str, body: serde_json::Value) -> Response<Full<Bytes>> {
+fn reply(status: StatusCode, challenge: &str, body: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     if let Ok(value) = http::HeaderValue::from_str(challenge)

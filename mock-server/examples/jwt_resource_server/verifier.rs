@@ -1,5 +1,5 @@
 //! A resource server's JWT access-token check, as Spring Security, ASP.NET
-//! JwtBearer or `jose` do it, on `jsonwebtoken` (a JOSE crate the mock
+//! `JwtBearer` or `jose` do it, on `jsonwebtoken` (a JOSE crate the mock
 //! does not sign with): from the issuer URL, the RFC 8414 metadata, then
 //! the RFC 7517 JWKS at its `jwks_uri` (cached, fetched again when a token
 //! names a `kid` the cache lacks), then RFC 9068 §4 on each token: `typ`
