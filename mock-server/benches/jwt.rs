@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p mock-server --features cli --bench jwt` (env:
 //! `MOCK_BENCH_SECS`, default 10 per algorithm; `MOCK_BENCH_CONNS`, default
-//! 64). The mock runs as its own process with one worker
+//! 256). The mock runs as its own process with one worker
 //! (`MOCK_SERVER_WORKERS=1`), the embedded configuration and the embedded
 //! development key of the algorithm; the load generator is this process
 //! (hyper clients, keep-alive, one request in flight per connection, valid
@@ -169,7 +169,9 @@ fn main() -> Result<(), BoxError> {
         return Ok(());
     }
     let secs = env_or("MOCK_BENCH_SECS", 10);
-    let conns = env_or("MOCK_BENCH_CONNS", 64);
+    // Enough requests in flight that the one worker never waits for one:
+    // its rate, not the loopback round trip, is measured.
+    let conns = env_or("MOCK_BENCH_CONNS", 256);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
