@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_access::{AdminHost, AdminToken};
 use crate::error::{ConfigError, Error};
+use crate::extra_claim::ExtraClaim;
 use crate::keys::Keys;
 
 /// The embedded default configuration (checklist fixtures F1-F7 and a
@@ -364,6 +365,9 @@ pub struct ClientRegistration {
     auth_method: ClientAuthMethod,
     #[serde(default = "default_grant_types")]
     grant_types: Vec<String>,
+    /// Claims added to its JWT access tokens (names in order).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    extra_claims: BTreeMap<String, ExtraClaim>,
     /// The form of this client's tokens; absent: the server's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token_format: Option<TokenFormat>,
@@ -382,6 +386,7 @@ impl fmt::Debug for ClientRegistration {
             .field("default_scopes", &self.default_scopes)
             .field("auth_method", &self.auth_method)
             .field("grant_types", &self.grant_types)
+            .field("extra_claims", &self.extra_claims)
             .field("token_format", &self.token_format)
             .finish()
     }
@@ -399,6 +404,7 @@ impl ClientRegistration {
             default_scopes: Vec::new(),
             auth_method: ClientAuthMethod::ClientSecretBasic,
             grant_types: default_grant_types(),
+            extra_claims: BTreeMap::new(),
             token_format: None,
         }
     }
@@ -453,6 +459,28 @@ impl ClientRegistration {
     {
         self.grant_types = grant_types.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Adds (or replaces) a claim of its JWT access tokens; `sub` may be
+    /// replaced, the claims in [`RESERVED_CLAIMS`](crate::RESERVED_CLAIMS)
+    /// may not (checked at start, or by [`validate`](Self::validate)).
+    #[must_use]
+    pub fn with_extra_claim(mut self, name: impl Into<String>, claim: ExtraClaim) -> Self {
+        self.extra_claims.insert(name.into(), claim);
+        self
+    }
+
+    /// Replaces all the extra claims of its JWT access tokens.
+    #[must_use]
+    pub fn with_extra_claims(mut self, claims: BTreeMap<String, ExtraClaim>) -> Self {
+        self.extra_claims = claims;
+        self
+    }
+
+    /// The extra claims of its JWT access tokens, by name.
+    #[must_use]
+    pub fn extra_claims(&self) -> &BTreeMap<String, ExtraClaim> {
+        &self.extra_claims
     }
 
     /// The form of this client's tokens, whatever the server's default.
@@ -533,6 +561,7 @@ impl ClientRegistration {
                 "must not contain an empty name",
             ));
         }
+        crate::extra_claim::validate(&self.id, &self.extra_claims)?;
         Ok(Resolved {
             scopes,
             default_scopes,
@@ -611,5 +640,29 @@ mod tests {
     fn unknown_field_names_the_field() {
         let err = Config::from_toml("[[clients]]\nid = \"x\"\nsecert = \"y\"\n").unwrap_err();
         assert!(err.to_string().contains("secert"), "{err}");
+    }
+
+    #[test]
+    fn extra_claims_are_read_per_client_and_a_reserved_one_is_a_config_error() {
+        let config = Config::from_toml(
+            "[[clients]]\nid = \"svc\"\nsecret = \"s\"\n\
+             extra_claims = { sub = \"custom\", tid = { from_param = \"tenant\" } }\n",
+        )
+        .unwrap();
+        let claims = config.clients[0].extra_claims();
+        assert_eq!(claims["tid"], ExtraClaim::from_param("tenant"));
+        assert_eq!(claims["sub"], ExtraClaim::Fixed("custom".into()));
+        let error = Config::from_toml(
+            "[[clients]]\nid = \"svc\"\nsecret = \"s\"\nextra_claims = { iss = \"https://evil\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(e) if e.field == "clients[svc].extra_claims.iss"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: clients[svc].extra_claims.iss: is set by the mock and cannot be overridden"
+        );
     }
 }

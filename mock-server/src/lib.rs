@@ -71,6 +71,7 @@ mod config;
 pub mod conformance;
 mod error;
 mod expect;
+mod extra_claim;
 mod fault;
 mod issuer;
 mod journal;
@@ -94,7 +95,11 @@ pub use expect::{
     VerifyError, any_request, introspection_request, metadata_request, resource_request,
     revocation_request, token_request,
 };
-pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
+pub use extra_claim::{ExtraClaim, RESERVED_CLAIMS};
+pub use fault::{
+    Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES, SKEWED_SECS, WRONG_AUDIENCE,
+    WRONG_ISSUER,
+};
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use keys::{KeyError, Keys};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};

@@ -225,7 +225,7 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         "/revoke" => routes::revoke::handle(received).await,
         routes::metadata::PATH => routes::metadata::handle(received),
         routes::metadata::OPENID_PATH => routes::metadata::handle_openid(received),
-        routes::jwks::PATH => routes::jwks::handle(received),
+        routes::jwks::PATH => routes::jwks::handle(received).await,
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
         path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),

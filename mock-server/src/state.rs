@@ -228,6 +228,21 @@ impl State {
         Ok(())
     }
 
+    /// Replaces the extra claims of client `id`; `Ok(false)` when no such
+    /// client is registered. Invalid claims leave the client as it was.
+    pub(crate) fn set_extra_claims(
+        &self,
+        id: &str,
+        claims: std::collections::BTreeMap<String, crate::ExtraClaim>,
+    ) -> Result<bool, ConfigError> {
+        let Some(client) = self.client(id) else {
+            return Ok(false);
+        };
+        let registration = client.registration.clone().with_extra_claims(claims);
+        self.add_client(registration)?;
+        Ok(true)
+    }
+
     pub(crate) fn remove_client(&self, id: &str) -> bool {
         self.write().remove(id).is_some()
     }
