@@ -36,6 +36,10 @@ use time::macros::datetime;
 const ID: &str = "s6BhdRkqt3";
 const SECRET: &str = "gX1fBat3bV";
 const ROUNDS: usize = 7;
+/// Rounds when run without `--bench`: `cargo test --all-targets` runs
+/// this bench too (a debug build), as a quick smoke run that checks the
+/// token requests across processes.
+const SMOKE_ROUNDS: usize = 1;
 const MANAGERS: usize = 50;
 const PROCESSES: usize = 20;
 const READS: u32 = 2_000;
@@ -81,7 +85,7 @@ async fn all_hold(managers: &[TokenManager]) -> Duration {
     started.elapsed()
 }
 
-async fn in_process(redis: &Redis) {
+async fn in_process(redis: &Redis, rounds: usize) {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     let server = MockServer::builder()
         .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
@@ -92,16 +96,22 @@ async fn in_process(redis: &Redis) {
         .unwrap();
     server.push_fault(FaultRule::new(Fault::Latency(LATENCY)).always());
     for shared in [false, true] {
-        in_process_round(redis, &server, &clock, shared).await;
+        in_process_round(redis, &server, &clock, shared, rounds).await;
     }
 }
 
 /// The rounds with one `RedisStore` per manager (a connection each, as in
 /// separate processes) or one store `shared` by all of them.
-async fn in_process_round(redis: &Redis, server: &MockServer, clock: &ManualClock, shared: bool) {
+async fn in_process_round(
+    redis: &Redis,
+    server: &MockServer,
+    clock: &ManualClock,
+    shared: bool,
+    rounds: usize,
+) {
     let (mut plain, mut cold, mut renewal) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cold_requests, mut renewal_requests) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let single = TokenManager::builder(client(server), HyperTransport::new().unwrap())
             .clock(clock.clone())
             .build();
@@ -326,7 +336,7 @@ impl Figures {
 /// reference: what 20 processes cost without the fleet store) and 20
 /// members on one Redis, each timed from the earliest `token()` call until
 /// every member holds a token, cold and after their tokens expired.
-async fn across_processes(redis: &Redis) {
+async fn across_processes(redis: &Redis, rounds: usize) {
     let server = MockServer::builder()
         .client(ClientRegistration::new(ID, SECRET).with_scopes(["read"]))
         .token_lifetime(PROCESS_TOKEN_LIFETIME)
@@ -337,7 +347,7 @@ async fn across_processes(redis: &Redis) {
     let url = server.token_url();
     let redis_url = redis.url();
     let mut figures: [Figures; 3] = Default::default();
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let prefix = format!("bench-processes-{round}");
         tokio::task::block_in_place(|| {
             let mut groups = [
@@ -379,6 +389,15 @@ async fn across_processes(redis: &Redis) {
         &format!("{PROCESSES} member processes on Redis        "),
         plain,
     );
+    if rounds == SMOKE_ROUNDS {
+        // Under `cargo test`: the fleet's one request per renewal across
+        // processes is checked, not only printed (no time is checked).
+        assert_eq!(
+            (&fleet.cold_requests, &fleet.renewal_requests),
+            (&vec![1; rounds], &vec![1; rounds]),
+            "20 member processes on one Redis: token requests cold and at renewal"
+        );
+    }
 }
 
 async fn warm_read(redis: &Redis) {
@@ -413,6 +432,11 @@ fn main() {
         return;
     }
     // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let rounds = if args.iter().any(|a| a == "--bench") {
+        ROUNDS
+    } else {
+        SMOKE_ROUNDS
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -420,8 +444,8 @@ fn main() {
         .unwrap();
     let redis = Redis::start();
     runtime.block_on(async {
-        in_process(&redis).await;
-        across_processes(&redis).await;
+        in_process(&redis, rounds).await;
+        across_processes(&redis, rounds).await;
         warm_read(&redis).await;
     });
 }
