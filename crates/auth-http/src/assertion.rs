@@ -74,7 +74,7 @@ pub enum KeyError {
     #[error("unsupported key: {0}")]
     Unsupported(&'static str),
     /// The key was asked to sign with an algorithm it cannot use.
-    #[error("a {kty} key cannot sign {alg}")]
+    #[error("key of type {kty} cannot sign {alg}")]
     Algorithm {
         /// The key type.
         kty: &'static str,
@@ -99,7 +99,7 @@ enum Pair {
 /// # fn main() -> Result<(), auth_http::KeyError> {
 /// use auth_core::jose::Algorithm;
 /// use auth_http::{AssertionSigner, PrivateKeySigner};
-/// let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n";
+/// let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEe5RV/yXPhKBwi8F7u+y3/X7Dbw4Jrnb4HveqrLRQho\n-----END PRIVATE KEY-----\n";
 /// let signer = PrivateKeySigner::from_pem(pem.as_bytes())?.with_kid("k1");
 /// assert_eq!(signer.key().alg(), Algorithm::EdDsa);
 /// assert!(!format!("{signer:?}").contains("MC4C"));
