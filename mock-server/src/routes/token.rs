@@ -98,6 +98,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     outcome.form = form;
     outcome.findings = findings;
     outcome.fault = fault;
+    outcome.assertion = facts.assertion;
     outcome
 }
 
