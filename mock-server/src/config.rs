@@ -714,13 +714,7 @@ impl ClientRegistration {
                     "client_secret_jwt needs the secret (the HS256 key)",
                 ));
             }
-            Method::Assertion(AssertionMethod::PrivateKeyJwt) => {}
-            _ if !keys.is_empty() => {
-                return Err(ConfigError::new(
-                    field("public_keys"),
-                    "public keys are for auth_method = \"private_key_jwt\" only",
-                ));
-            }
+            // Kept, unused, for another method: the admin API may switch it.
             _ => {}
         }
         Ok(Resolved {
