@@ -269,3 +269,105 @@ fn signers_never_print_key_material() {
     let secret = auth_http::SecretSigner::new(SECRET.into());
     assert!(!format!("{secret:?}").contains(SECRET));
 }
+
+/// A mock that verifies assertions (t12b's side): one client per
+/// algorithm, each registered with the public key openssl wrote, and a
+/// `client_secret_jwt` client.
+async fn verifying_mock(audience: mock_server::AssertionAudience) -> MockServer {
+    use mock_server::{AssertionMethod, ClientKey, ClientRegistration, Config};
+    let mut config = Config::default();
+    config.assertion_audience = audience;
+    let mut builder = MockServer::builder().config(config);
+    for (id, public) in [
+        ("pk-rs256", "rs256.pub.pem"),
+        ("pk-es256", "es256.pub.pem"),
+        ("pk-eddsa", "eddsa.pub.pem"),
+    ] {
+        let pem = String::from_utf8(pem(public)).unwrap();
+        builder = builder.client(
+            ClientRegistration::new(id, "unused")
+                .with_assertion_method(AssertionMethod::PrivateKeyJwt)
+                .with_public_key(ClientKey::Text(pem)),
+        );
+    }
+    builder
+        .client(
+            ClientRegistration::new("cs-hs256", SECRET)
+                .with_assertion_method(AssertionMethod::ClientSecretJwt),
+        )
+        .start()
+        .await
+        .unwrap()
+}
+
+fn manager_for(server: &MockServer, id: &str, private: Option<&str>) -> TokenManager {
+    let url = TokenUrl::parse(&server.token_url()).unwrap();
+    let retry = RetryPolicy::default().with_initial_backoff(Duration::from_millis(10));
+    match private {
+        Some(file) => {
+            let signer = PrivateKeySigner::from_file(key_file(file)).unwrap();
+            let creds = ClientCredentials::private_key_jwt(id, signer.key().clone());
+            TokenManager::builder(Client::new(url, creds), HyperTransport::new().unwrap())
+                .signer(signer)
+                .retry(retry)
+                .build()
+        }
+        None => {
+            let creds = ClientCredentials::new(id, SECRET)
+                .with_auth_method(ClientAuthMethod::ClientSecretJwt);
+            TokenManager::builder(Client::new(url, creds), HyperTransport::new().unwrap())
+                .retry(retry)
+                .build()
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_method_and_algorithm_authenticates_against_the_verifying_mock() {
+    let server = verifying_mock(mock_server::AssertionAudience::default()).await;
+    for (id, private) in [
+        ("pk-rs256", Some("rs256.pem")),
+        ("pk-es256", Some("es256.pem")),
+        ("pk-eddsa", Some("eddsa.pem")),
+        ("cs-hs256", None),
+    ] {
+        let manager = manager_for(&server, id, private);
+        // A retry after a 503, then a second fetch: three assertions, each
+        // accepted, so none was a replay of another (S-80, C-68).
+        server.push_fault(FaultRule::new(Fault::Status(503)).times(1));
+        let first = manager.token().await;
+        assert!(first.is_ok(), "{id}: {:?}", first.err());
+        manager.invalidate();
+        let second = manager.token().await;
+        assert!(second.is_ok(), "{id}: {:?}", second.err());
+    }
+}
+
+#[tokio::test]
+async fn a_strict_mock_accepts_the_issuer_audience_and_refuses_the_token_endpoint_c66() {
+    let server = verifying_mock(mock_server::AssertionAudience::Issuer).await;
+    let signer = || PrivateKeySigner::from_pem(&pem("es256.pem")).unwrap();
+    let issuer = Issuer::parse(&server.url()).unwrap();
+    for (choice, accepted) in [
+        (AssertionAudience::IssuerWhenKnown, true),
+        (AssertionAudience::TokenEndpoint, false),
+    ] {
+        let request = TokenRequest::new(
+            TokenUrl::parse(&server.token_url()).unwrap(),
+            ClientCredentials::private_key_jwt("pk-es256", signer().key().clone())
+                .with_assertion_audience(choice),
+        )
+        .with_issuer(issuer.clone());
+        let manager = TokenManager::builder(
+            Client::from_request(request),
+            HyperTransport::new().unwrap(),
+        )
+        .signer(signer())
+        .build();
+        let result = manager.token().await;
+        assert_eq!(result.is_ok(), accepted, "{choice:?}: {:?}", result.err());
+        if let Err(error) = result {
+            assert!(error.is_provider_rejection());
+        }
+    }
+}
