@@ -131,7 +131,7 @@ pub enum ClientAuthMethod {
     /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1, NOT
     /// RECOMMENDED by the RFC, but some providers require it).
     ClientSecretPost,
-    /// A JWT signed with the client's private key (RS256, ES256 or EdDSA)
+    /// A JWT signed with the client's private key (RS256, ES256 or `EdDSA`)
     /// as `client_assertion` (RFC 7523 §2.2, OIDC Core §9). The key's
     /// public identity is [`ClientCredentials::with_assertion_key`]; the
     /// signature comes from a signer (`auth-http`), never from this crate.

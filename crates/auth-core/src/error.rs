@@ -505,7 +505,7 @@ pub enum RequestError {
     #[error("private_key_jwt needs the signing key (algorithm and key id)")]
     AssertionKeyMissing,
     /// An algorithm the method cannot use: `private_key_jwt` signs with a
-    /// private key (RS256, ES256, EdDSA), `client_secret_jwt` with HMAC
+    /// private key (RS256, ES256, `EdDSA`), `client_secret_jwt` with HMAC
     /// (HS256) (RFC 7523 §3 item 9, RFC 8725 §3.1).
     #[error("{method} cannot sign with {alg}")]
     AssertionAlgorithm {

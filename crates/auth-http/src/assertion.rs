@@ -90,7 +90,7 @@ enum Pair {
 }
 
 /// The default signer: a private key in memory, RS256 (RSA, 2048 to 8192
-/// bits), ES256 (P-256) or EdDSA (Ed25519), signed with `ring`. Read from
+/// bits), ES256 (P-256) or `EdDSA` (Ed25519), signed with `ring`. Read from
 /// PEM (PKCS#8, or PKCS#1 for RSA) or from a private JWK. Its `kid` is the
 /// JWK's `kid`, else the one set with [`with_kid`](Self::with_kid), else
 /// none. `Debug` prints the algorithm, `kid` and thumbprint only.

@@ -275,8 +275,10 @@ fn signers_never_print_key_material() {
 /// `client_secret_jwt` client.
 async fn verifying_mock(audience: mock_server::AssertionAudience) -> MockServer {
     use mock_server::{AssertionMethod, ClientKey, ClientRegistration, Config};
-    let mut config = Config::default();
-    config.assertion_audience = audience;
+    let config = Config {
+        assertion_audience: audience,
+        ..Config::default()
+    };
     let mut builder = MockServer::builder().config(config);
     for (id, public) in [
         ("pk-rs256", "rs256.pub.pem"),
@@ -303,22 +305,16 @@ async fn verifying_mock(audience: mock_server::AssertionAudience) -> MockServer 
 fn manager_for(server: &MockServer, id: &str, private: Option<&str>) -> TokenManager {
     let url = TokenUrl::parse(&server.token_url()).unwrap();
     let retry = RetryPolicy::default().with_initial_backoff(Duration::from_millis(10));
-    match private {
-        Some(file) => {
-            let signer = PrivateKeySigner::from_file(key_file(file)).unwrap();
-            let creds = ClientCredentials::private_key_jwt(id, signer.key().clone());
-            TokenManager::builder(Client::new(url, creds), HyperTransport::new().unwrap())
-                .signer(signer)
-                .retry(retry)
-                .build()
-        }
-        None => {
-            let creds = ClientCredentials::new(id, SECRET)
-                .with_auth_method(ClientAuthMethod::ClientSecretJwt);
-            TokenManager::builder(Client::new(url, creds), HyperTransport::new().unwrap())
-                .retry(retry)
-                .build()
-        }
+    let builder =
+        |creds| TokenManager::builder(Client::new(url, creds), HyperTransport::new().unwrap());
+    if let Some(file) = private {
+        let signer = PrivateKeySigner::from_file(key_file(file)).unwrap();
+        let creds = ClientCredentials::private_key_jwt(id, signer.key().clone());
+        builder(creds).signer(signer).retry(retry).build()
+    } else {
+        let creds =
+            ClientCredentials::new(id, SECRET).with_auth_method(ClientAuthMethod::ClientSecretJwt);
+        builder(creds).retry(retry).build()
     }
 }
 

@@ -14,7 +14,7 @@
 //!
 //! With `--auth-method private_key_jwt --private-key key.pem` the client
 //! authenticates with a signed assertion (RFC 7523 §2.2): RS256, ES256 or
-//! EdDSA from a PEM (PKCS#8, or PKCS#1 RSA) or private JWK file, `kid` from
+//! `EdDSA` from a PEM (PKCS#8, or PKCS#1 RSA) or private JWK file, `kid` from
 //! `--key-id` or the JWK; no secret is read. `client_secret_jwt` signs
 //! HS256 with the secret, read as above. The assertion's `aud` is
 //! `--issuer` when given (and `--assertion-audience issuer`, the default),
@@ -85,7 +85,7 @@ struct Cli {
     #[arg(long, value_name = "KID")]
     key_id: Option<String>,
     /// With `private_key_jwt`: the algorithm the key must sign (RS256,
-    /// ES256, EdDSA); default: the key's own.
+    /// ES256, `EdDSA`); default: the key's own.
     #[arg(long, value_name = "ALG")]
     alg: Option<Algorithm>,
     /// The authorization server's issuer identifier (RFC 8414): the
