@@ -372,7 +372,6 @@ pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         id: "private-key-jwt",
         title: "private_key_jwt: an ES256 client assertion (RFC 7523), no secret",
-        quick: true,
         client_id: "jwt-signer",
         secret: "",
         auth_method: ClientAuthMethod::PrivateKeyJwt,
