@@ -420,6 +420,16 @@ enum Method {
     Assertion(AssertionMethod),
 }
 
+impl From<ClientAuthMethod> for Method {
+    fn from(method: ClientAuthMethod) -> Self {
+        match method {
+            ClientAuthMethod::PrivateKeyJwt => Self::Assertion(AssertionMethod::PrivateKeyJwt),
+            ClientAuthMethod::ClientSecretJwt => Self::Assertion(AssertionMethod::ClientSecretJwt),
+            other => Self::Secret(other),
+        }
+    }
+}
+
 impl Default for Method {
     fn default() -> Self {
         Self::Secret(ClientAuthMethod::default())
@@ -444,13 +454,15 @@ impl<'de> Deserialize<'de> for Method {
         {
             return Ok(Self::Assertion(method));
         }
-        name.parse().map(Self::Secret).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "unknown client authentication method {name:?} (expected client_secret_basic, \
+        name.parse::<ClientAuthMethod>()
+            .map(Self::from)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "unknown client authentication method {name:?} (expected client_secret_basic, \
                  client_secret_post, client_secret_basic_unencoded, private_key_jwt or \
                  client_secret_jwt)"
-            ))
-        })
+                ))
+            })
     }
 }
 
@@ -529,7 +541,7 @@ impl ClientRegistration {
     /// the RFC 6749 §2.3.1 form-encoding.
     #[must_use]
     pub fn with_auth_method(mut self, method: ClientAuthMethod) -> Self {
-        self.auth_method = Method::Secret(method);
+        self.auth_method = Method::from(method);
         self
     }
 
@@ -633,14 +645,13 @@ impl ClientRegistration {
         self.secret.as_deref()
     }
 
-    /// The registered secret authentication method
-    /// ([`ClientAuthMethod::ClientSecretBasic`] for a client registered for
-    /// an [`assertion_method`](Self::assertion_method)).
+    /// The registered authentication method.
     #[must_use]
     pub fn auth_method(&self) -> ClientAuthMethod {
         match self.auth_method {
             Method::Secret(method) => method,
-            Method::Assertion(_) => ClientAuthMethod::default(),
+            Method::Assertion(AssertionMethod::PrivateKeyJwt) => ClientAuthMethod::PrivateKeyJwt,
+            Method::Assertion(_) => ClientAuthMethod::ClientSecretJwt,
         }
     }
 

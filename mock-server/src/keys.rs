@@ -480,6 +480,24 @@ pub(crate) fn public_keys_from_pem(pem: &[u8], path: &Path) -> Result<Vec<Jwk>, 
         .collect())
 }
 
+/// A fresh EC P-256 key for a client that signs assertions (the
+/// conformance runner's `private_key_jwt` client): its PKCS#8 PEM and its
+/// public JWK, named by its RFC 7638 thumbprint.
+pub(crate) fn generate_client_key() -> Result<(String, Jwk), KeyError> {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| KeyError::Generate(Algorithm::Es256))?;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    let key = SigningKey::from_pem(pem.as_bytes(), None, Path::new("generated client key"))?;
+    Ok((pem, key.jwk().clone()))
+}
+
 /// A DER TLV with `tag` at the start of `input`: its value and the rest.
 fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (&first, rest) = input.split_first()?;
