@@ -66,6 +66,7 @@
 //! performance) is `docs/mock-server.md`.
 
 mod admin_access;
+mod assertion;
 mod client_auth;
 mod config;
 pub mod conformance;
@@ -88,6 +89,10 @@ mod timed_io;
 mod tls;
 
 pub use admin_access::AdminToken;
+pub use assertion::{
+    AssertionAudience, AssertionError, AssertionMethod, ClientKey, DEFAULT_MAX_LIFETIME_SECS,
+    DEFAULT_REPLAY_CAPACITY, JWT_BEARER, LEEWAY_SECS,
+};
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG, TokenFormat};
 pub use error::{ConfigError, Error};
 pub use expect::{

@@ -55,6 +55,12 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let mut outcome = if let Some(outcome) = served {
         facts.client_id = claimed_id();
         form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+        // The journal shows the assertion a fault answered too (C-68
+        // compares the jti of the retry with it).
+        facts.assertion = form
+            .as_ref()
+            .and_then(|f| f.get("client_assertion"))
+            .and_then(crate::assertion::decoded);
         outcome
     } else {
         let result = process(r, &mut facts, &mut form, fault.as_ref());
@@ -98,6 +104,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     outcome.form = form;
     outcome.findings = findings;
     outcome.fault = fault;
+    outcome.assertion = facts.assertion;
     outcome
 }
 
