@@ -448,7 +448,7 @@ pub(crate) fn algorithm_of(key: &PublicKey) -> Option<Algorithm> {
     }
 }
 
-/// The public keys in PEM text: `PUBLIC KEY` (SubjectPublicKeyInfo) blocks,
+/// The public keys in PEM text: `PUBLIC KEY` (`SubjectPublicKeyInfo`) blocks,
 /// or a private key (whose public half is taken). A key without a `kid`
 /// is named by its RFC 7638 thumbprint, as generated keys are.
 pub(crate) fn public_keys_from_pem(pem: &[u8], path: &Path) -> Result<Vec<Jwk>, KeyError> {
@@ -521,7 +521,7 @@ fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| rest.split_at(len))
 }
 
-/// An RFC 5280 SubjectPublicKeyInfo of an RSA (RFC 8017 A.1.1), EC P-256
+/// An RFC 5280 `SubjectPublicKeyInfo` of an RSA (RFC 8017 A.1.1), EC P-256
 /// (RFC 5480) or Ed25519 (RFC 8410) key.
 fn public_key_from_spki(spki: &[u8]) -> Option<PublicKey> {
     const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];

@@ -39,7 +39,7 @@ fn der(name: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// The raw key at the end of a SubjectPublicKeyInfo PEM.
+/// The raw key at the end of a `SubjectPublicKeyInfo` PEM.
 fn spki_tail(name: &str, len: usize) -> Vec<u8> {
     let der = der(name);
     der[der.len() - len..].to_vec()
