@@ -581,20 +581,7 @@ struct PrivateJwk {
 /// The RFC 7638 JWK thumbprint: SHA-256 over the required members in
 /// lexicographic order, base64url.
 pub(crate) fn thumbprint(key: &PublicKey) -> String {
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let canonical = match key {
-        PublicKey::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n)),
-        PublicKey::P256 { x, y } => format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            b64(x),
-            b64(y)
-        ),
-        PublicKey::Ed25519 { x } => {
-            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(x))
-        }
-        _ => String::new(),
-    };
-    b64(&Sha256::digest(canonical.as_bytes()))
+    key.thumbprint()
 }
 
 /// ring's system random generator as the `rand_core` generator the `rsa`
