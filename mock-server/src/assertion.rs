@@ -1,5 +1,5 @@
 //! Client authentication by signed assertion (RFC 7523 §2.2, §3; RFC 7521
-//! §4.2; OIDC Core §9): `private_key_jwt` (RS256, ES256, EdDSA with the
+//! §4.2; OIDC Core §9): `private_key_jwt` (RS256, ES256, `EdDSA` with the
 //! client's registered public keys) and `client_secret_jwt` (HS256 with the
 //! client's secret).
 //!
@@ -54,7 +54,7 @@ pub const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
 #[non_exhaustive]
 pub enum AssertionMethod {
     /// Signed with the client's private key; verified with its registered
-    /// public keys (RS256, ES256, EdDSA).
+    /// public keys (RS256, ES256, `EdDSA`).
     PrivateKeyJwt,
     /// HS256 with the client's secret as the key.
     ClientSecretJwt,
@@ -145,12 +145,12 @@ impl ClientKey {
 }
 
 fn json_keys(object: &Map<String, Value>) -> Result<Vec<Jwk>, String> {
-    let with_kid = |jwk: Jwk| match jwk.kid {
-        Some(_) => jwk,
-        None => {
-            let kid = keys::thumbprint(&jwk.key);
-            jwk.with_kid(kid)
+    let with_kid = |jwk: Jwk| {
+        if jwk.kid.is_some() {
+            return jwk;
         }
+        let kid = keys::thumbprint(&jwk.key);
+        jwk.with_kid(kid)
     };
     match object.get("keys") {
         Some(Value::Array(set)) => set
@@ -320,6 +320,10 @@ struct Claims {
 }
 
 impl Claims {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a finite NumericDate under 1e15, truncated to whole seconds"
+    )]
     fn read(payload: &[u8]) -> Result<Self, AssertionError> {
         let object: Map<String, Value> = serde_json::from_slice(payload)
             .map_err(|_| AssertionError::Malformed("the claims are not a JSON object".into()))?;

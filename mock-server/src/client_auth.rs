@@ -224,36 +224,13 @@ fn check(
             )),
         );
     }
-    if let Some(assertion) = assertion {
-        if let Some(other) = if values.is_empty() {
-            body_secret.map(|_| "client_secret_post")
-        } else {
-            Some("an Authorization header")
-        } {
-            facts.detected = DetectedAuth::Both;
-            // RFC 6749 §2.3, RFC 7521 §4.2: one method (S-75, C-64).
-            return Err(
-                invalid_request("the client used more than one authentication method").because(
-                    format!(
-                        "client authentication: both a client_assertion and {other} were used \
-                         (S-75, RFC 7521 §4.2)"
-                    ),
-                ),
-            );
-        }
-        facts.detected = DetectedAuth::Assertion;
-        return authenticate_assertion(state, form, assertion, body_id, facts);
-    }
-    if form
-        .get("client_assertion_type")
-        .is_some_and(|t| !t.is_empty())
-        && values.is_empty()
-        && body_secret.is_none()
-    {
-        return Err(failed().because(
-            "client authentication: client_assertion_type without a client_assertion \
-             (S-75, RFC 7521 §4.2)",
-        ));
+    let other = if values.is_empty() {
+        body_secret.map(|_| "client_secret_post")
+    } else {
+        Some("an Authorization header")
+    };
+    if let Some(result) = by_assertion(state, form, assertion, other, body_id, facts) {
+        return result;
     }
     if let Some(value) = values.first() {
         let value = value.as_bytes();
@@ -326,6 +303,44 @@ fn check(
         .because(
             "client authentication: no credentials (no Authorization header, no client_secret)",
         ))
+}
+
+/// The assertion path, when the request has a `client_assertion` (or
+/// only its type): `other` is the other method the request carries.
+fn by_assertion(
+    state: &State,
+    form: &Form,
+    assertion: Option<&str>,
+    other: Option<&'static str>,
+    body_id: Option<&str>,
+    facts: &mut AuthFacts,
+) -> Option<Result<Arc<Registered>, Refusal>> {
+    let Some(assertion) = assertion else {
+        let typed = form
+            .get("client_assertion_type")
+            .is_some_and(|t| !t.is_empty());
+        return (typed && other.is_none()).then(|| {
+            Err(failed().because(
+                "client authentication: client_assertion_type without a client_assertion \
+                 (S-75, RFC 7521 §4.2)",
+            ))
+        });
+    };
+    if let Some(other) = other {
+        facts.detected = DetectedAuth::Both;
+        // RFC 6749 §2.3, RFC 7521 §4.2: one method (S-75, C-64).
+        return Some(Err(invalid_request(
+            "the client used more than one authentication method",
+        )
+        .because(format!(
+            "client authentication: both a client_assertion and {other} were used \
+             (S-75, RFC 7521 §4.2)"
+        ))));
+    }
+    facts.detected = DetectedAuth::Assertion;
+    Some(authenticate_assertion(
+        state, form, assertion, body_id, facts,
+    ))
 }
 
 /// A `client_assertion` (RFC 7523 §2.2, §3): every failure is the one

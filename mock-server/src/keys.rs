@@ -19,7 +19,6 @@ use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPa
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 
 /// The published development keys (PKCS#8 PEM), one per algorithm. Public
 /// in the repository, like the default client secrets: for local use only.
@@ -448,7 +447,7 @@ pub(crate) fn algorithm_of(key: &PublicKey) -> Option<Algorithm> {
     }
 }
 
-/// The public keys in PEM text: `PUBLIC KEY` (SubjectPublicKeyInfo) blocks,
+/// The public keys in PEM text: `PUBLIC KEY` (`SubjectPublicKeyInfo`) blocks,
 /// or a private key (whose public half is taken). A key without a `kid`
 /// is named by its RFC 7638 thumbprint, as generated keys are.
 pub(crate) fn public_keys_from_pem(pem: &[u8], path: &Path) -> Result<Vec<Jwk>, KeyError> {
@@ -521,7 +520,7 @@ fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| rest.split_at(len))
 }
 
-/// An RFC 5280 SubjectPublicKeyInfo of an RSA (RFC 8017 A.1.1), EC P-256
+/// An RFC 5280 `SubjectPublicKeyInfo` of an RSA (RFC 8017 A.1.1), EC P-256
 /// (RFC 5480) or Ed25519 (RFC 8410) key.
 fn public_key_from_spki(spki: &[u8]) -> Option<PublicKey> {
     const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -581,20 +580,7 @@ struct PrivateJwk {
 /// The RFC 7638 JWK thumbprint: SHA-256 over the required members in
 /// lexicographic order, base64url.
 pub(crate) fn thumbprint(key: &PublicKey) -> String {
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let canonical = match key {
-        PublicKey::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n)),
-        PublicKey::P256 { x, y } => format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            b64(x),
-            b64(y)
-        ),
-        PublicKey::Ed25519 { x } => {
-            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(x))
-        }
-        _ => String::new(),
-    };
-    b64(&Sha256::digest(canonical.as_bytes()))
+    key.thumbprint()
 }
 
 /// ring's system random generator as the `rand_core` generator the `rsa`

@@ -39,7 +39,7 @@ fn der(name: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// The raw key at the end of a SubjectPublicKeyInfo PEM.
+/// The raw key at the end of a `SubjectPublicKeyInfo` PEM.
 fn spki_tail(name: &str, len: usize) -> Vec<u8> {
     let der = der(name);
     der[der.len() - len..].to_vec()
@@ -361,7 +361,7 @@ async fn every_broken_assertion_is_refused_invalid_client_with_a_finding_naming_
 }
 
 #[tokio::test]
-async fn a_replayed_jti_is_refused_even_after_a_failure_of_the_first_request() {
+async fn a_replayed_jti_is_refused_at_the_token_and_introspection_endpoints() {
     let server = server("").await;
     let assertion = sign("pkj-ed", None, &claims(&server, "pkj-ed"));
     assert_eq!(token(&server, &[], &form(&assertion)).await.status, 200);
@@ -596,4 +596,42 @@ fn a_private_key_jwt_client_without_keys_or_with_a_bad_key_is_a_config_error() {
         JWT_BEARER,
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     );
+}
+
+#[tokio::test]
+async fn our_client_authenticates_with_each_method_and_algorithm() {
+    use auth_http::AssertionSigner as _;
+    let server = server("").await;
+    let url = auth_core::TokenUrl::parse(&format!("{}/token", server.url())).unwrap();
+    let transport = auth_http::HyperTransport::new().unwrap();
+    for (id, file, kid) in [
+        ("pkj-rsa", "rsa-pkcs1.pem", None),
+        ("pkj-ec", "ec-pkcs8.pem", Some("ec-1")),
+        ("pkj-ed", "ed25519-pkcs8.pem", None),
+    ] {
+        let mut signer = auth_http::PrivateKeySigner::from_file(fixture(file)).unwrap();
+        if let Some(kid) = kid {
+            signer = signer.with_kid(kid);
+        }
+        let credentials = auth_core::ClientCredentials::private_key_jwt(id, signer.key().clone())
+            .with_scopes([auth_core::Scope::new("read").unwrap()]);
+        let client = auth_core::Client::new(url.clone(), credentials);
+        let token = auth_http::request_token_signed(
+            &client,
+            &transport,
+            &auth_core::SystemClock,
+            Some(&signer),
+        )
+        .await;
+        assert!(token.is_ok(), "{id}: {token:?}");
+        let entry = server.journal().pop().unwrap();
+        assert_eq!(entry.auth_method, Some(DetectedAuth::Assertion), "{id}");
+    }
+    let credentials = auth_core::ClientCredentials::new("csj", SECRET)
+        .with_auth_method(auth_core::ClientAuthMethod::ClientSecretJwt)
+        .with_scopes([auth_core::Scope::new("read").unwrap()]);
+    let client = auth_core::Client::new(url, credentials);
+    let token =
+        auth_http::request_token_signed(&client, &transport, &auth_core::SystemClock, None).await;
+    assert!(token.is_ok(), "csj: {token:?}");
 }

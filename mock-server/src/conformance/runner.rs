@@ -343,6 +343,36 @@ impl Drop for KeyFile {
     }
 }
 
+/// The scenario's client, and for `private_key_jwt` the key file it is
+/// handed: a fresh key, and the older keys of a rotation, registered by
+/// their public JWKs.
+fn register(
+    scenario: &Scenario,
+    scopes: &[&str],
+) -> Result<(ClientRegistration, Option<KeyFile>), Error> {
+    let mut registration = if scenario.secret.is_empty() {
+        ClientRegistration::public(scenario.client_id)
+    } else {
+        ClientRegistration::new(scenario.client_id, scenario.secret)
+    }
+    .with_scopes(scopes.iter().copied())
+    .with_default_scopes(scopes.iter().copied())
+    .with_auth_method(scenario.auth_method);
+    let mut key_file = None;
+    if scenario.auth_method == auth_core::ClientAuthMethod::PrivateKeyJwt {
+        for n in 0..scenario.client_keys.max(1) {
+            let (pem, jwk) = crate::keys::generate_client_key()?;
+            if let Ok(serde_json::Value::Object(object)) = serde_json::to_value(&jwk) {
+                registration = registration.with_public_key(crate::ClientKey::Json(object));
+            }
+            if n == 0 {
+                key_file = Some(KeyFile::write(&pem, jwk.kid.unwrap_or_default())?);
+            }
+        }
+    }
+    Ok((registration, key_file))
+}
+
 /// Runs the scenarios one after the other.
 pub async fn run(
     scenarios: &[&'static Scenario],
@@ -367,28 +397,7 @@ pub async fn run_scenario(
     if scopes.is_empty() {
         scopes.push("read");
     }
-    let mut registration = if scenario.secret.is_empty() {
-        ClientRegistration::public(scenario.client_id)
-    } else {
-        ClientRegistration::new(scenario.client_id, scenario.secret)
-    }
-    .with_scopes(scopes.iter().copied())
-    .with_default_scopes(scopes.iter().copied())
-    .with_auth_method(scenario.auth_method);
-    // private_key_jwt: a fresh key for the client (in a file it is handed),
-    // and the older keys of a rotation, registered by their public JWKs.
-    let mut key_file = None;
-    if scenario.auth_method == auth_core::ClientAuthMethod::PrivateKeyJwt {
-        for n in 0..scenario.client_keys.max(1) {
-            let (pem, jwk) = crate::keys::generate_client_key()?;
-            if let Ok(serde_json::Value::Object(object)) = serde_json::to_value(&jwk) {
-                registration = registration.with_public_key(crate::ClientKey::Json(object));
-            }
-            if n == 0 {
-                key_file = Some(KeyFile::write(&pem, jwk.kid.unwrap_or_default())?);
-            }
-        }
-    }
+    let (registration, key_file) = register(scenario, &scopes)?;
     let config = Config {
         token_lifetime_secs: scenario.token_lifetime.as_secs().max(1),
         journal_capacity: JOURNAL_CAPACITY,
