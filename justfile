@@ -84,9 +84,10 @@ bench:
 bench-fleet:
     cargo bench -p auth-http --features redis,cli --bench fleet
 
-# the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
+# the mock provider against a bare hyper server: start-up, throughput, p50/p99, RSS; then JWT mode against bare signing per algorithm (MOCK_BENCH_SECS, MOCK_BENCH_CONNS)
 bench-server:
     cargo bench -p mock-server --features cli --bench server
+    cargo bench -p mock-server --features cli --bench jwt
 
 # the mock provider with its embedded default config on 127.0.0.1:8080
 serve *args:

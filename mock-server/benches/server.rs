@@ -11,7 +11,6 @@
 mod support;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use support::{BoxError, Connection, Server, env_or, mock_command};
+use support::{BoxError, Connection, Load, Server, env_or, load, mock_command};
 
 const BARE_BODY: &str =
     r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
@@ -127,62 +126,6 @@ async fn start(kind: Kind) -> Result<(Server, Duration), BoxError> {
         return Err(format!("{}: first token request got {status}", kind.name()).into());
     }
     Ok((server, started.elapsed()))
-}
-
-struct Load {
-    requests: u64,
-    errors: u64,
-    per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-async fn load(addr: SocketAddr, secs: u64, conns: u64) -> Result<Load, BoxError> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let mut connection = Connection::open(addr).await?;
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                match connection.token().await {
-                    Ok((200, _)) => latencies.push(sent.elapsed()),
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (latencies, e) = task.await?;
-        all.extend(latencies);
-        errors += e;
-    }
-    all.sort_unstable();
-    let at = |q: f64| {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index into a sorted sample"
-        )]
-        let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
-        all.get(index).copied().unwrap_or_default()
-    };
-    let requests = all.len() as u64;
-    #[allow(clippy::cast_precision_loss, reason = "a rate")]
-    let per_sec = requests as f64 / secs as f64;
-    Ok(Load {
-        requests,
-        errors,
-        per_sec,
-        p50: at(0.50),
-        p99: at(0.99),
-    })
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -18,6 +18,7 @@ use auth_core::{ClientAuthMethod, ErrorCode, ProviderError, RetryAfter};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
 
+use crate::assertion::{Client, Verifier};
 use crate::conformance::rules::BasicVerdict;
 use crate::journal::DetectedAuth;
 use crate::lockout::{Locked, LockedBy};
@@ -34,6 +35,8 @@ pub(crate) struct AuthFacts {
     pub(crate) basic: Option<BasicVerdict>,
     pub(crate) client_id: Option<String>,
     pub(crate) authorization_headers: usize,
+    /// A client assertion's decoded header and claims (JSON), for the journal.
+    pub(crate) assertion: Option<String>,
 }
 
 impl Default for AuthFacts {
@@ -43,6 +46,7 @@ impl Default for AuthFacts {
             basic: None,
             client_id: None,
             authorization_headers: 0,
+            assertion: None,
         }
     }
 }
@@ -78,9 +82,20 @@ pub(crate) fn claimed_client(headers: &HeaderMap, form: Option<&Form>) -> Option
             return Some(raw.user);
         }
     }
-    form.and_then(|f| f.get("client_id"))
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
+    let id = form
+        .and_then(|f| f.get("client_id"))
+        .filter(|id| !id.is_empty());
+    if id.is_none()
+        && let Some(assertion) = form.and_then(assertion_of)
+    {
+        return Verifier::claimed_client(assertion, None);
+    }
+    id.map(str::to_owned)
+}
+
+/// The `client_assertion` of a form, if it has a non-empty one.
+fn assertion_of(form: &Form) -> Option<&str> {
+    form.get("client_assertion").filter(|a| !a.is_empty())
 }
 
 /// The methods a request carries, whether or not it got as far as
@@ -92,11 +107,13 @@ pub(crate) fn observed(headers: &HeaderMap, form: Option<&Form>) -> DetectedAuth
     let body = form
         .and_then(|f| f.get("client_secret"))
         .is_some_and(|s| !s.is_empty());
-    match (header, body) {
-        (true, true) => DetectedAuth::Both,
-        (true, false) => DetectedAuth::Basic,
-        (false, true) => DetectedAuth::Post,
-        (false, false) => DetectedAuth::None,
+    let assertion = form.and_then(assertion_of).is_some();
+    match (header, body, assertion) {
+        (true, true, _) | (true, _, true) | (_, true, true) => DetectedAuth::Both,
+        (true, false, false) => DetectedAuth::Basic,
+        (false, true, false) => DetectedAuth::Post,
+        (false, false, true) => DetectedAuth::Assertion,
+        (false, false, false) => DetectedAuth::None,
     }
 }
 
@@ -198,6 +215,7 @@ fn check(
     // RFC 6749 §3.2: parameters sent without a value are treated as omitted.
     let body_secret = form.get("client_secret").filter(|s| !s.is_empty());
     let body_id = form.get("client_id").filter(|s| !s.is_empty());
+    let assertion = assertion_of(form);
     if values.len() > 1 {
         return Err(
             invalid_request("more than one Authorization header").because(format!(
@@ -205,6 +223,14 @@ fn check(
                 values.len()
             )),
         );
+    }
+    let other = if values.is_empty() {
+        body_secret.map(|_| "client_secret_post")
+    } else {
+        Some("an Authorization header")
+    };
+    if let Some(result) = by_assertion(state, form, assertion, other, body_id, facts) {
+        return result;
     }
     if let Some(value) = values.first() {
         let value = value.as_bytes();
@@ -241,13 +267,13 @@ fn check(
         let client = state
             .verify(id, secret)
             .ok_or_else(|| no_match(state, id, "client_secret"))?;
-        if client.auth_method != ClientAuthMethod::ClientSecretPost {
+        if client.auth_method != ClientAuthMethod::ClientSecretPost || client.assertion.is_some() {
             return Err(failed()
                 .with_description("the client is not registered for client_secret_post")
                 .because(format!(
                     "client authentication: client {} is registered for {}, not client_secret_post",
                     Quoted(id),
-                    client.auth_method.as_str()
+                    client.registration.auth_method_name()
                 )));
         }
         return Ok(client);
@@ -279,6 +305,76 @@ fn check(
         ))
 }
 
+/// The assertion path, when the request has a `client_assertion` (or
+/// only its type): `other` is the other method the request carries.
+fn by_assertion(
+    state: &State,
+    form: &Form,
+    assertion: Option<&str>,
+    other: Option<&'static str>,
+    body_id: Option<&str>,
+    facts: &mut AuthFacts,
+) -> Option<Result<Arc<Registered>, Refusal>> {
+    let Some(assertion) = assertion else {
+        let typed = form
+            .get("client_assertion_type")
+            .is_some_and(|t| !t.is_empty());
+        return (typed && other.is_none()).then(|| {
+            Err(failed().because(
+                "client authentication: client_assertion_type without a client_assertion \
+                 (S-75, RFC 7521 §4.2)",
+            ))
+        });
+    };
+    if let Some(other) = other {
+        facts.detected = DetectedAuth::Both;
+        // RFC 6749 §2.3, RFC 7521 §4.2: one method (S-75, C-64).
+        return Some(Err(invalid_request(
+            "the client used more than one authentication method",
+        )
+        .because(format!(
+            "client authentication: both a client_assertion and {other} were used \
+             (S-75, RFC 7521 §4.2)"
+        ))));
+    }
+    facts.detected = DetectedAuth::Assertion;
+    Some(authenticate_assertion(
+        state, form, assertion, body_id, facts,
+    ))
+}
+
+/// A `client_assertion` (RFC 7523 §2.2, §3): every failure is the one
+/// `invalid_client` answer; the journal names the check, its rule and RFC
+/// section, and shows the decoded header and claims (never the signature).
+fn authenticate_assertion(
+    state: &State,
+    form: &Form,
+    assertion: &str,
+    body_id: Option<&str>,
+    facts: &mut AuthFacts,
+) -> Result<Arc<Registered>, Refusal> {
+    facts.assertion = crate::assertion::decoded(assertion);
+    let id = Verifier::claimed_client(assertion, body_id);
+    facts.client_id.clone_from(&id);
+    let client = id.as_deref().and_then(|id| state.client(id));
+    let view = client.as_deref().map(|c| Client {
+        id: &c.id,
+        method: c.assertion.ok_or(c.registration.auth_method_name()),
+        keys: &c.keys,
+        secret: c.registration.expose_secret(),
+    });
+    match state.assertions.verify(
+        form.get("client_assertion_type").filter(|t| !t.is_empty()),
+        assertion,
+        body_id,
+        view,
+        state.now_unix(),
+    ) {
+        Ok(_) => client.ok_or_else(|| failed().because("client authentication: no client")),
+        Err(error) => Err(failed().because(error.reason())),
+    }
+}
+
 fn authenticate_basic(
     state: &State,
     value: &[u8],
@@ -304,14 +400,14 @@ fn authenticate_basic(
             }
             if let Some(client) = state.verify(id, creds.secret.expose_secret()) {
                 facts.basic = Some(verdict(value, id, creds.secret.expose_secret()));
-                if !client.auth_method.uses_authorization_header() {
+                if !client.auth_method.uses_authorization_header() || client.assertion.is_some() {
                     return Err(failed()
                         .with_description("the client is not registered for client_secret_basic")
                         .because(format!(
                             "client authentication: client {} is registered for {}, \
                              not client_secret_basic",
                             Quoted(id),
-                            client.auth_method.as_str()
+                            client.registration.auth_method_name()
                         )));
                 }
                 return Ok(client);

@@ -10,7 +10,12 @@ use auth_core::{ClientAuthMethod, Implications, Resource, Scope, ScopeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::admin_access::{AdminHost, AdminToken};
+use crate::assertion::{
+    AssertionAudience, AssertionMethod, ClientKey, DEFAULT_MAX_LIFETIME_SECS,
+    DEFAULT_REPLAY_CAPACITY,
+};
 use crate::error::{ConfigError, Error};
+use crate::extra_claim::ExtraClaim;
 use crate::keys::Keys;
 
 /// The embedded default configuration (checklist fixtures F1-F7 and a
@@ -147,9 +152,27 @@ pub struct Config {
     /// the mock's own protected resource (`{url}/resource`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_audience: Option<String>,
+    /// Which `aud` a client assertion may carry: `issuer_or_token_endpoint`
+    /// (the default) or `issuer` (the issuer alone, as a single string).
+    #[serde(default)]
+    pub assertion_audience: AssertionAudience,
+    /// How far after now a client assertion's `exp` may be, in seconds.
+    #[serde(default = "default_assertion_max_lifetime")]
+    pub assertion_max_lifetime_secs: u64,
+    /// Most client-assertion `jti` values remembered at once; when full of
+    /// unexpired ones, assertions are refused (fail closed).
+    #[serde(default = "default_assertion_replay_capacity")]
+    pub assertion_replay_capacity: usize,
     /// The client registry.
     #[serde(default)]
     pub clients: Vec<ClientRegistration>,
+}
+
+fn default_assertion_max_lifetime() -> u64 {
+    DEFAULT_MAX_LIFETIME_SECS
+}
+fn default_assertion_replay_capacity() -> usize {
+    DEFAULT_REPLAY_CAPACITY
 }
 
 fn default_signing_alg() -> Algorithm {
@@ -219,6 +242,9 @@ impl Default for Config {
             signing_alg: default_signing_alg(),
             keys: Keys::default(),
             default_audience: None,
+            assertion_audience: AssertionAudience::default(),
+            assertion_max_lifetime_secs: default_assertion_max_lifetime(),
+            assertion_replay_capacity: default_assertion_replay_capacity(),
             clients: Vec::new(),
         }
     }
@@ -263,6 +289,18 @@ impl Config {
         }
         if self.max_connections == 0 {
             return Err(ConfigError::new("max_connections", "must be at least 1"));
+        }
+        if self.assertion_replay_capacity == 0 {
+            return Err(ConfigError::new(
+                "assertion_replay_capacity",
+                "must be at least 1",
+            ));
+        }
+        if self.assertion_max_lifetime_secs == 0 {
+            return Err(ConfigError::new(
+                "assertion_max_lifetime_secs",
+                "must be at least 1",
+            ));
         }
         if self.lockout_capacity == 0 {
             return Err(ConfigError::new("lockout_capacity", "must be at least 1"));
@@ -361,12 +399,71 @@ pub struct ClientRegistration {
     #[serde(default)]
     default_scopes: Vec<String>,
     #[serde(default)]
-    auth_method: ClientAuthMethod,
+    auth_method: Method,
+    /// Public keys verifying `private_key_jwt` assertions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    public_keys: Vec<ClientKey>,
     #[serde(default = "default_grant_types")]
     grant_types: Vec<String>,
+    /// Claims added to its JWT access tokens (names in order).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    extra_claims: BTreeMap<String, ExtraClaim>,
     /// The form of this client's tokens; absent: the server's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token_format: Option<TokenFormat>,
+}
+
+/// A registered method: a secret one, or a signed assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Secret(ClientAuthMethod),
+    Assertion(AssertionMethod),
+}
+
+impl From<ClientAuthMethod> for Method {
+    fn from(method: ClientAuthMethod) -> Self {
+        match method {
+            ClientAuthMethod::PrivateKeyJwt => Self::Assertion(AssertionMethod::PrivateKeyJwt),
+            ClientAuthMethod::ClientSecretJwt => Self::Assertion(AssertionMethod::ClientSecretJwt),
+            other => Self::Secret(other),
+        }
+    }
+}
+
+impl Default for Method {
+    fn default() -> Self {
+        Self::Secret(ClientAuthMethod::default())
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Secret(method) => method.serialize(serializer),
+            Self::Assertion(method) => method.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if let Some(method) = AssertionMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+        {
+            return Ok(Self::Assertion(method));
+        }
+        name.parse::<ClientAuthMethod>()
+            .map(Self::from)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "unknown client authentication method {name:?} (expected client_secret_basic, \
+                 client_secret_post, client_secret_basic_unencoded, private_key_jwt or \
+                 client_secret_jwt)"
+                ))
+            })
+    }
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -381,7 +478,9 @@ impl fmt::Debug for ClientRegistration {
             .field("scopes", &self.scopes)
             .field("default_scopes", &self.default_scopes)
             .field("auth_method", &self.auth_method)
+            .field("public_keys", &self.public_keys.len())
             .field("grant_types", &self.grant_types)
+            .field("extra_claims", &self.extra_claims)
             .field("token_format", &self.token_format)
             .finish()
     }
@@ -397,8 +496,10 @@ impl ClientRegistration {
             secret: Some(secret.into()),
             scopes: Vec::new(),
             default_scopes: Vec::new(),
-            auth_method: ClientAuthMethod::ClientSecretBasic,
+            auth_method: Method::default(),
+            public_keys: Vec::new(),
             grant_types: default_grant_types(),
+            extra_claims: BTreeMap::new(),
             token_format: None,
         }
     }
@@ -440,8 +541,50 @@ impl ClientRegistration {
     /// the RFC 6749 §2.3.1 form-encoding.
     #[must_use]
     pub fn with_auth_method(mut self, method: ClientAuthMethod) -> Self {
-        self.auth_method = method;
+        self.auth_method = Method::from(method);
         self
+    }
+
+    /// Registers the client for a signed-assertion method (RFC 7523):
+    /// `private_key_jwt` needs [`with_public_key`](Self::with_public_key),
+    /// `client_secret_jwt` the secret.
+    ///
+    /// ```
+    /// use mock_server::{AssertionMethod, ClientKey, ClientRegistration};
+    /// let client = ClientRegistration::new("svc", "unused")
+    ///     .with_assertion_method(AssertionMethod::PrivateKeyJwt)
+    ///     .with_public_key(ClientKey::Text("client.pub.pem".into()));
+    /// assert_eq!(client.assertion_method(), Some(AssertionMethod::PrivateKeyJwt));
+    /// ```
+    #[must_use]
+    pub fn with_assertion_method(mut self, method: AssertionMethod) -> Self {
+        self.auth_method = Method::Assertion(method);
+        self
+    }
+
+    /// Adds a public key (or set) verifying the client's assertions.
+    #[must_use]
+    pub fn with_public_key(mut self, key: ClientKey) -> Self {
+        self.public_keys.push(key);
+        self
+    }
+
+    /// The registered assertion method, if the client uses one.
+    #[must_use]
+    pub fn assertion_method(&self) -> Option<AssertionMethod> {
+        match self.auth_method {
+            Method::Assertion(method) => Some(method),
+            Method::Secret(_) => None,
+        }
+    }
+
+    /// The registered name (RFC 7591 `token_endpoint_auth_method`).
+    #[must_use]
+    pub fn auth_method_name(&self) -> &'static str {
+        match self.auth_method {
+            Method::Secret(method) => method.name(),
+            Method::Assertion(method) => method.as_str(),
+        }
     }
 
     /// The grant types it may use (default: `client_credentials`).
@@ -453,6 +596,28 @@ impl ClientRegistration {
     {
         self.grant_types = grant_types.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Adds (or replaces) a claim of its JWT access tokens; `sub` may be
+    /// replaced, the claims in [`RESERVED_CLAIMS`](crate::RESERVED_CLAIMS)
+    /// may not (checked at start, or by [`validate`](Self::validate)).
+    #[must_use]
+    pub fn with_extra_claim(mut self, name: impl Into<String>, claim: ExtraClaim) -> Self {
+        self.extra_claims.insert(name.into(), claim);
+        self
+    }
+
+    /// Replaces all the extra claims of its JWT access tokens.
+    #[must_use]
+    pub fn with_extra_claims(mut self, claims: BTreeMap<String, ExtraClaim>) -> Self {
+        self.extra_claims = claims;
+        self
+    }
+
+    /// The extra claims of its JWT access tokens, by name.
+    #[must_use]
+    pub fn extra_claims(&self) -> &BTreeMap<String, ExtraClaim> {
+        &self.extra_claims
     }
 
     /// The form of this client's tokens, whatever the server's default.
@@ -483,7 +648,11 @@ impl ClientRegistration {
     /// The registered authentication method.
     #[must_use]
     pub fn auth_method(&self) -> ClientAuthMethod {
-        self.auth_method
+        match self.auth_method {
+            Method::Secret(method) => method,
+            Method::Assertion(AssertionMethod::PrivateKeyJwt) => ClientAuthMethod::PrivateKeyJwt,
+            Method::Assertion(_) => ClientAuthMethod::ClientSecretJwt,
+        }
     }
 
     /// The scopes as written.
@@ -533,9 +702,36 @@ impl ClientRegistration {
                 "must not contain an empty name",
             ));
         }
+        crate::extra_claim::validate(&self.id, &self.extra_claims)?;
+        let mut keys = Vec::new();
+        for (i, key) in self.public_keys.iter().enumerate() {
+            keys.extend(
+                key.load()
+                    .map_err(|e| ConfigError::new(field(&format!("public_keys[{i}]")), e))?,
+            );
+        }
+        match self.auth_method {
+            Method::Assertion(AssertionMethod::PrivateKeyJwt) if keys.is_empty() => {
+                return Err(ConfigError::new(
+                    field("public_keys"),
+                    "private_key_jwt needs at least one public key (PEM, JWK or JWK Set)",
+                ));
+            }
+            Method::Assertion(AssertionMethod::ClientSecretJwt)
+                if self.secret.as_deref().is_none_or(str::is_empty) =>
+            {
+                return Err(ConfigError::new(
+                    field("secret"),
+                    "client_secret_jwt needs the secret (the HS256 key)",
+                ));
+            }
+            // Kept, unused, for another method: the admin API may switch it.
+            _ => {}
+        }
         Ok(Resolved {
             scopes,
             default_scopes,
+            keys,
         })
     }
 }
@@ -543,6 +739,7 @@ impl ClientRegistration {
 pub(crate) struct Resolved {
     pub(crate) scopes: ScopeSet,
     pub(crate) default_scopes: ScopeSet,
+    pub(crate) keys: Vec<auth_core::jose::Jwk>,
 }
 
 #[cfg(test)]
@@ -611,5 +808,29 @@ mod tests {
     fn unknown_field_names_the_field() {
         let err = Config::from_toml("[[clients]]\nid = \"x\"\nsecert = \"y\"\n").unwrap_err();
         assert!(err.to_string().contains("secert"), "{err}");
+    }
+
+    #[test]
+    fn extra_claims_are_read_per_client_and_a_reserved_one_is_a_config_error() {
+        let config = Config::from_toml(
+            "[[clients]]\nid = \"svc\"\nsecret = \"s\"\n\
+             extra_claims = { sub = \"custom\", tid = { from_param = \"tenant\" } }\n",
+        )
+        .unwrap();
+        let claims = config.clients[0].extra_claims();
+        assert_eq!(claims["tid"], ExtraClaim::from_param("tenant"));
+        assert_eq!(claims["sub"], ExtraClaim::Fixed("custom".into()));
+        let error = Config::from_toml(
+            "[[clients]]\nid = \"svc\"\nsecret = \"s\"\nextra_claims = { iss = \"https://evil\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(e) if e.field == "clients[svc].extra_claims.iss"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: clients[svc].extra_claims.iss: is set by the mock and cannot be overridden"
+        );
     }
 }

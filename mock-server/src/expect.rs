@@ -261,6 +261,7 @@ fn auth_name(auth: DetectedAuth) -> &'static str {
         DetectedAuth::Both => "both",
         DetectedAuth::None => "none",
         DetectedAuth::NaiveBasic => "naive_basic",
+        DetectedAuth::Assertion => "assertion",
     }
 }
 

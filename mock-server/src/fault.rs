@@ -81,7 +81,43 @@ pub enum Fault {
     },
     /// Close the connection without an answer.
     Reset,
+    /// `GET /jwks` (endpoint `jwks`) without the key that signs tokens now:
+    /// a resource server cannot find the token's `kid`.
+    JwksWithoutKid,
+    /// `GET /jwks` (endpoint `jwks`) with two keys under the signing key's
+    /// `kid`: an impostor (other key material) first, then the real one.
+    JwksDuplicateKid,
+    /// `GET /jwks` (endpoint `jwks`) with the signing key's entry made
+    /// unparseable: its key material is not base64url.
+    JwksUnparseableKey,
+    /// Rotation without grace, at the token endpoint: a new key (new `kid`)
+    /// signs this token and every later one, and the key that signed until
+    /// then leaves the JWKS at once, so tokens it signed no longer verify.
+    RotateWithoutGrace,
+    /// A JWT already expired when issued: `exp` ten minutes in the past
+    /// (beyond the five minutes of clock skew resource servers allow at
+    /// most), `iat` one lifetime before it.
+    ExpiredOnIssue,
+    /// A JWT with `nbf` ten minutes in the future.
+    NbfInFuture,
+    /// A JWT whose `iss` is not the issuer of the metadata
+    /// ([`WRONG_ISSUER`]).
+    WrongIssuer,
+    /// A JWT whose `aud` is a resource nobody asked for ([`WRONG_AUDIENCE`]).
+    WrongAudience,
+    /// A JWT with header `typ: JWT` instead of `at+jwt` (RFC 9068 §2.1).
+    TypJwt,
 }
+
+/// The `iss` of a [`Fault::WrongIssuer`] token (`.invalid`: RFC 2606 §2).
+pub const WRONG_ISSUER: &str = "https://issuer.invalid";
+/// The `aud` of a [`Fault::WrongAudience`] token.
+pub const WRONG_AUDIENCE: &str = "https://audience.invalid/";
+/// How far [`Fault::ExpiredOnIssue`] puts `exp` in the past and
+/// [`Fault::NbfInFuture`] puts `nbf` in the future, in seconds: twice the
+/// largest default clock skew of common resource servers (ASP.NET
+/// `JwtBearer`: 5 minutes; Spring Security and `jsonwebtoken`: 60 s).
+pub const SKEWED_SECS: i64 = 600;
 
 impl Fault {
     /// Faults that change a successful answer rather than replace it.
@@ -97,6 +133,132 @@ impl Fault {
                 | Self::Oversized { .. }
         )
     }
+
+    /// Faults that change the JWT a successful answer carries (its claims,
+    /// header or signing key), not the JSON around it.
+    pub(crate) fn shapes_token(&self) -> bool {
+        matches!(
+            self,
+            Self::RotateWithoutGrace
+                | Self::ExpiredOnIssue
+                | Self::NbfInFuture
+                | Self::WrongIssuer
+                | Self::WrongAudience
+                | Self::TypJwt
+        )
+    }
+
+    /// Faults that change the JWKS document `GET /jwks` serves.
+    pub(crate) fn shapes_jwks(&self) -> bool {
+        matches!(
+            self,
+            Self::JwksWithoutKid | Self::JwksDuplicateKid | Self::JwksUnparseableKey
+        )
+    }
+}
+
+/// `iat` and `exp` of a [`Fault::ExpiredOnIssue`] token issued at `iat`:
+/// `exp` [`SKEWED_SECS`] before it, the lifetime `exp - iat` kept.
+pub(crate) fn expired_on_issue(iat: i64, exp: i64) -> (i64, i64) {
+    let lifetime = exp.saturating_sub(iat);
+    let expired = iat.saturating_sub(SKEWED_SECS);
+    (expired.saturating_sub(lifetime), expired)
+}
+
+/// Applies a token fault to the header and claims of a JWT about to be
+/// signed, so the faulted token is still a real JWT signed by the mock's
+/// key with only the named thing wrong. Other faults (and
+/// [`Fault::RotateWithoutGrace`], which is the signing key's) change
+/// nothing here.
+pub(crate) fn shape_token(
+    fault: &Fault,
+    header: &mut auth_core::jose::Header,
+    claims: &mut auth_core::jose::AccessTokenClaims,
+) {
+    match fault {
+        Fault::ExpiredOnIssue => {
+            (claims.iat, claims.exp) = expired_on_issue(claims.iat, claims.exp);
+        }
+        Fault::NbfInFuture => claims.nbf = Some(claims.iat.saturating_add(SKEWED_SECS)),
+        Fault::WrongIssuer => WRONG_ISSUER.clone_into(&mut claims.iss),
+        Fault::WrongAudience => {
+            claims.aud = auth_core::jose::Audience::One(WRONG_AUDIENCE.to_owned());
+        }
+        Fault::TypJwt => header.typ = Some("JWT".to_owned()),
+        _ => {}
+    }
+}
+
+/// Members of a JWK that name or describe the key rather than hold its
+/// material (RFC 7517 §4): a [`Fault::JwksUnparseableKey`] keeps them.
+const JWK_DESCRIPTORS: [&str; 6] = ["kty", "kid", "alg", "use", "key_ops", "crv"];
+
+/// Applies a JWKS fault to the document `GET /jwks` serves (`{"keys":
+/// [...]}`), where `kid` names the key that signs tokens now. Other faults,
+/// or a document without that key, leave it as it is.
+pub(crate) fn shape_jwks(fault: &Fault, jwks: &mut serde_json::Value, kid: &str) {
+    use serde_json::Value;
+
+    let Some(keys) = jwks.get_mut("keys").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let Some(index) = keys
+        .iter()
+        .position(|key| key.get("kid").and_then(Value::as_str) == Some(kid))
+    else {
+        return;
+    };
+    match fault {
+        Fault::JwksWithoutKid => {
+            keys.retain(|key| key.get("kid").and_then(Value::as_str) != Some(kid));
+        }
+        Fault::JwksDuplicateKid => {
+            let mut impostor = keys[index].clone();
+            if let Some(members) = impostor.as_object_mut() {
+                for (name, value) in members.iter_mut() {
+                    if IMPOSTOR_MEMBERS.contains(&name.as_str())
+                        && let Value::String(material) = value
+                    {
+                        *material = other_material(material);
+                    }
+                }
+            }
+            keys.insert(index, impostor);
+        }
+        Fault::JwksUnparseableKey => {
+            if let Some(members) = keys[index].as_object_mut() {
+                for (name, value) in members.iter_mut() {
+                    if !JWK_DESCRIPTORS.contains(&name.as_str()) {
+                        *value = Value::String("%%not base64url%%".to_owned());
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The members an impostor key changes: the RSA modulus, the curve point's
+/// `x` (RFC 7518 §6.3.1.1, §6.2.1.2; RFC 8037 §2). The exponent and `y`
+/// stay, so the impostor reads like a real key.
+const IMPOSTOR_MEMBERS: [&str; 2] = ["n", "x"];
+
+/// Other key material of the same length and alphabet: every base64url
+/// character of `material` but the last moved one place along the
+/// alphabet (the last may carry padding bits a strict decoder checks), so
+/// the impostor parses like the real key (an RSA modulus stays a modulus)
+/// but no signature of the real key verifies under it.
+fn other_material(material: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = material.len().saturating_sub(1);
+    material
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| match ALPHABET.iter().position(|&a| a == b) {
+            Some(at) if i != last => char::from(ALPHABET[(at + 1) % 64]),
+            _ => char::from(b),
+        })
+        .collect()
 }
 
 mod millis {
@@ -127,6 +289,9 @@ pub enum Endpoint {
     Revoke,
     /// The protected resource.
     Resource,
+    /// `GET /jwks` (RFC 7517 key set): [`Fault::Latency`] there is the slow
+    /// JWKS; the `jwks_*` faults change the document.
+    Jwks,
 }
 
 /// A fault, with whom and how often it applies.
@@ -340,5 +505,142 @@ mod tests {
         );
         let rule: FaultRule = serde_json::from_str(r#"{"fault":"hang"}"#).unwrap();
         assert_eq!(rule.remaining(), Some(1));
+    }
+
+    fn token_parts() -> (auth_core::jose::Header, auth_core::jose::AccessTokenClaims) {
+        let header = auth_core::jose::Header::access_token(auth_core::jose::Algorithm::Rs256, "k1");
+        let claims = auth_core::jose::AccessTokenClaims::from_json(
+            br#"{"iss":"http://127.0.0.1:1","sub":"svc","aud":"http://127.0.0.1:1/resource",
+                "exp":1700003600,"iat":1700000000,"jti":"j","client_id":"svc","scope":"read"}"#,
+        )
+        .unwrap();
+        (header, claims)
+    }
+
+    #[test]
+    fn token_faults_change_only_the_named_thing() {
+        let (header, claims) = token_parts();
+        let shaped = |fault: Fault| {
+            let (mut h, mut c) = token_parts();
+            shape_token(&fault, &mut h, &mut c);
+            (h, c)
+        };
+        let (h, c) = shaped(Fault::ExpiredOnIssue);
+        assert_eq!(
+            (c.iat, c.exp),
+            (1_700_000_000 - 600 - 3600, 1_700_000_000 - 600)
+        );
+        assert_eq!(
+            (&h, &c.iss, &c.aud, c.nbf),
+            (&header, &claims.iss, &claims.aud, None)
+        );
+        let (h, c) = shaped(Fault::NbfInFuture);
+        assert_eq!(c.nbf, Some(1_700_000_600));
+        assert_eq!((&h, c.exp), (&header, claims.exp));
+        let (_, c) = shaped(Fault::WrongIssuer);
+        assert_eq!(c.iss, WRONG_ISSUER);
+        assert_eq!(c.aud, claims.aud);
+        let (_, c) = shaped(Fault::WrongAudience);
+        assert!(c.aud.contains(WRONG_AUDIENCE) && !c.aud.contains("http://127.0.0.1:1/resource"));
+        assert_eq!(c.iss, claims.iss);
+        let (h, c) = shaped(Fault::TypJwt);
+        assert_eq!(h.typ.as_deref(), Some("JWT"));
+        assert_eq!((h.kid, c), (header.kid.clone(), claims.clone()));
+        for fault in [
+            Fault::RotateWithoutGrace,
+            Fault::JwksWithoutKid,
+            Fault::NoScope,
+        ] {
+            assert_eq!(shaped(fault), (header.clone(), claims.clone()));
+        }
+    }
+
+    fn jwks() -> serde_json::Value {
+        serde_json::json!({"keys": [
+            {"kty": "RSA", "kid": "old", "alg": "RS256", "use": "sig", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "now", "alg": "RS256", "use": "sig", "n": "sXch_-9z", "e": "AQAB"},
+        ]})
+    }
+
+    fn kids(jwks: &serde_json::Value) -> Vec<&str> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn jwks_without_kid_drops_only_the_signing_key() {
+        let mut doc = jwks();
+        shape_jwks(&Fault::JwksWithoutKid, &mut doc, "now");
+        assert_eq!(kids(&doc), ["old"]);
+    }
+
+    #[test]
+    fn jwks_duplicate_kid_puts_an_impostor_with_other_material_first() {
+        let mut doc = jwks();
+        shape_jwks(&Fault::JwksDuplicateKid, &mut doc, "now");
+        assert_eq!(kids(&doc), ["old", "now", "now"]);
+        let (impostor, real) = (&doc["keys"][1], &doc["keys"][2]);
+        assert_eq!(real, &jwks()["keys"][1]);
+        assert_eq!(impostor["n"], "tYdiA_-z");
+        assert_eq!(impostor["e"], "AQAB");
+        assert_eq!(
+            (&impostor["kty"], &impostor["alg"]),
+            (&real["kty"], &real["alg"])
+        );
+    }
+
+    #[test]
+    fn jwks_unparseable_key_keeps_the_kid_and_spoils_the_material() {
+        let mut doc = jwks();
+        shape_jwks(&Fault::JwksUnparseableKey, &mut doc, "now");
+        let key = &doc["keys"][1];
+        assert_eq!(
+            (key["kid"].as_str(), key["kty"].as_str()),
+            (Some("now"), Some("RSA"))
+        );
+        assert_eq!(key["n"], "%%not base64url%%");
+        assert_eq!(key["e"], "%%not base64url%%");
+        assert_eq!(doc["keys"][0], jwks()["keys"][0]);
+    }
+
+    #[test]
+    fn jwks_faults_leave_a_document_without_the_signing_key_alone() {
+        for fault in [
+            Fault::JwksWithoutKid,
+            Fault::JwksDuplicateKid,
+            Fault::JwksUnparseableKey,
+            Fault::Hang,
+        ] {
+            let mut doc = jwks();
+            shape_jwks(&fault, &mut doc, "gone");
+            assert_eq!(doc, jwks(), "{fault:?}");
+        }
+    }
+
+    #[test]
+    fn resource_server_faults_have_snake_case_json_names() {
+        for (json, fault) in [
+            (r#""jwks_without_kid""#, Fault::JwksWithoutKid),
+            (r#""jwks_duplicate_kid""#, Fault::JwksDuplicateKid),
+            (r#""jwks_unparseable_key""#, Fault::JwksUnparseableKey),
+            (r#""rotate_without_grace""#, Fault::RotateWithoutGrace),
+            (r#""expired_on_issue""#, Fault::ExpiredOnIssue),
+            (r#""nbf_in_future""#, Fault::NbfInFuture),
+            (r#""wrong_issuer""#, Fault::WrongIssuer),
+            (r#""wrong_audience""#, Fault::WrongAudience),
+            (r#""typ_jwt""#, Fault::TypJwt),
+        ] {
+            assert_eq!(serde_json::from_str::<Fault>(json).unwrap(), fault);
+        }
+        let slow: FaultRule =
+            serde_json::from_str(r#"{"fault":{"latency":2000},"endpoint":"jwks"}"#).unwrap();
+        assert_eq!(
+            slow,
+            FaultRule::new(Fault::Latency(Duration::from_secs(2))).for_endpoint(Endpoint::Jwks)
+        );
     }
 }

@@ -46,6 +46,9 @@ pub enum DetectedAuth {
     None,
     /// Basic without the §2.3.1 form-encoding: only the raw decode matches a client.
     NaiveBasic,
+    /// A signed client assertion (`private_key_jwt`, `client_secret_jwt`:
+    /// RFC 7523 §2.2).
+    Assertion,
 }
 
 /// How `Authorization: Basic` decoded, judged against the registry
@@ -102,6 +105,10 @@ pub struct JournalEntry {
     pub reason: Option<String>,
     /// Conformance findings on the request (token endpoint).
     pub findings: Vec<Finding>,
+    /// A client assertion's decoded header and claims
+    /// (`{"header": ..., "claims": ...}`), never its signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_assertion: Option<serde_json::Value>,
     /// When it arrived (mock clock).
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
@@ -142,6 +149,7 @@ pub(crate) struct Record<'a> {
     pub(crate) fault: Option<&'a Fault>,
     pub(crate) error: Option<&'a str>,
     pub(crate) reason: Option<&'a str>,
+    pub(crate) assertion: Option<&'a str>,
     pub(crate) findings: Findings,
     pub(crate) received_at: OffsetDateTime,
 }
@@ -165,6 +173,7 @@ struct Slot {
     has_fault: bool,
     has_error: bool,
     has_reason: bool,
+    has_assertion: bool,
     auth_method: Option<DetectedAuth>,
     basic_decode: Option<BasicDecode>,
     status: u16,
@@ -184,6 +193,7 @@ impl Slot {
             has_fault: false,
             has_error: false,
             has_reason: false,
+            has_assertion: false,
             auth_method: None,
             basic_decode: None,
             status: 0,
@@ -246,6 +256,11 @@ impl Slot {
             self.text.push_str(reason);
             self.cut();
         }
+        self.has_assertion = record.assertion.is_some();
+        if let Some(assertion) = record.assertion {
+            self.text.push_str(assertion);
+            self.cut();
+        }
         self.auth_method = record.auth_method;
         self.basic_decode = record.basic_decode;
         self.status = record.status;
@@ -272,6 +287,10 @@ impl Slot {
         let fault = self.has_fault.then(&mut next);
         let error = self.has_error.then(&mut next);
         let reason = self.has_reason.then(&mut next);
+        let client_assertion = self
+            .has_assertion
+            .then(&mut next)
+            .and_then(|text| serde_json::from_str(&text).ok());
         JournalEntry {
             method,
             path,
@@ -285,6 +304,7 @@ impl Slot {
             error,
             reason,
             findings: self.findings.expanded(),
+            client_assertion,
             received_at: self.received_at,
         }
     }
@@ -667,6 +687,7 @@ mod tests {
             fault: None,
             error: Some("invalid_scope"),
             reason: Some("scope `admin` is not allowed for client `c`"),
+            assertion: None,
             findings: Findings::default(),
             received_at: OffsetDateTime::UNIX_EPOCH,
         });

@@ -19,7 +19,6 @@ use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPa
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 
 /// The published development keys (PKCS#8 PEM), one per algorithm. Public
 /// in the repository, like the default client secrets: for local use only.
@@ -276,7 +275,7 @@ impl SigningKey {
     }
 
     /// A PKCS#8 PEM key of any supported type, or a PKCS#1 RSA key.
-    fn from_pem(pem: &[u8], kid: Option<String>, path: &Path) -> Result<Self, KeyError> {
+    pub(crate) fn from_pem(pem: &[u8], kid: Option<String>, path: &Path) -> Result<Self, KeyError> {
         let unsupported = |reason: &str| KeyError::Unsupported {
             path: path.to_owned(),
             reason: reason.to_owned(),
@@ -414,21 +413,149 @@ impl SigningKey {
 
     /// Checks `signature` over `message` with the public key.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.jwk.key {
-            PublicKey::Rsa { n, e } => signature::RsaPublicKeyComponents { n, e }
-                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
-                .is_ok(),
-            PublicKey::P256 { x, y } => {
-                let point = [&[4][..], x, y].concat();
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                    .verify(message, signature)
-                    .is_ok()
-            }
-            PublicKey::Ed25519 { x } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
+        verify(&self.jwk.key, message, signature)
+    }
+}
+
+/// Checks `signature` over `message` with `key`, by the one algorithm its
+/// type is for (RS256, ES256, EdDSA): the key decides, never a header.
+pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+    match key {
+        PublicKey::Rsa { n, e } => signature::RsaPublicKeyComponents { n, e }
+            .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
+            .is_ok(),
+        PublicKey::P256 { x, y } => {
+            let point = [&[4][..], x, y].concat();
+            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
                 .verify(message, signature)
-                .is_ok(),
-            _ => false,
+                .is_ok()
         }
+        PublicKey::Ed25519 { x } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
+            .verify(message, signature)
+            .is_ok(),
+        _ => false,
+    }
+}
+
+/// The algorithm a public key verifies (RFC 7518 §3.1, RFC 8037 §3.1).
+pub(crate) fn algorithm_of(key: &PublicKey) -> Option<Algorithm> {
+    match key {
+        PublicKey::Rsa { .. } => Some(Algorithm::Rs256),
+        PublicKey::P256 { .. } => Some(Algorithm::Es256),
+        PublicKey::Ed25519 { .. } => Some(Algorithm::EdDsa),
+        _ => None,
+    }
+}
+
+/// The public keys in PEM text: `PUBLIC KEY` (`SubjectPublicKeyInfo`) blocks,
+/// or a private key (whose public half is taken). A key without a `kid`
+/// is named by its RFC 7638 thumbprint, as generated keys are.
+pub(crate) fn public_keys_from_pem(pem: &[u8], path: &Path) -> Result<Vec<Jwk>, KeyError> {
+    use rustls::pki_types::SubjectPublicKeyInfoDer;
+    let unsupported = |reason: &str| KeyError::Unsupported {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut keys = Vec::new();
+    for spki in SubjectPublicKeyInfoDer::pem_slice_iter(pem) {
+        let spki = spki.map_err(|source| KeyError::Pem {
+            path: path.to_owned(),
+            source,
+        })?;
+        let key = public_key_from_spki(spki.as_ref()).ok_or_else(|| {
+            unsupported("not an RSA, EC P-256 or Ed25519 SubjectPublicKeyInfo (PUBLIC KEY)")
+        })?;
+        keys.push(key);
+    }
+    if keys.is_empty() {
+        return Ok(vec![SigningKey::from_pem(pem, None, path)?.jwk().clone()]);
+    }
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let kid = thumbprint(&key);
+            Jwk::new(key).with_kid(kid)
+        })
+        .collect())
+}
+
+/// A fresh EC P-256 key for a client that signs assertions (the
+/// conformance runner's `private_key_jwt` client): its PKCS#8 PEM and its
+/// public JWK, named by its RFC 7638 thumbprint.
+pub(crate) fn generate_client_key() -> Result<(String, Jwk), KeyError> {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| KeyError::Generate(Algorithm::Es256))?;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    let key = SigningKey::from_pem(pem.as_bytes(), None, Path::new("generated client key"))?;
+    Ok((pem, key.jwk().clone()))
+}
+
+/// A DER TLV with `tag` at the start of `input`: its value and the rest.
+fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = input.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&len, rest) = rest.split_first()?;
+    let (len, rest) = if len < 0x80 {
+        (usize::from(len), rest)
+    } else {
+        let count = usize::from(len & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(count);
+        (
+            bytes.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b)),
+            rest,
+        )
+    };
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
+
+/// An RFC 5280 `SubjectPublicKeyInfo` of an RSA (RFC 8017 A.1.1), EC P-256
+/// (RFC 5480) or Ed25519 (RFC 8410) key.
+fn public_key_from_spki(spki: &[u8]) -> Option<PublicKey> {
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+    let (body, _) = der(spki, 0x30)?;
+    let (algorithm, rest) = der(body, 0x30)?;
+    let (bits, _) = der(rest, 0x03)?;
+    let (&0, key) = bits.split_first()? else {
+        return None;
+    };
+    let (oid, params) = der(algorithm, 0x06)?;
+    let unsigned = |int: &[u8]| {
+        let start = int.iter().position(|b| *b != 0).unwrap_or(int.len());
+        int[start..].to_vec()
+    };
+    match oid {
+        RSA => {
+            let (rsa, _) = der(key, 0x30)?;
+            let (n, rest) = der(rsa, 0x02)?;
+            let (e, _) = der(rest, 0x02)?;
+            Some(PublicKey::Rsa {
+                n: unsigned(n),
+                e: unsigned(e),
+            })
+        }
+        EC if der(params, 0x06)?.0 == P256 && key.len() == 65 && key[0] == 4 => {
+            Some(PublicKey::P256 {
+                x: key[1..33].to_vec(),
+                y: key[33..].to_vec(),
+            })
+        }
+        ED25519 if key.len() == 32 => Some(PublicKey::Ed25519 { x: key.to_vec() }),
+        _ => None,
     }
 }
 
@@ -452,21 +579,8 @@ struct PrivateJwk {
 
 /// The RFC 7638 JWK thumbprint: SHA-256 over the required members in
 /// lexicographic order, base64url.
-fn thumbprint(key: &PublicKey) -> String {
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let canonical = match key {
-        PublicKey::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n)),
-        PublicKey::P256 { x, y } => format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            b64(x),
-            b64(y)
-        ),
-        PublicKey::Ed25519 { x } => {
-            format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(x))
-        }
-        _ => String::new(),
-    };
-    b64(&Sha256::digest(canonical.as_bytes()))
+pub(crate) fn thumbprint(key: &PublicKey) -> String {
+    key.thumbprint()
 }
 
 /// ring's system random generator as the `rand_core` generator the `rsa`

@@ -66,11 +66,13 @@
 //! performance) is `docs/mock-server.md`.
 
 mod admin_access;
+mod assertion;
 mod client_auth;
 mod config;
 pub mod conformance;
 mod error;
 mod expect;
+mod extra_claim;
 mod fault;
 mod issuer;
 mod journal;
@@ -87,6 +89,10 @@ mod timed_io;
 mod tls;
 
 pub use admin_access::AdminToken;
+pub use assertion::{
+    AssertionAudience, AssertionError, AssertionMethod, ClientKey, DEFAULT_MAX_LIFETIME_SECS,
+    DEFAULT_REPLAY_CAPACITY, JWT_BEARER, LEEWAY_SECS,
+};
 pub use config::{ClientRegistration, Config, DEFAULT_CONFIG, TokenFormat};
 pub use error::{ConfigError, Error};
 pub use expect::{
@@ -94,7 +100,11 @@ pub use expect::{
     VerifyError, any_request, introspection_request, metadata_request, resource_request,
     revocation_request, token_request,
 };
-pub use fault::{Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES};
+pub use extra_claim::{ExtraClaim, RESERVED_CLAIMS};
+pub use fault::{
+    Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES, SKEWED_SECS, WRONG_AUDIENCE,
+    WRONG_ISSUER,
+};
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use keys::{KeyError, Keys};
 pub use server::{MAX_HEADER_BYTES, MockServer, MockServerBuilder};

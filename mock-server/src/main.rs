@@ -532,7 +532,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         say!(
             "  {:<16} secret={secret:<24} auth={} scopes={} default_scopes={defaults}",
             client.id(),
-            client.auth_method(),
+            client.auth_method_name(),
             client.scopes().join(" "),
         );
     }

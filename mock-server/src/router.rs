@@ -52,6 +52,8 @@ pub(crate) struct Outcome {
     pub(crate) error: Option<Cow<'static, str>>,
     /// Journal only: why the request was refused ([`Refusal::reason`]).
     pub(crate) reason: Option<Cow<'static, str>>,
+    /// Journal only: a client assertion's decoded header and claims (JSON).
+    pub(crate) assertion: Option<String>,
 }
 
 impl From<Reply> for Outcome {
@@ -66,6 +68,7 @@ impl From<Reply> for Outcome {
             fault: None,
             error: None,
             reason: None,
+            assertion: None,
         }
     }
 }
@@ -208,6 +211,7 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
             fault: outcome.fault.as_ref(),
             error: outcome.error.as_deref(),
             reason: outcome.reason.as_deref(),
+            assertion: outcome.assertion.as_deref(),
             findings: outcome.findings,
             received_at,
         });
@@ -225,7 +229,7 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         "/revoke" => routes::revoke::handle(received).await,
         routes::metadata::PATH => routes::metadata::handle(received),
         routes::metadata::OPENID_PATH => routes::metadata::handle_openid(received),
-        routes::jwks::PATH => routes::jwks::handle(received),
+        routes::jwks::PATH => routes::jwks::handle(received).await,
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
         path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),

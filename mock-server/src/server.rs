@@ -721,6 +721,36 @@ impl MockServer {
         Ok(self.state.add_client(client)?)
     }
 
+    /// Replaces the extra claims of client `id`'s JWT access tokens (as
+    /// `PUT /_mock/clients/{id}/extra_claims` does): tokens issued from now
+    /// on carry them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::ExtraClaim;
+    /// let server = mock_server::MockServer::start().await?;
+    /// let claims = [("tid".to_owned(), ExtraClaim::from_param("tenant"))].into();
+    /// server.set_extra_claims("s6BhdRkqt3", claims)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownClient`] when no such client is registered;
+    /// [`Error::Config`] for a reserved claim or a credential parameter.
+    pub fn set_extra_claims(
+        &self,
+        id: &str,
+        claims: std::collections::BTreeMap<String, crate::ExtraClaim>,
+    ) -> Result<(), Error> {
+        if self.state.set_extra_claims(id, claims)? {
+            Ok(())
+        } else {
+            Err(Error::UnknownClient { id: id.to_owned() })
+        }
+    }
+
     /// Removes a client; `false` if it was not registered.
     #[allow(
         clippy::must_use_candidate,

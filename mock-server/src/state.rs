@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use auth_core::jose::Jwk;
 use auth_core::{ClientAuthMethod, Clock, Implications, ScopeSet};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::admin_access::AdminAccess;
+use crate::assertion::{AssertionMethod, Verifier};
 use crate::config::{CLIENT_CREDENTIALS, ClientRegistration, Config, TokenFormat};
 use crate::error::{ConfigError, Error};
 use crate::expect::Expectations;
@@ -87,6 +89,10 @@ pub(crate) struct Registered {
     pub(crate) scopes: ScopeSet,
     pub(crate) default_scopes: ScopeSet,
     pub(crate) auth_method: ClientAuthMethod,
+    /// Set for a client registered for a signed-assertion method.
+    pub(crate) assertion: Option<AssertionMethod>,
+    /// The public keys of a `private_key_jwt` client.
+    pub(crate) keys: Vec<Jwk>,
     pub(crate) grant_types: Vec<String>,
     pub(crate) registration: ClientRegistration,
 }
@@ -116,6 +122,8 @@ pub(crate) struct State {
     pub(crate) expectations: Expectations,
     pub(crate) lockout: Lockout,
     pub(crate) retry_watch: RetryWatch,
+    /// Client assertions: settings and the `jti` replay cache.
+    pub(crate) assertions: Verifier,
     clock: Arc<dyn Clock>,
     offset_nanos: AtomicI64,
     pub(crate) base_url: String,
@@ -161,6 +169,12 @@ impl State {
             journal: Journal::new(config.journal_capacity),
             expectations: Expectations::default(),
             retry_watch: RetryWatch::default(),
+            assertions: Verifier::new(
+                base_url.clone(),
+                config.assertion_audience,
+                config.assertion_max_lifetime_secs,
+                config.assertion_replay_capacity,
+            ),
             lockout: Lockout::new(LockoutPolicy {
                 max_failures: config.lockout_failures,
                 window_secs: config.lockout_window_secs,
@@ -221,11 +235,28 @@ impl State {
             scopes: resolved.scopes,
             default_scopes: resolved.default_scopes,
             auth_method: registration.auth_method(),
+            assertion: registration.assertion_method(),
+            keys: resolved.keys,
             grant_types: registration.grant_types().to_vec(),
             registration,
         };
         self.write().insert(client.id.clone(), Arc::new(client));
         Ok(())
+    }
+
+    /// Replaces the extra claims of client `id`; `Ok(false)` when no such
+    /// client is registered. Invalid claims leave the client as it was.
+    pub(crate) fn set_extra_claims(
+        &self,
+        id: &str,
+        claims: std::collections::BTreeMap<String, crate::ExtraClaim>,
+    ) -> Result<bool, ConfigError> {
+        let Some(client) = self.client(id) else {
+            return Ok(false);
+        };
+        let registration = client.registration.clone().with_extra_claims(claims);
+        self.add_client(registration)?;
+        Ok(true)
     }
 
     pub(crate) fn remove_client(&self, id: &str) -> bool {
@@ -281,6 +312,7 @@ impl State {
         self.issuer.jwt().keys().reset();
         self.lockout.clear();
         self.retry_watch.clear();
+        self.assertions.reset();
         self.offset_nanos.store(0, Ordering::Relaxed);
     }
 

@@ -797,3 +797,111 @@ async fn following_the_token_redirect_fails_c50() {
     assert_eq!(status("C-15"), Status::Fail);
     assert_eq!(status("EXIT"), Status::Pass);
 }
+
+/// The client-assertion scenarios (those registering a `_jwt` method).
+fn assertion_scenarios() -> Vec<&'static Scenario> {
+    scenario::SCENARIOS
+        .iter()
+        .filter(|s| s.auth_method.uses_assertion())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_passes_every_assertion_check_with_a_fresh_jti_per_retry() {
+    let picked = assertion_scenarios();
+    assert!(
+        picked.len() >= 5,
+        "plain, 503 retry and rotation, per method"
+    );
+    let runs = run_all(
+        &picked,
+        &support::ours(),
+        RunOptions::with_bound(Duration::from_secs(10)),
+    )
+    .await;
+    for run in &runs {
+        for id in ["C-64", "C-65", "C-66", "C-67", "C-68", "C-69"] {
+            let check = run
+                .checks
+                .iter()
+                .find(|c| c.id == id)
+                .unwrap_or_else(|| panic!("{} has no {id}", run.id));
+            assert_eq!(
+                check.status,
+                Status::Pass,
+                "{} {id}: {}",
+                run.id,
+                check.reason
+            );
+        }
+        let retried = run.id.ends_with("503-retry");
+        assert_eq!(
+            run.token_requests,
+            if retried { 2 } else { 1 },
+            "{}",
+            run.id
+        );
+        assert_eq!(run.exit_code, Some(0), "{}", run.id);
+    }
+}
+
+/// A client that signs one assertion and sends it on every attempt.
+async fn resending_client(env: runner::ClientEnv) -> i32 {
+    use auth_http::Transport as _;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = serde_json::json!({
+        "iss": env.client_id, "sub": env.client_id, "aud": env.token_url,
+        "iat": now, "exp": now + 60, "jti": "the-only-jti",
+    });
+    let Ok(key) = jsonwebtoken::EncodingKey::from_secret(env.client_secret.as_bytes()) else {
+        return 2;
+    };
+    let Ok(assertion) = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)
+    else {
+        return 2;
+    };
+    let body = format!(
+        "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={assertion}&scope={}",
+        env.scopes.replace(' ', "+")
+    );
+    let Ok(transport) = auth_http::HyperTransport::new() else {
+        return 2;
+    };
+    for _ in 0..2 {
+        let request = http::Request::post(&env.token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone().into_bytes())
+            .unwrap();
+        if let Ok(response) = transport.send(request).await
+            && response.status() == 200
+        {
+            return 0;
+        }
+    }
+    1
+}
+
+#[tokio::test]
+async fn a_client_that_resends_its_assertion_after_a_503_fails_the_fresh_jti_rule() {
+    let client =
+        ClientUnderTest::InProcess(std::sync::Arc::new(|env| Box::pin(resending_client(env))));
+    let runs = run_all(
+        &scenarios(&["client-secret-jwt-503-retry", "client-secret-jwt"]),
+        &client,
+        RunOptions::with_bound(Duration::from_secs(5)),
+    )
+    .await;
+    let failed = failures(&runs);
+    assert!(
+        failed.contains(&("client-secret-jwt-503-retry".to_owned(), "C-68".to_owned())),
+        "{failed:?}\n{}",
+        table(runs.clone())
+    );
+    // Sent once, the same assertion is fine.
+    assert!(
+        !failed
+            .iter()
+            .any(|(scenario, _)| scenario == "client-secret-jwt"),
+        "{failed:?}"
+    );
+}

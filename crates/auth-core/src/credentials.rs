@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 
+use crate::jose::{AssertionAudience, AssertionKey};
 use crate::scope::{Scope, ScopeSet};
 
 /// The client identifier issued at registration (RFC 6749 §2.2). Not a
@@ -130,6 +131,15 @@ pub enum ClientAuthMethod {
     /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1, NOT
     /// RECOMMENDED by the RFC, but some providers require it).
     ClientSecretPost,
+    /// A JWT signed with the client's private key (RS256, ES256 or `EdDSA`)
+    /// as `client_assertion` (RFC 7523 §2.2, OIDC Core §9). The key's
+    /// public identity is [`ClientCredentials::with_assertion_key`]; the
+    /// signature comes from a signer (`auth-http`), never from this crate.
+    PrivateKeyJwt,
+    /// A JWT signed with HS256 keyed by the client secret, as
+    /// `client_assertion` (RFC 7523 §2.2, OIDC Core §9). The secret never
+    /// travels.
+    ClientSecretJwt,
 }
 
 impl ClientAuthMethod {
@@ -140,22 +150,36 @@ impl ClientAuthMethod {
         match self {
             Self::ClientSecretBasic | Self::ClientSecretBasicUnencoded => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
         }
     }
 
     /// True when credentials travel in the `Authorization` header.
     #[must_use]
     pub fn uses_authorization_header(self) -> bool {
-        !matches!(self, Self::ClientSecretPost)
+        matches!(
+            self,
+            Self::ClientSecretBasic | Self::ClientSecretBasicUnencoded
+        )
+    }
+
+    /// True for the signed-assertion methods (RFC 7523 §2.2): the request
+    /// needs a [`ClientAssertion`](crate::jose::ClientAssertion).
+    #[must_use]
+    pub fn uses_assertion(self) -> bool {
+        matches!(self, Self::PrivateKeyJwt | Self::ClientSecretJwt)
     }
 }
 
 impl ClientAuthMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ClientAuthMethod; 3] = [
+    pub const ALL: [ClientAuthMethod; 5] = [
         Self::ClientSecretBasic,
         Self::ClientSecretBasicUnencoded,
         Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+        Self::ClientSecretJwt,
     ];
 
     /// The configuration name: the RFC 7591 name, and
@@ -179,7 +203,7 @@ impl fmt::Display for ClientAuthMethod {
 /// A name that is not a [`ClientAuthMethod`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown client authentication method {0:?} (expected client_secret_basic, client_secret_post or client_secret_basic_unencoded)"
+    "unknown client authentication method {0:?} (expected client_secret_basic, client_secret_post, client_secret_basic_unencoded, private_key_jwt or client_secret_jwt)"
 )]
 pub struct UnknownAuthMethod(pub String);
 
@@ -225,6 +249,8 @@ pub struct ClientCredentials {
     secret: ClientSecret,
     scopes: ScopeSet,
     auth_method: ClientAuthMethod,
+    assertion_key: Option<AssertionKey>,
+    assertion_audience: AssertionAudience,
 }
 
 impl ClientCredentials {
@@ -235,7 +261,53 @@ impl ClientCredentials {
             secret: secret.into(),
             scopes: ScopeSet::new(),
             auth_method: ClientAuthMethod::default(),
+            assertion_key: None,
+            assertion_audience: AssertionAudience::default(),
         }
+    }
+
+    /// Credentials for `private_key_jwt` (RFC 7523 §2.2): no secret, the
+    /// public identity of the signing key (algorithm, `kid`, thumbprint).
+    ///
+    /// ```
+    /// use auth_core::jose::{Algorithm, AssertionKey};
+    /// use auth_core::{ClientAuthMethod, ClientCredentials};
+    /// let creds = ClientCredentials::private_key_jwt("svc", AssertionKey::new(Algorithm::Es256).with_kid("k1"));
+    /// assert_eq!(creds.auth_method(), ClientAuthMethod::PrivateKeyJwt);
+    /// assert!(creds.secret().is_empty());
+    /// ```
+    pub fn private_key_jwt(id: impl Into<ClientId>, key: AssertionKey) -> Self {
+        Self::new(id, "")
+            .with_auth_method(ClientAuthMethod::PrivateKeyJwt)
+            .with_assertion_key(key)
+    }
+
+    /// Sets the public identity of the key that signs assertions. Its
+    /// thumbprint becomes part of the request identity.
+    #[must_use]
+    pub fn with_assertion_key(mut self, key: AssertionKey) -> Self {
+        self.assertion_key = Some(key);
+        self
+    }
+
+    /// Chooses the assertions' `aud` (default: the issuer when known, else
+    /// the token endpoint URL; C-66).
+    #[must_use]
+    pub fn with_assertion_audience(mut self, audience: AssertionAudience) -> Self {
+        self.assertion_audience = audience;
+        self
+    }
+
+    /// The assertion key, if set.
+    #[must_use]
+    pub fn assertion_key(&self) -> Option<&AssertionKey> {
+        self.assertion_key.as_ref()
+    }
+
+    /// The assertion audience choice.
+    #[must_use]
+    pub fn assertion_audience(&self) -> AssertionAudience {
+        self.assertion_audience
     }
 
     /// Replaces the client id.

@@ -492,6 +492,28 @@ pub enum RequestError {
     /// An extra parameter name is empty.
     #[error("parameter name is empty")]
     EmptyParameterName,
+    /// `private_key_jwt` and `client_secret_jwt` send a signed assertion
+    /// (RFC 7523 §2.2): build the request with
+    /// [`TokenRequest::to_http_with_assertion`](crate::TokenRequest::to_http_with_assertion).
+    #[error("{0} needs a signed client assertion")]
+    AssertionRequired(&'static str),
+    /// An assertion was given for a method that does not send one.
+    #[error("{0} does not send a client assertion")]
+    NotAssertionMethod(&'static str),
+    /// `private_key_jwt` without the signing key's identity (algorithm,
+    /// `kid`): see [`ClientCredentials::with_assertion_key`](crate::ClientCredentials::with_assertion_key).
+    #[error("private_key_jwt needs the signing key (algorithm and key id)")]
+    AssertionKeyMissing,
+    /// An algorithm the method cannot use: `private_key_jwt` signs with a
+    /// private key (RS256, ES256, `EdDSA`), `client_secret_jwt` with HMAC
+    /// (HS256) (RFC 7523 §3 item 9, RFC 8725 §3.1).
+    #[error("{method} cannot sign with {alg}")]
+    AssertionAlgorithm {
+        /// The method.
+        method: &'static str,
+        /// The algorithm.
+        alg: crate::jose::Algorithm,
+    },
 }
 
 #[cfg(test)]

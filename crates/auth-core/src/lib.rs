@@ -79,8 +79,8 @@ pub use metadata::{
 };
 pub use operation::{Operation, Operations};
 pub use request::{
-    GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource, TokenRequest,
-    TokenUrl,
+    ASSERTION_PARAMETERS, GRANT_TYPE_CLIENT_CREDENTIALS, PROTOCOL_PARAMETERS, RequestKey, Resource,
+    TokenRequest, TokenUrl,
 };
 pub use requirement::Requirement;
 pub use retry_after::RetryAfter;

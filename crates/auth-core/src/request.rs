@@ -13,6 +13,11 @@ use crate::credentials::{ClientAuthMethod, ClientCredentials};
 use crate::error::RequestError;
 use crate::extra::RedactedParams;
 use crate::form::{CONTENT_TYPE_FORM, FormBuilder};
+use crate::jose::{
+    Algorithm, AssertionClaims, AssertionKey, CLIENT_ASSERTION_TYPE_JWT_BEARER, ClientAssertion,
+    UnsignedAssertion,
+};
+use crate::metadata::Issuer;
 use crate::response::CONTENT_TYPE_JSON;
 
 /// `grant_type` value of this grant (RFC 6749 §4.4.2).
@@ -29,6 +34,11 @@ pub const PROTOCOL_PARAMETERS: [&str; 6] = [
     "resource",
     "audience",
 ];
+
+/// The parameters of client authentication by assertion (RFC 7521 §4.2):
+/// written by this crate for `private_key_jwt` and `client_secret_jwt`, so
+/// an extra parameter may not repeat them either.
+pub const ASSERTION_PARAMETERS: [&str; 2] = ["client_assertion_type", "client_assertion"];
 
 /// A token endpoint URL: absolute, no fragment (RFC 6749 §3.2), https
 /// unless the host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`),
@@ -189,6 +199,7 @@ pub struct TokenRequest {
     resources: Vec<Resource>,
     audience: Option<String>,
     extra_params: Vec<(String, String)>,
+    issuer: Option<Issuer>,
 }
 
 /// Extra-parameter values can be credentials of their own (a tenant key,
@@ -201,6 +212,7 @@ impl fmt::Debug for TokenRequest {
             .field("resources", &self.resources)
             .field("audience", &self.audience)
             .field("extra_params", &RedactedParams(&self.extra_params))
+            .field("issuer", &self.issuer.as_ref().map(Issuer::as_str))
             .finish()
     }
 }
@@ -215,7 +227,96 @@ impl TokenRequest {
             resources: Vec::new(),
             audience: None,
             extra_params: Vec::new(),
+            issuer: None,
         }
+    }
+
+    /// Sets the authorization server's issuer identifier, known from RFC
+    /// 8414 metadata: the `aud` of client assertions by default (C-66).
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: Issuer) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// The issuer, if known.
+    #[must_use]
+    pub fn issuer(&self) -> Option<&Issuer> {
+        self.issuer.as_ref()
+    }
+
+    /// The `aud` of this request's client assertions: the issuer when it
+    /// is known and the credentials' [`AssertionAudience`](crate::jose::AssertionAudience)
+    /// takes it, else the token endpoint URL (RFC 7523 §3 item 3).
+    #[must_use]
+    pub fn assertion_audience(&self) -> String {
+        let endpoint = self.url.to_string();
+        self.credentials
+            .assertion_audience()
+            .select(self.issuer.as_ref().map(Issuer::as_str), &endpoint)
+            .to_owned()
+    }
+
+    /// The first signing step of a client assertion for this request,
+    /// made at `now` with the fresh `jti` (RFC 7523 §3, C-65..C-69): sign
+    /// [`UnsignedAssertion::signing_input`], then pass
+    /// [`UnsignedAssertion::finish`]'s result to
+    /// [`to_http_with_assertion`](Self::to_http_with_assertion). Call it
+    /// for every attempt, retries included: an assertion is single-use.
+    ///
+    /// The header comes from the credentials'
+    /// [`assertion_key`](ClientCredentials::assertion_key); for
+    /// `client_secret_jwt` without one it is HS256 with no `kid`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::Error> {
+    /// use auth_core::jose::{Algorithm, AssertionKey, CompactJws};
+    /// use auth_core::{ClientCredentials, TokenRequest, TokenUrl};
+    /// let request = TokenRequest::new(
+    ///     TokenUrl::parse("https://as.example/token")?,
+    ///     ClientCredentials::private_key_jwt("svc", AssertionKey::new(Algorithm::EdDsa).with_kid("k1")),
+    /// );
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    /// let unsigned = request.unsigned_assertion(now, "jti-1")?;
+    /// let signature = [1u8; 64]; // Ed25519 over unsigned.signing_input()
+    /// let http = request.to_http_with_assertion(&unsigned.finish(&signature))?;
+    /// assert!(!http.headers().contains_key("authorization"));
+    /// assert!(std::str::from_utf8(http.body()).is_ok_and(|b| b.contains("client_assertion=ey")));
+    /// # Ok(()) }
+    /// ```
+    pub fn unsigned_assertion(
+        &self,
+        now: time::OffsetDateTime,
+        jti: &str,
+    ) -> Result<UnsignedAssertion, RequestError> {
+        let method = self.credentials.auth_method();
+        let key = match (method, self.credentials.assertion_key()) {
+            (ClientAuthMethod::PrivateKeyJwt, Some(key)) if key.alg().is_asymmetric() => {
+                key.clone()
+            }
+            (ClientAuthMethod::ClientSecretJwt, Some(key)) if !key.alg().is_asymmetric() => {
+                key.clone()
+            }
+            (ClientAuthMethod::ClientSecretJwt, None) => AssertionKey::new(Algorithm::Hs256),
+            (ClientAuthMethod::PrivateKeyJwt, None) => {
+                return Err(RequestError::AssertionKeyMissing);
+            }
+            (ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::ClientSecretJwt, Some(key)) => {
+                return Err(RequestError::AssertionAlgorithm {
+                    method: method.as_str(),
+                    alg: key.alg(),
+                });
+            }
+            _ => return Err(RequestError::NotAssertionMethod(method.name())),
+        };
+        let claims = AssertionClaims::new(
+            self.credentials.id().as_str(),
+            self.assertion_audience(),
+            now,
+            jti,
+        );
+        // Strings and integers always serialize.
+        UnsignedAssertion::new(&key, &claims).map_err(|_| RequestError::AssertionKeyMissing)
     }
 
     /// Adds an RFC 8707 `resource` (may be repeated).
@@ -295,6 +396,12 @@ impl TokenRequest {
             url: self.url.to_string(),
             client_id: self.credentials.id().as_str().to_owned(),
             auth_method: self.credentials.auth_method(),
+            key_thumbprint: self
+                .credentials
+                .assertion_key()
+                .filter(|_| self.credentials.auth_method().uses_assertion())
+                .and_then(AssertionKey::thumbprint)
+                .map(str::to_owned),
             scopes: self.credentials.scopes().to_string(),
             resources,
             audience: self.audience.clone(),
@@ -308,6 +415,7 @@ impl TokenRequest {
                 return Err(RequestError::EmptyParameterName);
             }
             if PROTOCOL_PARAMETERS.contains(&name.as_str())
+                || ASSERTION_PARAMETERS.contains(&name.as_str())
                 || self.extra_params[..i].iter().any(|(n, _)| n == name)
             {
                 return Err(RequestError::ReservedParameter(name.clone()));
@@ -317,8 +425,28 @@ impl TokenRequest {
     }
 
     /// The form body (RFC 6749 §4.4.2). Contains the secret in
-    /// `client_secret_post` mode.
+    /// `client_secret_post` mode. The assertion methods need
+    /// [`form_body_with_assertion`](Self::form_body_with_assertion).
     pub fn form_body(&self) -> Result<String, RequestError> {
+        self.form_body_inner(None)
+    }
+
+    /// The form body with `client_assertion_type` and `client_assertion`
+    /// (RFC 7521 §4.2), for `private_key_jwt` and `client_secret_jwt`.
+    pub fn form_body_with_assertion(
+        &self,
+        assertion: &ClientAssertion,
+    ) -> Result<String, RequestError> {
+        self.form_body_inner(Some(assertion))
+    }
+
+    fn form_body_inner(&self, assertion: Option<&ClientAssertion>) -> Result<String, RequestError> {
+        let method = self.credentials.auth_method();
+        match (method.uses_assertion(), assertion.is_some()) {
+            (true, false) => return Err(RequestError::AssertionRequired(method.as_str())),
+            (false, true) => return Err(RequestError::NotAssertionMethod(method.name())),
+            _ => {}
+        }
         self.check_extra_params()?;
         let mut form = FormBuilder::new();
         form.append("grant_type", GRANT_TYPE_CLIENT_CREDENTIALS);
@@ -337,6 +465,13 @@ impl TokenRequest {
             form.append(name, value);
         }
         append_post_credentials(&mut form, &self.credentials);
+        if let Some(assertion) = assertion {
+            // RFC 7521 §4.2; one method only (RFC 6749 §2.3, C-64): no
+            // secret and no Basic header go with it. `client_id` is
+            // OPTIONAL and omitted: the assertion's `sub` names the client.
+            form.append("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER);
+            form.append("client_assertion", assertion.expose_secret());
+        }
         Ok(form.finish())
     }
 
@@ -349,7 +484,24 @@ impl TokenRequest {
     /// The complete HTTP request: POST, form body, `Accept: application/json`,
     /// exactly one client authentication method (RFC 6749 §2.3).
     pub fn to_http(&self) -> Result<http::Request<Vec<u8>>, RequestError> {
-        let body = self.form_body()?;
+        self.to_http_inner(None)
+    }
+
+    /// The complete HTTP request of an assertion method, carrying
+    /// `assertion` (built by [`unsigned_assertion`](Self::unsigned_assertion)
+    /// for this attempt).
+    pub fn to_http_with_assertion(
+        &self,
+        assertion: &ClientAssertion,
+    ) -> Result<http::Request<Vec<u8>>, RequestError> {
+        self.to_http_inner(Some(assertion))
+    }
+
+    fn to_http_inner(
+        &self,
+        assertion: Option<&ClientAssertion>,
+    ) -> Result<http::Request<Vec<u8>>, RequestError> {
+        let body = self.form_body_inner(assertion)?;
         let mut request = http::Request::new(body.into_bytes());
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.url.0.clone();
@@ -372,7 +524,9 @@ pub(crate) fn authorization(credentials: &ClientCredentials) -> Option<HeaderVal
     let value = match credentials.auth_method() {
         ClientAuthMethod::ClientSecretBasic => basic::encode(id, secret),
         ClientAuthMethod::ClientSecretBasicUnencoded => basic::encode_unencoded(id, secret),
-        ClientAuthMethod::ClientSecretPost => return None,
+        ClientAuthMethod::ClientSecretPost
+        | ClientAuthMethod::PrivateKeyJwt
+        | ClientAuthMethod::ClientSecretJwt => return None,
     };
     // Base64 output is always a valid header value.
     let mut value = HeaderValue::from_str(&value).ok()?;
@@ -430,6 +584,7 @@ pub struct RequestKey {
     url: String,
     client_id: String,
     auth_method: ClientAuthMethod,
+    key_thumbprint: Option<String>,
     scopes: String,
     resources: Vec<String>,
     audience: Option<String>,
@@ -475,7 +630,7 @@ impl RequestKey {
             .iter()
             .map(|(name, value)| Value::from(vec![name.clone(), value.clone()]))
             .collect::<Vec<_>>();
-        Value::from(vec![
+        let mut parts = vec![
             Value::from(REQUEST_KEY_VERSION),
             Value::from(self.url.clone()),
             Value::from(self.client_id.clone()),
@@ -484,8 +639,13 @@ impl RequestKey {
             strings(&self.resources),
             self.audience.clone().map_or(Value::Null, Value::from),
             Value::from(extra),
-        ])
-        .to_string()
+        ];
+        // Appended only when there is one, so the digests of the secret
+        // methods (and their stored tokens) stay what they were.
+        if let Some(thumbprint) = &self.key_thumbprint {
+            parts.push(Value::from(thumbprint.clone()));
+        }
+        Value::from(parts).to_string()
     }
 
     /// SHA-256 of [`RequestKey::canonical`], 64 lowercase hex digits: a
@@ -511,6 +671,7 @@ impl fmt::Debug for RequestKey {
             .field("url", &self.url)
             .field("client_id", &self.client_id)
             .field("auth_method", &self.auth_method)
+            .field("key_thumbprint", &self.key_thumbprint)
             .field("scopes", &self.scopes)
             .field("resources", &self.resources)
             .field("audience", &self.audience)
@@ -683,6 +844,125 @@ mod tests {
         assert_eq!(a.key(), b.key());
         let c = request(ClientCredentials::new("a", "s1").with_scopes([Scope::Read]));
         assert_ne!(a.key(), c.key());
+    }
+
+    fn at(seconds: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+    }
+
+    fn assertion_claims(request: &TokenRequest, jti: &str) -> AssertionClaims {
+        let unsigned = request.unsigned_assertion(at(1_700_000_000), jti).unwrap();
+        let token = unsigned.finish(&[9]);
+        let jws = crate::jose::CompactJws::parse(token.expose_secret()).unwrap();
+        serde_json::from_slice(jws.payload()).unwrap()
+    }
+
+    #[test]
+    fn assertion_methods_send_one_assertion_and_no_other_credentials_c64() {
+        let key = AssertionKey::new(Algorithm::Es256).with_kid("k1");
+        for creds in [
+            ClientCredentials::private_key_jwt("svc", key.clone()),
+            ClientCredentials::new("svc", "s3cret")
+                .with_auth_method(ClientAuthMethod::ClientSecretJwt),
+        ] {
+            let req = request(creds);
+            assert!(matches!(
+                req.to_http(),
+                Err(RequestError::AssertionRequired(_))
+            ));
+            let assertion = req.unsigned_assertion(at(0), "j").unwrap().finish(&[1]);
+            let http = req.to_http_with_assertion(&assertion).unwrap();
+            assert!(!http.headers().contains_key(AUTHORIZATION));
+            let form = Form::parse(http.body(), 16).unwrap();
+            assert_eq!(
+                form.get("client_assertion_type"),
+                Some(CLIENT_ASSERTION_TYPE_JWT_BEARER)
+            );
+            assert_eq!(form.count("client_assertion"), 1);
+            assert_eq!(
+                form.get("client_assertion"),
+                Some(assertion.expose_secret())
+            );
+            assert_eq!(form.get("client_secret"), None);
+            assert_eq!(form.get("client_id"), None);
+        }
+        let basic = request(ClientCredentials::new("a", "b"));
+        let assertion = ClientAssertion::new("x.y.z");
+        assert!(matches!(
+            basic.to_http_with_assertion(&assertion),
+            Err(RequestError::NotAssertionMethod(_))
+        ));
+    }
+
+    #[test]
+    fn each_attempt_gets_its_own_jti_and_iat_c68() {
+        let req = request(
+            ClientCredentials::new("svc", "s").with_auth_method(ClientAuthMethod::ClientSecretJwt),
+        );
+        let first = req.unsigned_assertion(at(100), "j1").unwrap();
+        let retry = req.unsigned_assertion(at(103), "j2").unwrap();
+        assert_ne!(first.signing_input(), retry.signing_input());
+        assert_eq!(assertion_claims(&req, "j1").jti, "j1");
+        assert_eq!(assertion_claims(&req, "j2").jti, "j2");
+    }
+
+    #[test]
+    fn assertion_audience_prefers_the_issuer_and_can_be_the_token_endpoint_c66() {
+        let creds = ClientCredentials::private_key_jwt("svc", AssertionKey::new(Algorithm::Rs256));
+        let plain = request(creds.clone());
+        assert_eq!(
+            assertion_claims(&plain, "j").aud,
+            "https://as.example/token?tenant=t1"
+        );
+        let with_issuer =
+            request(creds.clone()).with_issuer(Issuer::parse("https://as.example").unwrap());
+        let claims = assertion_claims(&with_issuer, "j");
+        assert_eq!(claims.aud, "https://as.example");
+        assert_eq!((claims.iss.as_str(), claims.sub.as_str()), ("svc", "svc"));
+        assert_eq!(claims.exp - claims.iat, 60);
+        let endpoint =
+            request(creds.with_assertion_audience(crate::jose::AssertionAudience::TokenEndpoint))
+                .with_issuer(Issuer::parse("https://as.example").unwrap());
+        assert_eq!(
+            assertion_claims(&endpoint, "j").aud,
+            "https://as.example/token?tenant=t1"
+        );
+    }
+
+    #[test]
+    fn a_method_refuses_the_other_kind_of_algorithm_and_a_missing_key() {
+        let no_key = request(
+            ClientCredentials::new("svc", "").with_auth_method(ClientAuthMethod::PrivateKeyJwt),
+        );
+        assert!(matches!(
+            no_key.unsigned_assertion(at(0), "j"),
+            Err(RequestError::AssertionKeyMissing)
+        ));
+        let hmac_key = request(ClientCredentials::private_key_jwt(
+            "svc",
+            AssertionKey::new(Algorithm::Hs256),
+        ));
+        insta::assert_snapshot!(hmac_key.unsigned_assertion(at(0), "j").unwrap_err(), @"private_key_jwt cannot sign with HS256");
+        let rsa_secret = request(
+            ClientCredentials::new("svc", "s")
+                .with_auth_method(ClientAuthMethod::ClientSecretJwt)
+                .with_assertion_key(AssertionKey::new(Algorithm::Rs256)),
+        );
+        assert!(rsa_secret.unsigned_assertion(at(0), "j").is_err());
+        let basic = request(ClientCredentials::new("svc", "s"));
+        insta::assert_snapshot!(basic.unsigned_assertion(at(0), "j").unwrap_err(), @"client_secret_basic does not send a client assertion");
+    }
+
+    #[test]
+    fn key_thumbprint_is_part_of_the_request_identity() {
+        let key = |t: &str| AssertionKey::new(Algorithm::Es256).with_thumbprint(t);
+        let a = request(ClientCredentials::private_key_jwt("svc", key("t1"))).key();
+        let b = request(ClientCredentials::private_key_jwt("svc", key("t2"))).key();
+        assert_ne!(a.digest(), b.digest());
+        assert!(a.canonical().ends_with(r#","t1"]"#), "{}", a.canonical());
+        // The secret methods keep the digest they had (no thumbprint part).
+        let basic = request(ClientCredentials::new("svc", "s").with_assertion_key(key("t1"))).key();
+        assert!(basic.canonical().ends_with("[]]"), "{}", basic.canonical());
     }
 
     #[test]

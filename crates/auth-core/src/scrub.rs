@@ -74,6 +74,17 @@ impl Scrubber {
         scrubber
     }
 
+    /// Adds a client assertion (C-70): the whole compact JWS and its
+    /// signature, which alone would let nobody forge one but is still the
+    /// credential's unique part.
+    pub(crate) fn with_assertion(self, assertion: Option<&str>) -> Self {
+        let Some(assertion) = assertion else {
+            return self;
+        };
+        let signature = assertion.rsplit('.').next().unwrap_or_default();
+        self.with_value(assertion).with_value(signature)
+    }
+
     /// Adds a value the client sent (a secret, a token) in the forms it
     /// takes on the wire and on one line: raw, form-encoded with `%20` and
     /// with `+`, and as [`one_line`] prints it. Empty values are ignored.

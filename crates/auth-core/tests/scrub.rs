@@ -323,3 +323,38 @@ fn a_bearer_challenge_prints_no_control_characters() {
         "{shown:?}"
     );
 }
+
+/// C-70: a provider that echoes the client assertion (whole, or its
+/// signature) in its error text or in a non-OAuth page never gets it into
+/// the error.
+#[test]
+fn an_echoed_client_assertion_never_reaches_the_error_c70() {
+    use auth_core::jose::{Algorithm, AssertionKey};
+    let client = Client::new(
+        TokenUrl::parse("https://as.example/token").unwrap(),
+        ClientCredentials::private_key_jwt("cid", AssertionKey::new(Algorithm::Es256)),
+    );
+    let assertion = client
+        .request()
+        .unsigned_assertion(T0, "jti-1")
+        .unwrap()
+        .finish(&[0xfb; 64]);
+    let jws = assertion.expose_secret();
+    let signature = jws.rsplit('.').next().unwrap();
+    for body in [
+        format!(r#"{{"error":"invalid_client","error_description":"bad assertion {jws}"}}"#),
+        format!(r#"{{"error":"invalid_client","error_description":"bad signature {signature}"}}"#),
+        format!("<html>rejected: {jws}</html>"),
+    ] {
+        let content_type = if body.starts_with('{') {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        let error = client
+            .parse_token_response_with_assertion(&answer(401, content_type, body), T0, &assertion)
+            .unwrap_err();
+        let printed = format!("{error} {error:?}");
+        assert!(!printed.contains(signature), "{printed}");
+    }
+}

@@ -114,6 +114,23 @@ pub enum Error {
         /// The lifetime the provider gave it.
         lifetime: Duration,
     },
+    /// `private_key_jwt` needs an [`AssertionSigner`](crate::AssertionSigner)
+    /// ([`TokenManagerBuilder::signer`](crate::TokenManagerBuilder::signer),
+    /// [`request_token_signed`](crate::request_token_signed)).
+    #[error("private_key_jwt needs a signer")]
+    SignerMissing,
+    /// The signer's key (algorithm, `kid`, thumbprint) is not the
+    /// credentials' assertion key: the request identity would name another
+    /// key than the one that signs.
+    #[error("the signer's key is not the credentials' assertion key")]
+    SignerMismatch,
+    /// The signer failed (a remote signer's own error is the source; it
+    /// must not hold key material).
+    #[error("signing the client assertion failed")]
+    Signing(#[source] BoxError),
+    /// A private key could not be read.
+    #[error("client assertion key: {0}")]
+    Key(#[from] crate::assertion::KeyError),
 }
 
 impl Error {
@@ -146,7 +163,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Core(core) | Self::RateLimited { source: core, .. } => is_core_retryable(core),
-            Self::Transport(_) | Self::Timeout(_) | Self::FetchAborted => true,
+            // A remote signer (KMS, HSM) is a service like the provider;
+            // the retry signs a new assertion anyway.
+            Self::Transport(_) | Self::Timeout(_) | Self::FetchAborted | Self::Signing(_) => true,
             Self::Shared(inner) | Self::RecentFailure { source: inner, .. } => inner.is_retryable(),
             // Later, with a new budget of attempts, what the last one hit
             // may have passed.
@@ -156,6 +175,9 @@ impl Error {
             | Self::InsecureUrl(_)
             | Self::Service(_)
             | Self::ExpiredOnArrival { .. }
+            | Self::SignerMissing
+            | Self::SignerMismatch
+            | Self::Key(_)
             | Self::Peer(_)
             | Self::InvalidToken(_) => false,
         }

@@ -5,10 +5,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use auth_core::{Authorized, Client, Clock, OAuthToken, State, SystemClock, Unauthorized};
+use auth_core::jose::{Algorithm, AssertionKey, ClientAssertion};
+use auth_core::{
+    Authorized, Client, ClientAuthMethod, Clock, OAuthToken, State, SystemClock, Unauthorized,
+};
 use http::Uri;
 use tracing::Instrument as _;
 
+use crate::assertion::{AssertionSigner, SecretSigner, fresh_jti};
 use crate::error::{Error, InsecureUrlError, LoopbackOptIn};
 use crate::transport::Transport;
 
@@ -26,7 +30,36 @@ where
     S: State,
     T: Transport + ?Sized,
 {
-    let request = client.token_request()?;
+    request_token_signed(client, transport, clock, None).await
+}
+
+/// [`request_token`] for every method, the signed-assertion ones
+/// included (RFC 7523 §2.2): for `private_key_jwt` and `client_secret_jwt`
+/// it builds an assertion for this attempt (a fresh `jti`, `iat` read from
+/// `clock`, C-68) and has `signer` sign it. `client_secret_jwt` without a
+/// signer signs with the client secret ([`SecretSigner`]);
+/// `private_key_jwt` without one is [`Error::SignerMissing`]. The signer's
+/// key must be the credentials' assertion key ([`Error::SignerMismatch`]
+/// otherwise), so the request identity names the key that signs.
+pub async fn request_token_signed<S, T>(
+    client: &Client<S>,
+    transport: &T,
+    clock: &dyn Clock,
+    signer: Option<&dyn AssertionSigner>,
+) -> Result<OAuthToken, Error>
+where
+    S: State,
+    T: Transport + ?Sized,
+{
+    let assertion = if client.credentials().auth_method().uses_assertion() {
+        Some(sign_assertion(client, clock, signer).await?)
+    } else {
+        None
+    };
+    let request = match &assertion {
+        Some(assertion) => client.token_request_with_assertion(assertion)?,
+        None => client.token_request()?,
+    };
     let span = tracing::debug_span!(
         "token_request",
         token_url = %client.request().url(),
@@ -40,9 +73,13 @@ where
             tracing::debug!(error = %e, "token request failed in transport");
         })?;
         tracing::Span::current().record("status", response.status().as_u16());
-        let token = client
-            .parse_token_response(&response, sent_at)
-            .inspect_err(|e| {
+        let parsed = match &assertion {
+            Some(assertion) => {
+                client.parse_token_response_with_assertion(&response, sent_at, assertion)
+            }
+            None => client.parse_token_response(&response, sent_at),
+        };
+        let token = parsed.inspect_err(|e| {
                 tracing::debug!(error = %e, "token request rejected");
             })?;
         // A token already at its renewal point (`expires_in: 0`, or an
@@ -58,6 +95,40 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// The assertion for one attempt: fresh `jti`, `iat` now, signed.
+async fn sign_assertion<S: State>(
+    client: &Client<S>,
+    clock: &dyn Clock,
+    signer: Option<&dyn AssertionSigner>,
+) -> Result<ClientAssertion, Error> {
+    let credentials = client.credentials();
+    let fallback;
+    let signer = match (signer, credentials.auth_method()) {
+        (Some(signer), _) => signer,
+        (None, ClientAuthMethod::ClientSecretJwt) => {
+            fallback = SecretSigner::new(credentials.secret().clone());
+            &fallback as &dyn AssertionSigner
+        }
+        (None, _) => return Err(Error::SignerMissing),
+    };
+    let expected = credentials
+        .assertion_key()
+        .cloned()
+        .unwrap_or_else(|| AssertionKey::new(Algorithm::Hs256));
+    if *signer.key() != expected {
+        return Err(Error::SignerMismatch);
+    }
+    let unsigned = client
+        .request()
+        .unsigned_assertion(clock.now(), &fresh_jti())
+        .map_err(auth_core::Error::from)?;
+    let signature = signer
+        .sign(unsigned.signing_input())
+        .await
+        .map_err(Error::Signing)?;
+    Ok(unsigned.finish(&signature))
 }
 
 /// `client.fetch_token(&transport).await?`: one token request, giving an

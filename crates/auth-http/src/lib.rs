@@ -15,6 +15,9 @@
 //!   [`auth_core::Operation`] sent only under a [`ManagedGrant`] for the
 //!   scopes it requires; after a renewal the grant re-checks the new token
 //!   once, and a lost scope is a typed error ([`Error::missing_scopes`]).
+//! - [`AssertionSigner`], [`PrivateKeySigner`], [`SecretSigner`]: client
+//!   assertions (`private_key_jwt`, `client_secret_jwt`, RFC 7523), a
+//!   fresh `jti` for every attempt; see [`TokenManagerBuilder::signer`].
 //! - [`discover`]: RFC 8414 metadata, issuer checked.
 //! - [`revoke_token`], [`TokenManager::revoke`]: RFC 7009 revocation.
 //! - [`BearerAuthLayer`]: the tower middleware. It sends tokens over https
@@ -49,6 +52,7 @@
 //! # Ok(()) }
 //! ```
 
+mod assertion;
 mod cache;
 mod discovery;
 mod error;
@@ -64,10 +68,11 @@ mod revoke;
 mod store;
 mod transport;
 
+pub use assertion::{AssertionSigner, KeyError, PrivateKeySigner, SecretSigner};
 pub use cache::{CacheKey, DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use discovery::discover;
 pub use error::{BoxError, Error, InsecureUrlError, LoopbackOptIn, one_line};
-pub use fetch::{FetchToken, SendAuthorized, request_token};
+pub use fetch::{FetchToken, SendAuthorized, request_token, request_token_signed};
 pub use grant::ManagedGrant;
 pub use hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HyperTransport, HyperTransportBuilder};
 pub use layer::{BearerAuth, BearerAuthLayer, ResponseFuture};

@@ -15,8 +15,9 @@ use http::header::AUTHORIZATION;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
+use crate::assertion::AssertionSigner;
 use crate::error::{Error, LoopbackOptIn};
-use crate::fetch::{check_bearer_target, request_token};
+use crate::fetch::{check_bearer_target, request_token_signed};
 use crate::revoke::revoke_token;
 use crate::store::{FleetStore, Lease, PeerFailure, StoreError, TokenStore, Turn, record_ttl};
 use crate::transport::Transport;
@@ -194,6 +195,7 @@ struct Inner {
     /// `inflight` lock entirely.
     fetching: AtomicBool,
     failure_window: FailureWindow,
+    signer: Option<Arc<dyn AssertionSigner>>,
     /// The last failure, shared with callers on the miss path for a short
     /// window so a failing provider is not asked at request rate. Locked
     /// only on a miss, after `inflight` when both are held.
@@ -287,6 +289,7 @@ pub struct TokenManagerBuilder {
     retry: RetryPolicy,
     refresh_jitter: f64,
     failure_window: FailureWindow,
+    signer: Option<Arc<dyn AssertionSigner>>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -349,6 +352,37 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Signs the client assertions of `private_key_jwt` (and, instead of
+    /// the secret, of `client_secret_jwt`) with `signer`: a fresh `jti`
+    /// and `iat` for every attempt, retries included (C-68). Its key must
+    /// be the credentials' assertion key.
+    ///
+    /// ```
+    /// # fn f(pem: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// use auth_core::{Client, ClientCredentials, TokenUrl};
+    /// use auth_http::{AssertionSigner as _, HyperTransport, PrivateKeySigner, TokenManager};
+    /// let signer = PrivateKeySigner::from_pem(pem)?.with_kid("k1");
+    /// let client = Client::new(
+    ///     TokenUrl::parse("https://as.example/token")?,
+    ///     ClientCredentials::private_key_jwt("svc", signer.key().clone()),
+    /// );
+    /// let manager = TokenManager::builder(client, HyperTransport::new()?).signer(signer).build();
+    /// # let _ = manager; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn signer(mut self, signer: impl AssertionSigner + 'static) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// Signs client assertions with a shared `signer` (see
+    /// [`TokenManagerBuilder::signer`]).
+    #[must_use]
+    pub fn shared_signer(mut self, signer: Arc<dyn AssertionSigner>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
     /// Sets the retry policy.
     #[must_use]
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
@@ -408,6 +442,7 @@ impl TokenManagerBuilder {
                 refresh_paused_until_ms: AtomicI64::new(i64::MIN),
                 fetching: AtomicBool::new(false),
                 failure_window: self.failure_window,
+                signer: self.signer,
                 failures: Mutex::new(Failures::default()),
             }),
         }
@@ -437,6 +472,7 @@ impl TokenManager {
             retry: RetryPolicy::default(),
             refresh_jitter: 0.1,
             failure_window: FailureWindow::default(),
+            signer: None,
         }
     }
 
@@ -1020,7 +1056,13 @@ impl Inner {
             attempt += 1;
             let sent = tokio::time::timeout_at(
                 deadline,
-                request_token(&self.client, &*self.transport, &*self.clock),
+                // A new assertion (jti, iat) for each attempt (C-68).
+                request_token_signed(
+                    &self.client,
+                    &*self.transport,
+                    &*self.clock,
+                    self.signer.as_deref(),
+                ),
             );
             let error = match sent.await {
                 Ok(Ok(token)) => return Ok(token),

@@ -349,3 +349,126 @@ async fn the_quickstart_fetch_token_examples_print_what_the_doc_shows() {
         assert_shows(example, &expected.replace(DOC_ADDR, &addr), output);
     }
 }
+
+/// The assertion the one request to `server` carried, checked for C-64
+/// (one method: the jwt-bearer type, no secret, no Basic header).
+async fn sent_assertion(server: &wiremock::MockServer) -> String {
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert!(!requests[0].headers.contains_key("authorization"));
+    let form = auth_core::form::Form::parse(&requests[0].body, 32).unwrap();
+    assert_eq!(
+        form.get("client_assertion_type"),
+        Some(auth_core::jose::CLIENT_ASSERTION_TYPE_JWT_BEARER)
+    );
+    assert_eq!(form.get("client_secret"), None);
+    form.get("client_assertion").unwrap().to_owned()
+}
+
+async fn token_endpoint() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn key_path(name: &str) -> String {
+    format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn jwt_validation(alg: jsonwebtoken::Algorithm, aud: &str) -> jsonwebtoken::Validation {
+    let mut validation = jsonwebtoken::Validation::new(alg);
+    validation.set_issuer(&["s6BhdRkqt3"]);
+    validation.sub = Some("s6BhdRkqt3".to_owned());
+    validation.set_audience(&[aud]);
+    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp", "iat", "jti"]);
+    validation
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_jwt_signs_with_the_key_file_and_reads_no_secret() {
+    let server = token_endpoint().await;
+    let token_url = format!("{}/token", server.uri());
+    let key = key_path("es256.pem");
+    let extra = [
+        "--auth-method",
+        "private_key_jwt",
+        "--private-key",
+        key.as_str(),
+        "--key-id",
+        "k-7",
+        "--alg",
+        "ES256",
+        "--issuer",
+        &server.uri(),
+        "--access-token-only",
+    ];
+    let output = run(args(&token_url, &extra), None, None).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "at-1");
+    let assertion = sent_assertion(&server).await;
+    let public = std::fs::read(key_path("es256.pub.pem")).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_ec_pem(&public).unwrap();
+    // aud: the issuer given, as a single string (C-66).
+    let validation = jwt_validation(jsonwebtoken::Algorithm::ES256, &server.uri());
+    let claims = jsonwebtoken::decode::<serde_json::Value>(&assertion, &key, &validation).unwrap();
+    assert_eq!(claims.header.kid.as_deref(), Some("k-7"));
+    assert_eq!(claims.claims["aud"], serde_json::Value::from(server.uri()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_secret_jwt_signs_hs256_with_the_secret_from_the_environment() {
+    let server = token_endpoint().await;
+    let token_url = format!("{}/token", server.uri());
+    let extra = ["--auth-method", "client_secret_jwt"];
+    let output = run(args(&token_url, &extra), Some("gX1fBat3bV"), None).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let assertion = sent_assertion(&server).await;
+    let key = jsonwebtoken::DecodingKey::from_secret(b"gX1fBat3bV").unwrap();
+    let validation = jwt_validation(jsonwebtoken::Algorithm::HS256, &token_url);
+    assert!(jsonwebtoken::decode::<serde_json::Value>(&assertion, &key, &validation).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assertion_flags_are_usage_errors_where_they_do_not_fit() {
+    let url = "https://as.example/token";
+    let es = key_path("es256.pem");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--auth-method", "private_key_jwt"], "--private-key"),
+        (&["--private-key", es.as_str()], "private_key_jwt"),
+        (
+            &[
+                "--auth-method",
+                "private_key_jwt",
+                "--private-key",
+                es.as_str(),
+                "--alg",
+                "RS256",
+            ],
+            "cannot sign RS256",
+        ),
+        (
+            &[
+                "--auth-method",
+                "private_key_jwt",
+                "--private-key",
+                "/nonexistent/key.pem",
+            ],
+            "cannot read key file",
+        ),
+    ];
+    for (extra, says) in cases {
+        let output = run(args(url, extra), Some("s"), None).await;
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert!(
+            stderr(&output).contains(says),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+    }
+}

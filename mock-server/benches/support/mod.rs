@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -138,4 +139,65 @@ impl Connection {
         )
         .await
     }
+}
+
+/// What one load run measured.
+#[allow(dead_code, reason = "the soak bench does not use it")]
+pub(crate) struct Load {
+    pub(crate) requests: u64,
+    pub(crate) errors: u64,
+    pub(crate) per_sec: f64,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
+}
+
+/// `conns` keep-alive connections each sending valid F1 token requests,
+/// one in flight, for `secs`: the rate and latencies of 200 answers.
+#[allow(dead_code, reason = "the soak bench does not use it")]
+pub(crate) async fn load(addr: SocketAddr, secs: u64, conns: u64) -> Result<Load, BoxError> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let mut connection = Connection::open(addr).await?;
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match connection.token().await {
+                    Ok((200, _)) => latencies.push(sent.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, e) = task.await?;
+        all.extend(latencies);
+        errors += e;
+    }
+    all.sort_unstable();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a sorted sample"
+        )]
+        let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
+        all.get(index).copied().unwrap_or_default()
+    };
+    let requests = all.len() as u64;
+    #[allow(clippy::cast_precision_loss, reason = "a rate")]
+    let per_sec = requests as f64 / secs as f64;
+    Ok(Load {
+        requests,
+        errors,
+        per_sec,
+        p50: at(0.50),
+        p99: at(0.99),
+    })
 }

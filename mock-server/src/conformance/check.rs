@@ -90,6 +90,9 @@ pub struct Evidence<'a> {
     pub elapsed: Duration,
     /// The time bound it had.
     pub bound: Duration,
+    /// The provider's issuer identifier (its token endpoint is
+    /// `{issuer}/token`).
+    pub issuer: &'a str,
 }
 
 impl Evidence<'_> {
@@ -265,15 +268,24 @@ pub static COMMON: &[Check] = &[
             for entry in e.token_requests() {
                 seen += 1;
                 let wrong = match (want, entry.auth_method) {
-                    (ClientAuthMethod::ClientSecretPost, Some(DetectedAuth::Post))
+                    (
+                        ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::ClientSecretJwt,
+                        Some(DetectedAuth::Assertion),
+                    )
+                    | (ClientAuthMethod::ClientSecretPost, Some(DetectedAuth::Post))
                     | (
                         ClientAuthMethod::ClientSecretBasic
                         | ClientAuthMethod::ClientSecretBasicUnencoded,
                         Some(DetectedAuth::Basic | DetectedAuth::NaiveBasic),
                     ) => None,
-                    (_, Some(DetectedAuth::Both)) => {
-                        Some("Basic and client_secret in the body at once")
+                    (_, Some(DetectedAuth::Both)) => Some("two authentication methods at once"),
+                    (_, Some(DetectedAuth::Assertion)) => {
+                        Some("a client assertion where a secret method was asked for")
                     }
+                    (
+                        ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::ClientSecretJwt,
+                        Some(_),
+                    ) => Some("a secret method where a client assertion was asked for"),
                     (
                         ClientAuthMethod::ClientSecretPost,
                         Some(DetectedAuth::Basic | DetectedAuth::NaiveBasic),
@@ -334,6 +346,35 @@ pub static COMMON: &[Check] = &[
         },
     },
 ];
+
+/// Judges the client assertion of every token request: a refusal whose
+/// journal reason names the provider's rule `server_rule` fails it, then
+/// `each` looks at the decoded header and claims.
+fn judge_assertions(
+    e: &Evidence<'_>,
+    server_rule: &str,
+    each: impl Fn(&serde_json::Value, &serde_json::Value) -> Option<String>,
+) -> Judgement {
+    let tag = format!("({server_rule},");
+    let mut seen = 0;
+    for entry in e.token_requests() {
+        seen += 1;
+        if let Some(reason) = entry.reason.as_deref().filter(|r| r.contains(&tag)) {
+            return fail(reason.to_owned());
+        }
+        let Some(decoded) = &entry.client_assertion else {
+            return fail("a token request carries no decodable client_assertion");
+        };
+        if let Some(wrong) = each(&decoded["header"], &decoded["claims"]) {
+            return fail(wrong);
+        }
+    }
+    if seen == 0 {
+        skip("no token request")
+    } else {
+        pass(format!("{seen} client assertion(s)"))
+    }
+}
 
 /// The behavioural checks a scenario may list.
 pub static CHECKS: &[Check] = &[
@@ -469,6 +510,133 @@ pub static CHECKS: &[Check] = &[
                     e.bound.as_secs()
                 ))
             }
+        },
+    },
+    // Client assertions (A7).
+    Check {
+        id: "C-64",
+        title: "a jwt-bearer client_assertion, and no other method",
+        rfc: "RFC 7521 §4.2, RFC 7523 §2.2",
+        level: Level::Must,
+        checked: "Every token request carries `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and one `client_assertion`, no `client_secret` and no `Authorization` header; a `client_id`, if sent, equals the assertion's `sub` (the provider's S-75 and S-77 refusals).",
+        fix: "Send the assertion in the form body with the jwt-bearer `client_assertion_type`; drop Basic and `client_secret`; send `client_id` only with the same value as `sub`.",
+        evaluate: |e| {
+            if let Some(entry) = e
+                .token_requests()
+                .find(|entry| entry.auth_method != Some(DetectedAuth::Assertion))
+            {
+                return fail(match entry.auth_method {
+                    Some(DetectedAuth::Both) => "a client_assertion next to another method",
+                    _ => "a token request without a client_assertion",
+                });
+            }
+            judge_assertions(e, "S-75", |_, _| None)
+        },
+    },
+    Check {
+        id: "C-65",
+        title: "iss and sub are both the client id",
+        rfc: "RFC 7523 §3 items 1, 2",
+        level: Level::Must,
+        checked: "The assertion's `iss` and `sub` are both the registered client id (`OAUTH_CLIENT_ID`).",
+        fix: "Set `iss` and `sub` to the client id, byte for byte.",
+        evaluate: |e| {
+            let id = e.scenario.client_id;
+            judge_assertions(e, "S-77", |_, claims| {
+                (claims["iss"] != id || claims["sub"] != id)
+                    .then(|| "iss or sub is not the client id".to_owned())
+            })
+        },
+    },
+    Check {
+        id: "C-66",
+        title: "aud identifies the authorization server",
+        rfc: "RFC 7523 §3 item 3, draft-ietf-oauth-rfc7523bis",
+        level: Level::Must,
+        checked: "The assertion's `aud` is the issuer identifier or the token endpoint URL (a string, or one value of an array); the issuer as a single string is the safe default.",
+        fix: "Set `aud` to the issuer from the RFC 8414 metadata as one JSON string (or, for older servers, the token endpoint URL); never another server's identifier.",
+        evaluate: |e| {
+            let token_endpoint = format!("{}/token", e.issuer);
+            let ours = |v: &serde_json::Value| {
+                v.as_str()
+                    .is_some_and(|s| s == e.issuer || s == token_endpoint)
+            };
+            judge_assertions(e, "S-78", |_, claims| {
+                let aud = &claims["aud"];
+                let ok = ours(aud) || aud.as_array().is_some_and(|values| values.iter().any(ours));
+                (!ok).then(|| format!("aud {aud} is neither the issuer nor the token endpoint"))
+            })
+        },
+    },
+    Check {
+        id: "C-67",
+        title: "exp present and short, iat present",
+        rfc: "RFC 7523 §3 item 4, OIDC Core §9",
+        level: Level::Must,
+        checked: "The assertion has a numeric `exp` and `iat`, `exp` at most 300 s after `iat` (a minute is usual), and the provider accepted its times (S-79).",
+        fix: "Set `iat` to now and `exp` to about a minute later, for each request.",
+        evaluate: |e| {
+            judge_assertions(e, "S-79", |_, claims| {
+                let (Some(exp), Some(iat)) = (claims["exp"].as_i64(), claims["iat"].as_i64())
+                else {
+                    return Some("exp or iat is missing or not a number".to_owned());
+                };
+                (exp.saturating_sub(iat) > 300)
+                    .then(|| format!("lives {} s: more than 300 s", exp.saturating_sub(iat)))
+            })
+        },
+    },
+    Check {
+        id: "C-68",
+        title: "a fresh jti for every request, retries included",
+        rfc: "OIDC Core §9, RFC 7523 §3 item 7",
+        level: Level::Must,
+        checked: "Every token request's assertion has a `jti` no other request of the scenario used, the retry after a 503 included (the provider refuses a replay: S-80).",
+        fix: "Build a new assertion (new `jti`, `iat`, `exp`) for each attempt, never reuse the one of a failed request.",
+        evaluate: |e| {
+            let mut seen = std::collections::HashSet::new();
+            for entry in e.token_requests() {
+                let jti = entry
+                    .client_assertion
+                    .as_ref()
+                    .and_then(|d| d["claims"]["jti"].as_str());
+                match jti {
+                    None => return fail("an assertion without jti"),
+                    Some(jti) if !seen.insert(jti.to_owned()) => {
+                        return fail(format!(
+                            "jti reused across {} token requests",
+                            e.token_requests().count()
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            judge_assertions(e, "S-80", |_, _| None)
+        },
+    },
+    Check {
+        id: "C-69",
+        title: "signed with an allowed algorithm; kid when there are several keys",
+        rfc: "RFC 7523 §3 item 9, RFC 8725 §3.1",
+        level: Level::Must,
+        checked: "The assertion's `alg` is RS256, ES256 or EdDSA for `private_key_jwt` and HS256 for `client_secret_jwt`, never `none`; its signature verifies (S-76); with several registered keys it names its key in `kid`.",
+        fix: "Sign with the client's key (or the secret, HS256) and set `kid` to the key's id (`OAUTH_KEY_ID`).",
+        evaluate: |e| {
+            let method = e.scenario.auth_method;
+            let several = e.scenario.client_keys > 1;
+            judge_assertions(e, "S-76", |header, _| {
+                let alg = header["alg"].as_str().unwrap_or_default();
+                let allowed: &[&str] = if method == ClientAuthMethod::ClientSecretJwt {
+                    &["HS256"]
+                } else {
+                    &["RS256", "ES256", "EdDSA"]
+                };
+                if !allowed.contains(&alg) {
+                    return Some(format!("alg {alg:?} is not allowed for {method}"));
+                }
+                (several && !header["kid"].is_string())
+                    .then(|| "no kid, with several keys registered".to_owned())
+            })
         },
     },
 ];

@@ -67,6 +67,11 @@ pub struct ClientEnv {
     pub timeout: Duration,
     /// `OAUTH_SCENARIO`.
     pub scenario: String,
+    /// `OAUTH_PRIVATE_KEY_FILE` (`private_key_jwt` only): a PKCS#8 PEM
+    /// file the runner made for the scenario.
+    pub private_key_file: Option<String>,
+    /// `OAUTH_KEY_ID` (`private_key_jwt` only): the key's `kid`.
+    pub key_id: Option<String>,
 }
 
 impl ClientEnv {
@@ -88,6 +93,14 @@ impl ClientEnv {
             ("OAUTH_TIMEOUT_MS", self.timeout.as_millis().to_string()),
             ("OAUTH_SCENARIO", self.scenario.clone()),
         ]
+        .into_iter()
+        .chain(
+            self.private_key_file
+                .clone()
+                .map(|file| ("OAUTH_PRIVATE_KEY_FILE", file)),
+        )
+        .chain(self.key_id.clone().map(|kid| ("OAUTH_KEY_ID", kid)))
+        .collect()
     }
 }
 
@@ -301,6 +314,65 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// The private key of a scenario's `private_key_jwt` client, in a file
+/// readable by its owner only, removed when the scenario ends.
+struct KeyFile {
+    path: std::path::PathBuf,
+    kid: String,
+}
+
+impl KeyFile {
+    fn write(pem: &str, kid: String) -> Result<Self, Error> {
+        let path = std::env::temp_dir().join(format!(
+            "mock-server-conformance-{}-{:016x}.pem",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(&path)?, pem.as_bytes())?;
+        Ok(Self { path, kid })
+    }
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The scenario's client, and for `private_key_jwt` the key file it is
+/// handed: a fresh key, and the older keys of a rotation, registered by
+/// their public JWKs.
+fn register(
+    scenario: &Scenario,
+    scopes: &[&str],
+) -> Result<(ClientRegistration, Option<KeyFile>), Error> {
+    let mut registration = if scenario.secret.is_empty() {
+        ClientRegistration::public(scenario.client_id)
+    } else {
+        ClientRegistration::new(scenario.client_id, scenario.secret)
+    }
+    .with_scopes(scopes.iter().copied())
+    .with_default_scopes(scopes.iter().copied())
+    .with_auth_method(scenario.auth_method);
+    let mut key_file = None;
+    if scenario.auth_method == auth_core::ClientAuthMethod::PrivateKeyJwt {
+        for n in 0..scenario.client_keys.max(1) {
+            let (pem, jwk) = crate::keys::generate_client_key()?;
+            if let Ok(serde_json::Value::Object(object)) = serde_json::to_value(&jwk) {
+                registration = registration.with_public_key(crate::ClientKey::Json(object));
+            }
+            if n == 0 {
+                key_file = Some(KeyFile::write(&pem, jwk.kid.unwrap_or_default())?);
+            }
+        }
+    }
+    Ok((registration, key_file))
+}
+
 /// Runs the scenarios one after the other.
 pub async fn run(
     scenarios: &[&'static Scenario],
@@ -325,10 +397,7 @@ pub async fn run_scenario(
     if scopes.is_empty() {
         scopes.push("read");
     }
-    let registration = ClientRegistration::new(scenario.client_id, scenario.secret)
-        .with_scopes(scopes.iter().copied())
-        .with_default_scopes(scopes.iter().copied())
-        .with_auth_method(scenario.auth_method);
+    let (registration, key_file) = register(scenario, &scopes)?;
     let config = Config {
         token_lifetime_secs: scenario.token_lifetime.as_secs().max(1),
         journal_capacity: JOURNAL_CAPACITY,
@@ -357,6 +426,8 @@ pub async fn run_scenario(
         call_interval: scenario.interval,
         timeout: options.client_timeout,
         scenario: scenario.id.to_owned(),
+        private_key_file: key_file.as_ref().map(|k| k.path.display().to_string()),
+        key_id: key_file.as_ref().map(|k| k.kid.clone()),
     };
     let started = Instant::now();
     let started_at = OffsetDateTime::now_utc();
@@ -372,7 +443,9 @@ pub async fn run_scenario(
     let elapsed = started.elapsed();
     let journal = server.journal();
     let redirect_hits = trap.hits();
+    let issuer = server.url();
     let evidence = Evidence {
+        issuer: &issuer,
         scenario,
         journal: &journal,
         token_requests_seen: server.token_requests(),

@@ -41,6 +41,10 @@ pub struct Scenario {
     pub secret: &'static str,
     /// Its registered (and announced) authentication method.
     pub auth_method: ClientAuthMethod,
+    /// Public keys registered for a `private_key_jwt` client: the client
+    /// holds the first; more are older keys still registered (a rotation),
+    /// so the assertion's `kid` must pick.
+    pub client_keys: usize,
     /// Scopes to request (`OAUTH_SCOPES`); also the registered scopes.
     pub scopes: &'static str,
     /// Resource calls to make (`OAUTH_CALLS`).
@@ -165,6 +169,8 @@ impl Scenario {
 pub fn auth_method_name(method: ClientAuthMethod) -> &'static str {
     match method {
         ClientAuthMethod::ClientSecretPost => "client_secret_post",
+        ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        ClientAuthMethod::ClientSecretJwt => "client_secret_jwt",
         _ => "client_secret_basic",
     }
 }
@@ -216,6 +222,12 @@ fn none(_: &str) -> Vec<FaultRule> {
     Vec::new()
 }
 
+/// The checks of every client-assertion scenario.
+const ASSERTION_CHECKS: &[&str] = &["C-64", "C-65", "C-66", "C-67", "C-68", "C-69"];
+
+/// Those, and the bounded retry.
+const ASSERTION_RETRY_CHECKS: &[&str] = &["C-48", "C-64", "C-65", "C-66", "C-67", "C-68", "C-69"];
+
 const BASE: Scenario = Scenario {
     id: "",
     title: "",
@@ -223,6 +235,7 @@ const BASE: Scenario = Scenario {
     client_id: F1_ID,
     secret: F1_SECRET,
     auth_method: ClientAuthMethod::ClientSecretBasic,
+    client_keys: 1,
     scopes: "read",
     calls: 2,
     interval: Duration::ZERO,
@@ -354,6 +367,64 @@ pub static SCENARIOS: &[Scenario] = &[
             ]
         },
         checks: &["C-57"],
+        ..BASE
+    },
+    Scenario {
+        id: "private-key-jwt",
+        title: "private_key_jwt: an ES256 client assertion (RFC 7523), no secret",
+        client_id: "jwt-signer",
+        secret: "",
+        auth_method: ClientAuthMethod::PrivateKeyJwt,
+        expected_rule: "C-64",
+        expected_rfc: "RFC 7521 §4.2, RFC 7523 §2.2",
+        checks: ASSERTION_CHECKS,
+        ..BASE
+    },
+    Scenario {
+        id: "client-secret-jwt",
+        title: "client_secret_jwt: an HS256 client assertion keyed with the secret",
+        client_id: "jwt-secret",
+        secret: "a-secret-of-at-least-32-bytes-for-hs256",
+        auth_method: ClientAuthMethod::ClientSecretJwt,
+        expected_rule: "C-64",
+        expected_rfc: "RFC 7521 §4.2, RFC 7523 §2.2",
+        checks: ASSERTION_CHECKS,
+        ..BASE
+    },
+    Scenario {
+        id: "private-key-jwt-503-retry",
+        title: "private_key_jwt, 503 once: the retry carries a fresh jti",
+        client_id: "jwt-signer",
+        secret: "",
+        auth_method: ClientAuthMethod::PrivateKeyJwt,
+        expected_rule: "C-68",
+        expected_rfc: "OIDC Core §9",
+        faults: |_| vec![FaultRule::new(Fault::Status(503))],
+        checks: ASSERTION_RETRY_CHECKS,
+        ..BASE
+    },
+    Scenario {
+        id: "client-secret-jwt-503-retry",
+        title: "client_secret_jwt, 503 once: the retry carries a fresh jti",
+        client_id: "jwt-secret",
+        secret: "a-secret-of-at-least-32-bytes-for-hs256",
+        auth_method: ClientAuthMethod::ClientSecretJwt,
+        expected_rule: "C-68",
+        expected_rfc: "OIDC Core §9",
+        faults: |_| vec![FaultRule::new(Fault::Status(503))],
+        checks: ASSERTION_RETRY_CHECKS,
+        ..BASE
+    },
+    Scenario {
+        id: "private-key-jwt-key-rotation",
+        title: "private_key_jwt with a new and an old key registered: the kid picks",
+        client_id: "jwt-signer",
+        secret: "",
+        auth_method: ClientAuthMethod::PrivateKeyJwt,
+        client_keys: 2,
+        expected_rule: "C-69",
+        expected_rfc: "RFC 7523 §3 item 9, RFC 8725 §3.1",
+        checks: ASSERTION_CHECKS,
         ..BASE
     },
     Scenario {

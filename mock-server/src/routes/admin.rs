@@ -10,6 +10,7 @@
 //! | GET | `/_mock/clients` | | the registered clients, by id, secrets redacted (JSON) |
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
+//! | PUT | `/_mock/clients/{id}/extra_claims` | claims (JSON object, as in the TOML) | replaces the client's extra claims |
 //! | GET | `/_mock/faults` | | the queued fault rules, first match first (JSON) |
 //! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
@@ -18,6 +19,7 @@
 //! | POST | `/_mock/keys/rotate` | `{"grace_seconds": n}` | a fresh key signs; the old one stays published `n` seconds of mock time (0: dropped at once) |
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -26,6 +28,7 @@ use serde_json::json;
 
 use crate::admin_access::Caller;
 use crate::config::ClientRegistration;
+use crate::extra_claim::ExtraClaim;
 use crate::fault::FaultRule;
 use crate::reply::{self, Reply};
 use crate::router::Received;
@@ -36,6 +39,9 @@ use crate::state::Registered;
 struct Advance {
     seconds: u64,
 }
+
+/// The tail of `PUT /_mock/clients/{id}/extra_claims`.
+const EXTRA_CLAIMS_SUFFIX: &str = "/extra_claims";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +168,51 @@ fn listed(client: &Registered) -> serde_json::Value {
     listed
 }
 
+/// `PUT /_mock/clients/{id}/extra_claims` (`path` without `/_mock`):
+/// replaces the client's extra claims, or says why not.
+fn put_extra_claims(state: &crate::state::State, path: &str, body: &[u8]) -> Reply {
+    let encoded = path
+        .trim_start_matches("/clients/")
+        .trim_end_matches(EXTRA_CLAIMS_SUFFIX);
+    let Ok(id) = auth_core::form::decode_component(encoded.as_bytes()) else {
+        return bad_request("the client id is not valid percent-encoding");
+    };
+    match parse::<BTreeMap<String, ExtraClaim>>(body) {
+        Ok(claims) => match state.set_extra_claims(&id, claims) {
+            Ok(true) => reply::build(StatusCode::NO_CONTENT, None, ""),
+            Ok(false) => reply::not_found(),
+            Err(error) => bad_request(&error.to_string()),
+        },
+        Err(reply) => *reply,
+    }
+}
+
+/// `POST /_mock/faults`: queues a rule.
+fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
+    match parse::<FaultRule>(body) {
+        // A rule for a client nobody registered would never fire: most
+        // likely a typo in the id. 422, not 404: the resource the
+        // request names (`/_mock/faults`) exists; what the body refers
+        // to does not (RFC 9110 §15.5.21; GitHub's and Kubernetes' APIs
+        // answer a body naming a missing object the same way).
+        Ok(rule) => match rule.client_id() {
+            Some(id) if state.client(id).is_none() => refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_client",
+                &format!(
+                    "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
+                    reply::bounded(id, reply::MAX_QUOTED_BYTES)
+                ),
+            ),
+            _ => {
+                state.faults.push(rule);
+                reply::build(StatusCode::CREATED, None, "")
+            }
+        },
+        Err(reply) => *reply,
+    }
+}
+
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
     let caller = Caller {
@@ -198,6 +249,9 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             },
             Err(reply) => *reply,
         },
+        (&Method::PUT, p) if p.starts_with("/clients/") && p.ends_with(EXTRA_CLAIMS_SUFFIX) => {
+            put_extra_claims(state, p, r.body)
+        }
         (&Method::DELETE, p) if p.starts_with("/clients/") => {
             let id =
                 auth_core::form::decode_component(p.trim_start_matches("/clients/").as_bytes());
@@ -215,28 +269,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
                 serde_json::to_string(&state.faults.rules()).unwrap_or_else(|_| "[]".to_owned());
             reply::json(StatusCode::OK, body)
         }
-        (&Method::POST, "/faults") => match parse::<FaultRule>(r.body) {
-            // A rule for a client nobody registered would never fire: most
-            // likely a typo in the id. 422, not 404: the resource the
-            // request names (`/_mock/faults`) exists; what the body refers
-            // to does not (RFC 9110 §15.5.21; GitHub's and Kubernetes' APIs
-            // answer a body naming a missing object the same way).
-            Ok(rule) => match rule.client_id() {
-                Some(id) if state.client(id).is_none() => refusal(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_client",
-                    &format!(
-                        "no client {:?} is registered: register it first (POST /_mock/clients) or fix the client_id",
-                        reply::bounded(id, reply::MAX_QUOTED_BYTES)
-                    ),
-                ),
-                _ => {
-                    state.faults.push(rule);
-                    reply::build(StatusCode::CREATED, None, "")
-                }
-            },
-            Err(reply) => *reply,
-        },
+        (&Method::POST, "/faults") => post_fault(state, r.body),
         (&Method::DELETE, "/faults") => {
             state.faults.clear();
             reply::build(StatusCode::NO_CONTENT, None, "")

@@ -20,6 +20,7 @@
 //! omitted, because the mock has no authorization endpoint and never
 //! advertises an endpoint it lacks (a resource server reads neither).
 
+use crate::assertion::AssertionMethod;
 use std::collections::BTreeSet;
 
 use http::{Method, StatusCode};
@@ -71,8 +72,27 @@ pub(crate) fn document(state: &State) -> Value {
     let clients = state.clients();
     let methods: BTreeSet<&str> = clients
         .iter()
-        .filter(|c| !c.is_public())
-        .map(|c| c.auth_method.as_str())
+        .filter_map(|c| match c.assertion {
+            Some(method) => Some(method.as_str()),
+            None => (!c.is_public()).then(|| c.auth_method.as_str()),
+        })
+        .collect();
+    // RFC 8414 §2 (S-82): the algorithms enforced for the assertion
+    // methods in use: each private_key_jwt key's own, HS256 for
+    // client_secret_jwt.
+    let signing_algs: Vec<&str> = auth_core::jose::Algorithm::ALL
+        .into_iter()
+        .filter(|alg| {
+            clients.iter().any(|c| match c.assertion {
+                Some(AssertionMethod::PrivateKeyJwt) => c
+                    .keys
+                    .iter()
+                    .any(|k| crate::keys::algorithm_of(&k.key) == Some(*alg)),
+                Some(AssertionMethod::ClientSecretJwt) => *alg == auth_core::jose::Algorithm::Hs256,
+                _ => false,
+            })
+        })
+        .map(auth_core::jose::Algorithm::as_str)
         .collect();
     let scopes: BTreeSet<String> = clients
         .iter()
@@ -104,6 +124,15 @@ pub(crate) fn document(state: &State) -> Value {
             "revocation_endpoint_auth_methods_supported",
         ] {
             doc.insert(key.into(), Value::from(methods.clone()));
+        }
+    }
+    if !signing_algs.is_empty() {
+        for key in [
+            "token_endpoint_auth_signing_alg_values_supported",
+            "introspection_endpoint_auth_signing_alg_values_supported",
+            "revocation_endpoint_auth_signing_alg_values_supported",
+        ] {
+            doc.insert(key.into(), Value::from(signing_algs.clone()));
         }
     }
     if !scopes.is_empty() {

@@ -359,7 +359,16 @@ pub(crate) async fn fault_reply(state: &State, fault: &Fault) -> Option<Outcome>
         | Fault::NoScope
         | Fault::NoExpiresIn
         | Fault::ShortLifetime
-        | Fault::Oversized { .. } => return None,
+        | Fault::Oversized { .. }
+        | Fault::JwksWithoutKid
+        | Fault::JwksDuplicateKid
+        | Fault::JwksUnparseableKey
+        | Fault::RotateWithoutGrace
+        | Fault::ExpiredOnIssue
+        | Fault::NbfInFuture
+        | Fault::WrongIssuer
+        | Fault::WrongAudience
+        | Fault::TypJwt => return None,
     };
     let mut outcome = Outcome::from(reply);
     outcome.error = fault_error(fault, served.as_ref());

@@ -25,11 +25,12 @@ use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
-use crate::config::CLIENT_CREDENTIALS;
+use crate::config::{CLIENT_CREDENTIALS, TokenFormat};
 use crate::conformance::rules::{self, Observation};
-use crate::fault::{Endpoint, Fault, MAX_OVERSIZED_BYTES};
+use crate::fault::{self, Endpoint, Fault, MAX_OVERSIZED_BYTES};
 use crate::issuer::Claims;
 use crate::journal::DetectedAuth;
+use crate::jwt::JwtIssuer;
 use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
 use crate::router::{Outcome, Received};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form};
@@ -54,6 +55,12 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let mut outcome = if let Some(outcome) = served {
         facts.client_id = claimed_id();
         form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+        // The journal shows the assertion a fault answered too (C-68
+        // compares the jti of the retry with it).
+        facts.assertion = form
+            .as_ref()
+            .and_then(|f| f.get("client_assertion"))
+            .and_then(crate::assertion::decoded);
         outcome
     } else {
         let result = process(r, &mut facts, &mut form, fault.as_ref());
@@ -97,6 +104,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     outcome.form = form;
     outcome.findings = findings;
     outcome.fault = fault;
+    outcome.assertion = facts.assertion;
     outcome
 }
 
@@ -148,7 +156,8 @@ fn process(
     }
     let scope = granted_scope(&client, form.get("scope"))?;
     let audience = audience(state, form)?;
-    Ok(issue(state, &client, scope, audience, fault))
+    let extra = crate::extra_claim::resolve(client.registration.extra_claims(), form);
+    Ok(issue(state, &client, scope, audience, extra, fault))
 }
 
 /// RFC 6749 §3.3: strict syntax, within the client's scopes; no (or an
@@ -222,6 +231,7 @@ fn issue(
     client: &Registered,
     scope: ScopeSet,
     audience: Vec<String>,
+    extra: Map<String, Value>,
     fault: Option<&Fault>,
 ) -> Reply {
     // One clock read for both `iat` and `exp`.
@@ -242,14 +252,43 @@ fn issue(
         jti: rand::random(),
         audience,
         nbf: None,
-        extra: Map::new(),
+        extra,
     };
-    let token = state.issuer.mint(&claims, state.token_format(client));
+    let format = state.token_format(client);
+    let token = match fault.filter(|f| f.shapes_token()) {
+        Some(fault) => mint_faulted(state, &claims, format, fault),
+        None => state.issuer.mint(&claims, format),
+    };
     let scope = claims.scope.to_string();
     reply::no_store(reply::json(
         StatusCode::OK,
         success_body(&token, lifetime, &scope, fault),
     ))
+}
+
+/// A token with the one wrong thing `fault` names, signed like any other
+/// (a resource server must refuse it for that thing alone).
+fn mint_faulted(state: &State, claims: &Claims, format: TokenFormat, fault: &Fault) -> String {
+    let jwt = state.issuer.jwt();
+    if *fault == Fault::RotateWithoutGrace {
+        // A fresh key signs from now on; the one before leaves the JWKS at
+        // once. Should no key be made, the current one signs as before.
+        let _ = jwt.keys().rotate(0, state.now_unix());
+        return state.issuer.mint(claims, format);
+    }
+    if format == TokenFormat::Opaque {
+        // An opaque token has no issuer, header or `nbf` to get wrong.
+        let mut claims = claims.clone();
+        if *fault == Fault::ExpiredOnIssue {
+            (claims.iat, claims.exp) = fault::expired_on_issue(claims.iat, claims.exp);
+        }
+        return state.issuer.mint(&claims, format);
+    }
+    let (mut header, key) = jwt.header();
+    let mut body = jwt.access_token_claims(claims);
+    crate::extra_claim::apply(&claims.extra, &mut body);
+    fault::shape_token(fault, &mut header, &mut body);
+    JwtIssuer::sign(&key, &header, &body)
 }
 
 /// RFC 6749 §5.1. The granted scope is always echoed (S-29; checklist C.6),

@@ -156,20 +156,39 @@ pub(crate) async fn auth_http_client(env: ClientEnv) -> i32 {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn auth_http_run(env: ClientEnv) -> Result<(), BoxError> {
-    let method = if env.auth_method == "client_secret_post" {
-        ClientAuthMethod::ClientSecretPost
-    } else {
-        ClientAuthMethod::ClientSecretBasic
-    };
+    use auth_http::AssertionSigner as _;
+    let method = env
+        .auth_method
+        .parse::<ClientAuthMethod>()
+        .unwrap_or(ClientAuthMethod::ClientSecretBasic);
     let scopes = ScopeSet::parse_lenient(&env.scopes)?;
-    let credentials = ClientCredentials::new(env.client_id.as_str(), env.client_secret.as_str())
-        .with_scopes(scopes.iter().cloned())
-        .with_auth_method(method);
+    // private_key_jwt: the key file and kid of the contract.
+    let signer = match (&env.private_key_file, method) {
+        (Some(file), ClientAuthMethod::PrivateKeyJwt) => {
+            let signer = auth_http::PrivateKeySigner::from_file(file)?;
+            Some(match &env.key_id {
+                Some(kid) => signer.with_kid(kid.as_str()),
+                None => signer,
+            })
+        }
+        _ => None,
+    };
+    let credentials = match &signer {
+        Some(signer) => {
+            ClientCredentials::private_key_jwt(env.client_id.as_str(), signer.key().clone())
+        }
+        None => ClientCredentials::new(env.client_id.as_str(), env.client_secret.as_str())
+            .with_auth_method(method),
+    }
+    .with_scopes(scopes.iter().cloned());
     let client = Client::new(TokenUrl::parse(&env.token_url)?, credentials);
     let transport = HyperTransport::builder().timeout(env.timeout).build()?;
-    let manager = TokenManager::builder(client, transport.clone())
-        .retry(RetryPolicy::default().with_deadline(env.timeout * 3))
-        .build();
+    let mut builder = TokenManager::builder(client, transport.clone())
+        .retry(RetryPolicy::default().with_deadline(env.timeout * 3));
+    if let Some(signer) = signer {
+        builder = builder.signer(signer);
+    }
+    let manager = builder.build();
     for call in 0..env.calls {
         if call > 0 {
             tokio::time::sleep(env.call_interval).await;

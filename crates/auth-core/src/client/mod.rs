@@ -96,6 +96,7 @@ use time::OffsetDateTime;
 
 use crate::credentials::ClientCredentials;
 use crate::error::Error;
+use crate::jose::ClientAssertion;
 use crate::operation::Operations;
 use crate::request::{TokenRequest, TokenUrl};
 use crate::response::{self, ParseContext, ParseOptions};
@@ -249,6 +250,37 @@ impl<S: State> Client<S> {
         response: &http::Response<B>,
         sent_at: OffsetDateTime,
     ) -> Result<OAuthToken, Error> {
+        self.parse_scrubbing(response, sent_at, None)
+    }
+
+    /// Builds the token request of an assertion method
+    /// (`private_key_jwt`, `client_secret_jwt`) with the assertion signed
+    /// for this attempt (see [`TokenRequest::unsigned_assertion`]).
+    pub fn token_request_with_assertion(
+        &self,
+        assertion: &ClientAssertion,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        Ok(self.config.request.to_http_with_assertion(assertion)?)
+    }
+
+    /// [`parse_token_response`](Self::parse_token_response) for a request
+    /// that carried `assertion`: provider text that echoes it is scrubbed
+    /// too (C-70, an assertion is a credential for its lifetime).
+    pub fn parse_token_response_with_assertion<B: AsRef<[u8]>>(
+        &self,
+        response: &http::Response<B>,
+        sent_at: OffsetDateTime,
+        assertion: &ClientAssertion,
+    ) -> Result<OAuthToken, Error> {
+        self.parse_scrubbing(response, sent_at, Some(assertion))
+    }
+
+    fn parse_scrubbing<B: AsRef<[u8]>>(
+        &self,
+        response: &http::Response<B>,
+        sent_at: OffsetDateTime,
+        assertion: Option<&ClientAssertion>,
+    ) -> Result<OAuthToken, Error> {
         let ctx = ParseContext {
             requested_at: sent_at,
             requested_scope: self.credentials().scopes(),
@@ -266,7 +298,8 @@ impl<S: State> Client<S> {
                 response.status(),
                 response.headers(),
                 response.body().as_ref(),
-                &Scrubber::for_credentials(self.credentials()),
+                &Scrubber::for_credentials(self.credentials())
+                    .with_assertion(assertion.map(ClientAssertion::expose_secret)),
             )),
             Err(other) => Err(other),
         }

@@ -73,6 +73,10 @@ pub enum JwsError {
         #[source]
         source: serde_json::Error,
     },
+    /// A name that is not an [`AssertionAudience`](super::AssertionAudience)
+    /// choice (`issuer`, `token_endpoint`).
+    #[error("unknown assertion audience choice `{}` (expected issuer or token_endpoint)", Printable(.0))]
+    UnknownAudienceChoice(String),
     /// `alg` is `none` (RFC 8725 §3.1: never accepted).
     #[error("algorithm `none` is refused")]
     AlgorithmNone,

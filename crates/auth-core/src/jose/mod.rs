@@ -2,7 +2,8 @@
 //! clock: the vocabulary ([`Algorithm`], [`Header`], [`AccessTokenClaims`],
 //! [`Jwk`], [`JwkSet`]), the JWS compact serialization as a two-step
 //! signing protocol ([`SigningInput`]) and a bounded parser
-//! ([`CompactJws`]), and the RFC 9068 §4 claim checks ([`Validation`]).
+//! ([`CompactJws`]), the RFC 9068 §4 claim checks ([`Validation`]), and
+//! RFC 7523 client assertions ([`AssertionClaims`], [`UnsignedAssertion`]).
 //!
 //! Signing and signature verification are the caller's: the mock server
 //! signs with `ring`, and a remote signer (a KMS, an HSM) fits the same
@@ -25,6 +26,7 @@
 //! ```
 
 mod algorithm;
+mod assertion;
 mod claims;
 mod compact;
 mod error;
@@ -34,6 +36,10 @@ mod principal;
 mod validation;
 
 pub use algorithm::Algorithm;
+pub use assertion::{
+    ASSERTION_LIFETIME, AssertionAudience, AssertionClaims, AssertionKey,
+    CLIENT_ASSERTION_TYPE_JWT_BEARER, ClientAssertion, TYP_JWT, UnsignedAssertion,
+};
 pub use claims::{AccessTokenClaims, Audience};
 pub use compact::{CompactJws, MAX_COMPACT_LEN, SigningInput};
 pub use error::{ClaimsError, EXCERPT_LIMIT, JwkError, JwsError, Part};

@@ -12,6 +12,14 @@
 //! `TOKEN_STORE_KEYS`, never from a flag. With Redis, many `fetch-token`
 //! processes for the same request share one token request (docs/fleet.md).
 //!
+//! With `--auth-method private_key_jwt --private-key key.pem` the client
+//! authenticates with a signed assertion (RFC 7523 §2.2): RS256, ES256 or
+//! `EdDSA` from a PEM (PKCS#8, or PKCS#1 RSA) or private JWK file, `kid` from
+//! `--key-id` or the JWK; no secret is read. `client_secret_jwt` signs
+//! HS256 with the secret, read as above. The assertion's `aud` is
+//! `--issuer` when given (and `--assertion-audience issuer`, the default),
+//! else the token URL.
+//!
 //! Exit codes: 0 success, 2 usage or configuration error, 3 the provider
 //! rejected the request (an RFC 6749 §5.2 error), 4 transport failure,
 //! timeout or a non-OAuth answer. Errors are one line on stderr.
@@ -24,10 +32,14 @@ use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use auth_core::jose::{Algorithm, AssertionAudience};
 use auth_core::{
-    Client, ClientAuthMethod, ClientCredentials, Resource, ScopeSet, TokenRequest, TokenUrl,
+    Client, ClientAuthMethod, ClientCredentials, Issuer, Resource, ScopeSet, TokenRequest, TokenUrl,
 };
-use auth_http::{FileStore, HyperTransport, RetryPolicy, TokenManager, TokenManagerBuilder};
+use auth_http::{
+    AssertionSigner as _, FileStore, HyperTransport, PrivateKeySigner, RetryPolicy, TokenManager,
+    TokenManagerBuilder,
+};
 use clap::Parser;
 
 /// The environment variable holding the client secret.
@@ -59,9 +71,31 @@ struct Cli {
     /// How the client authenticates: `client_secret_basic` (id and secret
     /// form-encoded first, RFC 6749 §2.3.1), `client_secret_post` (in the
     /// form body), or `client_secret_basic_unencoded` (for providers that do
-    /// not decode).
+    /// not decode), `private_key_jwt` (an assertion signed with
+    /// --private-key) or `client_secret_jwt` (an assertion signed HS256
+    /// with the secret).
     #[arg(long, default_value = "client_secret_basic")]
     auth_method: ClientAuthMethod,
+    /// With `private_key_jwt`: the private key, PEM (PKCS#8, or PKCS#1 RSA)
+    /// or a private JWK (JSON).
+    #[arg(long, value_name = "FILE")]
+    private_key: Option<std::path::PathBuf>,
+    /// With `private_key_jwt`: the `kid` of the assertions' header
+    /// (default: the JWK's `kid`, else none).
+    #[arg(long, value_name = "KID")]
+    key_id: Option<String>,
+    /// With `private_key_jwt`: the algorithm the key must sign (RS256,
+    /// ES256, `EdDSA`); default: the key's own.
+    #[arg(long, value_name = "ALG")]
+    alg: Option<Algorithm>,
+    /// The authorization server's issuer identifier (RFC 8414): the
+    /// assertions' `aud` when --assertion-audience is `issuer`.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The assertions' `aud`: `issuer` (the --issuer when given, else the
+    /// token URL) or `token_endpoint` (always the token URL).
+    #[arg(long, value_name = "CHOICE", default_value = "issuer")]
+    assertion_audience: AssertionAudience,
     /// RFC 8707 resource indicator (absolute URI); may be repeated.
     #[arg(long = "resource", value_name = "URI")]
     resources: Vec<String>,
@@ -127,7 +161,43 @@ fn read_secret(from_stdin: bool) -> Result<String, Failure> {
     })
 }
 
-fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
+/// The `private_key_jwt` signer `--private-key`, `--key-id` and `--alg`
+/// describe; none for the other methods (which refuse those flags).
+fn read_signer(cli: &Cli) -> Result<Option<PrivateKeySigner>, Failure> {
+    if cli.auth_method != ClientAuthMethod::PrivateKeyJwt {
+        if cli.private_key.is_some() || cli.key_id.is_some() || cli.alg.is_some() {
+            return Err(Failure::usage(
+                "--private-key, --key-id and --alg need --auth-method private_key_jwt",
+            ));
+        }
+        return Ok(None);
+    }
+    let path = cli
+        .private_key
+        .as_deref()
+        .ok_or_else(|| Failure::usage("private_key_jwt needs --private-key FILE"))?;
+    let failure = |e: auth_http::KeyError| {
+        Failure::usage(format!(
+            "--private-key {}: {}",
+            path.display(),
+            auth_http::one_line(&e)
+        ))
+    };
+    let mut signer = PrivateKeySigner::from_file(path).map_err(failure)?;
+    if let Some(kid) = &cli.key_id {
+        signer = signer.with_kid(kid.as_str());
+    }
+    if let Some(alg) = cli.alg {
+        signer = signer.expect_alg(alg).map_err(failure)?;
+    }
+    Ok(Some(signer))
+}
+
+fn build_client(
+    cli: &Cli,
+    secret: String,
+    signer: Option<&PrivateKeySigner>,
+) -> Result<Client, Failure> {
     let url =
         TokenUrl::parse(&cli.token_url).map_err(|e| Failure::usage(format!("--token-url: {e}")))?;
     let mut scopes = ScopeSet::new();
@@ -140,8 +210,18 @@ fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
     }
     let credentials = ClientCredentials::new(cli.client_id.as_str(), secret)
         .with_scopes(scopes.iter().cloned())
-        .with_auth_method(cli.auth_method);
+        .with_auth_method(cli.auth_method)
+        .with_assertion_audience(cli.assertion_audience);
+    let credentials = match signer {
+        Some(signer) => credentials.with_assertion_key(signer.key().clone()),
+        None => credentials,
+    };
     let mut request = TokenRequest::new(url, credentials);
+    if let Some(issuer) = &cli.issuer {
+        request = request.with_issuer(
+            Issuer::parse(issuer).map_err(|e| Failure::usage(format!("--issuer: {e}")))?,
+        );
+    }
     for resource in &cli.resources {
         request = request.with_resource(
             Resource::new(resource.as_str())
@@ -152,9 +232,15 @@ fn build_client(cli: &Cli, secret: String) -> Result<Client, Failure> {
         request = request.with_audience(audience.as_str());
     }
     // Build once now, so configuration errors are usage errors (exit 2).
-    request
-        .to_http()
-        .map_err(|e| Failure::usage(format!("invalid token request: {e}")))?;
+    let built = if cli.auth_method.uses_assertion() {
+        request
+            .unsigned_assertion(time::OffsetDateTime::UNIX_EPOCH, "check")
+            .map(|unsigned| unsigned.finish(&[0]))
+            .and_then(|assertion| request.to_http_with_assertion(&assertion))
+    } else {
+        request.to_http()
+    };
+    built.map_err(|e| Failure::usage(format!("invalid token request: {e}")))?;
     Ok(Client::from_request(request))
 }
 
@@ -181,8 +267,14 @@ fn trusting(path: &std::path::Path) -> Result<rustls::ClientConfig, Failure> {
 }
 
 async fn run(cli: Cli) -> Result<String, Failure> {
-    let secret = read_secret(cli.secret_stdin)?;
-    let client = build_client(&cli, secret)?;
+    let signer = read_signer(&cli)?;
+    // private_key_jwt has no secret to read.
+    let secret = if signer.is_some() {
+        String::new()
+    } else {
+        read_secret(cli.secret_stdin)?
+    };
+    let client = build_client(&cli, secret, signer.as_ref())?;
     let mut builder = HyperTransport::builder().timeout(Duration::from_secs(cli.timeout));
     if let Some(path) = &cli.ca_file {
         builder = builder.tls_config(trusting(path)?);
@@ -194,7 +286,10 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     let retry = RetryPolicy::default()
         .with_max_attempts(cli.max_attempts)
         .with_deadline(Duration::from_secs(cli.timeout));
-    let builder = TokenManager::builder(client, transport).retry(retry);
+    let mut builder = TokenManager::builder(client, transport).retry(retry);
+    if let Some(signer) = signer {
+        builder = builder.signer(signer);
+    }
     let manager = with_store(builder, &cli)?.build();
     // The exit code follows the last attempt's error (`is_provider_rejection`
     // looks through the manager's wrappers); the message keeps them, so it

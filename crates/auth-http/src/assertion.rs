@@ -1,0 +1,387 @@
+//! Signers for client assertions (RFC 7523 §2.2): the async
+//! [`AssertionSigner`] (a local key, a KMS, an HSM, Vault), the default
+//! [`PrivateKeySigner`] (a PEM or JWK private key, signed with `ring`) and
+//! [`SecretSigner`] (HS256 with the client secret, `client_secret_jwt`).
+//!
+//! auth-core builds the assertion without IO
+//! ([`TokenRequest::unsigned_assertion`](auth_core::TokenRequest::unsigned_assertion));
+//! a signer only signs the bytes it is given.
+
+use std::fmt;
+use std::path::Path;
+
+use auth_core::ClientSecret;
+use auth_core::jose::{Algorithm, AssertionKey, Jwk, PublicKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::pem::PemObject as _;
+use serde::Deserialize;
+
+use crate::error::BoxError;
+use crate::transport::BoxFuture;
+
+/// Signs client assertions. The signature may come from anywhere: a key in
+/// memory, a KMS, an HSM (hence async). [`key`](Self::key) is the public
+/// identity the assertion's header names (algorithm, `kid`) and the request
+/// identity includes (thumbprint); it must be the credentials'
+/// [`assertion_key`](auth_core::ClientCredentials::assertion_key).
+///
+/// ```
+/// use auth_core::jose::{Algorithm, AssertionKey};
+/// use auth_http::{AssertionSigner, BoxError, BoxFuture};
+///
+/// #[derive(Debug)]
+/// struct Kms { key: AssertionKey }
+/// impl AssertionSigner for Kms {
+///     fn key(&self) -> &AssertionKey { &self.key }
+///     fn sign<'a>(&'a self, input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>> {
+///         Box::pin(async move { Ok(input.len().to_be_bytes().to_vec()) }) // call the KMS here
+///     }
+/// }
+/// let kms = Kms { key: AssertionKey::new(Algorithm::Es256).with_kid("kms-1") };
+/// assert_eq!(kms.key().kid(), Some("kms-1"));
+/// ```
+pub trait AssertionSigner: Send + Sync + fmt::Debug {
+    /// The public identity of the signing key.
+    fn key(&self) -> &AssertionKey;
+
+    /// The signature of `input` with [`key`](Self::key)'s algorithm, in
+    /// the JWS form (RFC 7518 §3: ECDSA as `r || s`, not DER).
+    fn sign<'a>(&'a self, input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>>;
+}
+
+/// Why a private key could not be read. Never holds key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read.
+    #[error("cannot read key file {path}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The PEM holds no private key this crate reads.
+    #[error("not a PEM private key")]
+    Pem,
+    /// The key is not one of the supported kinds.
+    #[error("unsupported key: {0}")]
+    Unsupported(&'static str),
+    /// The key was asked to sign with an algorithm it cannot use.
+    #[error("key of type {kty} cannot sign {alg}")]
+    Algorithm {
+        /// The key type.
+        kty: &'static str,
+        /// The algorithm asked for.
+        alg: Algorithm,
+    },
+}
+
+enum Pair {
+    Rsa(RsaKeyPair),
+    Es256(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// The default signer: a private key in memory, RS256 (RSA, 2048 to 8192
+/// bits), ES256 (P-256) or `EdDSA` (Ed25519), signed with `ring`. Read from
+/// PEM (PKCS#8, or PKCS#1 for RSA) or from a private JWK. Its `kid` is the
+/// JWK's `kid`, else the one set with [`with_kid`](Self::with_kid), else
+/// none. `Debug` prints the algorithm, `kid` and thumbprint only.
+///
+/// ```
+/// # fn main() -> Result<(), auth_http::KeyError> {
+/// use auth_core::jose::Algorithm;
+/// use auth_http::{AssertionSigner, PrivateKeySigner};
+/// let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEe5RV/yXPhKBwi8F7u+y3/X7Dbw4Jrnb4HveqrLRQho\n-----END PRIVATE KEY-----\n";
+/// let signer = PrivateKeySigner::from_pem(pem.as_bytes())?.with_kid("k1");
+/// assert_eq!(signer.key().alg(), Algorithm::EdDsa);
+/// assert!(!format!("{signer:?}").contains("MC4C"));
+/// # Ok(()) }
+/// ```
+pub struct PrivateKeySigner {
+    key: AssertionKey,
+    public: Jwk,
+    pair: Pair,
+}
+
+impl fmt::Debug for PrivateKeySigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKeySigner")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The members of a private JWK this signer reads.
+#[derive(Deserialize)]
+struct PrivateJwk {
+    kty: String,
+    kid: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    d: Option<String>,
+    p: Option<String>,
+    q: Option<String>,
+    dp: Option<String>,
+    dq: Option<String>,
+    qi: Option<String>,
+}
+
+impl PrivateKeySigner {
+    fn new(pair: Pair, kid: Option<String>) -> Self {
+        let (alg, public) = match &pair {
+            Pair::Rsa(pair) => {
+                let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+                (Algorithm::Rs256, PublicKey::Rsa { n: c.n, e: c.e })
+            }
+            Pair::Es256(pair) => {
+                // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref().get(1..).unwrap_or_default();
+                let (x, y) = point.split_at(point.len() / 2);
+                let (x, y) = (x.to_vec(), y.to_vec());
+                (Algorithm::Es256, PublicKey::P256 { x, y })
+            }
+            Pair::Ed25519(pair) => {
+                let x = pair.public_key().as_ref().to_vec();
+                (Algorithm::EdDsa, PublicKey::Ed25519 { x })
+            }
+        };
+        let mut key = AssertionKey::new(alg).with_thumbprint(public.thumbprint());
+        let mut jwk = Jwk::new(public).with_use("sig").with_alg(alg.as_str());
+        if let Some(kid) = kid {
+            key = key.with_kid(kid.clone());
+            jwk = jwk.with_kid(kid);
+        }
+        Self {
+            key,
+            public: jwk,
+            pair,
+        }
+    }
+
+    /// Reads a file: a private JWK (JSON) or a PEM private key.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            Self::from_jwk(&bytes)
+        } else {
+            Self::from_pem(&bytes)
+        }
+    }
+
+    /// A PKCS#8 PEM key (RSA, EC P-256, Ed25519) or a PKCS#1 RSA key.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
+        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|_| KeyError::Pem)?;
+        let pair = match der {
+            PrivateKeyDer::Pkcs1(der) => Pair::Rsa(
+                RsaKeyPair::from_der(der.secret_pkcs1_der())
+                    .map_err(|_| KeyError::Unsupported("RSA key rejected (2048 to 8192 bits)"))?,
+            ),
+            PrivateKeyDer::Pkcs8(der) => {
+                let der = der.secret_pkcs8_der();
+                if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
+                    Pair::Rsa(pair)
+                } else if let Ok(pair) = EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                    &SystemRandom::new(),
+                ) {
+                    Pair::Es256(pair)
+                } else if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+                    Pair::Ed25519(pair)
+                } else {
+                    return Err(KeyError::Unsupported(
+                        "not an RSA (2048 to 8192 bits), EC P-256 or Ed25519 PKCS#8 key",
+                    ));
+                }
+            }
+            PrivateKeyDer::Sec1(_) => {
+                return Err(KeyError::Unsupported(
+                    "SEC 1 EC keys are not read: convert to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
+                ));
+            }
+            _ => return Err(KeyError::Unsupported("unknown private key format")),
+        };
+        Ok(Self::new(pair, None))
+    }
+
+    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2);
+    /// its `kid` is kept.
+    pub fn from_jwk(json: &[u8]) -> Result<Self, KeyError> {
+        let jwk: PrivateJwk =
+            serde_json::from_slice(json).map_err(|_| KeyError::Unsupported("not a private JWK"))?;
+        let member = |value: Option<&String>| {
+            let value = value.ok_or(KeyError::Unsupported("jwk misses a private key member"))?;
+            URL_SAFE_NO_PAD
+                .decode(value)
+                .map_err(|_| KeyError::Unsupported("jwk member is not base64url"))
+        };
+        let rejected = |_| KeyError::Unsupported("jwk key rejected");
+        let pair = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+            ("RSA", _) => {
+                let components = ring::rsa::KeyPairComponents {
+                    public_key: signature::RsaPublicKeyComponents {
+                        n: member(jwk.n.as_ref())?,
+                        e: member(jwk.e.as_ref())?,
+                    },
+                    d: member(jwk.d.as_ref())?,
+                    p: member(jwk.p.as_ref())?,
+                    q: member(jwk.q.as_ref())?,
+                    dP: member(jwk.dp.as_ref())?,
+                    dQ: member(jwk.dq.as_ref())?,
+                    qInv: member(jwk.qi.as_ref())?,
+                };
+                Pair::Rsa(RsaKeyPair::from_components(&components).map_err(rejected)?)
+            }
+            ("EC", Some("P-256")) => {
+                let mut point = vec![4];
+                point.extend(member(jwk.x.as_ref())?);
+                point.extend(member(jwk.y.as_ref())?);
+                Pair::Es256(
+                    EcdsaKeyPair::from_private_key_and_public_key(
+                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                        &member(jwk.d.as_ref())?,
+                        &point,
+                        &SystemRandom::new(),
+                    )
+                    .map_err(rejected)?,
+                )
+            }
+            ("OKP", Some("Ed25519")) => Pair::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(
+                    &member(jwk.d.as_ref())?,
+                    &member(jwk.x.as_ref())?,
+                )
+                .map_err(rejected)?,
+            ),
+            _ => {
+                return Err(KeyError::Unsupported(
+                    "jwk is not RSA, EC P-256 or OKP Ed25519",
+                ));
+            }
+        };
+        Ok(Self::new(pair, jwk.kid))
+    }
+
+    /// Sets the `kid` the assertions' header carries (C-69).
+    #[must_use]
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        let kid = kid.into();
+        self.key = self.key.with_kid(kid.clone());
+        self.public = self.public.with_kid(kid);
+        self
+    }
+
+    /// Checks that this key signs `alg` (a `--alg` given with the key).
+    pub fn expect_alg(self, alg: Algorithm) -> Result<Self, KeyError> {
+        if self.key.alg() == alg {
+            Ok(self)
+        } else {
+            Err(KeyError::Algorithm {
+                kty: self.public.key.kty(),
+                alg,
+            })
+        }
+    }
+
+    /// The public key as a JWK (with `kid`, `use: sig`, `alg`), for
+    /// registering the client at its provider.
+    #[must_use]
+    pub fn public_jwk(&self) -> &Jwk {
+        &self.public
+    }
+
+    fn sign_now(&self, input: &[u8]) -> Result<Vec<u8>, BoxError> {
+        let rng = SystemRandom::new();
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(&signature::RSA_PKCS1_SHA256, &rng, input, &mut signature)
+                    .map_err(|_| "rsa signing failed")?;
+                Ok(signature)
+            }
+            Pair::Es256(pair) => Ok(pair
+                .sign(&rng, input)
+                .map_err(|_| "ecdsa signing failed")?
+                .as_ref()
+                .to_vec()),
+            Pair::Ed25519(pair) => Ok(pair.sign(input).as_ref().to_vec()),
+        }
+    }
+}
+
+impl AssertionSigner for PrivateKeySigner {
+    fn key(&self) -> &AssertionKey {
+        &self.key
+    }
+
+    fn sign<'a>(&'a self, input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>> {
+        let signature = self.sign_now(input);
+        Box::pin(std::future::ready(signature))
+    }
+}
+
+/// HS256 keyed by the client secret (`client_secret_jwt`, RFC 7523 §2.2,
+/// OIDC Core §9). The default signer of that method: a client built with
+/// the secret needs no other setup. `Debug` never prints the secret.
+#[derive(Clone)]
+pub struct SecretSigner {
+    key: AssertionKey,
+    secret: ClientSecret,
+}
+
+impl SecretSigner {
+    /// A signer for `secret`, no `kid`.
+    #[must_use]
+    pub fn new(secret: ClientSecret) -> Self {
+        Self {
+            key: AssertionKey::new(Algorithm::Hs256),
+            secret,
+        }
+    }
+}
+
+impl fmt::Debug for SecretSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSigner")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssertionSigner for SecretSigner {
+    fn key(&self) -> &AssertionKey {
+        &self.key
+    }
+
+    fn sign<'a>(&'a self, input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>> {
+        // HMAC takes a key of any length (RFC 2104 §2).
+        let signature =
+            Hmac::<sha2::Sha256>::new_from_slice(self.secret.expose_secret().as_bytes())
+                .map(|mut mac| {
+                    mac.update(input);
+                    mac.finalize().into_bytes().to_vec()
+                })
+                .map_err(|_| BoxError::from("hmac key rejected"));
+        Box::pin(std::future::ready(signature))
+    }
+}
+
+/// A fresh `jti`: 128 random bits, base64url (OIDC Core §9, C-68).
+pub(crate) fn fresh_jti() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
