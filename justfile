@@ -53,11 +53,13 @@ doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 
 # Cargo unpacks the packaged crates into $CARGO_HOME/registry/src/-<hash of this
-# checkout's path>/ and reuses an unpacking left by an earlier run of the same
-# version, which would verify against stale sources: remove those first.
+# checkout's path>/ and, like any registry crate, never rebuilds one whose
+# version it has built before: an earlier run's unpacking or build of our own
+# crates would be verified against instead of today's sources. Remove both.
 # the three crates package and build as crates.io would take them (`cargo publish --dry-run`; uploads nothing)
 publish-check:
     rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/auth-core-* "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/auth-http-* "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/mock-server-*
+    cargo clean -p auth-core -p auth-http -p mock-server
     cargo publish --workspace --dry-run --allow-dirty
 
 # license and source policy (needs `cargo install cargo-deny`)
