@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use mock_server::conformance::baseline::Baseline;
+use mock_server::conformance::progress::Terminal;
 use mock_server::conformance::reference;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
@@ -78,6 +79,10 @@ struct ConformanceArgs {
     /// Write the JUnit-format XML report here.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write the HTML report here: one self-contained page, a scenario x
+    /// check grid and each failure with the requests that caused it.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Expected failures: lines of `scenario-id check-id`.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -426,10 +431,14 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
     let options = RunOptions::with_bound(Duration::from_secs(args.timeout_secs));
     let client = ClientUnderTest::Command(args.command.clone());
     let mut runs = Vec::with_capacity(scenarios.len());
-    for scenario in scenarios.iter().copied() {
-        let run = runner::run_scenario(scenario, &client, options)
-            .await
-            .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let progress = Progress::new(scenarios.len(), Terminal::detect().shows_progress());
+    for (n, scenario) in scenarios.iter().copied().enumerate() {
+        progress.scenario(n + 1);
+        let run = runner::run_scenario_observed(scenario, &client, options, &|phase| {
+            progress.phase(scenario.id, phase);
+        })
+        .await
+        .map_err(|e| format!("cannot start the provider: {e}"))?;
         // A client that cannot be started (a missing interpreter, a bad
         // executable format) would fail every scenario alike: stop.
         if let Some(error) = &run.start_error {
@@ -440,6 +449,7 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
         }
         runs.push(run);
     }
+    drop(progress);
     let report = Report::new(suite, args.command, runs, &baseline);
     let table = if args.failures_only {
         report.to_failures_table()
@@ -457,9 +467,59 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
+    if let Some(path) = &args.html {
+        tokio::fs::write(path, report.to_html())
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(ExitCode::from(
         u8::try_from(report.exit_status()).unwrap_or(1),
     ))
+}
+
+/// The runner's progress line on stderr (`[3/20] short-lifetime: running
+/// the client 2s`), when [`Terminal::shows_progress`]; erased when dropped,
+/// before the report or an error is printed.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(total: usize, shown: bool) -> Self {
+        Self(shown.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(u64::try_from(total).unwrap_or(u64::MAX)),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("[{pos}/{len}] {wide_msg} {elapsed}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        }))
+    }
+
+    /// Scenario `n` (from 1) begins: its own elapsed time.
+    fn scenario(&self, n: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(u64::try_from(n).unwrap_or(u64::MAX));
+            bar.reset_elapsed();
+        }
+    }
+
+    fn phase(&self, scenario: &str, phase: runner::Phase) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(format!("{scenario}: {}", phase.as_str()));
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), BoxError> {

@@ -97,13 +97,11 @@ pub struct Evidence<'a> {
 
 impl Evidence<'_> {
     fn token_requests(&self) -> impl Iterator<Item = &JournalEntry> {
-        self.journal.iter().filter(|e| e.path.starts_with("/token"))
+        self.journal.iter().filter(|e| is_token(e))
     }
 
     fn resource_requests(&self) -> impl Iterator<Item = &JournalEntry> {
-        self.journal
-            .iter()
-            .filter(|e| e.path.starts_with("/resource"))
+        self.journal.iter().filter(|e| is_resource(e))
     }
 
     /// Token-endpoint requests (hung ones included).
@@ -185,6 +183,14 @@ pub struct CheckResult {
     /// (`docs/conformance-rules.md#c-11`), the scenario reference for
     /// `EXIT` (`docs/conformance-scenarios.md#invalid-client`).
     pub reference: String,
+    /// The requests a failure or a warning rests on, as indices into the
+    /// scenario's [`timeline`](super::runner::ScenarioRun::timeline), at
+    /// most [`MAX_CITED`]: for a request rule the first requests that broke
+    /// it; for the other checks the last requests of the kind they judge
+    /// (token requests, resource requests, or any for `EXIT`). Empty for
+    /// a pass or a skip (and then left out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<usize>,
 }
 
 impl CheckResult {
@@ -196,6 +202,51 @@ impl CheckResult {
 }
 
 type Judgement = (Status, String);
+
+/// Most requests one check cites ([`CheckResult::requests`]): enough to
+/// show the pattern of a retry storm without copying it into the report.
+pub const MAX_CITED: usize = 5;
+
+fn is_token(entry: &JournalEntry) -> bool {
+    entry.path.starts_with("/token")
+}
+
+fn is_resource(entry: &JournalEntry) -> bool {
+    entry.path.starts_with("/resource")
+}
+
+/// Token requests and the resource requests refused with 401 (an expired
+/// token presented).
+fn is_token_or_refused(entry: &JournalEntry) -> bool {
+    is_token(entry) || (is_resource(entry) && entry.status == 401)
+}
+
+fn any(_: &JournalEntry) -> bool {
+    true
+}
+
+/// The last [`MAX_CITED`] requests `cites` picks, for a failure or a
+/// warning: the client's last moves are what it failed on (an exit, a
+/// storm that went on).
+fn cite_last(
+    status: Status,
+    journal: &[JournalEntry],
+    cites: fn(&JournalEntry) -> bool,
+) -> Vec<usize> {
+    if !matches!(status, Status::Fail | Status::Warn) {
+        return Vec::new();
+    }
+    let mut last: Vec<usize> = journal
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, entry)| cites(entry))
+        .map(|(i, _)| i)
+        .take(MAX_CITED)
+        .collect();
+    last.reverse();
+    last
+}
 
 /// A behavioural (or common) check.
 pub struct Check {
@@ -211,6 +262,9 @@ pub struct Check {
     pub checked: &'static str,
     /// How a client fixes a failure.
     pub fix: &'static str,
+    /// The requests a failure or a warning cites (the last
+    /// [`MAX_CITED`] of them).
+    cites: fn(&JournalEntry) -> bool,
     evaluate: fn(&Evidence<'_>) -> Judgement,
 }
 
@@ -237,6 +291,7 @@ impl Check {
             reason,
             expected_failure: false,
             reference: super::reference::rule_link(self.id),
+            requests: cite_last(status, evidence.journal, self.cites),
         }
     }
 }
@@ -262,6 +317,7 @@ pub static COMMON: &[Check] = &[
         level: Level::Must,
         checked: "Every token request authenticates with the method in `OAUTH_AUTH_METHOD`: `client_secret_basic` sends an `Authorization: Basic` header, `client_secret_post` sends `client_id` and `client_secret` in the form body and no `Authorization` header.",
         fix: "Read `OAUTH_AUTH_METHOD` and set the client's authentication method from it; many libraries default to Basic and need `client_secret_post` chosen explicitly (some also need to be told to put the client id in the body).",
+        cites: is_token,
         evaluate: |e| {
             let want = e.scenario.auth_method;
             let mut seen = 0;
@@ -313,6 +369,7 @@ pub static COMMON: &[Check] = &[
         level: Level::Must,
         checked: "The form's `scope`, decoded, is exactly the set in `OAUTH_SCOPES` (order ignored); with `OAUTH_SCOPES` empty, no scope is sent.",
         fix: "Request exactly the configured scopes, as one space-delimited `scope` value, form-encoded (a `+` in a scope token goes out as `%2B`, `:` as `%3A`); add none of your own.",
+        cites: is_token,
         evaluate: |e| {
             let Ok(want) = ScopeSet::parse(e.scenario.scopes) else {
                 return skip("the scenario's scopes do not parse");
@@ -385,6 +442,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "All `OAUTH_CALLS` calls fall within the token's lifetime, so exactly one token request is expected.",
         fix: "Cache the token and reuse it while it is valid (its `expires_in`, less a margin); fetch a new one only when none is.",
+        cites: is_token,
         evaluate: |e| match e.token_count() {
             1 => pass(format!("1 token request for {} calls", e.calls())),
             0 => fail("no token request"),
@@ -398,6 +456,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "With a 3 s token and calls 1.5 s apart, no resource request is refused for presenting a token that outlived its `expires_in`, and the token is renewed at least once.",
         fix: "Record the expiry as the time the request was sent plus `expires_in`, and renew ahead of it by a margin (a fixed skew, or a fraction of a short lifetime) before the call, not only after a refusal.",
+        cites: is_token_or_refused,
         evaluate: |e| {
             let (expired, early) = e.rejected_by_age();
             if expired > 0 {
@@ -423,6 +482,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "The resource answers `401` with `WWW-Authenticate: Bearer error=\"invalid_token\"` once: exactly 2 token requests and `OAUTH_CALLS` + 1 resource requests are expected (one renewal, one retry, no loop).",
         fix: "On a `401` whose challenge says `invalid_token`, drop the cached token, fetch one new token and retry the call once; a second `401` is an error.",
+        cites: any,
         evaluate: |e| {
             let (tokens, calls) = (e.token_count(), e.resource_count());
             let want_calls = e.calls() + 1;
@@ -446,6 +506,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "After `401 invalid_client` the client makes no further token request (one retry is a warning, more fail).",
         fix: "Treat `invalid_client`, `unauthorized_client`, `invalid_grant`, `invalid_scope` and `unsupported_grant_type` as permanent: return the error, do not retry.",
+        cites: is_token,
         evaluate: |e| match e.token_count() {
             0 => fail("no token request"),
             1 => pass("1 token request"),
@@ -460,6 +521,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "Transient token-endpoint errors (5xx) are retried a bounded number of times: at most 4 token requests in the scenario.",
         fix: "Retry 500, 502, 503, 504 and connection errors a few times (up to 3 retries, say) with exponential backoff and jitter, inside the caller's deadline; then fail.",
+        cites: is_token,
         evaluate: |e| match e.token_count() {
             0 => fail("no token request"),
             n @ 1..=4 => pass(format!("{n} token request(s)")),
@@ -473,6 +535,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "When the token endpoint answered with an error (even with status 200), the resource is never called.",
         fix: "Treat a token answer without `access_token` as a failure (RFC 6749 §5.1: it is REQUIRED), surfacing its `error` member if it has one; never go on with an empty or missing token.",
+        cites: is_resource,
         evaluate: |e| match e.resource_count() {
             0 => pass("the resource was never called"),
             n => fail(format!(
@@ -487,6 +550,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "The token endpoint answers `307` with a `Location` on another origin (a second listener of the runner); any connection to that listener fails.",
         fix: "Turn redirect following off for token requests (most HTTP clients follow by default) and treat a 3xx answer as an error: a 307 re-posts the credentials to the new location.",
+        cites: is_token,
         evaluate: |e| match e.redirect_hits {
             0 => pass("the redirect target saw no connection"),
             n => fail(format!(
@@ -501,6 +565,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Should,
         checked: "The client ends on its own before the runner's per-scenario bound (`--timeout-secs`, 30 s by default); a token endpoint that never answers must become a timeout error.",
         fix: "Set a timeout on every HTTP request (`OAUTH_TIMEOUT_MS`) and a deadline over all retries, so a hung provider becomes an error.",
+        cites: any,
         evaluate: |e| {
             if e.ended_in_time() {
                 pass(format!("ended after {} ms", e.elapsed.as_millis()))
@@ -520,6 +585,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "Every token request carries `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and one `client_assertion`, no `client_secret` and no `Authorization` header; a `client_id`, if sent, equals the assertion's `sub` (the provider's S-75 and S-77 refusals).",
         fix: "Send the assertion in the form body with the jwt-bearer `client_assertion_type`; drop Basic and `client_secret`; send `client_id` only with the same value as `sub`.",
+        cites: is_token,
         evaluate: |e| {
             if let Some(entry) = e
                 .token_requests()
@@ -540,6 +606,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "The assertion's `iss` and `sub` are both the registered client id (`OAUTH_CLIENT_ID`).",
         fix: "Set `iss` and `sub` to the client id, byte for byte.",
+        cites: is_token,
         evaluate: |e| {
             let id = e.scenario.client_id;
             judge_assertions(e, "S-77", |_, claims| {
@@ -555,6 +622,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "The assertion's `aud` is the issuer identifier or the token endpoint URL (a string, or one value of an array); the issuer as a single string is the safe default.",
         fix: "Set `aud` to the issuer from the RFC 8414 metadata as one JSON string (or, for older servers, the token endpoint URL); never another server's identifier.",
+        cites: is_token,
         evaluate: |e| {
             let token_endpoint = format!("{}/token", e.issuer);
             let ours = |v: &serde_json::Value| {
@@ -575,6 +643,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "The assertion has a numeric `exp` and `iat`, `exp` at most 300 s after `iat` (a minute is usual), and the provider accepted its times (S-79).",
         fix: "Set `iat` to now and `exp` to about a minute later, for each request.",
+        cites: is_token,
         evaluate: |e| {
             judge_assertions(e, "S-79", |_, claims| {
                 let (Some(exp), Some(iat)) = (claims["exp"].as_i64(), claims["iat"].as_i64())
@@ -593,6 +662,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "Every token request's assertion has a `jti` no other request of the scenario used, the retry after a 503 included (the provider refuses a replay: S-80).",
         fix: "Build a new assertion (new `jti`, `iat`, `exp`) for each attempt, never reuse the one of a failed request.",
+        cites: is_token,
         evaluate: |e| {
             let mut seen = std::collections::HashSet::new();
             for entry in e.token_requests() {
@@ -621,6 +691,7 @@ pub static CHECKS: &[Check] = &[
         level: Level::Must,
         checked: "The assertion's `alg` is RS256, ES256 or EdDSA for `private_key_jwt` and HS256 for `client_secret_jwt`, never `none`; its signature verifies (S-76); with several registered keys it names its key in `kid`.",
         fix: "Sign with the client's key (or the secret, HS256) and set `kid` to the key's id (`OAUTH_KEY_ID`).",
+        cites: is_token,
         evaluate: |e| {
             let method = e.scenario.auth_method;
             let several = e.scenario.client_keys > 1;
@@ -698,6 +769,28 @@ fn fold_rule(rule: &super::rules::Rule, e: &Evidence<'_>) -> CheckResult {
             .map_or("", |f| f.reason)
     };
     let total = findings.len();
+    let deciding = if count(Verdict::Fail) > 0 {
+        Some(Verdict::Fail)
+    } else if count(Verdict::Warn) > 0 {
+        Some(Verdict::Warn)
+    } else {
+        None
+    };
+    // The first requests that broke the rule: the reason quotes the first.
+    let cited = deciding.map_or_else(Vec::new, |verdict| {
+        e.journal
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| {
+                entry
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == rule.id && f.verdict == verdict)
+            })
+            .map(|(i, _)| i)
+            .take(MAX_CITED)
+            .collect()
+    });
     let (status, reason) = if count(Verdict::Fail) > 0 {
         (
             Status::Fail,
@@ -743,6 +836,7 @@ fn fold_rule(rule: &super::rules::Rule, e: &Evidence<'_>) -> CheckResult {
         reason,
         expected_failure: false,
         reference: super::reference::rule_link(id),
+        requests: cited,
     }
 }
 
@@ -775,6 +869,7 @@ fn exit_check(e: &Evidence<'_>) -> CheckResult {
         reason,
         expected_failure: false,
         reference: super::reference::scenario_link(s.id),
+        requests: cite_last(status, e.journal, any),
     }
 }
 

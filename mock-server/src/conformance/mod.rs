@@ -10,6 +10,8 @@
 pub mod baseline;
 pub mod check;
 mod client_process;
+pub mod html;
+pub mod progress;
 pub mod reference;
 pub mod report;
 pub mod rules;

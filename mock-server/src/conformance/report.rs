@@ -1,5 +1,5 @@
-//! The verdicts of a run: a terminal table, JSON and `JUnit` XML, with the
-//! baseline applied.
+//! The verdicts of a run: a terminal table, JSON, `JUnit` XML and HTML
+//! ([`super::html`]), with the baseline applied.
 //!
 //! # JSON (`--json FILE`)
 //!
@@ -27,7 +27,8 @@
 //!       "level": "MUST" | "SHOULD",
 //!       "status": "pass" | "fail" | "warn" | "skip",
 //!       "reason": "one line", "expected_failure": false,
-//!       "reference": "docs/conformance-rules.md#c-11"  // EXIT: the scenario's
+//!       "reference": "docs/conformance-rules.md#c-11", // EXIT: the scenario's
+//!       "requests": [0, 2]                    // fail or warn only: timeline indices
 //!     }],
 //!     "stdout": "first 4 KiB", "stderr": "first 4 KiB",
 //!     "stray_processes": 1,                   // only when not 0 (Linux)
@@ -40,7 +41,17 @@
 //!       "issued_token": 1,                    // only on an answer issuing one
 //!       "token_presented": false,             // Authorization on a resource call
 //!       "newest_token": 1,                    // only when presented
-//!       "token_expires_at_ms": 3600003        // with issued/newest_token
+//!       "token_expires_at_ms": 3600003,       // with issued/newest_token
+//!       "request": {                          // only when a check cites it
+//!         "target": "/token",                 // query values redacted
+//!         "headers": [["authorization", "Basic [REDACTED] (28 bytes)"]],
+//!         "form": [["grant_type", "client_credentials"]],  // if a form
+//!         "error": "invalid_client",          // the answer's OAuth error
+//!         "reason": "...",                    // why the provider refused
+//!         "findings": [{"rule": "C-11", "rfc": "...", "level": "MUST",
+//!                       "verdict": "fail", "reason": "..."}],  // not passes
+//!         "client_assertion": {"header": {}, "claims": {}}  // no signature
+//!       }
 //!     }],
 //!     "start_error": "prog: os error"         // only when it could not start
 //!   }]
@@ -51,6 +62,16 @@
 //! `exit_status` is 1 when `failed_must > 0`. Tokens in the timeline are
 //! numbered in the order the scenario's provider issued them; their values
 //! are never in a report.
+//!
+//! A failed or warned check's `requests` are the requests its verdict
+//! rests on, as indices into its scenario's `timeline` (at most
+//! [`super::check::MAX_CITED`]): for a request rule the first requests that
+//! broke it, for another check the last requests of the kind it judges
+//! (any request for `EXIT`). Those timeline entries, and only those, carry
+//! the `request` as the provider's journal recorded it: credential values
+//! redacted by the journal's allowlist, names kept, so a report can be
+//! shared. Every field of `request` but `target` and `headers` is omitted
+//! when empty.
 //!
 //! `reference` is where the scenario, or the check, is explained: a
 //! repository path and anchor in the generated references
@@ -111,6 +132,25 @@ pub struct Summary {
     pub stale_baseline: usize,
     /// The runner's exit status: 1 when a MUST failed unexpectedly.
     pub exit_status: i32,
+}
+
+impl Summary {
+    /// The counts in words, as the table's last line and the HTML report
+    /// show them: `3 scenarios, 54 checks: 40 passed, 1 MUST failed, ...`.
+    pub(crate) fn counts(&self) -> String {
+        format!(
+            "{} scenarios, {} checks: {} passed, {} MUST failed, {} SHOULD failed, {} expected failures, {} warnings, {} skipped, {} stale baseline entries",
+            self.scenarios,
+            self.checks,
+            self.passed,
+            self.failed_must,
+            self.failed_should,
+            self.expected_failures,
+            self.warnings,
+            self.skipped,
+            self.stale_baseline
+        )
+    }
 }
 
 /// The report of a run.
@@ -280,20 +320,15 @@ impl Report {
             super::reference::BASE,
             super::reference::SCENARIOS_FILE
         );
-        let s = &self.summary;
         let _ = writeln!(
             out,
-            "{} scenarios, {} checks: {} passed, {} MUST failed, {} SHOULD failed, {} expected failures, {} warnings, {} skipped, {} stale baseline entries => {}",
-            s.scenarios,
-            s.checks,
-            s.passed,
-            s.failed_must,
-            s.failed_should,
-            s.expected_failures,
-            s.warnings,
-            s.skipped,
-            s.stale_baseline,
-            if s.exit_status == 0 { "PASS" } else { "FAIL" }
+            "{} => {}",
+            self.summary.counts(),
+            if self.summary.exit_status == 0 {
+                "PASS"
+            } else {
+                "FAIL"
+            }
         );
         out
     }

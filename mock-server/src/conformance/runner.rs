@@ -33,6 +33,7 @@ use tokio::net::TcpListener;
 use super::check::{self, CheckResult, Evidence, Exit};
 use super::client_process::{self, Finished};
 use super::scenario::{Scenario, auth_method_name};
+use super::{Finding, Verdict};
 use crate::config::{ClientRegistration, Config};
 use crate::error::Error;
 use crate::journal::JournalEntry;
@@ -245,14 +246,70 @@ pub struct TimelineEntry {
     /// scenario's token lifetime).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_expires_at_ms: Option<u64>,
+    /// The request itself, as the journal recorded it (secrets redacted),
+    /// when a failed or warned check cites it
+    /// ([`CheckResult::requests`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RecordedRequest>,
+}
+
+/// A request as the provider's journal recorded it: credential values
+/// redacted by the journal's allowlist ([`crate::journal`]), so a report
+/// can be shared. Kept for the requests a failure or a warning cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The request target, path and query (query values other than the
+    /// known-safe parameters redacted).
+    pub target: String,
+    /// The headers in order, `[name, value]`; values other than the
+    /// known-safe headers redacted, `Authorization` keeping its scheme.
+    pub headers: Vec<(String, String)>,
+    /// The decoded form body, `[name, value]`, if it was one (values other
+    /// than the known-safe parameters redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<Vec<(String, String)>>,
+    /// The OAuth `error` code the answer carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Why the provider refused it (the journal's `reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The request rules it broke or warned about.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// A client assertion's decoded header and claims, never its signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_assertion: Option<serde_json::Value>,
+}
+
+impl RecordedRequest {
+    fn from_journal(entry: &JournalEntry) -> Self {
+        Self {
+            target: entry.path.clone(),
+            headers: entry.headers.clone(),
+            form: entry.form.clone(),
+            error: entry.error.clone(),
+            reason: entry.reason.clone(),
+            findings: entry
+                .findings
+                .iter()
+                .filter(|f| f.verdict != Verdict::Pass)
+                .cloned()
+                .collect(),
+            client_assertion: entry.client_assertion.clone(),
+        }
+    }
 }
 
 /// Builds the timeline from the journal; `started` is when the client
-/// started (on the provider's clock), `lifetime` the tokens' lifetime.
+/// started (on the provider's clock), `lifetime` the tokens' lifetime;
+/// the entries the `checks` cite keep their request.
 fn timeline(
     journal: &[JournalEntry],
     started: OffsetDateTime,
     lifetime: Duration,
+    checks: &[CheckResult],
 ) -> Vec<TimelineEntry> {
     let since_start = |t: OffsetDateTime| {
         u64::try_from((t - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX)
@@ -261,9 +318,14 @@ fn timeline(
     // (number, issue time in ms) of the newest token issued so far.
     let mut newest: Option<(usize, u64)> = None;
     let mut issued = 0;
+    let cited: std::collections::BTreeSet<usize> = checks
+        .iter()
+        .flat_map(|check| check.requests.iter().copied())
+        .collect();
     journal
         .iter()
-        .map(|entry| {
+        .enumerate()
+        .map(|(index, entry)| {
             let at_ms = since_start(entry.received_at);
             let endpoint = if entry.path.starts_with("/token") {
                 "token".to_owned()
@@ -295,6 +357,9 @@ fn timeline(
                 token_presented,
                 newest_token: newest_token.map(|(n, _)| n),
                 token_expires_at_ms: shown.map(|(_, t)| t.saturating_add(lifetime_ms)),
+                request: cited
+                    .contains(&index)
+                    .then(|| RecordedRequest::from_journal(entry)),
             }
         })
         .collect()
@@ -386,12 +451,48 @@ pub async fn run(
     Ok(runs)
 }
 
+/// What a scenario run is doing, for a progress display
+/// ([`run_scenario_observed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Registering the client and starting its provider.
+    Starting,
+    /// The client is running (until it exits or the bound passes).
+    Running,
+    /// Evaluating the checks over the journal and the exit.
+    Judging,
+}
+
+impl Phase {
+    /// What a progress line says: `running the client`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starting => "starting the provider",
+            Self::Running => "running the client",
+            Self::Judging => "judging the checks",
+        }
+    }
+}
+
 /// Runs and judges one scenario.
 pub async fn run_scenario(
     scenario: &'static Scenario,
     client: &ClientUnderTest,
     options: RunOptions,
 ) -> Result<ScenarioRun, Error> {
+    run_scenario_observed(scenario, client, options, &|_| {}).await
+}
+
+/// [`run_scenario`], telling `observe` each [`Phase`] as it begins.
+pub async fn run_scenario_observed(
+    scenario: &'static Scenario,
+    client: &ClientUnderTest,
+    options: RunOptions,
+    observe: &(dyn Fn(Phase) + Send + Sync),
+) -> Result<ScenarioRun, Error> {
+    observe(Phase::Starting);
     // A scenario that requests no scope gets the client's default: `read`.
     let mut scopes: Vec<&str> = scenario.scope_list().collect();
     if scopes.is_empty() {
@@ -429,6 +530,7 @@ pub async fn run_scenario(
         private_key_file: key_file.as_ref().map(|k| k.path.display().to_string()),
         key_id: key_file.as_ref().map(|k| k.kid.clone()),
     };
+    observe(Phase::Running);
     let started = Instant::now();
     let started_at = OffsetDateTime::now_utc();
     let finished = match client {
@@ -454,6 +556,7 @@ pub async fn run_scenario(
         elapsed,
         bound: options.bound,
     };
+    observe(Phase::Judging);
     let checks = check::evaluate(&evidence);
     let run = ScenarioRun {
         id: scenario.id,
@@ -468,7 +571,6 @@ pub async fn run_scenario(
         token_requests: evidence.token_count(),
         resource_requests: evidence.resource_count(),
         redirect_hits,
-        checks,
         stdout: finished.stdout,
         stderr: finished.stderr,
         stray_processes: finished.stray_processes,
@@ -481,7 +583,9 @@ pub async fn run_scenario(
             &journal,
             started_at,
             Duration::from_secs(scenario.token_lifetime.as_secs().max(1)),
+            &checks,
         ),
+        checks,
     };
     drop(trap);
     // A hung request is answered on shutdown; do not wait for stragglers.

@@ -222,3 +222,19 @@ async fn auth_http_run(env: ClientEnv) -> Result<(), BoxError> {
 pub(crate) fn ours() -> ClientUnderTest {
     ClientUnderTest::InProcess(Arc::new(|env| Box::pin(auth_http_client(env))))
 }
+
+/// `text` with every `127.0.0.1:<port>` as `127.0.0.1:PORT`: each
+/// scenario's provider listens on a port of its own.
+pub(crate) fn without_ports(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (before, after) = rest.split_at(at + "127.0.0.1:".len());
+        out.push_str(before);
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(if digits > 0 { "PORT" } else { "" });
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
