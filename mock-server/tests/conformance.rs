@@ -905,3 +905,90 @@ async fn a_client_that_resends_its_assertion_after_a_503_fails_the_fresh_jti_rul
         "{failed:?}"
     );
 }
+
+/// A client that takes half a second, then gives up: long enough for the
+/// progress line to be drawn.
+const SLOW_GIVE_UP: [&str; 3] = ["sh", "-c", "sleep 0.5; exit 3"];
+
+/// The runner on two scenarios of [`SLOW_GIVE_UP`] with `CI` set or not,
+/// `TERM=xterm`.
+fn progress_run(ci: bool) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "conformance",
+            "--scenario",
+            "basic-plain",
+            "--scenario",
+            "no-scope",
+            "--",
+        ])
+        .args(SLOW_GIVE_UP)
+        .env("TERM", "xterm")
+        .env_remove("CI");
+    if ci {
+        command.env("CI", "true");
+    }
+    command
+}
+
+/// Everything `command` writes to a pseudo-terminal (stdout and stderr
+/// both), run through util-linux `script`.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(command: &Command) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+    let line: Vec<String> = std::iter::once(quote(command.get_program()))
+        .chain(command.get_args().map(quote))
+        .collect();
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", &line.join(" "), "/dev/null"]);
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => script.env(name, value),
+            None => script.env_remove(name),
+        };
+    }
+    let out = script.output().unwrap_or_else(|e| {
+        panic!("this test needs util-linux `script` for a terminal ({e}): install util-linux")
+    });
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_terminal_shows_which_scenario_runs_and_its_phase() {
+    let screen = on_a_terminal(&progress_run(false));
+    assert!(
+        screen.contains("[1/2] basic-plain: running the client"),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("[2/2] no-scope: running the client"),
+        "{screen:?}"
+    );
+    // The line is erased before the report: the table follows a clear.
+    assert!(screen.contains("\u{1b}["), "{screen:?}");
+    assert!(screen.contains("entries => FAIL"), "{screen:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn in_ci_a_terminal_shows_no_progress() {
+    let screen = on_a_terminal(&progress_run(true));
+    assert!(!screen.contains("[1/2]"), "{screen:?}");
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
+    assert!(screen.contains("entries => FAIL"), "{screen:?}");
+}
+
+#[test]
+fn piped_output_carries_no_progress_bytes() {
+    let out = progress_run(false).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains("[1/2]"), "{text:?}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("entries => FAIL"), "{stdout}");
+}
