@@ -4,6 +4,8 @@
 #![allow(dead_code, reason = "each test uses a different subset")]
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
+pub(crate) mod browser;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
