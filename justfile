@@ -112,6 +112,27 @@ conformance-self:
     cargo build -p auth-http --example conformance_client
     cargo run -p mock-server --features cli -- conformance --suite quick -- "${CARGO_TARGET_DIR:-target}/debug/examples/conformance_client"
 
+# the example HTML reports in docs/reports/: this project's client on the quick suite, and the curl adapter on every scenario but the client-assertion ones (it fails a handful of checks); then the report screenshot docs/images/report.png (needs chromium)
+conformance-html:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    cargo build -p mock-server --features cli
+    cargo build -p auth-http --example conformance_client
+    mkdir -p docs/reports docs/images
+    "$target/debug/mock-server" conformance --suite quick --html docs/reports/auth-http-quick.html -- "$target/debug/examples/conformance_client" >/dev/null
+    # The curl adapter sends a secret (curl signs no JWT): the *-jwt scenarios
+    # would only say so. It fails MUST checks: exit 1 is its verdict.
+    mapfile -t scenarios < <("$target/debug/mock-server" conformance --list | awk '$1 !~ /jwt/ { print "--scenario=" $1 }')
+    status=0
+    "$target/debug/mock-server" conformance "${scenarios[@]}" --html docs/reports/curl.html -- sh conformance/adapters/curl/curl.sh >/dev/null || status=$?
+    [ "$status" -le 1 ] || exit "$status"
+    just report-screenshot
+
+# docs/images/report.png: the first screen of docs/reports/curl.html in headless Chromium (Debian's `chromium`)
+report-screenshot:
+    chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,900 --screenshot=docs/images/report.png "file://$PWD/docs/reports/curl.html"
+
 # FileStore under SIGKILL: a saving child killed at random moments; every load a whole token or a clean miss, no temp file left after the next save
 crash-store kills="1000":
     CRASH_STORE_KILLS={{kills}} cargo test -p auth-http --test crash_store

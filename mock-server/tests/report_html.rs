@@ -6,13 +6,17 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use fantoccini::Locator;
 use mock_server::conformance::baseline::Baseline;
+use mock_server::conformance::check::Status;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, RunOptions, ScenarioRun};
 use mock_server::conformance::scenario;
 use support::Persistence;
+use support::browser::Browser;
 
 /// The broken client (raw Basic, gives up at the first failure) on these
 /// scenarios, 5 s each at most.
@@ -297,4 +301,120 @@ fn the_binary_writes_the_html_report_given_to_html() {
         html.contains("<pre>&lt;b&gt;not bold&lt;/b&gt;\n</pre>"),
         "{html}"
     );
+}
+
+/// One grid cell as the browser shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+struct ShownCell {
+    scenario: String,
+    check: String,
+    status: String,
+    text: String,
+    background: String,
+}
+
+/// A report of the broken client, with failures, opened in headless
+/// Chromium: the cells the report model says failed, and only those, are
+/// shown failed (state, label and colour), each links to its failure, and
+/// the page logs no error (a CSP violation would be one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_shows_the_failed_cells_of_a_report_as_failed() {
+    let runs = broken_runs(&["basic-plain", "basic-special-chars", "client-secret-post"]).await;
+    let report = Report::new(
+        "custom",
+        vec!["broken-client".to_owned()],
+        runs,
+        &Baseline::default(),
+    );
+    let want: BTreeSet<(String, String)> = report
+        .scenarios
+        .iter()
+        .flat_map(|run| {
+            run.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail && !c.expected_failure)
+                .map(|c| (run.id.to_owned(), c.id.to_owned()))
+        })
+        .collect();
+    for known in [
+        ("basic-special-chars", "C-11"),
+        ("client-secret-post", "C-14"),
+    ] {
+        assert!(
+            want.contains(&(known.0.to_owned(), known.1.to_owned())),
+            "{want:?}"
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("report-html-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.html");
+    std::fs::write(&path, report.to_html()).unwrap();
+
+    let browser = Browser::start().await;
+    let client = browser.client();
+    client
+        .goto(&format!("file://{}", path.display()))
+        .await
+        .unwrap();
+    browser.wait_for_text("#verdict", "FAIL").await;
+    let cells = client
+        .execute(
+            "return Array.from(document.querySelectorAll('#grid td.cell')).map(td => ({
+                scenario: td.dataset.scenario, check: td.dataset.check,
+                status: td.dataset.status, text: td.textContent.trim(),
+                background: getComputedStyle(td).backgroundColor }));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let cells: Vec<ShownCell> = serde_json::from_value(cells).unwrap();
+    let failed: BTreeSet<(String, String)> = cells
+        .iter()
+        .filter(|c| c.status == "fail")
+        .map(|c| (c.scenario.clone(), c.check.clone()))
+        .collect();
+    assert_eq!(failed, want);
+    let background = |status: &str| -> BTreeSet<String> {
+        cells
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.background.clone())
+            .collect()
+    };
+    assert_eq!(background("fail").len(), 1, "one colour for failures");
+    assert!(
+        background("fail").is_disjoint(&background("pass")),
+        "failed and passed cells look different: {cells:#?}"
+    );
+    for cell in cells.iter().filter(|c| c.status == "fail") {
+        assert_eq!(cell.text, "FAIL", "{cell:?}");
+    }
+    // The C-11 cell leads to its failure: reason, RFC and the request.
+    let link = client
+        .find(Locator::Css(
+            "td[data-scenario='basic-special-chars'][data-check='C-11'] a",
+        ))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    let finding = client
+        .find(Locator::Css(
+            "article[data-scenario='basic-special-chars'][data-check='C-11']",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "unencoded Basic credentials",
+        "RFC 6749 §2.3.1",
+        "POST /token",
+        "Basic [REDACTED]",
+    ] {
+        assert!(finding.contains(expected), "{expected:?} in {finding}");
+    }
+    browser.assert_no_console_errors().await;
+    drop(browser);
+    let _ = std::fs::remove_dir_all(&dir);
 }
