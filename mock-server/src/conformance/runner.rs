@@ -254,7 +254,7 @@ pub struct TimelineEntry {
 }
 
 /// A request as the provider's journal recorded it: credential values
-/// redacted by the journal's allowlist ([`crate::journal`]), so a report
+/// redacted by the journal's allowlist (see [`crate::JournalEntry`]), so a report
 /// can be shared. Kept for the requests a failure or a warning cites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
