@@ -12,7 +12,12 @@
 //! 2. With an [`AdminToken`]: `Authorization: Bearer <token>` from every
 //!    peer, loopback included, compared in constant time; else 401 with a
 //!    `WWW-Authenticate: Bearer` challenge (RFC 6750 §3). Without one: the
-//!    peer must be on loopback; else 403.
+//!    peer must be on loopback; else 403. A browser on the web console
+//!    carries the token as the console session cookie instead
+//!    ([`AdminAccess::session_cookie`], set once by the console's sign-in
+//!    form: `HttpOnly; SameSite=Strict; Path=/_mock`, the token never in a
+//!    URL); a write so authenticated also needs an `Origin` naming this
+//!    server (as Django's and Rails' CSRF checks do), else 403.
 //! 3. A method that is not safe (POST, DELETE, ...) carries
 //!    `Content-Type: application/json` (parameters allowed), even with an
 //!    empty body; else 415. A browser sends that cross-site only after a
@@ -21,9 +26,10 @@
 //!    never gets through.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, WWW_AUTHENTICATE};
 use http::uri::Authority;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use serde::Deserialize;
@@ -38,6 +44,15 @@ const JSON: &str = "application/json";
 /// Longest admin token accepted (a header line stays well under the 16 KiB
 /// head limit).
 const MAX_TOKEN_BYTES: usize = 1024;
+
+/// What the console session value is the HMAC of.
+const SESSION_LABEL: &[u8] = b"mock-server console session v1";
+
+/// The console session cookie's name, per port: two mocks on one host (a
+/// browser keeps cookies per host, not per port) keep their own.
+pub(crate) fn session_cookie_name(port: u16) -> String {
+    format!("mock_console_{port}")
+}
 
 /// The bearer token of the admin API (`--admin-token`, `MOCK_ADMIN_TOKEN`,
 /// `admin_token` in the config file): 1 to 1024 visible ASCII characters.
@@ -78,6 +93,22 @@ impl AdminToken {
     #[must_use]
     pub fn expose_secret(&self) -> &str {
         &self.0
+    }
+
+    /// The console session value: HMAC-SHA-256 of a fixed label under the
+    /// token, in hex. It stands for the token in a cookie (a cookie jar or
+    /// a log that shows it does not show the token) and changes with it.
+    fn session(&self) -> String {
+        use hmac::Mac as _;
+        let mut mac = crate::state::keyed(self.0.as_bytes());
+        mac.update(SESSION_LABEL);
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
     }
 
     /// Compares digests in constant time: neither where a guess differs
@@ -169,26 +200,15 @@ impl AdminAccess {
 
     /// `Ok` when the caller may use the admin API; else the refusal to send.
     pub(crate) fn admit(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
-        if !self.is_allowed_host(caller) {
-            return Err(refusal(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the Host header must name this server or a loopback address, with its port",
-            ));
-        }
-        match &self.token {
-            Some(token) => match bearer(caller.headers) {
+        // The Host rule, and without a token a loopback peer.
+        self.admit_page(caller)?;
+        let mut by_cookie = false;
+        if let Some(token) = &self.token {
+            match bearer(caller.headers) {
                 Some(presented) if token.matches(presented) => {}
+                None if self.has_session(caller) => by_cookie = true,
                 presented => return Err(unauthorized(presented.is_some())),
-            },
-            None if !is_loopback(caller.peer.ip()) => {
-                return Err(refusal(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "without an admin token the admin API answers loopback peers only",
-                ));
             }
-            None => {}
         }
         if !caller.method.is_safe() && !is_json(caller.headers) {
             return Err(refusal(
@@ -197,7 +217,75 @@ impl AdminAccess {
                 "admin writes need content-type: application/json, even with an empty body",
             ));
         }
+        if by_cookie && !caller.method.is_safe() && !is_same_origin(caller) {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a write signed in by the console cookie needs an Origin naming this server",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the caller may load the console's page and assets (they hold
+    /// no data): the `Host` rule, and without a token a loopback peer. With
+    /// a token anyone may: the page asks for it.
+    pub(crate) fn admit_page(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
+        if !self.is_allowed_host(caller) {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the Host header must name this server or a loopback address, with its port",
+            ));
+        }
+        if self.token.is_none() && !is_loopback(caller.peer.ip()) {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "without an admin token the admin API answers loopback peers only",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether an admin token is configured.
+    pub(crate) fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The console's sign-in: with the right token (compared in constant
+    /// time), from this server's own page (`Host` rule; an `Origin`, when
+    /// sent, names this server), the session cookie to set; else `None`.
+    pub(crate) fn sign_in(&self, caller: &Caller<'_>, presented: &str) -> Option<String> {
+        let token = self.token.as_ref()?;
+        let from_here = self.is_allowed_host(caller)
+            && (caller.headers.get(ORIGIN).is_none() || is_same_origin(caller));
+        if !from_here || !token.matches(presented.trim().as_bytes()) {
+            return None;
+        }
+        let secure = if caller.secure { "; Secure" } else { "" };
+        Some(format!(
+            "{}={}; HttpOnly; SameSite=Strict; Path=/_mock{secure}",
+            session_cookie_name(caller.local.port()),
+            token.session()
+        ))
+    }
+
+    /// A `Cookie` header carries this server's console session for the token.
+    fn has_session(&self, caller: &Caller<'_>) -> bool {
+        let Some(token) = &self.token else {
+            return false;
+        };
+        let name = session_cookie_name(caller.local.port());
+        let expected = token.session();
+        caller
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .any(|(n, v)| n == name && bool::from(v.as_bytes().ct_eq(expected.as_bytes())))
     }
 
     fn is_allowed_host(&self, caller: &Caller<'_>) -> bool {
@@ -231,6 +319,29 @@ fn target_authority(uri: &Uri, headers: &HeaderMap) -> Option<Authority> {
         return None;
     }
     parse_authority(host.to_str().ok()?)
+}
+
+/// One `Origin` whose scheme is this connection's and whose authority is
+/// the one the request targets (RFC 6454 §7: the page that sent it is
+/// this server's own).
+fn is_same_origin(caller: &Caller<'_>) -> bool {
+    let mut origins = caller.headers.get_all(ORIGIN).iter();
+    let (Some(origin), None) = (origins.next(), origins.next()) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let scheme = if caller.secure { "https://" } else { "http://" };
+    let Some(authority) = origin.strip_prefix(scheme).and_then(parse_authority) else {
+        return false;
+    };
+    let Some(target) = target_authority(caller.uri, caller.headers) else {
+        return false;
+    };
+    let default_port = if caller.secure { 443 } else { 80 };
+    authority.host().eq_ignore_ascii_case(target.host())
+        && authority.port_u16().unwrap_or(default_port) == target.port_u16().unwrap_or(default_port)
 }
 
 /// `127.0.0.1`, `[::1]` (brackets optional here) and the like.

@@ -15,13 +15,20 @@
 //! keeps its fixed descriptions, which never echo input. It follows the
 //! same rule as the rest of the entry: no secret, no token, nothing derived
 //! from one.
+//!
+//! The web console follows the journal live through a [`Feed`]: a bounded
+//! broadcast of the sequence numbers of new entries, sent only while a
+//! console listens (one atomic load otherwise). A sender never waits for a
+//! reader: a reader that falls more than [`FEED_CAPACITY`] entries behind
+//! learns that it lagged and reads the journal again.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio::sync::broadcast;
 
 use crate::conformance::Finding;
 use crate::conformance::rules::Findings;
@@ -74,6 +81,10 @@ pub enum BasicDecode {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct JournalEntry {
+    /// The entry's sequence number: 1 for the first request the server
+    /// saw, one more for each next one (also across a reset), so a reader
+    /// can tell new entries from ones it has.
+    pub seq: u64,
     /// The request method.
     pub method: String,
     /// The request target (path and query; query values other than the
@@ -109,6 +120,11 @@ pub struct JournalEntry {
     /// (`{"header": ..., "claims": ...}`), never its signature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_assertion: Option<serde_json::Value>,
+    /// A JWT access token the answer carried, decoded: its header and
+    /// claims (`{"header": ..., "claims": ...}`), never its signature, so
+    /// that it cannot be used from the journal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token: Option<serde_json::Value>,
     /// When it arrived (mock clock).
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
@@ -132,6 +148,63 @@ pub(crate) struct Journal {
     /// Sequence number of the next entry (1-based; 0 marks an empty slot).
     next: AtomicU64,
     token_requests: AtomicUsize,
+    /// New entries' sequence numbers (0: the journal was cleared), sent
+    /// only while `listeners` is not 0.
+    feed: broadcast::Sender<u64>,
+    listeners: Arc<AtomicUsize>,
+}
+
+/// How many new-entry notices a console reader may fall behind before it
+/// lags (and reads the journal again instead).
+pub(crate) const FEED_CAPACITY: usize = 4096;
+
+/// One reader of the journal's new entries ([`Journal::follow`]).
+#[derive(Debug)]
+pub(crate) struct Feed {
+    receiver: broadcast::Receiver<u64>,
+    listeners: Arc<AtomicUsize>,
+}
+
+/// What a [`Feed`] says next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    /// The entry with this sequence number was recorded.
+    Entry(u64),
+    /// The journal was cleared, or the reader fell behind: read it again.
+    Resync,
+    /// The journal is gone (the server stopped).
+    Closed,
+}
+
+impl Feed {
+    /// Waits for the next notice.
+    pub(crate) async fn next(&mut self) -> Notice {
+        Self::notice(&self.receiver.recv().await)
+    }
+
+    /// The next notice if one is waiting.
+    pub(crate) fn try_next(&mut self) -> Option<Notice> {
+        match self.receiver.try_recv() {
+            Err(broadcast::error::TryRecvError::Empty) => None,
+            Ok(seq) => Some(Self::notice(&Ok(seq))),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Notice::Resync),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Notice::Closed),
+        }
+    }
+
+    fn notice(received: &Result<u64, broadcast::error::RecvError>) -> Notice {
+        match *received {
+            Ok(0) | Err(broadcast::error::RecvError::Lagged(_)) => Notice::Resync,
+            Ok(seq) => Notice::Entry(seq),
+            Err(broadcast::error::RecvError::Closed) => Notice::Closed,
+        }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.listeners.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What one request needs to be journaled, borrowed from the handler.
@@ -150,6 +223,7 @@ pub(crate) struct Record<'a> {
     pub(crate) error: Option<&'a str>,
     pub(crate) reason: Option<&'a str>,
     pub(crate) assertion: Option<&'a str>,
+    pub(crate) issued_token: Option<&'a str>,
     pub(crate) findings: Findings,
     pub(crate) received_at: OffsetDateTime,
 }
@@ -164,7 +238,7 @@ pub(crate) struct Record<'a> {
 struct Slot {
     seq: u64,
     /// Method, target, header names and values, form names and values,
-    /// client id, fault, error, reason, in that order.
+    /// client id, fault, error, reason, assertion, issued token, in that order.
     text: String,
     ends: Vec<u32>,
     headers: usize,
@@ -174,6 +248,7 @@ struct Slot {
     has_error: bool,
     has_reason: bool,
     has_assertion: bool,
+    has_issued_token: bool,
     auth_method: Option<DetectedAuth>,
     basic_decode: Option<BasicDecode>,
     status: u16,
@@ -194,6 +269,7 @@ impl Slot {
             has_error: false,
             has_reason: false,
             has_assertion: false,
+            has_issued_token: false,
             auth_method: None,
             basic_decode: None,
             status: 0,
@@ -261,6 +337,11 @@ impl Slot {
             self.text.push_str(assertion);
             self.cut();
         }
+        self.has_issued_token = record.issued_token.is_some();
+        if let Some(issued) = record.issued_token {
+            self.text.push_str(issued);
+            self.cut();
+        }
         self.auth_method = record.auth_method;
         self.basic_decode = record.basic_decode;
         self.status = record.status;
@@ -291,7 +372,12 @@ impl Slot {
             .has_assertion
             .then(&mut next)
             .and_then(|text| serde_json::from_str(&text).ok());
+        let issued_token = self
+            .has_issued_token
+            .then(&mut next)
+            .and_then(|text| serde_json::from_str(&text).ok());
         JournalEntry {
+            seq: self.seq,
             method,
             path,
             headers,
@@ -305,6 +391,7 @@ impl Slot {
             reason,
             findings: self.findings.expanded(),
             client_assertion,
+            issued_token,
             received_at: self.received_at,
         }
     }
@@ -316,7 +403,34 @@ impl Journal {
             slots: (0..capacity.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicU64::new(1),
             token_requests: AtomicUsize::new(0),
+            feed: broadcast::channel(FEED_CAPACITY).0,
+            listeners: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Follows the new entries from now on.
+    pub(crate) fn follow(&self) -> Feed {
+        self.listeners.fetch_add(1, Ordering::Relaxed);
+        Feed {
+            receiver: self.feed.subscribe(),
+            listeners: Arc::clone(&self.listeners),
+        }
+    }
+
+    /// Tells the readers, if any (never waits: the channel is bounded and
+    /// overwrites what a slow reader has not taken).
+    fn announce(&self, seq: u64) {
+        if self.listeners.load(Ordering::Relaxed) != 0 {
+            let _ = self.feed.send(seq);
+        }
+    }
+
+    /// The entry with this sequence number, while the ring still holds it.
+    pub(crate) fn entry(&self, seq: u64) -> Option<JournalEntry> {
+        let slot = self.slot(seq);
+        slot.as_ref()
+            .filter(|slot| slot.seq == seq && seq != 0)
+            .map(|slot| slot.expand())
     }
 
     fn slot(&self, seq: u64) -> std::sync::MutexGuard<'_, Option<Box<Slot>>> {
@@ -337,6 +451,8 @@ impl Journal {
         if slot.seq < seq {
             slot.write(seq, record);
         }
+        drop(guard);
+        self.announce(seq);
     }
 
     pub(crate) fn count_token_request(&self) {
@@ -369,6 +485,7 @@ impl Journal {
             }
         }
         self.token_requests.store(0, Ordering::Relaxed);
+        self.announce(0);
     }
 }
 
@@ -688,6 +805,7 @@ mod tests {
             error: Some("invalid_scope"),
             reason: Some("scope `admin` is not allowed for client `c`"),
             assertion: None,
+            issued_token: None,
             findings: Findings::default(),
             received_at: OffsetDateTime::UNIX_EPOCH,
         });
@@ -744,5 +862,52 @@ mod tests {
         );
         journal.clear();
         assert!(journal.entries().is_empty());
+    }
+
+    #[test]
+    fn a_follower_hears_of_each_new_entry_and_reads_it_back_by_its_seq() {
+        let journal = Journal::new(4);
+        record(&journal, "/before", &[]);
+        let mut feed = journal.follow();
+        record(&journal, "/token", &[]);
+        assert_eq!(feed.try_next(), Some(Notice::Entry(2)));
+        assert_eq!(feed.try_next(), None);
+        let entry = journal.entry(2).unwrap();
+        assert_eq!(
+            (entry.seq, entry.path.as_str()),
+            (
+                2,
+                "/token?access_token=[REDACTED] (1 byte)&x=[REDACTED] (1 byte)"
+            )
+        );
+        assert_eq!(journal.entries()[0].seq, 1);
+    }
+
+    #[test]
+    fn a_follower_that_falls_behind_is_told_to_resync() {
+        let journal = Journal::new(2);
+        let mut feed = journal.follow();
+        for _ in 0..=FEED_CAPACITY {
+            record(&journal, "/token", &[]);
+        }
+        assert_eq!(feed.try_next(), Some(Notice::Resync));
+        // The ring no longer holds the first entries.
+        assert!(journal.entry(1).is_none());
+        journal.clear();
+        let mut fresh = journal.follow();
+        journal.clear();
+        assert_eq!(fresh.try_next(), Some(Notice::Resync));
+    }
+
+    #[test]
+    fn followers_are_counted_while_they_listen() {
+        let journal = Journal::new(2);
+        let feed = journal.follow();
+        assert_eq!(journal.listeners.load(Ordering::Relaxed), 1);
+        drop(feed);
+        assert_eq!(journal.listeners.load(Ordering::Relaxed), 0);
+        // No follower: nothing is sent.
+        record(&journal, "/token", &[]);
+        assert_eq!(journal.feed.len(), 0);
     }
 }

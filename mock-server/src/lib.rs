@@ -70,6 +70,7 @@ mod assertion;
 mod client_auth;
 mod config;
 pub mod conformance;
+mod console;
 mod error;
 mod expect;
 mod extra_claim;

@@ -10,18 +10,21 @@ use std::sync::Arc;
 use auth_core::form::Form;
 use auth_core::{ErrorCode, ProviderError};
 use bytes::Bytes;
+use http::Response;
 use http::header::{CONNECTION, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 
+use crate::admin_access::Caller;
 use crate::conformance::rules::Findings;
+use crate::console::{self, EventStream};
 use crate::fault::Fault;
 use crate::journal::{BasicDecode, DetectedAuth, Record};
 use crate::reply::{self, Because as _, Refusal, Reply};
 use crate::routes;
 use crate::state::State;
-use crate::timed_io::Phase;
+use crate::timed_io::{Busy, Phase};
 
 /// One request, body read.
 #[derive(Debug)]
@@ -36,6 +39,20 @@ pub(crate) struct Received<'a> {
     pub(crate) uri: &'a Uri,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
+}
+
+impl Received<'_> {
+    /// What the admin access rules look at.
+    pub(crate) fn caller(&self) -> Caller<'_> {
+        Caller {
+            peer: self.peer,
+            local: self.local,
+            secure: self.secure,
+            method: self.method,
+            uri: self.uri,
+            headers: self.headers,
+        }
+    }
 }
 
 /// A handler's answer plus what the journal should know.
@@ -54,6 +71,8 @@ pub(crate) struct Outcome {
     pub(crate) reason: Option<Cow<'static, str>>,
     /// Journal only: a client assertion's decoded header and claims (JSON).
     pub(crate) assertion: Option<String>,
+    /// Journal only: an issued JWT's decoded header and claims (JSON).
+    pub(crate) issued: Option<String>,
 }
 
 impl From<Reply> for Outcome {
@@ -69,6 +88,7 @@ impl From<Reply> for Outcome {
             error: None,
             reason: None,
             assertion: None,
+            issued: None,
         }
     }
 }
@@ -156,24 +176,57 @@ impl Router {
     }
 }
 
+/// What a connection answers with: a whole reply, or the console's event
+/// stream.
+pub(crate) type Answer = Response<Either<Full<Bytes>, EventStream>>;
+
 impl hyper::service::Service<Request<Incoming>> for Router {
-    type Response = Reply;
+    type Response = Answer;
     type Error = Reset;
-    type Future = Pin<Box<dyn Future<Output = Result<Reply, Reset>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Answer, Reset>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let state = Arc::clone(&self.state);
         let endpoints = self.endpoints;
         let busy = self.phase.begin();
+        if request.uri().path() == console::EVENTS_PATH {
+            let answer = events(&state, endpoints, &request, busy);
+            return Box::pin(async move { Ok(answer) });
+        }
         Box::pin(async move {
             let reply = handle(&state, endpoints, request).await;
             drop(busy);
             // An error makes hyper close the connection without an answer.
             match reply.extensions().get::<Reset>() {
                 Some(reset) => Err(*reset),
-                None => Ok(reply),
+                None => Ok(reply.map(Either::Left)),
             }
         })
+    }
+}
+
+/// `GET /_mock/ui/events`: the admin API's rules, then the stream (its
+/// request body, if any, is not read: the connection closes after it).
+fn events(
+    state: &Arc<State>,
+    endpoints: Endpoints,
+    request: &Request<Incoming>,
+    busy: Busy,
+) -> Answer {
+    let caller = Caller {
+        peer: endpoints.peer,
+        local: endpoints.local,
+        secure: endpoints.secure,
+        method: request.method(),
+        uri: request.uri(),
+        headers: request.headers(),
+    };
+    if *request.method() != Method::GET {
+        return reply::method_not_allowed("GET").map(Either::Left);
+    }
+    match state.settings.admin.admit(&caller) {
+        Ok(()) => console::events(state, busy).map(Either::Right),
+        Err(refusal) => refusal.map(Either::Left),
     }
 }
 
@@ -212,6 +265,7 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
             error: outcome.error.as_deref(),
             reason: outcome.reason.as_deref(),
             assertion: outcome.assertion.as_deref(),
+            issued_token: outcome.issued.as_deref(),
             findings: outcome.findings,
             received_at,
         });
@@ -232,6 +286,9 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         routes::jwks::PATH => routes::jwks::handle(received).await,
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
+        path if path == console::PATH || path.starts_with("/_mock/ui/") => {
+            routes::ui::handle(received).into()
+        }
         path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),
         _ => Outcome::from(reply::not_found())
             .with_error("not_found")

@@ -209,6 +209,12 @@ impl State {
         expiry_at(self.now(), lifetime_secs)
     }
 
+    /// How far the clock was moved ahead (whole seconds).
+    pub(crate) fn clock_offset(&self) -> Duration {
+        let nanos = self.offset_nanos.load(Ordering::Relaxed);
+        Duration::from_secs(u64::try_from(nanos / 1_000_000_000).unwrap_or_default())
+    }
+
     pub(crate) fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_nanos()).unwrap_or(i64::MAX);
         let _ = self

@@ -14,6 +14,7 @@
 //! | GET | `/_mock/faults` | | the queued fault rules, first match first (JSON) |
 //! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
+//! | GET | `/_mock/clock` | | the mock clock: `{"now": RFC 3339, "offset_seconds": n}` |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
 //! | GET | `/_mock/keys` | | the signing algorithm and the published keys, signer first (JSON) |
 //! | POST | `/_mock/keys/rotate` | `{"grace_seconds": n}` | a fresh key signs; the old one stays published `n` seconds of mock time (0: dropped at once) |
@@ -26,7 +27,6 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::admin_access::Caller;
 use crate::config::ClientRegistration;
 use crate::extra_claim::ExtraClaim;
 use crate::fault::FaultRule;
@@ -70,6 +70,15 @@ fn keys(state: &crate::state::State) -> serde_json::Value {
         "signing_alg": ring.alg().as_str(),
         "embedded_development_key": ring.is_embedded() && !ring.has_rotated(),
         "keys": keys,
+    })
+}
+
+/// The mock clock as `GET /_mock/clock` shows it: now, and how far it was
+/// moved ahead of the system clock.
+fn clock(state: &crate::state::State) -> serde_json::Value {
+    json!({
+        "now": crate::routes::rfc3339(state.now_unix()),
+        "offset_seconds": state.clock_offset().as_secs(),
     })
 }
 
@@ -215,15 +224,7 @@ fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
 
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
-    let caller = Caller {
-        peer: r.peer,
-        local: r.local,
-        secure: r.secure,
-        method: r.method,
-        uri: r.uri,
-        headers: r.headers,
-    };
-    if let Err(refusal) = state.settings.admin.admit(&caller) {
+    if let Err(refusal) = state.settings.admin.admit(&r.caller()) {
         return *refusal;
     }
     let path = r.uri.path().trim_start_matches("/_mock");
@@ -274,6 +275,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             state.faults.clear();
             reply::build(StatusCode::NO_CONTENT, None, "")
         }
+        (&Method::GET, "/clock") => reply::json(StatusCode::OK, clock(state).to_string()),
         (&Method::POST, "/clock/advance") => match parse::<Advance>(r.body) {
             Ok(advance) => {
                 state.advance(Duration::from_secs(advance.seconds));
@@ -287,7 +289,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
         },
         (&Method::GET, "/keys") => reply::json(StatusCode::OK, keys(state).to_string()),
         (&Method::POST, "/keys/rotate") => rotate(state, r.body),
-        (_, "/keys") => reply::method_not_allowed("GET"),
+        (_, "/keys" | "/clock") => reply::method_not_allowed("GET"),
         (_, "/keys/rotate") => reply::method_not_allowed("POST"),
         (_, "/journal" | "/reset" | "/clients" | "/faults" | "/clock/advance") => {
             reply::method_not_allowed("GET, POST, DELETE")

@@ -7,6 +7,7 @@ pub(crate) mod metadata;
 pub(crate) mod protected;
 pub(crate) mod revoke;
 pub(crate) mod token;
+pub(crate) mod ui;
 
 use std::borrow::Cow;
 

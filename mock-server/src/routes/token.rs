@@ -105,6 +105,11 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     outcome.findings = findings;
     outcome.fault = fault;
     outcome.assertion = facts.assertion;
+    outcome.issued = outcome
+        .response
+        .extensions_mut()
+        .remove::<IssuedToken>()
+        .map(|issued| issued.0);
     outcome
 }
 
@@ -260,11 +265,22 @@ fn issue(
         None => state.issuer.mint(&claims, format),
     };
     let scope = claims.scope.to_string();
-    reply::no_store(reply::json(
+    let mut reply = reply::no_store(reply::json(
         StatusCode::OK,
         success_body(&token, lifetime, &scope, fault),
-    ))
+    ));
+    if format == TokenFormat::Jwt
+        && let Some(decoded) = crate::assertion::decoded(&token)
+    {
+        reply.extensions_mut().insert(IssuedToken(decoded));
+    }
+    reply
 }
+
+/// For the journal: an issued JWT's decoded header and claims (JSON, as
+/// [`crate::assertion::decoded`] gives them), carried beside the reply.
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedToken(pub(crate) String);
 
 /// A token with the one wrong thing `fault` names, signed like any other
 /// (a resource server must refuse it for that thing alone).

@@ -1,5 +1,5 @@
-//! Headless Chromium for the browser tests, driven over WebDriver
-//! (fantoccini) through a chromedriver this harness starts itself.
+//! Headless Chromium for the browser tests, driven over the
+//! `WebDriver` protocol (fantoccini) through a chromedriver this harness starts itself.
 //!
 //! [`Browser::start`] picks a free loopback port, starts `chromedriver` on
 //! it in a process group of its own, and opens one session: headless
@@ -67,7 +67,7 @@ impl Programs {
     /// From the environment: `CHROMEDRIVER`, `CHROMIUM`, else `PATH`.
     pub(crate) fn from_env() -> Result<Self, Missing> {
         Self::find(
-            std::env::var_os("PATH"),
+            std::env::var_os("PATH").as_ref(),
             std::env::var_os("CHROMEDRIVER"),
             std::env::var_os("CHROMIUM"),
         )
@@ -76,12 +76,12 @@ impl Programs {
     /// An override must exist; else the first executable file of that
     /// name along `path` (Chromium also as `chromium-browser`).
     pub(crate) fn find(
-        path: Option<OsString>,
+        path: Option<&OsString>,
         chromedriver: Option<OsString>,
         chromium: Option<OsString>,
     ) -> Result<Self, Missing> {
         let search = |names: &[&str]| -> Option<PathBuf> {
-            let path = path.as_ref()?;
+            let path = path?;
             std::env::split_paths(path)
                 .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
                 .find(|candidate| is_executable(candidate))
@@ -222,7 +222,7 @@ impl Browser {
         }
     }
 
-    /// The WebDriver client.
+    /// The `WebDriver` client.
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -339,7 +339,7 @@ async fn wait_for_driver(url: &str, driver: &mut Child) {
     }
 }
 
-/// chromedriver's browser log (`goog:loggingPrefs`); not in W3C WebDriver.
+/// chromedriver's browser log (`goog:loggingPrefs`); not in W3C `WebDriver`.
 #[derive(Debug)]
 struct BrowserLog;
 
