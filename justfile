@@ -95,9 +95,10 @@ bench-server:
     cargo bench -p mock-server --features cli --bench server
     cargo bench -p mock-server --features cli --bench jwt
 
-# the web console's picture in docs/images/console.png: the mock with some traffic, a finding and a fault, in headless Chromium (needs chromium and chromium-driver)
+# the web console's picture in docs/images/console.png: the mock with some traffic, a finding and a fault, in headless Chromium (needs chromium and chromium-driver); and the HTML report's, docs/images/report.png
 screenshots:
     cargo run -p mock-server --all-features --example console_screenshot -- docs/images/console.png
+    just report-screenshot
 
 # the mock provider with its embedded default config on 127.0.0.1:8080
 serve *args:
