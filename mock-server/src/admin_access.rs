@@ -19,6 +19,12 @@
 //!    CORS preflight, and the mock grants none (it never sends
 //!    `Access-Control-Allow-*`): a page's `text/plain` "simple request"
 //!    never gets through.
+//!
+//! `GET /_mock/metrics` ([`AdminAccess::admit_scrape`]) passes the same
+//! checks, or, after the `Host` check, admits a scraper: a peer in one of
+//! `metrics_scrapers` (CIDRs), or `Authorization: Bearer` with the
+//! [`MetricsToken`] (constant time). That token opens the metrics and
+//! nothing else: every other admin path checks the admin token only.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -26,12 +32,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use http::uri::Authority;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use ipnet::IpNet;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::ConfigError;
 use crate::reply::{self, Reply};
+use crate::router::Received;
 
 /// The media type every admin write must declare.
 const JSON: &str = "application/json";
@@ -54,24 +62,34 @@ const MAX_TOKEN_BYTES: usize = 1024;
 #[serde(try_from = "String")]
 pub struct AdminToken(String);
 
+/// Checks a bearer token's characters: `Authorization: Bearer <token>`
+/// must carry it as it is. `field` names it in the error.
+fn checked_token(token: String, field: &'static str) -> Result<String, ConfigError> {
+    if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+        return Err(ConfigError::new(field, "must be 1 to 1024 characters"));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            field,
+            "must be visible ASCII without spaces",
+        ));
+    }
+    Ok(token)
+}
+
+/// Compares digests in constant time: neither where a guess differs nor
+/// its length shows in the timing.
+fn token_matches(expected: &str, presented: &[u8]) -> bool {
+    let expected = Sha256::digest(expected.as_bytes());
+    let presented = Sha256::digest(presented);
+    expected.as_slice().ct_eq(presented.as_slice()).into()
+}
+
 impl AdminToken {
     /// Checks the characters: `Authorization: Bearer <token>` must carry
     /// it as it is.
     pub fn new(token: impl Into<String>) -> Result<Self, ConfigError> {
-        let token = token.into();
-        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
-            return Err(ConfigError::new(
-                "admin_token",
-                "must be 1 to 1024 characters",
-            ));
-        }
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::new(
-                "admin_token",
-                "must be visible ASCII without spaces",
-            ));
-        }
-        Ok(Self(token))
+        checked_token(token.into(), "admin_token").map(Self)
     }
 
     /// The token itself.
@@ -80,12 +98,8 @@ impl AdminToken {
         &self.0
     }
 
-    /// Compares digests in constant time: neither where a guess differs
-    /// nor its length shows in the timing.
     fn matches(&self, presented: &[u8]) -> bool {
-        let expected = Sha256::digest(self.0.as_bytes());
-        let presented = Sha256::digest(presented);
-        expected.as_slice().ct_eq(presented.as_slice()).into()
+        token_matches(&self.0, presented)
     }
 }
 
@@ -101,6 +115,62 @@ impl fmt::Debug for AdminToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken([REDACTED])")
     }
+}
+
+/// The read-only bearer token of a metrics scraper (`--metrics-token`,
+/// `MOCK_METRICS_TOKEN`, `metrics_token` in the config file): it opens
+/// `GET /_mock/metrics` and nothing else. 1 to 1024 visible ASCII
+/// characters; `Debug` is redacted and there is no `Display`.
+///
+/// ```
+/// # fn main() -> Result<(), mock_server::ConfigError> {
+/// let token = mock_server::MetricsToken::new("scrape-only")?;
+/// assert!(!format!("{token:?}").contains("scrape"));
+/// assert_eq!(token.expose_secret(), "scrape-only");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Checks the characters, as [`AdminToken::new`] does.
+    pub fn new(token: impl Into<String>) -> Result<Self, ConfigError> {
+        checked_token(token.into(), "metrics_token").map(Self)
+    }
+
+    /// The token itself.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    fn matches(&self, presented: &[u8]) -> bool {
+        token_matches(&self.0, presented)
+    }
+}
+
+impl TryFrom<String> for MetricsToken {
+    type Error = ConfigError;
+
+    fn try_from(token: String) -> Result<Self, ConfigError> {
+        Self::new(token)
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken([REDACTED])")
+    }
+}
+
+/// One `metrics_scrapers` entry: a CIDR (`10.0.0.0/8`, `fd00::/8`) or a
+/// single address.
+pub(crate) fn parse_network(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+        .map(|net| net.trunc())
 }
 
 /// One `admin_hosts` entry: a name, an IP literal (`[v6]`), and an optional
@@ -142,6 +212,10 @@ fn parse_authority(text: &str) -> Option<Authority> {
 pub(crate) struct AdminAccess {
     token: Option<AdminToken>,
     hosts: Vec<AdminHost>,
+    /// Opens `/_mock/metrics` only.
+    metrics_token: Option<MetricsToken>,
+    /// Peers that may read `/_mock/metrics` without a token.
+    scrapers: Vec<IpNet>,
 }
 
 /// The parts of a request the rules look at.
@@ -158,23 +232,76 @@ pub(crate) struct Caller<'a> {
     pub(crate) headers: &'a HeaderMap,
 }
 
+impl<'a> From<&Received<'a>> for Caller<'a> {
+    fn from(r: &Received<'a>) -> Self {
+        Self {
+            peer: r.peer,
+            local: r.local,
+            secure: r.secure,
+            method: r.method,
+            uri: r.uri,
+            headers: r.headers,
+        }
+    }
+}
+
 impl AdminAccess {
     /// `hosts` are validated config entries (invalid ones are skipped).
     pub(crate) fn new(token: Option<AdminToken>, hosts: &[String]) -> Self {
         Self {
             token,
             hosts: hosts.iter().filter_map(|h| AdminHost::parse(h)).collect(),
+            metrics_token: None,
+            scrapers: Vec::new(),
+        }
+    }
+
+    /// Adds the scraper options of `/_mock/metrics`; `networks` are
+    /// validated config entries (invalid ones are skipped).
+    #[must_use]
+    pub(crate) fn with_scrapers(
+        mut self,
+        token: Option<MetricsToken>,
+        networks: &[String],
+    ) -> Self {
+        self.metrics_token = token;
+        self.scrapers = networks.iter().filter_map(|n| parse_network(n)).collect();
+        self
+    }
+
+    /// `Ok` when the caller may read `/_mock/metrics`: the `Host` check,
+    /// then a scraper network, the metrics token, or the admin API's own
+    /// rules. With a metrics token configured, a caller refused for want
+    /// of credentials gets 401 and a Bearer challenge (a token would
+    /// admit it), not 403.
+    pub(crate) fn admit_scrape(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
+        if !self.is_allowed_host(caller) {
+            return Err(wrong_host());
+        }
+        let peer = caller.peer.ip().to_canonical();
+        if self.scrapers.iter().any(|net| net.contains(&peer)) {
+            return Ok(());
+        }
+        let presented = bearer(caller.headers);
+        if let (Some(token), Some(presented)) = (&self.metrics_token, presented)
+            && token.matches(presented)
+        {
+            return Ok(());
+        }
+        match self.admit(caller) {
+            Err(refusal)
+                if self.metrics_token.is_some() && refusal.status() == StatusCode::FORBIDDEN =>
+            {
+                Err(unauthorized(presented.is_some()))
+            }
+            result => result,
         }
     }
 
     /// `Ok` when the caller may use the admin API; else the refusal to send.
     pub(crate) fn admit(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
         if !self.is_allowed_host(caller) {
-            return Err(refusal(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the Host header must name this server or a loopback address, with its port",
-            ));
+            return Err(wrong_host());
         }
         match &self.token {
             Some(token) => match bearer(caller.headers) {
@@ -275,6 +402,14 @@ fn is_json(headers: &HeaderMap) -> bool {
         .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
+}
+
+fn wrong_host() -> Box<Reply> {
+    refusal(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "the Host header must name this server or a loopback address, with its port",
+    )
 }
 
 fn refusal(status: StatusCode, error: &str, description: &str) -> Box<Reply> {

@@ -215,15 +215,7 @@ fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
 
 pub(crate) fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
-    let caller = Caller {
-        peer: r.peer,
-        local: r.local,
-        secure: r.secure,
-        method: r.method,
-        uri: r.uri,
-        headers: r.headers,
-    };
-    if let Err(refusal) = state.settings.admin.admit(&caller) {
+    if let Err(refusal) = state.settings.admin.admit(&Caller::from(r)) {
         return *refusal;
     }
     let path = r.uri.path().trim_start_matches("/_mock");
