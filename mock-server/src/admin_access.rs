@@ -476,6 +476,89 @@ mod tests {
         }
     }
 
+    /// The status `admit_scrape` (`/_mock/metrics`) and `admit` (the rest
+    /// of the admin API) give a GET from `peer` with these headers.
+    fn scrape_and_admin(access: &AdminAccess, peer: &str, headers: &[(&str, &str)]) -> (u16, u16) {
+        let mut map = HeaderMap::new();
+        map.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let uri = Uri::from_static("/_mock/metrics");
+        let caller = Caller {
+            peer: peer.parse().unwrap(),
+            local: LOCAL.parse().unwrap(),
+            secure: false,
+            method: &Method::GET,
+            uri: &uri,
+            headers: &map,
+        };
+        let code = |result: Result<(), Box<Reply>>| match result {
+            Ok(()) => 200,
+            Err(reply) => reply.status().as_u16(),
+        };
+        (
+            code(access.admit_scrape(&caller)),
+            code(access.admit(&caller)),
+        )
+    }
+
+    #[test]
+    fn a_remote_scraper_needs_the_metrics_token_which_opens_nothing_else() {
+        let access = open().with_scrapers(Some(MetricsToken::new("scrape-k3y").unwrap()), &[]);
+        let remote = "192.0.2.7:1";
+        assert_eq!(scrape_and_admin(&access, remote, &[]), (401, 403));
+        let wrong = [("authorization", "Bearer scrape-k3")];
+        assert_eq!(scrape_and_admin(&access, remote, &wrong), (401, 403));
+        let right = [("authorization", "Bearer scrape-k3y")];
+        assert_eq!(scrape_and_admin(&access, remote, &right), (200, 403));
+        // Loopback peers read it as they read the admin API.
+        assert_eq!(scrape_and_admin(&access, "127.0.0.1:1", &[]), (200, 200));
+    }
+
+    #[test]
+    fn without_scraper_options_remote_peers_are_refused_as_by_the_admin_api() {
+        assert_eq!(scrape_and_admin(&open(), "192.0.2.7:1", &[]), (403, 403));
+        let admin = AdminAccess::new(Some(AdminToken::new("admin-k3y").unwrap()), &[]);
+        let bearer = [("authorization", "Bearer admin-k3y")];
+        assert_eq!(scrape_and_admin(&admin, "192.0.2.7:1", &bearer), (200, 200));
+        assert_eq!(scrape_and_admin(&admin, "192.0.2.7:1", &[]), (401, 401));
+    }
+
+    #[test]
+    fn peers_in_a_scraper_network_read_metrics_without_a_token() {
+        let access =
+            open().with_scrapers(None, &["192.0.2.0/24".to_owned(), "2001:db8::5".to_owned()]);
+        assert_eq!(scrape_and_admin(&access, "192.0.2.7:1", &[]), (200, 403));
+        assert_eq!(
+            scrape_and_admin(&access, "[::ffff:192.0.2.7]:1", &[]),
+            (200, 403)
+        );
+        assert_eq!(
+            scrape_and_admin(&access, "[2001:db8::5]:1", &[]),
+            (200, 403)
+        );
+        assert_eq!(
+            scrape_and_admin(&access, "[2001:db8::6]:1", &[]),
+            (403, 403)
+        );
+        assert_eq!(scrape_and_admin(&access, "198.51.100.1:1", &[]), (403, 403));
+    }
+
+    #[test]
+    fn scraper_networks_are_cidrs_or_addresses() {
+        assert!(parse_network("10.0.0.0/8").is_some());
+        assert!(parse_network("10.1.2.3/8").is_some_and(|n| n.to_string() == "10.0.0.0/8"));
+        assert!(parse_network("fd00::/8").is_some());
+        assert!(parse_network("192.0.2.7").is_some());
+        for bad in ["10.0.0.0/33", "mock", "", "10.0.0.0/", "::/129"] {
+            assert!(parse_network(bad).is_none(), "{bad}");
+        }
+    }
+
     fn open() -> AdminAccess {
         AdminAccess::new(None, &[])
     }

@@ -175,6 +175,31 @@ async fn a_fired_fault_counts_by_kind_with_the_status_it_served() {
 }
 
 #[tokio::test]
+async fn a_latency_fault_on_introspection_counts_as_fired() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(
+        FaultRule::new(Fault::Latency(std::time::Duration::from_millis(1)))
+            .for_endpoint(mock_server::Endpoint::Introspect)
+            .times(1),
+    );
+    let before = scrape(&server).await;
+    let answer = common::post_form(
+        &server,
+        "/introspect",
+        &[("authorization", F1_BASIC)],
+        "token=not-a-token",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let after = scrape(&server).await;
+    assert_eq!(after.delta(&before, FAULTS, &[("kind", "latency")]), 1.0);
+    assert_eq!(
+        after.delta(&before, REQUESTS, &requests("introspect", "200")),
+        1.0
+    );
+}
+
+#[tokio::test]
 async fn opaque_tokens_and_unknown_paths_get_their_own_bounded_labels() {
     let server = MockServer::builder()
         .client(
