@@ -278,6 +278,36 @@ impl Config {
         Self::from_toml(DEFAULT_CONFIG).unwrap_or_default()
     }
 
+    /// The admin API's and the metrics scraper's settings.
+    fn validate_access(&self) -> Result<(), ConfigError> {
+        for (i, host) in self.admin_hosts.iter().enumerate() {
+            if AdminHost::parse(host).is_none() {
+                return Err(ConfigError::new(
+                    format!("admin_hosts[{i}]"),
+                    "not a host name or address, with an optional port",
+                ));
+            }
+        }
+        for (i, network) in self.metrics_scrapers.iter().enumerate() {
+            if parse_network(network).is_none() {
+                return Err(ConfigError::new(
+                    format!("metrics_scrapers[{i}]"),
+                    "not a CIDR (10.0.0.0/8, fd00::/8) or an IP address",
+                ));
+            }
+        }
+        if let (Some(metrics), Some(admin)) = (&self.metrics_token, &self.admin_token)
+            && metrics.expose_secret() == admin.expose_secret()
+        {
+            // The read-only token would open the whole admin API.
+            return Err(ConfigError::new(
+                "metrics_token",
+                "must differ from admin_token",
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks every value that TOML's types cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.token_lifetime_secs == 0 {
@@ -317,31 +347,7 @@ impl Config {
         if self.lockout_capacity == 0 {
             return Err(ConfigError::new("lockout_capacity", "must be at least 1"));
         }
-        for (i, host) in self.admin_hosts.iter().enumerate() {
-            if AdminHost::parse(host).is_none() {
-                return Err(ConfigError::new(
-                    format!("admin_hosts[{i}]"),
-                    "not a host name or address, with an optional port",
-                ));
-            }
-        }
-        for (i, network) in self.metrics_scrapers.iter().enumerate() {
-            if parse_network(network).is_none() {
-                return Err(ConfigError::new(
-                    format!("metrics_scrapers[{i}]"),
-                    "not a CIDR (10.0.0.0/8, fd00::/8) or an IP address",
-                ));
-            }
-        }
-        if let (Some(metrics), Some(admin)) = (&self.metrics_token, &self.admin_token)
-            && metrics.expose_secret() == admin.expose_secret()
-        {
-            // The read-only token would open the whole admin API.
-            return Err(ConfigError::new(
-                "metrics_token",
-                "must differ from admin_token",
-            ));
-        }
+        self.validate_access()?;
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }

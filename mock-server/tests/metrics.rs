@@ -1,6 +1,10 @@
 //! `GET /_mock/metrics`: the mock's counters in Prometheus text, read back
 //! with a Prometheus text parser, and who may read them.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::float_cmp,
+    reason = "the parser gives counters as f64; small whole numbers are exact"
+)]
 
 mod common;
 
