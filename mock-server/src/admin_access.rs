@@ -24,6 +24,12 @@
 //!    CORS preflight, and the mock grants none (it never sends
 //!    `Access-Control-Allow-*`): a page's `text/plain` "simple request"
 //!    never gets through.
+//!
+//! `GET /_mock/metrics` ([`AdminAccess::admit_scrape`]) passes the same
+//! checks, or, after the `Host` check, admits a scraper: a peer in one of
+//! `metrics_scrapers` (CIDRs), or `Authorization: Bearer` with the
+//! [`MetricsToken`] (constant time). That token opens the metrics and
+//! nothing else: every other admin path checks the admin token only.
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -32,6 +38,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, WWW_AUTHENTICATE};
 use http::uri::Authority;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use ipnet::IpNet;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -69,24 +76,34 @@ pub(crate) fn session_cookie_name(port: u16) -> String {
 #[serde(try_from = "String")]
 pub struct AdminToken(String);
 
+/// Checks a bearer token's characters: `Authorization: Bearer <token>`
+/// must carry it as it is. `field` names it in the error.
+fn checked_token(token: String, field: &'static str) -> Result<String, ConfigError> {
+    if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+        return Err(ConfigError::new(field, "must be 1 to 1024 characters"));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            field,
+            "must be visible ASCII without spaces",
+        ));
+    }
+    Ok(token)
+}
+
+/// Compares digests in constant time: neither where a guess differs nor
+/// its length shows in the timing.
+fn token_matches(expected: &str, presented: &[u8]) -> bool {
+    let expected = Sha256::digest(expected.as_bytes());
+    let presented = Sha256::digest(presented);
+    expected.as_slice().ct_eq(presented.as_slice()).into()
+}
+
 impl AdminToken {
     /// Checks the characters: `Authorization: Bearer <token>` must carry
     /// it as it is.
     pub fn new(token: impl Into<String>) -> Result<Self, ConfigError> {
-        let token = token.into();
-        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
-            return Err(ConfigError::new(
-                "admin_token",
-                "must be 1 to 1024 characters",
-            ));
-        }
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::new(
-                "admin_token",
-                "must be visible ASCII without spaces",
-            ));
-        }
-        Ok(Self(token))
+        checked_token(token.into(), "admin_token").map(Self)
     }
 
     /// The token itself.
@@ -114,9 +131,7 @@ impl AdminToken {
     /// Compares digests in constant time: neither where a guess differs
     /// nor its length shows in the timing.
     fn matches(&self, presented: &[u8]) -> bool {
-        let expected = Sha256::digest(self.0.as_bytes());
-        let presented = Sha256::digest(presented);
-        expected.as_slice().ct_eq(presented.as_slice()).into()
+        token_matches(&self.0, presented)
     }
 }
 
@@ -132,6 +147,62 @@ impl fmt::Debug for AdminToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken([REDACTED])")
     }
+}
+
+/// The read-only bearer token of a metrics scraper (`--metrics-token`,
+/// `MOCK_METRICS_TOKEN`, `metrics_token` in the config file): it opens
+/// `GET /_mock/metrics` and nothing else. 1 to 1024 visible ASCII
+/// characters; `Debug` is redacted and there is no `Display`.
+///
+/// ```
+/// # fn main() -> Result<(), mock_server::ConfigError> {
+/// let token = mock_server::MetricsToken::new("scrape-only")?;
+/// assert!(!format!("{token:?}").contains("scrape"));
+/// assert_eq!(token.expose_secret(), "scrape-only");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Checks the characters, as [`AdminToken::new`] does.
+    pub fn new(token: impl Into<String>) -> Result<Self, ConfigError> {
+        checked_token(token.into(), "metrics_token").map(Self)
+    }
+
+    /// The token itself.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    fn matches(&self, presented: &[u8]) -> bool {
+        token_matches(&self.0, presented)
+    }
+}
+
+impl TryFrom<String> for MetricsToken {
+    type Error = ConfigError;
+
+    fn try_from(token: String) -> Result<Self, ConfigError> {
+        Self::new(token)
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken([REDACTED])")
+    }
+}
+
+/// One `metrics_scrapers` entry: a CIDR (`10.0.0.0/8`, `fd00::/8`) or a
+/// single address.
+pub(crate) fn parse_network(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+        .map(|net| net.trunc())
 }
 
 /// One `admin_hosts` entry: a name, an IP literal (`[v6]`), and an optional
@@ -173,6 +244,10 @@ fn parse_authority(text: &str) -> Option<Authority> {
 pub(crate) struct AdminAccess {
     token: Option<AdminToken>,
     hosts: Vec<AdminHost>,
+    /// Opens `/_mock/metrics` only.
+    metrics_token: Option<MetricsToken>,
+    /// Peers that may read `/_mock/metrics` without a token.
+    scrapers: Vec<IpNet>,
 }
 
 /// The parts of a request the rules look at.
@@ -195,6 +270,50 @@ impl AdminAccess {
         Self {
             token,
             hosts: hosts.iter().filter_map(|h| AdminHost::parse(h)).collect(),
+            metrics_token: None,
+            scrapers: Vec::new(),
+        }
+    }
+
+    /// Adds the scraper options of `/_mock/metrics`; `networks` are
+    /// validated config entries (invalid ones are skipped).
+    #[must_use]
+    pub(crate) fn with_scrapers(
+        mut self,
+        token: Option<MetricsToken>,
+        networks: &[String],
+    ) -> Self {
+        self.metrics_token = token;
+        self.scrapers = networks.iter().filter_map(|n| parse_network(n)).collect();
+        self
+    }
+
+    /// `Ok` when the caller may read `/_mock/metrics`: the `Host` check,
+    /// then a scraper network, the metrics token, or the admin API's own
+    /// rules. With a metrics token configured, a caller refused for want
+    /// of credentials gets 401 and a Bearer challenge (a token would
+    /// admit it), not 403.
+    pub(crate) fn admit_scrape(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
+        if !self.is_allowed_host(caller) {
+            return Err(wrong_host());
+        }
+        let peer = caller.peer.ip().to_canonical();
+        if self.scrapers.iter().any(|net| net.contains(&peer)) {
+            return Ok(());
+        }
+        let presented = bearer(caller.headers);
+        if let (Some(token), Some(presented)) = (&self.metrics_token, presented)
+            && token.matches(presented)
+        {
+            return Ok(());
+        }
+        match self.admit(caller) {
+            Err(refusal)
+                if self.metrics_token.is_some() && refusal.status() == StatusCode::FORBIDDEN =>
+            {
+                Err(unauthorized(presented.is_some()))
+            }
+            result => result,
         }
     }
 
@@ -232,11 +351,7 @@ impl AdminAccess {
     /// a token anyone may: the page asks for it.
     pub(crate) fn admit_page(&self, caller: &Caller<'_>) -> Result<(), Box<Reply>> {
         if !self.is_allowed_host(caller) {
-            return Err(refusal(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the Host header must name this server or a loopback address, with its port",
-            ));
+            return Err(wrong_host());
         }
         if self.token.is_none() && !is_loopback(caller.peer.ip()) {
             return Err(refusal(
@@ -388,6 +503,14 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
 }
 
+fn wrong_host() -> Box<Reply> {
+    refusal(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "the Host header must name this server or a loopback address, with its port",
+    )
+}
+
 fn refusal(status: StatusCode, error: &str, description: &str) -> Box<Reply> {
     Box::new(reply::no_store(reply::json(
         status,
@@ -449,6 +572,89 @@ mod tests {
         match access.admit(&caller) {
             Ok(()) => 200,
             Err(reply) => reply.status().as_u16(),
+        }
+    }
+
+    /// The status `admit_scrape` (`/_mock/metrics`) and `admit` (the rest
+    /// of the admin API) give a GET from `peer` with these headers.
+    fn scrape_and_admin(access: &AdminAccess, peer: &str, headers: &[(&str, &str)]) -> (u16, u16) {
+        let mut map = HeaderMap::new();
+        map.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let uri = Uri::from_static("/_mock/metrics");
+        let caller = Caller {
+            peer: peer.parse().unwrap(),
+            local: LOCAL.parse().unwrap(),
+            secure: false,
+            method: &Method::GET,
+            uri: &uri,
+            headers: &map,
+        };
+        let code = |result: Result<(), Box<Reply>>| match result {
+            Ok(()) => 200,
+            Err(reply) => reply.status().as_u16(),
+        };
+        (
+            code(access.admit_scrape(&caller)),
+            code(access.admit(&caller)),
+        )
+    }
+
+    #[test]
+    fn a_remote_scraper_needs_the_metrics_token_which_opens_nothing_else() {
+        let access = open().with_scrapers(Some(MetricsToken::new("scrape-k3y").unwrap()), &[]);
+        let remote = "192.0.2.7:1";
+        assert_eq!(scrape_and_admin(&access, remote, &[]), (401, 403));
+        let wrong = [("authorization", "Bearer scrape-k3")];
+        assert_eq!(scrape_and_admin(&access, remote, &wrong), (401, 403));
+        let right = [("authorization", "Bearer scrape-k3y")];
+        assert_eq!(scrape_and_admin(&access, remote, &right), (200, 403));
+        // Loopback peers read it as they read the admin API.
+        assert_eq!(scrape_and_admin(&access, "127.0.0.1:1", &[]), (200, 200));
+    }
+
+    #[test]
+    fn without_scraper_options_remote_peers_are_refused_as_by_the_admin_api() {
+        assert_eq!(scrape_and_admin(&open(), "192.0.2.7:1", &[]), (403, 403));
+        let admin = AdminAccess::new(Some(AdminToken::new("admin-k3y").unwrap()), &[]);
+        let bearer = [("authorization", "Bearer admin-k3y")];
+        assert_eq!(scrape_and_admin(&admin, "192.0.2.7:1", &bearer), (200, 200));
+        assert_eq!(scrape_and_admin(&admin, "192.0.2.7:1", &[]), (401, 401));
+    }
+
+    #[test]
+    fn peers_in_a_scraper_network_read_metrics_without_a_token() {
+        let access =
+            open().with_scrapers(None, &["192.0.2.0/24".to_owned(), "2001:db8::5".to_owned()]);
+        assert_eq!(scrape_and_admin(&access, "192.0.2.7:1", &[]), (200, 403));
+        assert_eq!(
+            scrape_and_admin(&access, "[::ffff:192.0.2.7]:1", &[]),
+            (200, 403)
+        );
+        assert_eq!(
+            scrape_and_admin(&access, "[2001:db8::5]:1", &[]),
+            (200, 403)
+        );
+        assert_eq!(
+            scrape_and_admin(&access, "[2001:db8::6]:1", &[]),
+            (403, 403)
+        );
+        assert_eq!(scrape_and_admin(&access, "198.51.100.1:1", &[]), (403, 403));
+    }
+
+    #[test]
+    fn scraper_networks_are_cidrs_or_addresses() {
+        assert!(parse_network("10.0.0.0/8").is_some());
+        assert!(parse_network("10.1.2.3/8").is_some_and(|n| n.to_string() == "10.0.0.0/8"));
+        assert!(parse_network("fd00::/8").is_some());
+        assert!(parse_network("192.0.2.7").is_some());
+        for bad in ["10.0.0.0/33", "mock", "", "10.0.0.0/", "::/129"] {
+            assert!(parse_network(bad).is_none(), "{bad}");
         }
     }
 

@@ -9,7 +9,7 @@ use auth_core::jose::Algorithm;
 use auth_core::{ClientAuthMethod, Implications, Resource, Scope, ScopeSet};
 use serde::{Deserialize, Serialize};
 
-use crate::admin_access::{AdminHost, AdminToken};
+use crate::admin_access::{AdminHost, AdminToken, MetricsToken, parse_network};
 use crate::assertion::{
     AssertionAudience, AssertionMethod, ClientKey, DEFAULT_MAX_LIFETIME_SECS,
     DEFAULT_REPLAY_CAPACITY,
@@ -105,6 +105,16 @@ pub struct Config {
     /// name other containers use, or a port mapped to another number.
     #[serde(default)]
     pub admin_hosts: Vec<String>,
+    /// A read-only bearer token for a metrics scraper: it opens
+    /// `GET /_mock/metrics` and nothing else (never the rest of the admin
+    /// API). Must differ from `admin_token`.
+    #[serde(default, skip_serializing)]
+    pub metrics_token: Option<MetricsToken>,
+    /// Networks (CIDRs such as `10.0.0.0/8`, or single addresses) whose
+    /// peers may read `GET /_mock/metrics` without a token: a Prometheus
+    /// in the same container network. The `Host` check still applies.
+    #[serde(default)]
+    pub metrics_scrapers: Vec<String>,
     /// Failed authentications per (client id, source IP) within
     /// `lockout_window_secs` before that pair gets 429 (S-68); 0 disables.
     #[serde(default = "default_lockout_failures")]
@@ -231,6 +241,8 @@ impl Default for Config {
             max_connections: default_max_connections(),
             admin_token: None,
             admin_hosts: Vec::new(),
+            metrics_token: None,
+            metrics_scrapers: Vec::new(),
             lockout_failures: default_lockout_failures(),
             lockout_window_secs: default_lockout_window(),
             lockout_spray_failures: default_lockout_spray_failures(),
@@ -264,6 +276,36 @@ impl Config {
         // The embedded file is checked by a unit test; an empty registry is
         // the safe fallback should it ever not parse.
         Self::from_toml(DEFAULT_CONFIG).unwrap_or_default()
+    }
+
+    /// The admin API's and the metrics scraper's settings.
+    fn validate_access(&self) -> Result<(), ConfigError> {
+        for (i, host) in self.admin_hosts.iter().enumerate() {
+            if AdminHost::parse(host).is_none() {
+                return Err(ConfigError::new(
+                    format!("admin_hosts[{i}]"),
+                    "not a host name or address, with an optional port",
+                ));
+            }
+        }
+        for (i, network) in self.metrics_scrapers.iter().enumerate() {
+            if parse_network(network).is_none() {
+                return Err(ConfigError::new(
+                    format!("metrics_scrapers[{i}]"),
+                    "not a CIDR (10.0.0.0/8, fd00::/8) or an IP address",
+                ));
+            }
+        }
+        if let (Some(metrics), Some(admin)) = (&self.metrics_token, &self.admin_token)
+            && metrics.expose_secret() == admin.expose_secret()
+        {
+            // The read-only token would open the whole admin API.
+            return Err(ConfigError::new(
+                "metrics_token",
+                "must differ from admin_token",
+            ));
+        }
+        Ok(())
     }
 
     /// Checks every value that TOML's types cannot.
@@ -305,14 +347,7 @@ impl Config {
         if self.lockout_capacity == 0 {
             return Err(ConfigError::new("lockout_capacity", "must be at least 1"));
         }
-        for (i, host) in self.admin_hosts.iter().enumerate() {
-            if AdminHost::parse(host).is_none() {
-                return Err(ConfigError::new(
-                    format!("admin_hosts[{i}]"),
-                    "not a host name or address, with an optional port",
-                ));
-            }
-        }
+        self.validate_access()?;
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }

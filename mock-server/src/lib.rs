@@ -80,6 +80,7 @@ mod journal;
 mod jwt;
 mod keys;
 mod lockout;
+mod metrics;
 mod reply;
 mod retry_watch;
 mod router;
@@ -89,7 +90,7 @@ mod state;
 mod timed_io;
 mod tls;
 
-pub use admin_access::AdminToken;
+pub use admin_access::{AdminToken, MetricsToken};
 pub use assertion::{
     AssertionAudience, AssertionError, AssertionMethod, ClientKey, DEFAULT_MAX_LIFETIME_SECS,
     DEFAULT_REPLAY_CAPACITY, JWT_BEARER, LEEWAY_SECS,

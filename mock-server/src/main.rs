@@ -17,7 +17,7 @@ use mock_server::conformance::reference;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
 use mock_server::conformance::scenario::{self, Suite};
-use mock_server::{AdminToken, Config, MockServer, Tls};
+use mock_server::{AdminToken, Config, MetricsToken, MockServer, Tls};
 
 /// `println!` that ignores a closed stdout: the server must outlive whoever
 /// read its ready line.
@@ -41,7 +41,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the provider (the default).
-    Serve(ServeArgs),
+    // Boxed: the serve flags outweigh the conformance ones (clippy
+    // `large_enum_variant`).
+    Serve(Box<ServeArgs>),
     /// Judge an OAuth 2.0 client-credentials client: run it against
     /// scenarios and print a verdict, with its RFC section, for every check.
     #[command(after_long_help = CONFORMANCE_HELP)]
@@ -156,6 +158,20 @@ struct ServeArgs {
     /// (repeatable): a container name, a port mapped to another number.
     #[arg(long = "admin-host", value_name = "HOST")]
     admin_hosts: Vec<String>,
+    /// Read-only bearer token for a metrics scraper: it opens
+    /// `GET /_mock/metrics` and nothing else. Prefer the environment
+    /// variable: arguments show in `ps`.
+    #[arg(
+        long,
+        env = "MOCK_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    metrics_token: Option<String>,
+    /// A network (CIDR, or one address) whose peers may read
+    /// `GET /_mock/metrics` without a token (repeatable).
+    #[arg(long = "metrics-scraper", value_name = "CIDR")]
+    metrics_scrapers: Vec<String>,
     /// Most connections open at once (default 1024); more are closed at once.
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
@@ -189,6 +205,12 @@ impl ServeArgs {
             config.admin_token = Some(AdminToken::new(token.clone())?);
         }
         config.admin_hosts.extend(self.admin_hosts.iter().cloned());
+        if let Some(token) = &self.metrics_token {
+            config.metrics_token = Some(MetricsToken::new(token.clone())?);
+        }
+        config
+            .metrics_scrapers
+            .extend(self.metrics_scrapers.iter().cloned());
         let overrides = [
             (&mut config.header_timeout_ms, self.header_timeout_ms),
             (&mut config.body_timeout_ms, self.body_timeout_ms),
@@ -233,7 +255,7 @@ impl ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         Some(Command::Conformance(args)) => {
             // Scenarios run clients and wait on them: the default runtime.
             return match tokio::runtime::Builder::new_multi_thread()

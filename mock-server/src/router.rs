@@ -250,6 +250,7 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
         }
         Err(refused) => *refused,
     };
+    state.metrics.observe(parts.uri.path(), &outcome);
     if journaled {
         state.journal.record(&Record {
             method: parts.method.as_str(),
@@ -286,6 +287,7 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         routes::jwks::PATH => routes::jwks::handle(received).await,
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
+        crate::metrics::PATH => routes::metrics::handle(received).into(),
         path if path == console::PATH || path.starts_with("/_mock/ui/") => {
             routes::ui::handle(received).into()
         }

@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::admin_access::AdminToken;
+use crate::admin_access::{AdminToken, MetricsToken};
 use crate::config::{ClientRegistration, Config, TokenFormat};
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
@@ -170,6 +170,22 @@ impl MockServerBuilder {
     #[must_use]
     pub fn admin_token(mut self, token: AdminToken) -> Self {
         self.config.admin_token = Some(token);
+        self
+    }
+
+    /// A read-only token for a metrics scraper: `Authorization: Bearer
+    /// <token>` opens `GET /_mock/metrics` and nothing else.
+    #[must_use]
+    pub fn metrics_token(mut self, token: MetricsToken) -> Self {
+        self.config.metrics_token = Some(token);
+        self
+    }
+
+    /// A network (CIDR, or one address) whose peers may read
+    /// `GET /_mock/metrics` without a token (checked at start).
+    #[must_use]
+    pub fn metrics_scraper(mut self, network: impl Into<String>) -> Self {
+        self.config.metrics_scrapers.push(network.into());
         self
     }
 
@@ -472,6 +488,13 @@ impl MockServer {
     #[must_use]
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// The server's counters in Prometheus text: `{url}/_mock/metrics`
+    /// (read under the admin API's rules, or as a configured scraper).
+    #[must_use]
+    pub fn metrics_url(&self) -> String {
+        format!("{}{}", self.url, crate::metrics::PATH)
     }
 
     /// The bound address.

@@ -24,6 +24,7 @@ use crate::journal::Journal;
 use crate::jwt::JwtIssuer;
 use crate::keys::KeyRing;
 use crate::lockout::{Lockout, LockoutPolicy};
+use crate::metrics::Metrics;
 use crate::retry_watch::RetryWatch;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -119,6 +120,8 @@ pub(crate) struct State {
     pub(crate) issuer: Issuer,
     pub(crate) faults: FaultQueue,
     pub(crate) journal: Journal,
+    /// The counters `/_mock/metrics` serves; never reset.
+    pub(crate) metrics: Metrics,
     pub(crate) expectations: Expectations,
     pub(crate) lockout: Lockout,
     pub(crate) retry_watch: RetryWatch,
@@ -154,7 +157,8 @@ impl State {
                 idle_timeout: Duration::from_millis(config.idle_timeout_ms),
                 write_timeout: Duration::from_millis(config.write_timeout_ms),
                 max_connections: config.max_connections,
-                admin: AdminAccess::new(config.admin_token.clone(), &config.admin_hosts),
+                admin: AdminAccess::new(config.admin_token.clone(), &config.admin_hosts)
+                    .with_scrapers(config.metrics_token.clone(), &config.metrics_scrapers),
                 resources: config.resources.clone(),
                 journal_capacity: config.journal_capacity,
                 implications: config.implications(),
@@ -167,6 +171,7 @@ impl State {
             issuer: Issuer::new(MAX_REVOCATIONS, jwt),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
+            metrics: Metrics::default(),
             expectations: Expectations::default(),
             retry_watch: RetryWatch::default(),
             assertions: Verifier::new(

@@ -655,6 +655,7 @@ fn spawn(
         .env_remove("MOCK_SERVER_ADDR")
         .env_remove("MOCK_SERVER_CONFIG")
         .env_remove("MOCK_ADMIN_TOKEN")
+        .env_remove("MOCK_METRICS_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(token) = token {
@@ -716,6 +717,37 @@ async fn binary_takes_the_admin_token_from_the_environment() {
         204
     );
     assert!(stderr.try_recv().is_err(), "no warning on loopback");
+}
+
+#[tokio::test]
+async fn binary_flags_set_the_metrics_token_which_opens_only_the_metrics() {
+    let (_child, addr, _stderr) = spawn(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--metrics-token",
+            "scrape-k3y",
+            "--metrics-scraper",
+            "192.0.2.0/24",
+        ],
+        Some("admin-k3y"),
+    );
+    let get = |path: &str, authorization: &str| {
+        format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n{authorization}\r\n")
+    };
+    let scraper = "authorization: Bearer scrape-k3y\r\n";
+    let metrics = common::send_raw(addr, get("/_mock/metrics", scraper).as_bytes()).await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .text()
+            .contains("# TYPE mock_server_requests_total counter")
+    );
+    let journal = common::send_raw(addr, get("/_mock/journal", scraper).as_bytes()).await;
+    assert_eq!(journal.status, 401);
+    assert_eq!(raw_admin(addr, scraper).await, 401);
+    let bare = common::send_raw(addr, get("/_mock/metrics", "").as_bytes()).await;
+    assert_eq!(bare.status, 401);
 }
 
 #[tokio::test]

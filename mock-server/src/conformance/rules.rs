@@ -376,6 +376,15 @@ impl Findings {
     pub(crate) fn expanded(&self) -> Vec<Finding> {
         self.iter().collect()
     }
+
+    /// Each verdict given, with its rule's index in [`RULES`] (the metrics'
+    /// counters are indexed by rule).
+    pub(crate) fn verdicts(&self) -> impl Iterator<Item = (usize, Verdict)> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(rule, outcome)| outcome.map(|(verdict, _)| (rule, verdict)))
+    }
 }
 
 fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {

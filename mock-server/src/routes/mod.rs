@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod introspect;
 pub(crate) mod jwks;
 pub(crate) mod metadata;
+pub(crate) mod metrics;
 pub(crate) mod protected;
 pub(crate) mod revoke;
 pub(crate) mod token;
@@ -59,11 +60,13 @@ pub(crate) async fn client_token_endpoint(
         return outcome;
     }
     let (form, checked) = read_form(r.headers, r.body);
-    if let Some(fault) = state.faults.take(endpoint, || {
+    let fault = state.faults.take(endpoint, || {
         client_auth::claimed_client(r.headers, form.as_ref())
-    }) && let Some(mut outcome) = fault_reply(state, &fault).await
+    });
+    if let Some(fired) = &fault
+        && let Some(mut outcome) = fault_reply(state, fired).await
     {
-        outcome.fault = Some(fault);
+        outcome.fault = fault;
         outcome.form = form;
         return outcome;
     }
@@ -96,6 +99,8 @@ pub(crate) async fn client_token_endpoint(
     outcome.basic = facts.basic;
     outcome.client_id = facts.client_id;
     outcome.form = form;
+    // A fault that only delayed the answer (`latency`) fired too.
+    outcome.fault = fault;
     outcome
 }
 

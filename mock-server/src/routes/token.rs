@@ -264,6 +264,7 @@ fn issue(
         Some(fault) => mint_faulted(state, &claims, format, fault),
         None => state.issuer.mint(&claims, format),
     };
+    state.metrics.token_issued(format);
     let scope = claims.scope.to_string();
     let mut reply = reply::no_store(reply::json(
         StatusCode::OK,
