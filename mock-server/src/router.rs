@@ -232,7 +232,7 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         routes::jwks::PATH => routes::jwks::handle(received).await,
         "/resource" => routes::protected::handle(received).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
-        path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),
+        path if path.starts_with("/_mock/") => routes::admin::handle(received).await.into(),
         _ => Outcome::from(reply::not_found())
             .with_error("not_found")
             .with_reason("no endpoint at this path"),
