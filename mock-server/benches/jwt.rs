@@ -336,7 +336,7 @@ async fn run(secs: u64, conns: u64) -> Result<(), BoxError> {
     let rounds = secs.clamp(1, 10);
     let round_secs = (secs / rounds).max(1);
     println!(
-        "mock on 1 worker, {conns} connections, {rounds} alternating rounds of {round_secs} s (mock endpoint, ceiling endpoint, then signing alone on 1 thread)"
+        "mock on 1 worker, {conns} connections, {rounds} alternating rounds of {round_secs} s (mock endpoint, ceiling endpoint, signing alone and minting alone on 1 thread)"
     );
     let only = std::env::var("MOCK_BENCH_ALGS").ok();
     if only.is_none() {
