@@ -1,6 +1,6 @@
 # The team's verbs. `just` lists them.
 
-fuzz_targets := "token_response error_response scope stored_token form_body basic_header bearer_challenge metadata revocation_response mock_token mock_config admin_json jws_compact jwk_set"
+fuzz_targets := "token_response error_response scope stored_token form_body basic_header bearer_challenge metadata revocation_response mock_token mock_config admin_json jws_compact jwk_set private_jwk"
 
 # list the recipes
 default:

@@ -551,3 +551,30 @@ pub fn jwk_set(data: &[u8]) {
         }
     }
 }
+
+/// The private JWK parser (key files of the mock and of auth-http's
+/// `PrivateKeySigner`): never panics, and neither a key it accepts
+/// (`Debug`) nor an error it gives prints the private member `d`.
+pub fn private_jwk(data: &[u8]) {
+    use auth_core::jose::PrivateJwk;
+    let printed = match PrivateJwk::from_json(data) {
+        Ok(jwk) => format!("{jwk:?}"),
+        Err(error) => error.to_string(),
+    };
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(data) else {
+        return;
+    };
+    if let Some(serde_json::Value::String(d)) = object.get("d") {
+        // A `d` that is also another member's value (a `kty` or `crv` an
+        // error may quote) proves nothing.
+        let elsewhere = object
+            .iter()
+            .any(|(name, value)| name != "d" && value.as_str() == Some(d.as_str()));
+        if d.len() >= 8 && !elsewhere {
+            assert!(
+                !printed.contains(d.as_str()),
+                "the private member was printed"
+            );
+        }
+    }
+}

@@ -106,3 +106,8 @@ fn jws_compact_seeds() {
 fn jwk_set_seeds() {
     run_seeds("jwk_set", auth_core_fuzz::jwk_set);
 }
+
+#[test]
+fn private_jwk_seeds() {
+    run_seeds("private_jwk", auth_core_fuzz::private_jwk);
+}

@@ -28,6 +28,9 @@ pub enum Error {
     /// The JWT signing keys could not be loaded or made.
     #[error("signing keys: {0}")]
     Key(#[from] crate::keys::KeyError),
+    /// A token could not be made ([`MockServer::try_mint_token`](crate::MockServer::try_mint_token)).
+    #[error("cannot mint a token")]
+    Mint(#[from] crate::jwt::MintError),
     /// The configuration parsed but a value is not acceptable.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),

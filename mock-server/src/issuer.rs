@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 
 use crate::config::TokenFormat;
-use crate::jwt::{self, JwtIssuer};
+use crate::jwt::{self, JwtIssuer, MintError};
 use crate::state::HmacSha256;
 
 const VERSION: u8 = 1;
@@ -105,11 +105,11 @@ impl Issuer {
         self.mac.clone()
     }
 
-    /// A token for `claims` in `format`.
-    pub(crate) fn mint(&self, claims: &Claims, format: TokenFormat) -> String {
+    /// A token for `claims` in `format`; only a JWT's signing can fail.
+    pub(crate) fn mint(&self, claims: &Claims, format: TokenFormat) -> Result<String, MintError> {
         match format {
             TokenFormat::Jwt => self.jwt.mint(claims),
-            TokenFormat::Opaque => self.mint_opaque(claims),
+            TokenFormat::Opaque => Ok(self.mint_opaque(claims)),
         }
     }
 
@@ -341,7 +341,7 @@ mod tests {
         /// exactly its claims, or is refused whole: never other claims.
         #[test]
         fn prop_mint_decode_roundtrip(claims in any_claims()) {
-            let token = issuer().mint(&claims, TokenFormat::Opaque);
+            let token = issuer().mint(&claims, TokenFormat::Opaque).unwrap();
             prop_assert!(
                 token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)),
                 "{token}"
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn tampered_or_foreign_tokens_are_garbage() {
         let issuer = test_issuer(8);
-        let token = issuer.mint(&claims(), TokenFormat::Opaque);
+        let token = issuer.mint(&claims(), TokenFormat::Opaque).unwrap();
         let other = test_issuer(8);
         assert_eq!(other.decode(&token, 0), Err(Invalid::Garbage));
         let mut bytes = token.into_bytes();
@@ -388,7 +388,7 @@ mod tests {
     fn expiry_and_revocation_are_checked_in(format: TokenFormat) {
         let issuer = test_issuer(1);
         let c = claims();
-        let token = issuer.mint(&c, format);
+        let token = issuer.mint(&c, format).unwrap();
         assert!(issuer.validate(&token, c.iat).is_ok());
         assert_eq!(issuer.validate(&token, c.exp), Err(Invalid::Expired));
         assert!(issuer.revoke(&c, c.iat));

@@ -9,13 +9,30 @@
 use std::sync::Arc;
 
 use auth_core::ScopeSet;
-use auth_core::jose::{self, AccessTokenClaims, Audience, CompactJws, Header, SigningInput};
-use serde::Serialize;
+use auth_core::jose::{
+    self, AccessTokenClaims, Audience, CompactJws, EncodedHeader, Header, JwsError, SigningInput,
+};
+use serde::ser::SerializeMap as _;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::issuer::{Claims, Invalid};
-use crate::keys::{KeyRing, SigningKey};
+use crate::keys::{KeyRing, SignError, SigningKey};
+
+/// Why a JWT access token could not be made. The token endpoint answers
+/// `500 server_error` rather than hand out a token with an empty payload
+/// or signature.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// The claims did not serialize as JSON.
+    #[error("the token's claims do not serialize")]
+    Claims(#[source] JwsError),
+    /// The key did not sign.
+    #[error("the token could not be signed")]
+    Sign(#[from] SignError),
+}
 
 /// Mints and checks JWT access tokens.
 #[derive(Debug)]
@@ -43,7 +60,7 @@ impl JwtIssuer {
     /// The signer now, and the RFC 9068 §2.1 header naming it.
     pub(crate) fn header(&self) -> (Header, Arc<SigningKey>) {
         let key = self.keys.signer();
-        (Header::access_token(key.alg(), key.kid()), key)
+        (key.header().header().clone(), key)
     }
 
     /// The RFC 9068 §2.2 claims of a token: `sub` and `client_id` are the
@@ -68,33 +85,55 @@ impl JwtIssuer {
         }
     }
 
-    /// Signs `claims` under `header` with `key`: a compact JWS.
+    /// Signs `claims` under `header` with `key`: a compact JWS. (A fault's
+    /// path: [`mint`](Self::mint) reuses the key's encoded header.)
     pub(crate) fn sign<C: Serialize + ?Sized>(
         key: &SigningKey,
         header: &Header,
         claims: &C,
-    ) -> String {
-        // Strings, numbers and JSON values always serialize.
-        let input = SigningInput::new(header, claims)
-            .unwrap_or_else(|_| SigningInput::from_payload(header, b"{}"));
-        let signature = key.sign(input.as_bytes());
-        input.finish(&signature)
+    ) -> Result<String, MintError> {
+        if key.header().header() == header {
+            Self::sign_encoded(key, key.header(), claims)
+        } else {
+            Self::sign_encoded(key, &EncodedHeader::new(header), claims)
+        }
+    }
+
+    /// One buffer: the encoded header, `.`, the claims serialized and
+    /// encoded, then the signature over it appended.
+    fn sign_encoded<C: Serialize + ?Sized>(
+        key: &SigningKey,
+        header: &EncodedHeader,
+        claims: &C,
+    ) -> Result<String, MintError> {
+        let input = SigningInput::with_encoded_header(header, claims).map_err(MintError::Claims)?;
+        let signature = key.sign(input.as_bytes())?;
+        Ok(input.finish(&signature))
     }
 
     /// A token for `claims`; `claims.extra` members are added last and win
     /// over registered claims of the same name (a custom `sub`, say).
-    pub(crate) fn mint(&self, claims: &Claims) -> String {
-        let (header, key) = self.header();
-        let body = self.access_token_claims(claims);
-        if claims.extra.is_empty() {
-            return Self::sign(&key, &header, &body);
-        }
-        let mut object = match serde_json::to_value(&body) {
-            Ok(Value::Object(object)) => object,
-            _ => Map::new(),
+    pub(crate) fn mint(&self, claims: &Claims) -> Result<String, MintError> {
+        let key = self.keys.signer();
+        let jti = hex(&claims.jti);
+        let scope = claims.scope.to_string();
+        let payload = Payload {
+            iss: &self.issuer,
+            sub: &claims.client_id,
+            aud: match claims.audience.as_slice() {
+                [] => Aud::One(&self.default_audience),
+                [one] => Aud::One(one),
+                many => Aud::Many(many),
+            },
+            exp: claims.exp,
+            iat: claims.iat,
+            nbf: claims.nbf,
+            jti: &jti,
+            client_id: &claims.client_id,
+            scope: (!scope.is_empty()).then_some(scope.as_str()),
+            extra: &claims.extra,
         };
-        object.extend(claims.extra.clone());
-        Self::sign(&key, &header, &object)
+        Self::sign_encoded(&key, key.header(), &payload)
     }
 
     /// A token's claims when a key published at `now` signed it, with the
@@ -127,6 +166,88 @@ impl JwtIssuer {
             nbf: body.nbf,
             extra: body.extra,
         })
+    }
+}
+
+/// The claims of a token as its payload prints them, borrowed: the
+/// registered claims (RFC 9068 §2.2) in [`AccessTokenClaims`]'s order, each
+/// unless an extra claim of the same name replaces it (RFC 7519 §4: a name
+/// appears once in a claims set), then the extra claims.
+pub(crate) struct Payload<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Aud<'a>,
+    exp: i64,
+    iat: i64,
+    nbf: Option<i64>,
+    jti: &'a str,
+    client_id: &'a str,
+    scope: Option<&'a str>,
+    extra: &'a Map<String, Value>,
+}
+
+/// `aud`: a string for one audience, else an array (RFC 7519 §4.1.3).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Aud<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+impl<'a> From<&'a AccessTokenClaims> for Payload<'a> {
+    fn from(claims: &'a AccessTokenClaims) -> Self {
+        Self {
+            iss: &claims.iss,
+            sub: &claims.sub,
+            aud: match &claims.aud {
+                Audience::One(one) => Aud::One(one),
+                Audience::Many(many) => Aud::Many(many),
+            },
+            exp: claims.exp,
+            iat: claims.iat,
+            nbf: claims.nbf,
+            jti: &claims.jti,
+            client_id: &claims.client_id,
+            scope: claims.scope.as_deref(),
+            extra: &claims.extra,
+        }
+    }
+}
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// A registered claim, unless an extra one replaces it.
+        fn registered<M: serde::ser::SerializeMap, V: Serialize + ?Sized>(
+            map: &mut M,
+            extra: &Map<String, Value>,
+            name: &str,
+            value: &V,
+        ) -> Result<(), M::Error> {
+            if extra.contains_key(name) {
+                Ok(())
+            } else {
+                map.serialize_entry(name, value)
+            }
+        }
+        let extra = self.extra;
+        let mut map = serializer.serialize_map(None)?;
+        registered(&mut map, extra, "iss", self.iss)?;
+        registered(&mut map, extra, "sub", self.sub)?;
+        registered(&mut map, extra, "aud", &self.aud)?;
+        registered(&mut map, extra, "exp", &self.exp)?;
+        registered(&mut map, extra, "iat", &self.iat)?;
+        if let Some(nbf) = &self.nbf {
+            registered(&mut map, extra, "nbf", nbf)?;
+        }
+        registered(&mut map, extra, "jti", self.jti)?;
+        registered(&mut map, extra, "client_id", self.client_id)?;
+        if let Some(scope) = self.scope {
+            registered(&mut map, extra, "scope", scope)?;
+        }
+        for (name, value) in extra {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
 }
 
@@ -201,7 +322,7 @@ mod tests {
         for alg in Algorithm::ASYMMETRIC {
             let issuer = issuer(alg);
             let mut claims = claims();
-            let token = issuer.mint(&claims);
+            let token = issuer.mint(&claims).unwrap();
             assert!(is_jwt(&token));
             // No `resource` asked for: the default audience.
             claims.audience = vec!["http://127.0.0.1:1/resource".into()];
@@ -213,12 +334,12 @@ mod tests {
     fn a_jwt_signed_by_another_key_or_algorithm_is_garbage() {
         let rs = issuer(Algorithm::Rs256);
         let es = issuer(Algorithm::Es256);
-        let token = es.mint(&claims());
+        let token = es.mint(&claims()).unwrap();
         assert_eq!(rs.decode(&token, 0), Err(Invalid::Garbage));
         // The right kid, but the header claims another algorithm.
         let (mut header, key) = rs.header();
         header.alg = Algorithm::Hs256;
-        let forged = JwtIssuer::sign(&key, &header, &rs.access_token_claims(&claims()));
+        let forged = JwtIssuer::sign(&key, &header, &rs.access_token_claims(&claims())).unwrap();
         assert_eq!(rs.decode(&forged, 0), Err(Invalid::Garbage));
     }
 
@@ -227,12 +348,12 @@ mod tests {
         let rs = issuer(Algorithm::Rs256);
         let (mut header, key) = rs.header();
         header.typ = Some("JWT".into());
-        let token = JwtIssuer::sign(&key, &header, &rs.access_token_claims(&claims()));
+        let token = JwtIssuer::sign(&key, &header, &rs.access_token_claims(&claims())).unwrap();
         assert_eq!(rs.decode(&token, 0), Err(Invalid::Garbage));
         let (header, key) = rs.header();
         let mut body = rs.access_token_claims(&claims());
         body.iss.push('/');
-        let token = JwtIssuer::sign(&key, &header, &body);
+        let token = JwtIssuer::sign(&key, &header, &body).unwrap();
         assert_eq!(rs.decode(&token, 0), Err(Invalid::Garbage));
     }
 
@@ -246,12 +367,58 @@ mod tests {
         claims
             .extra
             .insert("sub".into(), Value::String("u-1".into()));
-        let token = rs.mint(&claims);
+        let token = rs.mint(&claims).unwrap();
         let jws = CompactJws::parse(&token).unwrap();
         let body: Map<String, Value> = serde_json::from_slice(jws.payload()).unwrap();
         assert_eq!(body["tid"], "tenant");
         assert_eq!(body["sub"], "u-1");
         assert_eq!(body["client_id"], "svc");
+    }
+
+    #[test]
+    fn claims_that_do_not_serialize_are_an_error_not_an_empty_payload() {
+        // A map with non-string keys has no JSON form.
+        let unprintable = std::collections::BTreeMap::from([((1, 2), 3)]);
+        let rs = issuer(Algorithm::EdDsa);
+        let (header, key) = rs.header();
+        let error = JwtIssuer::sign(&key, &header, &unprintable).unwrap_err();
+        assert!(matches!(error, MintError::Claims(_)), "{error:?}");
+        insta::assert_snapshot!(error, @"the token's claims do not serialize");
+    }
+
+    #[test]
+    fn a_faulted_token_carries_an_extra_claim_named_like_a_registered_one_once() {
+        let es = issuer(Algorithm::Es256);
+        let (header, key) = es.header();
+        let mut body = es.access_token_claims(&claims());
+        body.extra
+            .insert("iss".into(), Value::String("https://other".into()));
+        body.extra.insert("sub".into(), Value::from(7));
+        let token = JwtIssuer::sign(&key, &header, &Payload::from(&body)).unwrap();
+        let jws = CompactJws::parse(&token).unwrap();
+        let text = std::str::from_utf8(jws.payload()).unwrap();
+        assert_eq!(text.matches(r#""iss""#).count(), 1, "{text}");
+        assert_eq!(text.matches(r#""sub""#).count(), 1, "{text}");
+        let printed: Map<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(printed["iss"], "https://other");
+        assert_eq!(printed["sub"], 7);
+        // The straight path prints the registered claims in their order.
+        let plain = es.mint(&claims()).unwrap();
+        let plain = CompactJws::parse(&plain).unwrap();
+        let text = std::str::from_utf8(plain.payload()).unwrap();
+        let at = |name: &str| text.find(&format!(r#""{name}":"#)).unwrap();
+        let names = [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "jti",
+            "client_id",
+            "scope",
+        ];
+        assert!(names.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
+        assert_eq!(plain.header(), &header);
     }
 
     #[test]

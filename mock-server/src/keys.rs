@@ -11,9 +11,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use auth_core::jose::{Algorithm, Jwk, JwkSet, PublicKey};
+use auth_core::jose::{
+    Algorithm, EncodedHeader, Header, Jwk, JwkError, JwkSet, PrivateJwk, PrivateKey, PublicKey,
+};
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
 use rustls::pki_types::PrivateKeyDer;
@@ -113,6 +114,15 @@ pub enum KeyError {
         #[source]
         source: rustls::pki_types::pem::Error,
     },
+    /// A JSON key file is not a private JWK of a supported type.
+    #[error("key file {} is not a usable private JWK", .path.display())]
+    Jwk {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (never key material).
+        #[source]
+        source: JwkError,
+    },
     /// The key is of a kind or format the mock cannot sign with.
     #[error("key file {}: {reason}", .path.display())]
     Unsupported {
@@ -132,6 +142,11 @@ pub enum KeyError {
     Generate(Algorithm),
 }
 
+/// A key could not sign: ring refused (its random generator failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} signing failed")]
+pub struct SignError(pub(crate) Algorithm);
+
 /// A key pair that signs for one algorithm.
 enum Pair {
     Rsa(RsaKeyPair),
@@ -139,12 +154,18 @@ enum Pair {
     Ed25519(Ed25519KeyPair),
 }
 
-/// A private signing key with its `kid` and public JWK.
+/// A private signing key with its `kid`, public JWK, and the encoded
+/// RFC 9068 §2.1 header of the access tokens it signs.
 pub(crate) struct SigningKey {
     alg: Algorithm,
     kid: String,
     pair: Pair,
     jwk: Jwk,
+    /// `{"alg":…,"typ":"at+jwt","kid":…}` in base64url, encoded once.
+    header: EncodedHeader,
+    /// Signing randomness (RSA blinding, ECDSA nonces), made once: ring's
+    /// `SystemRandom` is stateless, each fill asks the OS.
+    rng: SystemRandom,
 }
 
 impl fmt::Debug for SigningKey {
@@ -193,11 +214,14 @@ impl SigningKey {
             .with_kid(kid.clone())
             .with_use("sig")
             .with_alg(alg.as_str());
+        let header = EncodedHeader::new(&Header::access_token(alg, kid.clone()));
         Self {
             alg,
             kid,
             pair,
             jwk,
+            header,
+            rng: SystemRandom::new(),
         }
     }
 
@@ -317,63 +341,56 @@ impl SigningKey {
         Ok(Self::new(pair, kid))
     }
 
-    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
+    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2),
+    /// read by auth-core and handed to ring.
     fn from_private_jwk(json: &[u8], path: &Path) -> Result<Self, KeyError> {
-        let unsupported = |reason: String| KeyError::Unsupported {
+        let jwk = PrivateJwk::from_json(json).map_err(|source| KeyError::Jwk {
             path: path.to_owned(),
-            reason,
+            source,
+        })?;
+        let rejected = |e: ring::error::KeyRejected| KeyError::Unsupported {
+            path: path.to_owned(),
+            reason: format!("jwk key rejected: {e}"),
         };
-        let jwk: PrivateJwk = serde_json::from_slice(json)
-            .map_err(|e| unsupported(format!("not a private JWK: {e}")))?;
-        let member = |name: &'static str, value: Option<&String>| {
-            let value = value.ok_or_else(|| unsupported(format!("jwk has no `{name}`")))?;
-            URL_SAFE_NO_PAD
-                .decode(value)
-                .map_err(|_| unsupported(format!("jwk `{name}` is not base64url")))
-        };
-        let rejected = |e: ring::error::KeyRejected| unsupported(format!("jwk key rejected: {e}"));
-        let pair = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("RSA", _) => {
-                let components = ring::rsa::KeyPairComponents {
-                    public_key: signature::RsaPublicKeyComponents {
-                        n: member("n", jwk.n.as_ref())?,
-                        e: member("e", jwk.e.as_ref())?,
-                    },
-                    d: member("d", jwk.d.as_ref())?,
-                    p: member("p", jwk.p.as_ref())?,
-                    q: member("q", jwk.q.as_ref())?,
-                    dP: member("dp", jwk.dp.as_ref())?,
-                    dQ: member("dq", jwk.dq.as_ref())?,
-                    qInv: member("qi", jwk.qi.as_ref())?,
-                };
-                Pair::Rsa(RsaKeyPair::from_components(&components).map_err(rejected)?)
-            }
-            ("EC", Some("P-256")) => {
-                let mut point = vec![4];
-                point.extend(member("x", jwk.x.as_ref())?);
-                point.extend(member("y", jwk.y.as_ref())?);
-                Pair::Es256(
-                    EcdsaKeyPair::from_private_key_and_public_key(
-                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                        &member("d", jwk.d.as_ref())?,
-                        &point,
-                        &SystemRandom::new(),
-                    )
-                    .map_err(rejected)?,
-                )
-            }
-            ("OKP", Some("Ed25519")) => Pair::Ed25519(
-                Ed25519KeyPair::from_seed_and_public_key(
-                    &member("d", jwk.d.as_ref())?,
-                    &member("x", jwk.x.as_ref())?,
+        let pair = match &jwk.key {
+            PrivateKey::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                dp,
+                dq,
+                qi,
+            } => Pair::Rsa(
+                RsaKeyPair::from_components(&ring::rsa::KeyPairComponents {
+                    public_key: signature::RsaPublicKeyComponents { n, e },
+                    d,
+                    p,
+                    q,
+                    dP: dp,
+                    dQ: dq,
+                    qInv: qi,
+                })
+                .map_err(rejected)?,
+            ),
+            PrivateKey::P256 { x, y, d } => Pair::Es256(
+                EcdsaKeyPair::from_private_key_and_public_key(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    d,
+                    &[&[4][..], x, y].concat(),
+                    &SystemRandom::new(),
                 )
                 .map_err(rejected)?,
             ),
-            (kty, crv) => {
-                return Err(unsupported(format!(
-                    "jwk kty {kty:?} crv {:?} is not RSA, EC P-256 or OKP Ed25519",
-                    crv.unwrap_or_default()
-                )));
+            PrivateKey::Ed25519 { x, d } => {
+                Pair::Ed25519(Ed25519KeyPair::from_seed_and_public_key(d, x).map_err(rejected)?)
+            }
+            _ => {
+                return Err(KeyError::Unsupported {
+                    path: path.to_owned(),
+                    reason: "jwk is not RSA, EC P-256 or OKP Ed25519".to_owned(),
+                });
             }
         };
         Ok(Self::new(pair, jwk.kid))
@@ -391,23 +408,33 @@ impl SigningKey {
         &self.jwk
     }
 
+    /// The encoded header of the access tokens this key signs.
+    pub(crate) fn header(&self) -> &EncodedHeader {
+        &self.header
+    }
+
     /// Signs `message` (a JWS signing input) with this key's algorithm.
-    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
-        let rng = SystemRandom::new();
+    /// ring fails only when the system random generator does.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        let failed = |_| SignError(self.alg);
         match &self.pair {
             Pair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public().modulus_len()];
-                // Fails only for a buffer of the wrong length, sized above.
-                match pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut signature) {
-                    Ok(()) => signature,
-                    Err(_) => Vec::new(),
-                }
+                pair.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    message,
+                    &mut signature,
+                )
+                .map_err(failed)?;
+                Ok(signature)
             }
-            Pair::Es256(pair) => pair
-                .sign(&rng, message)
-                .map(|s| s.as_ref().to_vec())
-                .unwrap_or_default(),
-            Pair::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+            Pair::Es256(pair) => Ok(pair
+                .sign(&self.rng, message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
+            Pair::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
     }
 
@@ -497,84 +524,43 @@ pub(crate) fn generate_client_key() -> Result<(String, Jwk), KeyError> {
     Ok((pem, key.jwk().clone()))
 }
 
-/// A DER TLV with `tag` at the start of `input`: its value and the rest.
-fn der(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&first, rest) = input.split_first()?;
-    if first != tag {
-        return None;
-    }
-    let (&len, rest) = rest.split_first()?;
-    let (len, rest) = if len < 0x80 {
-        (usize::from(len), rest)
-    } else {
-        let count = usize::from(len & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(count);
-        (
-            bytes.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b)),
-            rest,
-        )
-    };
-    (rest.len() >= len).then(|| rest.split_at(len))
-}
-
 /// An RFC 5280 `SubjectPublicKeyInfo` of an RSA (RFC 8017 A.1.1), EC P-256
-/// (RFC 5480) or Ed25519 (RFC 8410) key.
+/// (RFC 5480) or Ed25519 (RFC 8410) key, read as strict DER by the
+/// `spki` and `pkcs1` crates (trailing bytes, indefinite or non-minimal lengths
+/// are refused).
 fn public_key_from_spki(spki: &[u8]) -> Option<PublicKey> {
-    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-    let (body, _) = der(spki, 0x30)?;
-    let (algorithm, rest) = der(body, 0x30)?;
-    let (bits, _) = der(rest, 0x03)?;
-    let (&0, key) = bits.split_first()? else {
-        return None;
-    };
-    let (oid, params) = der(algorithm, 0x06)?;
-    let unsigned = |int: &[u8]| {
-        let start = int.iter().position(|b| *b != 0).unwrap_or(int.len());
-        int[start..].to_vec()
-    };
-    match oid {
-        RSA => {
-            let (rsa, _) = der(key, 0x30)?;
-            let (n, rest) = der(rsa, 0x02)?;
-            let (e, _) = der(rest, 0x02)?;
-            Some(PublicKey::Rsa {
-                n: unsigned(n),
-                e: unsigned(e),
-            })
+    use spki::der::Decode as _;
+    use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+    const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    const EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+    const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    let info = SubjectPublicKeyInfoRef::from_der(spki).ok()?;
+    let key = info.subject_public_key.as_bytes()?;
+    let oid = info.algorithm.oid;
+    if oid == RSA {
+        let rsa = pkcs1::RsaPublicKeyRef::from_der(key).ok()?;
+        Some(PublicKey::Rsa {
+            n: rsa.modulus.as_bytes().to_vec(),
+            e: rsa.public_exponent.as_bytes().to_vec(),
+        })
+    } else if oid == EC && info.algorithm.parameters_oid().ok()? == P256 {
+        // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
+        match key {
+            [4, point @ ..] if point.len() == 64 => {
+                let (x, y) = point.split_at(32);
+                Some(PublicKey::P256 {
+                    x: x.to_vec(),
+                    y: y.to_vec(),
+                })
+            }
+            _ => None,
         }
-        EC if der(params, 0x06)?.0 == P256 && key.len() == 65 && key[0] == 4 => {
-            Some(PublicKey::P256 {
-                x: key[1..33].to_vec(),
-                y: key[33..].to_vec(),
-            })
-        }
-        ED25519 if key.len() == 32 => Some(PublicKey::Ed25519 { x: key.to_vec() }),
-        _ => None,
+    } else if oid == ED25519 && info.algorithm.parameters.is_none() && key.len() == 32 {
+        Some(PublicKey::Ed25519 { x: key.to_vec() })
+    } else {
+        None
     }
-}
-
-/// The members of a private JWK the mock reads.
-#[derive(Deserialize)]
-struct PrivateJwk {
-    kty: String,
-    kid: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    d: Option<String>,
-    p: Option<String>,
-    q: Option<String>,
-    dp: Option<String>,
-    dq: Option<String>,
-    qi: Option<String>,
 }
 
 /// The RFC 7638 JWK thumbprint: SHA-256 over the required members in
@@ -763,10 +749,49 @@ impl KeyRing {
     }
 
     /// A fresh key signs from now on; the old signer stays published for
-    /// `grace_secs` (0: dropped at once). Returns the new signer.
+    /// `grace_secs` (0: dropped at once). Returns the new signer. Makes the
+    /// key on the calling thread: from a runtime, use
+    /// [`rotate_off_runtime`](Self::rotate_off_runtime).
     pub(crate) fn rotate(&self, grace_secs: u64, now: i64) -> Result<Arc<SigningKey>, KeyError> {
-        // Generated outside the lock: RSA generation takes a while.
-        let fresh = Arc::new(SigningKey::generate(self.alg)?);
+        let fresh = SigningKey::generate(self.alg)?;
+        Ok(self.install(fresh, grace_secs, now))
+    }
+
+    /// [`rotate`](Self::rotate) with the key made by `generate` on tokio's
+    /// blocking pool: a 2048-bit RSA key takes tens to hundreds of
+    /// milliseconds, which would stall every connection of a runtime
+    /// worker (tokio's rule for CPU-bound work). `now` is read once the
+    /// key exists.
+    pub(crate) async fn rotate_off_runtime_with<G>(
+        &self,
+        grace_secs: u64,
+        now: impl FnOnce() -> i64,
+        generate: G,
+    ) -> Result<Arc<SigningKey>, KeyError>
+    where
+        G: FnOnce(Algorithm) -> Result<SigningKey, KeyError> + Send + 'static,
+    {
+        let alg = self.alg;
+        let fresh = tokio::task::spawn_blocking(move || generate(alg))
+            .await
+            .map_err(|_| KeyError::Generate(alg))??;
+        Ok(self.install(fresh, grace_secs, now()))
+    }
+
+    /// [`rotate_off_runtime_with`](Self::rotate_off_runtime_with) a fresh key.
+    pub(crate) async fn rotate_off_runtime(
+        &self,
+        grace_secs: u64,
+        now: impl FnOnce() -> i64,
+    ) -> Result<Arc<SigningKey>, KeyError> {
+        self.rotate_off_runtime_with(grace_secs, now, SigningKey::generate)
+            .await
+    }
+
+    /// `fresh` signs from `now`; the old signer stays published for
+    /// `grace_secs` (0: dropped at once).
+    fn install(&self, fresh: SigningKey, grace_secs: u64, now: i64) -> Arc<SigningKey> {
+        let fresh = Arc::new(fresh);
         let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
         let old = std::mem::replace(&mut ring.signer, Arc::clone(&fresh));
         ring.retired.retain(|r| r.until > now);
@@ -775,7 +800,7 @@ impl KeyRing {
             ring.retired.insert(0, Retired { key: old, until });
         }
         ring.retired.truncate(MAX_PUBLISHED_KEYS - 1);
-        Ok(fresh)
+        fresh
     }
 
     /// Back to the keys the server started with.
@@ -792,6 +817,7 @@ impl KeyRing {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn every_embedded_key_signs_and_verifies_under_its_published_kid() {
@@ -802,7 +828,7 @@ mod tests {
         ] {
             let key = SigningKey::embedded(alg).unwrap();
             assert_eq!((key.alg(), key.kid()), (alg, kid));
-            let signature = key.sign(b"input");
+            let signature = key.sign(b"input").unwrap();
             assert!(key.verify(b"input", &signature), "{alg}");
             assert!(!key.verify(b"other", &signature), "{alg}");
             assert_eq!(key.jwk().alg.as_deref(), Some(alg.as_str()));
@@ -816,8 +842,52 @@ mod tests {
             let b = SigningKey::generate(alg).unwrap();
             assert_ne!(a.kid(), b.kid());
             assert_eq!(a.kid(), thumbprint(&a.jwk().key));
-            assert!(a.verify(b"m", &a.sign(b"m")));
-            assert!(!b.verify(b"m", &a.sign(b"m")));
+            assert!(a.verify(b"m", &a.sign(b"m").unwrap()));
+            assert!(!b.verify(b"m", &a.sign(b"m").unwrap()));
+        }
+    }
+
+    /// An Ed25519 `SubjectPublicKeyInfo` (RFC 8410 §4) of `x`.
+    fn ed25519_spki(x: [u8; 32]) -> Vec<u8> {
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        der.extend_from_slice(&x);
+        der
+    }
+
+    #[test]
+    fn spki_public_keys_are_read_as_strict_der() {
+        assert_eq!(
+            public_key_from_spki(&ed25519_spki([9; 32])),
+            Some(PublicKey::Ed25519 { x: vec![9; 32] })
+        );
+        // Bytes after the structure: DER ends where the outer SEQUENCE does.
+        let mut trailing = ed25519_spki([9; 32]);
+        trailing.push(0);
+        assert_eq!(public_key_from_spki(&trailing), None);
+        // A long-form length where the short form fits (X.690 §10.1).
+        let mut long_form = vec![0x30, 0x81, 0x2a];
+        long_form.extend_from_slice(&ed25519_spki([9; 32])[2..]);
+        assert_eq!(public_key_from_spki(&long_form), None);
+        // Truncated, or not a key at all.
+        assert_eq!(public_key_from_spki(&ed25519_spki([9; 32])[..40]), None);
+        assert_eq!(public_key_from_spki(b""), None);
+    }
+
+    #[test]
+    fn public_key_pem_of_each_type_is_the_private_keys_public_half() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+        for (private, public) in [
+            ("rsa-pkcs1.pem", "rsa.pub.pem"),
+            ("ec-pkcs8.pem", "ec.pub.pem"),
+            ("ed25519-pkcs8.pem", "ed25519.pub.pem"),
+        ] {
+            let key = SigningKey::from_file(&dir.join(private)).unwrap();
+            let path = dir.join(public);
+            let published = public_keys_from_pem(&std::fs::read(&path).unwrap(), &path).unwrap();
+            assert_eq!(published.len(), 1, "{public}");
+            assert_eq!(published[0].key, key.jwk().key, "{public}");
         }
     }
 
@@ -833,6 +903,36 @@ mod tests {
             thumbprint(&key),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    #[test]
+    fn rotation_from_a_runtime_makes_the_key_off_the_runtime_thread() {
+        // A current-thread runtime: its one thread is this test's.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ring = KeyRing::load(&Keys::Embedded, Algorithm::Rs256).unwrap();
+        let old = ring.signer();
+        let made_on = Arc::new(std::sync::Mutex::new(None));
+        let recorder = Arc::clone(&made_on);
+        let new = runtime
+            .block_on(ring.rotate_off_runtime_with(
+                60,
+                || 1000,
+                move |alg| {
+                    *recorder.lock().unwrap() = Some(std::thread::current().id());
+                    SigningKey::generate(alg)
+                },
+            ))
+            .unwrap();
+        let made_on = made_on.lock().unwrap().unwrap();
+        assert_ne!(made_on, std::thread::current().id());
+        // And the rotation itself is the usual one.
+        assert_eq!(new.alg(), Algorithm::Rs256);
+        assert_eq!(ring.signer().kid(), new.kid());
+        assert!(ring.find(old.kid(), 1059).is_some());
+        assert!(ring.find(old.kid(), 1060).is_none());
+        assert!(new.verify(b"m", &new.sign(b"m").unwrap()));
     }
 
     #[test]

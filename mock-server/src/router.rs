@@ -291,7 +291,7 @@ async fn dispatch(received: &Received<'_>) -> Outcome {
         path if path == console::PATH || path.starts_with("/_mock/ui/") => {
             routes::ui::handle(received).into()
         }
-        path if path.starts_with("/_mock/") => routes::admin::handle(received).into(),
+        path if path.starts_with("/_mock/") => routes::admin::handle(received).await.into(),
         _ => Outcome::from(reply::not_found())
             .with_error("not_found")
             .with_reason("no endpoint at this path"),

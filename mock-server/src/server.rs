@@ -827,8 +827,31 @@ impl MockServer {
     /// assert_eq!(server.token_requests(), 0);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the token cannot be made (the JWT signer's random generator
+    /// failed); [`try_mint_token`](Self::try_mint_token) returns the error.
     #[must_use]
     pub fn mint_token(&self, client_id: &str, scope: &ScopeSet) -> String {
+        match self.try_mint_token(client_id, scope) {
+            Ok(token) => token,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Issues a token without a request, like [`mint_token`](Self::mint_token),
+    /// or says why it could not be made.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// let server = mock_server::MockServer::start().await?;
+    /// let token = server.try_mint_token("s6BhdRkqt3", &"read".parse()?)?;
+    /// assert!(server.revoke_token(&token));
+    /// # Ok(()) }
+    /// ```
+    pub fn try_mint_token(&self, client_id: &str, scope: &ScopeSet) -> Result<String, Error> {
         let lifetime = self.state.settings.token_lifetime.as_secs();
         let exp = self.state.expiry_after(lifetime);
         let format = self
@@ -847,7 +870,7 @@ impl MockServer {
             nbf: None,
             extra: serde_json::Map::new(),
         };
-        self.state.issuer.mint(&claims, format)
+        Ok(self.state.issuer.mint(&claims, format)?)
     }
 
     /// Makes a token unusable from now on, as if it had expired (it joins

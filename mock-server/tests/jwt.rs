@@ -348,9 +348,28 @@ async fn bad_key_files_are_typed_errors_at_start() {
     let dir = std::env::temp_dir().join(format!("mock-jwk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let torn = dir.join("torn.jwk.json");
-    std::fs::write(&torn, r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#).unwrap();
-    let torn_error = start(Algorithm::EdDsa, vec![torn]).await;
-    assert!(torn_error.contains("jwk has no `d`"), "{torn_error}");
+    std::fs::write(
+        &torn,
+        r#"{"kty":"OKP","crv":"Ed25519","x":"CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk"}"#,
+    )
+    .unwrap();
+    // The message names the file; its source, auth-core's, the member.
+    let torn_error = MockServer::builder()
+        .signing_alg(Algorithm::EdDsa)
+        .keys(Keys::Files(vec![torn]))
+        .start()
+        .await
+        .unwrap_err();
+    let source = std::error::Error::source(&torn_error)
+        .and_then(std::error::Error::source)
+        .map(ToString::to_string);
+    assert!(
+        torn_error
+            .to_string()
+            .ends_with("is not a usable private JWK"),
+        "{torn_error}"
+    );
+    assert_eq!(source.as_deref(), Some("OKP jwk is missing member `d`"));
     let _ = std::fs::remove_dir_all(&dir);
     // HS256 has no public key to publish.
     let hs = MockServer::builder()

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::Path;
 
 use auth_core::ClientSecret;
-use auth_core::jose::{Algorithm, AssertionKey, Jwk, PublicKey};
+use auth_core::jose::{Algorithm, AssertionKey, Jwk, JwkError, PrivateJwk, PrivateKey, PublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
@@ -19,7 +19,6 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject as _;
-use serde::Deserialize;
 
 use crate::error::BoxError;
 use crate::transport::BoxFuture;
@@ -70,6 +69,10 @@ pub enum KeyError {
     /// The PEM holds no private key this crate reads.
     #[error("not a PEM private key")]
     Pem,
+    /// A JSON key is not a private JWK of a supported type (the source
+    /// names the member, never its value).
+    #[error("not a usable private JWK")]
+    Jwk(#[from] JwkError),
     /// The key is not one of the supported kinds.
     #[error("unsupported key: {0}")]
     Unsupported(&'static str),
@@ -117,24 +120,6 @@ impl fmt::Debug for PrivateKeySigner {
             .field("key", &self.key)
             .finish_non_exhaustive()
     }
-}
-
-/// The members of a private JWK this signer reads.
-#[derive(Deserialize)]
-struct PrivateJwk {
-    kty: String,
-    kid: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    d: Option<String>,
-    p: Option<String>,
-    q: Option<String>,
-    dp: Option<String>,
-    dq: Option<String>,
-    qi: Option<String>,
 }
 
 impl PrivateKeySigner {
@@ -219,55 +204,45 @@ impl PrivateKeySigner {
         Ok(Self::new(pair, None))
     }
 
-    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2);
-    /// its `kid` is kept.
+    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2),
+    /// read by auth-core; its `kid` is kept.
     pub fn from_jwk(json: &[u8]) -> Result<Self, KeyError> {
-        let jwk: PrivateJwk =
-            serde_json::from_slice(json).map_err(|_| KeyError::Unsupported("not a private JWK"))?;
-        let member = |value: Option<&String>| {
-            let value = value.ok_or(KeyError::Unsupported("jwk misses a private key member"))?;
-            URL_SAFE_NO_PAD
-                .decode(value)
-                .map_err(|_| KeyError::Unsupported("jwk member is not base64url"))
-        };
+        let jwk = PrivateJwk::from_json(json)?;
         let rejected = |_| KeyError::Unsupported("jwk key rejected");
-        let pair = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("RSA", _) => {
-                let components = ring::rsa::KeyPairComponents {
-                    public_key: signature::RsaPublicKeyComponents {
-                        n: member(jwk.n.as_ref())?,
-                        e: member(jwk.e.as_ref())?,
-                    },
-                    d: member(jwk.d.as_ref())?,
-                    p: member(jwk.p.as_ref())?,
-                    q: member(jwk.q.as_ref())?,
-                    dP: member(jwk.dp.as_ref())?,
-                    dQ: member(jwk.dq.as_ref())?,
-                    qInv: member(jwk.qi.as_ref())?,
-                };
-                Pair::Rsa(RsaKeyPair::from_components(&components).map_err(rejected)?)
-            }
-            ("EC", Some("P-256")) => {
-                let mut point = vec![4];
-                point.extend(member(jwk.x.as_ref())?);
-                point.extend(member(jwk.y.as_ref())?);
-                Pair::Es256(
-                    EcdsaKeyPair::from_private_key_and_public_key(
-                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                        &member(jwk.d.as_ref())?,
-                        &point,
-                        &SystemRandom::new(),
-                    )
-                    .map_err(rejected)?,
-                )
-            }
-            ("OKP", Some("Ed25519")) => Pair::Ed25519(
-                Ed25519KeyPair::from_seed_and_public_key(
-                    &member(jwk.d.as_ref())?,
-                    &member(jwk.x.as_ref())?,
+        let pair = match &jwk.key {
+            PrivateKey::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                dp,
+                dq,
+                qi,
+            } => Pair::Rsa(
+                RsaKeyPair::from_components(&ring::rsa::KeyPairComponents {
+                    public_key: signature::RsaPublicKeyComponents { n, e },
+                    d,
+                    p,
+                    q,
+                    dP: dp,
+                    dQ: dq,
+                    qInv: qi,
+                })
+                .map_err(rejected)?,
+            ),
+            PrivateKey::P256 { x, y, d } => Pair::Es256(
+                EcdsaKeyPair::from_private_key_and_public_key(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    d,
+                    &[&[4][..], x, y].concat(),
+                    &SystemRandom::new(),
                 )
                 .map_err(rejected)?,
             ),
+            PrivateKey::Ed25519 { x, d } => {
+                Pair::Ed25519(Ed25519KeyPair::from_seed_and_public_key(d, x).map_err(rejected)?)
+            }
             _ => {
                 return Err(KeyError::Unsupported(
                     "jwk is not RSA, EC P-256 or OKP Ed25519",

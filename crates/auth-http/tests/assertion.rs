@@ -254,7 +254,14 @@ fn keys_load_from_pem_and_jwk_and_unsupported_ones_are_typed_errors() {
     };
     insta::assert_snapshot!(message(PrivateKeySigner::from_pem(&pem("es256.sec1.pem"))), @"unsupported key: SEC 1 EC keys are not read: convert to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)");
     insta::assert_snapshot!(message(PrivateKeySigner::from_pem(b"not a key")), @"not a PEM private key");
-    insta::assert_snapshot!(message(PrivateKeySigner::from_jwk(br#"{"kty":"oct","k":"c2VjcmV0"}"#)), @"unsupported key: jwk is not RSA, EC P-256 or OKP Ed25519");
+    insta::assert_snapshot!(message(PrivateKeySigner::from_jwk(br#"{"kty":"oct","k":"c2VjcmV0"}"#)), @"not a usable private JWK");
+    // auth-core's parser (shared with the mock) names the member at fault.
+    let torn = PrivateKeySigner::from_jwk(
+        br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+    )
+    .unwrap_err();
+    let source = std::error::Error::source(&torn).map(ToString::to_string);
+    insta::assert_snapshot!(source.unwrap_or_default(), @"OKP jwk is missing member `d`");
     insta::assert_snapshot!(message(es.expect_alg(Algorithm::Rs256)), @"key of type EC cannot sign RS256");
 }
 

@@ -83,13 +83,17 @@ fn clock(state: &crate::state::State) -> serde_json::Value {
 }
 
 /// `POST /_mock/keys/rotate`: a fresh signer; the answer is the new ring.
-fn rotate(state: &crate::state::State, body: &[u8]) -> Reply {
+/// The key is made on tokio's blocking pool, not on this runtime worker.
+async fn rotate(state: &crate::state::State, body: &[u8]) -> Reply {
     let rotate = match parse::<Rotate>(body) {
         Ok(rotate) => rotate,
         Err(reply) => return *reply,
     };
     let ring = state.issuer.jwt().keys();
-    match ring.rotate(rotate.grace_seconds, state.now_unix()) {
+    match ring
+        .rotate_off_runtime(rotate.grace_seconds, || state.now_unix())
+        .await
+    {
         Ok(_) => reply::json(StatusCode::OK, keys(state).to_string()),
         Err(error) => refusal(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -222,7 +226,7 @@ fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
     }
 }
 
-pub(crate) fn handle(r: &Received<'_>) -> Reply {
+pub(crate) async fn handle(r: &Received<'_>) -> Reply {
     let state = r.state;
     if let Err(refusal) = state.settings.admin.admit(&r.caller()) {
         return *refusal;
@@ -288,7 +292,7 @@ pub(crate) fn handle(r: &Received<'_>) -> Reply {
             Err(reply) => *reply,
         },
         (&Method::GET, "/keys") => reply::json(StatusCode::OK, keys(state).to_string()),
-        (&Method::POST, "/keys/rotate") => rotate(state, r.body),
+        (&Method::POST, "/keys/rotate") => rotate(state, r.body).await,
         (_, "/keys" | "/clock") => reply::method_not_allowed("GET"),
         (_, "/keys/rotate") => reply::method_not_allowed("POST"),
         (_, "/journal" | "/reset" | "/clients" | "/faults" | "/clock/advance") => {

@@ -30,7 +30,7 @@ use crate::conformance::rules::{self, Observation};
 use crate::fault::{self, Endpoint, Fault, MAX_OVERSIZED_BYTES};
 use crate::issuer::Claims;
 use crate::journal::DetectedAuth;
-use crate::jwt::JwtIssuer;
+use crate::jwt::{JwtIssuer, MintError, Payload};
 use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
 use crate::router::{Outcome, Received};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form};
@@ -162,7 +162,7 @@ fn process(
     let scope = granted_scope(&client, form.get("scope"))?;
     let audience = audience(state, form)?;
     let extra = crate::extra_claim::resolve(client.registration.extra_claims(), form);
-    Ok(issue(state, &client, scope, audience, extra, fault))
+    issue(state, &client, scope, audience, extra, fault)
 }
 
 /// RFC 6749 §3.3: strict syntax, within the client's scopes; no (or an
@@ -238,7 +238,7 @@ fn issue(
     audience: Vec<String>,
     extra: Map<String, Value>,
     fault: Option<&Fault>,
-) -> Reply {
+) -> Result<Reply, Refusal> {
     // One clock read for both `iat` and `exp`.
     let now = state.now();
     let lifetime = if fault == Some(&Fault::ShortLifetime) {
@@ -263,7 +263,15 @@ fn issue(
     let token = match fault.filter(|f| f.shapes_token()) {
         Some(fault) => mint_faulted(state, &claims, format, fault),
         None => state.issuer.mint(&claims, format),
-    };
+    }
+    .map_err(|error| {
+        // RFC 6749 §4.1.2.1's `server_error`: the token endpoint has no
+        // code of its own for a failure on the server's side.
+        ProviderError::new(ErrorCode::Other(SERVER_ERROR.to_owned()))
+            .with_description("the token could not be made")
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+            .because(format!("minting: {error}"))
+    })?;
     state.metrics.token_issued(format);
     let scope = claims.scope.to_string();
     let mut reply = reply::no_store(reply::json(
@@ -275,8 +283,11 @@ fn issue(
     {
         reply.extensions_mut().insert(IssuedToken(decoded));
     }
-    reply
+    Ok(reply)
 }
+
+/// RFC 6749 §4.1.2.1: the server met a condition it did not expect.
+const SERVER_ERROR: &str = "server_error";
 
 /// For the journal: an issued JWT's decoded header and claims (JSON, as
 /// [`crate::assertion::decoded`] gives them), carried beside the reply.
@@ -285,7 +296,12 @@ pub(crate) struct IssuedToken(pub(crate) String);
 
 /// A token with the one wrong thing `fault` names, signed like any other
 /// (a resource server must refuse it for that thing alone).
-fn mint_faulted(state: &State, claims: &Claims, format: TokenFormat, fault: &Fault) -> String {
+fn mint_faulted(
+    state: &State,
+    claims: &Claims,
+    format: TokenFormat,
+    fault: &Fault,
+) -> Result<String, MintError> {
     let jwt = state.issuer.jwt();
     if *fault == Fault::RotateWithoutGrace {
         // A fresh key signs from now on; the one before leaves the JWKS at
@@ -305,7 +321,7 @@ fn mint_faulted(state: &State, claims: &Claims, format: TokenFormat, fault: &Fau
     let mut body = jwt.access_token_claims(claims);
     crate::extra_claim::apply(&claims.extra, &mut body);
     fault::shape_token(fault, &mut header, &mut body);
-    JwtIssuer::sign(&key, &header, &body)
+    JwtIssuer::sign(&key, &header, &Payload::from(&body))
 }
 
 /// RFC 6749 §5.1. The granted scope is always echoed (S-29; checklist C.6),

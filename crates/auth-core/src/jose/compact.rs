@@ -39,19 +39,36 @@ pub struct SigningInput {
 impl SigningInput {
     /// Serializes `header` and `claims` (as JSON) into the signing input.
     pub fn new<C: Serialize + ?Sized>(header: &Header, claims: &C) -> Result<Self, JwsError> {
-        let payload = serde_json::to_vec(claims).map_err(|source| JwsError::Json {
-            part: Part::Payload,
-            source,
-        })?;
-        Ok(Self::from_payload(header, &payload))
+        Self::with_encoded_header(&EncodedHeader::new(header), claims)
     }
 
     /// The signing input of `header` and an already serialized payload.
     #[must_use]
     pub fn from_payload(header: &Header, payload: &[u8]) -> Self {
-        let header = header.to_json();
-        let mut text = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 4);
-        URL_SAFE_NO_PAD.encode_string(header, &mut text);
+        Self::from_encoded_header(&EncodedHeader::new(header), payload)
+    }
+
+    /// Serializes `claims` (as JSON) under a header encoded beforehand: a
+    /// signer that makes many tokens under one header encodes it once.
+    pub fn with_encoded_header<C: Serialize + ?Sized>(
+        header: &EncodedHeader,
+        claims: &C,
+    ) -> Result<Self, JwsError> {
+        let payload = serde_json::to_vec(claims).map_err(|source| JwsError::Json {
+            part: Part::Payload,
+            source,
+        })?;
+        Ok(Self::from_encoded_header(header, &payload))
+    }
+
+    /// The signing input of a header encoded beforehand and an already
+    /// serialized payload, in one buffer with room for the signature.
+    #[must_use]
+    pub fn from_encoded_header(header: &EncodedHeader, payload: &[u8]) -> Self {
+        let mut text = String::with_capacity(
+            header.text.len() + 1 + payload.len().div_ceil(3) * 4 + 1 + SIGNATURE_ROOM,
+        );
+        text.push_str(&header.text);
         text.push('.');
         URL_SAFE_NO_PAD.encode_string(payload, &mut text);
         Self { text }
@@ -71,6 +88,56 @@ impl SigningInput {
         text.push('.');
         URL_SAFE_NO_PAD.encode_string(signature, &mut text);
         text
+    }
+}
+
+/// Room reserved after a signing input for `.` and the base64url
+/// signature: an ES256 or `EdDSA` signature (64 bytes, 86 characters)
+/// fits; an RSA one grows the buffer once.
+const SIGNATURE_ROOM: usize = 86;
+
+/// A protected header in its base64url form, the first part of a compact
+/// JWS (RFC 7515 §7.1), encoded once for all the tokens a key signs.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::Error> {
+/// use auth_core::jose::{Algorithm, EncodedHeader, Header, SigningInput};
+/// let header = Header::access_token(Algorithm::EdDsa, "k1");
+/// let encoded = EncodedHeader::new(&header);
+/// let claims = serde_json::json!({"sub": "svc"});
+/// assert_eq!(
+///     SigningInput::with_encoded_header(&encoded, &claims)?,
+///     SigningInput::new(&header, &claims)?,
+/// );
+/// assert_eq!(encoded.header(), &header);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedHeader {
+    header: Header,
+    text: String,
+}
+
+impl EncodedHeader {
+    /// Encodes `header`: `BASE64URL(UTF8(JWS Protected Header))`.
+    #[must_use]
+    pub fn new(header: &Header) -> Self {
+        Self {
+            header: header.clone(),
+            text: URL_SAFE_NO_PAD.encode(header.to_json()),
+        }
+    }
+
+    /// The header it encodes.
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The base64url text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 

@@ -145,29 +145,19 @@ impl Jwk {
                 n: uint(object, "RSA", "n")?,
                 e: uint(object, "RSA", "e")?,
             },
-            "EC" => match required(object, "EC", "crv")? {
-                "P-256" => PublicKey::P256 {
+            "EC" => {
+                curve(object, "EC", "P-256")?;
+                PublicKey::P256 {
                     x: point(object, "EC", "x")?,
                     y: point(object, "EC", "y")?,
-                },
-                other => {
-                    return Err(JwkError::UnsupportedCurve {
-                        kty: "EC",
-                        crv: excerpt(other),
-                    });
                 }
-            },
-            "OKP" => match required(object, "OKP", "crv")? {
-                "Ed25519" => PublicKey::Ed25519 {
+            }
+            "OKP" => {
+                curve(object, "OKP", "Ed25519")?;
+                PublicKey::Ed25519 {
                     x: point(object, "OKP", "x")?,
-                },
-                other => {
-                    return Err(JwkError::UnsupportedCurve {
-                        kty: "OKP",
-                        crv: excerpt(other),
-                    });
                 }
-            },
+            }
             other => return Err(JwkError::UnsupportedKeyType(excerpt(other))),
         };
         Ok(Self {
@@ -285,6 +275,168 @@ fn point(
     }
 }
 
+/// The key material of a private JWK, decoded and checked for shape: what
+/// a crypto library builds a signing key from (ring's
+/// `RsaKeyPair::from_components`, `EcdsaKeyPair::from_private_key_and_public_key`,
+/// `Ed25519KeyPair::from_seed_and_public_key`). Whether the numbers make a
+/// key is that library's to check. `Debug` names the key type only.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrivateKey {
+    /// `kty: RSA` with the private exponent and the CRT members (RFC 7518
+    /// §6.3.2), big-endian. RFC 7518 makes only `d` REQUIRED but every
+    /// fast RSA needs the rest, so this crate requires them; multi-prime
+    /// keys (`oth`) are refused.
+    Rsa {
+        /// `n`, the modulus.
+        n: Vec<u8>,
+        /// `e`, the public exponent.
+        e: Vec<u8>,
+        /// `d`, the private exponent.
+        d: Vec<u8>,
+        /// `p`, the first prime factor.
+        p: Vec<u8>,
+        /// `q`, the second prime factor.
+        q: Vec<u8>,
+        /// `dp`, `d mod (p - 1)`.
+        dp: Vec<u8>,
+        /// `dq`, `d mod (q - 1)`.
+        dq: Vec<u8>,
+        /// `qi`, `q⁻¹ mod p`.
+        qi: Vec<u8>,
+    },
+    /// `kty: EC`, `crv: P-256` (RFC 7518 §6.2.2): the public point and the
+    /// private scalar, 32 bytes each.
+    P256 {
+        /// `x`.
+        x: Vec<u8>,
+        /// `y`.
+        y: Vec<u8>,
+        /// `d`, the private scalar.
+        d: Vec<u8>,
+    },
+    /// `kty: OKP`, `crv: Ed25519` (RFC 8037 §2): the public key and the
+    /// private seed, 32 bytes each.
+    Ed25519 {
+        /// `x`, the public key.
+        x: Vec<u8>,
+        /// `d`, the seed.
+        d: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Rsa { .. } => "Rsa",
+            Self::P256 { .. } => "P256",
+            Self::Ed25519 { .. } => "Ed25519",
+        };
+        f.debug_tuple(name).field(&"[REDACTED]").finish()
+    }
+}
+
+/// A private JSON Web Key (RFC 7517 §4): a key file a signer reads.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::Error> {
+/// use auth_core::jose::{PrivateJwk, PrivateKey};
+/// let jwk = PrivateJwk::from_json(br#"{"kty":"OKP","crv":"Ed25519","kid":"k1",
+///     "x":"CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk",
+///     "d":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"}"#)?;
+/// assert_eq!(jwk.kid.as_deref(), Some("k1"));
+/// assert!(matches!(&jwk.key, PrivateKey::Ed25519 { d, .. } if d == &[7; 32]));
+/// assert_eq!(format!("{:?}", jwk.key), r#"Ed25519("[REDACTED]")"#);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateJwk {
+    /// The key material.
+    pub key: PrivateKey,
+    /// OPTIONAL. Key ID (RFC 7517 §4.5).
+    pub kid: Option<String>,
+}
+
+impl PrivateJwk {
+    /// Parses one private key: RSA, EC P-256 or OKP Ed25519; another type
+    /// or curve, a missing or malformed member is an error that names the
+    /// member and never holds its value.
+    pub fn from_json(json: &[u8]) -> Result<Self, JwkError> {
+        let object: Map<String, Value> = serde_json::from_slice(json).map_err(JwkError::Json)?;
+        let kty = member(&object, "kty", "kty")?.ok_or(JwkError::MissingKeyType)?;
+        let key = match kty {
+            "RSA" => {
+                if object.contains_key("oth") {
+                    return Err(JwkError::Invalid {
+                        member: "oth",
+                        reason: "multi-prime RSA keys are not supported",
+                    });
+                }
+                let int = |name| nonempty(&object, "RSA", name);
+                PrivateKey::Rsa {
+                    n: int("n")?,
+                    e: int("e")?,
+                    d: int("d")?,
+                    p: int("p")?,
+                    q: int("q")?,
+                    dp: int("dp")?,
+                    dq: int("dq")?,
+                    qi: int("qi")?,
+                }
+            }
+            "EC" => {
+                curve(&object, "EC", "P-256")?;
+                PrivateKey::P256 {
+                    x: point(&object, "EC", "x")?,
+                    y: point(&object, "EC", "y")?,
+                    d: point(&object, "EC", "d")?,
+                }
+            }
+            "OKP" => {
+                curve(&object, "OKP", "Ed25519")?;
+                PrivateKey::Ed25519 {
+                    x: point(&object, "OKP", "x")?,
+                    d: point(&object, "OKP", "d")?,
+                }
+            }
+            other => return Err(JwkError::UnsupportedKeyType(excerpt(other))),
+        };
+        Ok(Self {
+            key,
+            kid: member(&object, "kid", "kid")?.map(str::to_owned),
+        })
+    }
+}
+
+/// The REQUIRED `crv` of an EC or OKP key, which must be the one curve
+/// this crate implements for `kty`.
+fn curve(object: &Map<String, Value>, kty: &'static str, supported: &str) -> Result<(), JwkError> {
+    match required(object, kty, "crv")? {
+        crv if crv == supported => Ok(()),
+        other => Err(JwkError::UnsupportedCurve {
+            kty,
+            crv: excerpt(other),
+        }),
+    }
+}
+
+/// A member's bytes, not empty.
+fn nonempty(
+    object: &Map<String, Value>,
+    kty: &'static str,
+    name: &'static str,
+) -> Result<Vec<u8>, JwkError> {
+    let value = bytes(object, kty, name)?;
+    if value.is_empty() {
+        Err(JwkError::Invalid {
+            member: name,
+            reason: "empty",
+        })
+    } else {
+        Ok(value)
+    }
+}
+
 /// A JWK Set (RFC 7517 §5): what `jwks_uri` serves.
 ///
 /// ```
@@ -385,6 +537,43 @@ mod tests {
         insta::assert_snapshot!(message(r#"{"keys":{}}"#), @"jwk set has no `keys` array");
         insta::assert_snapshot!(message(r#"{"keys":[{"use":"sig"}]}"#), @"jwk has no `kty`");
         insta::assert_snapshot!(message("["), @"jwk is not valid JSON: invalid type: sequence, expected a map at line 1 column 0");
+    }
+
+    fn private_message(json: &str) -> String {
+        PrivateJwk::from_json(json.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn private_jwks_of_each_type_parse_to_their_members() -> Result<(), JwkError> {
+        let rsa = PrivateJwk::from_json(
+            br#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"Ag","p":"Aw","q":"BA","dp":"BQ","dq":"Bg","qi":"Bw","kid":"r"}"#,
+        )?;
+        assert_eq!(rsa.kid.as_deref(), Some("r"));
+        assert!(
+            matches!(rsa.key, PrivateKey::Rsa { ref d, ref qi, .. } if d == &[2] && qi == &[7])
+        );
+        let ec = PrivateJwk::from_json(
+            format!(r#"{{"kty":"EC","crv":"P-256","x":"{X}","y":"{X}","d":"{X}"}}"#).as_bytes(),
+        )?;
+        assert!(matches!(ec.key, PrivateKey::P256 { .. }));
+        assert_eq!(ec.kid, None);
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_private_jwks_are_errors_that_name_the_member_not_its_value() {
+        insta::assert_snapshot!(private_message(r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"Ag"}"#), @"RSA jwk is missing member `p`");
+        insta::assert_snapshot!(private_message(r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"","p":"Aw","q":"BA","dp":"BQ","dq":"Bg","qi":"Bw"}"#), @"jwk member `d` is invalid: empty");
+        insta::assert_snapshot!(private_message(r#"{"kty":"RSA","oth":[]}"#), @"jwk member `oth` is invalid: multi-prime RSA keys are not supported");
+        insta::assert_snapshot!(private_message(&format!(r#"{{"kty":"EC","crv":"P-256","x":"{X}","y":"{X}","d":"c2VjcmV0"}}"#)), @"jwk member `d` is invalid: not 32 bytes");
+        insta::assert_snapshot!(private_message(&format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","d":"c2Vj+mV0"}}"#)), @"jwk member `d` is not unpadded base64url");
+        insta::assert_snapshot!(private_message(r#"{"kty":"OKP","crv":"X25519"}"#), @"unsupported curve `X25519` for key type OKP");
+        insta::assert_snapshot!(private_message(r#"{"kty":"oct","k":"c2VjcmV0"}"#), @"unsupported key type `oct`");
+        insta::assert_snapshot!(private_message(r#"{"d":"c2VjcmV0"}"#), @"jwk has no `kty`");
+        insta::assert_snapshot!(private_message("["), @"jwk is not valid JSON: invalid type: sequence, expected a map at line 1 column 0");
     }
 
     fn arb_key() -> impl Strategy<Value = PublicKey> {

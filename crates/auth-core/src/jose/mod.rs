@@ -41,10 +41,10 @@ pub use assertion::{
     CLIENT_ASSERTION_TYPE_JWT_BEARER, ClientAssertion, TYP_JWT, UnsignedAssertion,
 };
 pub use claims::{AccessTokenClaims, Audience};
-pub use compact::{CompactJws, MAX_COMPACT_LEN, SigningInput};
+pub use compact::{CompactJws, EncodedHeader, MAX_COMPACT_LEN, SigningInput};
 pub use error::{ClaimsError, EXCERPT_LIMIT, JwkError, JwsError, Part};
 pub use header::{Header, TYP_APPLICATION_AT_JWT, TYP_AT_JWT};
-pub use jwk::{Jwk, JwkSet, PublicKey};
+pub use jwk::{Jwk, JwkSet, PrivateJwk, PrivateKey, PublicKey};
 pub use principal::{IntrospectionClaims, Principal};
 pub use validation::{
     DEFAULT_LEEWAY, Validation, check_audience, check_expiry, check_issuer, check_not_before,
