@@ -730,9 +730,10 @@ fn local_view<R>(
             return read(&local.token, &local.header);
         }
         // A token this thread has not seen: a renewal, a good moment to
-        // hand over the hits counted on the older ones.
+        // hand over the hits counted on the older ones (their counts only:
+        // their expiry is no longer the current one).
         for local in locals.iter_mut() {
-            local.hits.flush(hit_at);
+            local.hits.flush(None);
         }
         locals.retain(|l| l.source.strong_count() > 0);
         if locals.len() >= LOCAL_ENTRIES {

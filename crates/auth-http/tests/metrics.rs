@@ -520,6 +520,10 @@ async fn no_label_value_carries_the_secret_the_token_or_the_url() {
 // ---- The example's scrape, read by a Prometheus text parser -------------
 
 #[test]
+#[expect(
+    clippy::float_cmp,
+    reason = "counter samples are small whole numbers, exact in f64"
+)]
 fn example_scrape_parses_as_prometheus_text_with_each_series() {
     let recorder = example::recorder().unwrap();
     let handle = recorder.handle();
