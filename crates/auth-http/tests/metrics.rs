@@ -273,6 +273,48 @@ async fn exhausted_retries_count_one_failed_fetch_by_its_last_error() {
     assert_eq!(fetches(&recorder, OUTCOME_ERROR), 0);
 }
 
+/// A manager named [`NAME`] making one attempt within 1 s.
+fn one_shot(recorder: &Recorded, transport: impl auth_http::Transport + 'static) -> TokenManager {
+    let builder = TokenManager::builder(client(), transport)
+        .clock(ManualClock::new(T0))
+        .retry(RetryPolicy::none().with_deadline(Duration::from_secs(1)));
+    metrics::with_local_recorder(recorder, || {
+        builder
+            .metrics(ManagerName::new(NAME).unwrap())
+            .unwrap()
+            .build()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_that_never_answers_counts_a_timeout_and_a_transport_failure_an_error() {
+    let recorder = Recorded::new();
+    let silent = one_shot(
+        &recorder,
+        from_fn(|_request: http::Request<Vec<u8>>| {
+            std::future::pending::<Result<http::Response<Vec<u8>>, Error>>()
+        }),
+    );
+    let error = silent.token().await.unwrap_err();
+    assert!(matches!(error.root(), Error::Timeout(_)), "{error:?}");
+    assert_eq!(fetches(&recorder, auth_http::metrics::OUTCOME_TIMEOUT), 1);
+
+    let refused = one_shot(
+        &recorder,
+        from_fn(|_request: http::Request<Vec<u8>>| async {
+            Err::<http::Response<Vec<u8>>, _>(Error::transport(std::io::Error::other(
+                "connection refused",
+            )))
+        }),
+    );
+    refused.token().await.unwrap_err();
+    assert_eq!(fetches(&recorder, OUTCOME_ERROR), 1);
+    assert_eq!(
+        fetches(&recorder, OUTCOME_SUCCESS) + fetches(&recorder, OUTCOME_REJECTED),
+        0
+    );
+}
+
 #[tokio::test]
 async fn cache_hits_are_counted_in_the_thread_and_reported_in_batches() {
     let recorder = Recorded::new();
