@@ -13,14 +13,16 @@ use std::time::Duration;
 use auth_core::{Client, ClientCredentials, ManualClock, OAuthToken, RequestKey, TokenUrl};
 use auth_http::metrics::{
     HIT_FLUSH_EVERY, LABEL_MANAGER, LABEL_OPERATION, LABEL_OUTCOME, LABEL_STORE, ManagerName,
-    ManagerNameError, OP_LOAD, OP_SAVE, OUTCOME_ERROR, OUTCOME_RATE_LIMITED, OUTCOME_REJECTED,
-    OUTCOME_SUCCESS, OUTCOMES, STORE_OPERATIONS, STORE_TOKEN, TOKEN_CACHE_HITS_TOTAL,
-    TOKEN_CACHE_MISSES_TOTAL, TOKEN_EXPIRES_IN_SECONDS, TOKEN_EXPIRY_TIMESTAMP_SECONDS,
-    TOKEN_FETCH_DURATION_SECONDS, TOKEN_FETCH_RETRIES_TOTAL, TOKEN_FETCHES_TOTAL,
-    TOKEN_REFRESH_AHEAD_TOTAL, TOKEN_STORE_ERRORS_TOTAL,
+    ManagerNameError, OP_ACQUIRE, OP_LOAD, OP_PUBLISH, OP_SAVE, OUTCOME_ERROR,
+    OUTCOME_RATE_LIMITED, OUTCOME_REJECTED, OUTCOME_SUCCESS, OUTCOMES, STORE_FLEET,
+    STORE_OPERATIONS, STORE_TOKEN, TOKEN_CACHE_HITS_TOTAL, TOKEN_CACHE_MISSES_TOTAL,
+    TOKEN_EXPIRES_IN_SECONDS, TOKEN_EXPIRY_TIMESTAMP_SECONDS, TOKEN_FETCH_DURATION_SECONDS,
+    TOKEN_FETCH_RETRIES_TOTAL, TOKEN_FETCHES_TOTAL, TOKEN_REFRESH_AHEAD_TOTAL,
+    TOKEN_STORE_ERRORS_TOTAL,
 };
 use auth_http::{
-    BoxFuture, Error, RetryPolicy, StoreError, TokenCache, TokenManager, TokenStore, from_fn,
+    Accept, BoxFuture, Error, FleetStore, Lease, PeerFailure, RetryPolicy, StoreError, TokenCache,
+    TokenManager, TokenManagerBuilder, TokenStore, Turn, from_fn,
 };
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use metrics_util::registry::{AtomicStorage, Registry};
@@ -181,6 +183,11 @@ fn manager(recorder: &Recorded, provider: &Provider, clock: &ManualClock) -> Tok
                 .with_max_attempts(3),
         )
         .failure_window(Duration::ZERO, Duration::ZERO);
+    named(recorder, builder)
+}
+
+/// `builder` named [`NAME`], its handles taken from `recorder`.
+fn named(recorder: &Recorded, builder: TokenManagerBuilder) -> TokenManager {
     metrics::with_local_recorder(recorder, || {
         builder
             .metrics(ManagerName::new(NAME).unwrap())
@@ -190,6 +197,13 @@ fn manager(recorder: &Recorded, provider: &Provider, clock: &ManualClock) -> Tok
 }
 
 const MANAGER: (&str, &str) = (LABEL_MANAGER, NAME);
+
+fn store_errors(recorder: &Recorded, store: &str, operation: &str) -> u64 {
+    recorder.counter(
+        TOKEN_STORE_ERRORS_TOTAL,
+        &[MANAGER, (LABEL_STORE, store), (LABEL_OPERATION, operation)],
+    )
+}
 
 fn fetches(recorder: &Recorded, outcome: &str) -> u64 {
     recorder.counter(TOKEN_FETCHES_TOTAL, &[MANAGER, (LABEL_OUTCOME, outcome)])
@@ -278,12 +292,7 @@ fn one_shot(recorder: &Recorded, transport: impl auth_http::Transport + 'static)
     let builder = TokenManager::builder(client(), transport)
         .clock(ManualClock::new(T0))
         .retry(RetryPolicy::none().with_deadline(Duration::from_secs(1)));
-    metrics::with_local_recorder(recorder, || {
-        builder
-            .metrics(ManagerName::new(NAME).unwrap())
-            .unwrap()
-            .build()
-    })
+    named(recorder, builder)
 }
 
 #[tokio::test(start_paused = true)]
@@ -429,27 +438,87 @@ async fn store_failures_are_counted_by_store_and_operation_and_still_fetch() {
     let builder = TokenManager::builder(client(), Provider::default().transport())
         .clock(ManualClock::new(T0))
         .store(BrokenStore);
-    let manager = metrics::with_local_recorder(&recorder, || {
-        builder
-            .metrics(ManagerName::new(NAME).unwrap())
-            .unwrap()
-            .build()
-    });
+    let manager = named(&recorder, builder);
 
     manager.token().await.unwrap();
 
-    let errors = |operation| {
-        recorder.counter(
-            TOKEN_STORE_ERRORS_TOTAL,
-            &[
-                MANAGER,
-                (LABEL_STORE, STORE_TOKEN),
-                (LABEL_OPERATION, operation),
-            ],
-        )
-    };
+    let errors = |operation| store_errors(&recorder, STORE_TOKEN, operation);
     assert_eq!(errors(OP_LOAD), 1);
     assert_eq!(errors(OP_SAVE), 1);
+    assert_eq!(fetches(&recorder, OUTCOME_SUCCESS), 1);
+}
+
+/// A fleet store that is down: every call fails.
+#[derive(Debug)]
+struct DownFleet;
+
+fn down<T>() -> BoxFuture<'static, Result<T, StoreError>> {
+    Box::pin(async { Err(StoreError::Unavailable("connection refused".into())) })
+}
+
+impl FleetStore for DownFleet {
+    fn acquire<'a>(
+        &'a self,
+        _: &'a RequestKey,
+        _: Accept<'a>,
+        _: Duration,
+    ) -> BoxFuture<'a, Result<Turn, StoreError>> {
+        down()
+    }
+
+    fn extend<'a>(
+        &'a self,
+        _: &'a RequestKey,
+        _: &'a Lease,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        down()
+    }
+
+    fn publish<'a>(
+        &'a self,
+        _: &'a RequestKey,
+        _: &'a Lease,
+        _: &'a OAuthToken,
+        _: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        down()
+    }
+
+    fn publish_failure<'a>(
+        &'a self,
+        _: &'a RequestKey,
+        _: &'a Lease,
+        _: &'a PeerFailure,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        down()
+    }
+
+    fn remove_token<'a>(
+        &'a self,
+        _: &'a RequestKey,
+        _: &'a auth_core::AccessToken,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        down()
+    }
+
+    fn lease_duration(&self) -> Duration {
+        Duration::from_secs(5)
+    }
+}
+
+#[tokio::test]
+async fn a_fleet_store_that_is_down_counts_acquire_errors_and_the_manager_still_fetches() {
+    let recorder = Recorded::new();
+    let builder = TokenManager::builder(client(), Provider::default().transport())
+        .clock(ManualClock::new(T0))
+        .fleet_store(DownFleet);
+    let manager = named(&recorder, builder);
+
+    manager.token().await.unwrap();
+
+    let errors = |operation| store_errors(&recorder, STORE_FLEET, operation);
+    assert_eq!(errors(OP_ACQUIRE), 1);
+    assert_eq!(errors(OP_PUBLISH), 0);
     assert_eq!(fetches(&recorder, OUTCOME_SUCCESS), 1);
 }
 
