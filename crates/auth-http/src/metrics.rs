@@ -40,6 +40,7 @@
 //! callback gauges), so an idle manager's value is stale.
 //!
 //! ```
+//! # #[cfg(feature = "metrics")] // the module is public with the feature only
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! use auth_core::{Client, ClientCredentials, TokenUrl};
 //! use auth_http::metrics::ManagerName;
@@ -182,9 +183,14 @@ pub const MANAGER_NAME_MAX_WORD: usize = 24;
 /// also refuses a name containing the client's secret.
 ///
 /// ```
+/// # #[cfg(feature = "metrics")] // the module is public with the feature only
+/// # fn main() {
 /// use auth_http::metrics::ManagerName;
 /// assert!(ManagerName::new("billing-api").is_ok());
 /// assert!(ManagerName::new("https://svc:s3cret@as.example").is_err());
+/// # }
+/// # #[cfg(not(feature = "metrics"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ManagerName(String);
