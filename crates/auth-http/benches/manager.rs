@@ -1,6 +1,13 @@
 //! `TokenManager::token()` on a warm cache, single-threaded and with two
 //! threads, side by side with a baseline that holds a `Mutex` across the
 //! fetch (the x/oauth2 design); and a cold-cache stampede of 10,000 tasks.
+//!
+//! With the `metrics` feature, the same cached read for a manager that
+//! records metrics (issue 16): with no recorder installed (no-op handles)
+//! and with a Prometheus recorder (metrics-exporter-prometheus's, the
+//! common one); `token_manager` is the manager without a name, the path a
+//! build without the feature takes (`cargo bench -p auth-http --bench
+//! manager` measures that build itself).
 #![expect(missing_docs, reason = "criterion's macros generate undocumented fns")]
 #![expect(clippy::unwrap_used, reason = "bench setup")]
 
@@ -114,6 +121,25 @@ fn cached_token(c: &mut Criterion) {
         baseline.token().await.unwrap();
     });
 
+    #[cfg(feature = "metrics")]
+    let (metrics_noop, metrics_prometheus) = {
+        let named = |name: &str| {
+            TokenManager::builder(client(), provider(Duration::ZERO, Arc::clone(&count)))
+                .metrics(auth_http::metrics::ManagerName::new(name).unwrap())
+                .unwrap()
+                .build()
+        };
+        let noop = named("bench-noop");
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let prometheus = metrics::with_local_recorder(&recorder, || named("bench-prometheus"));
+        rt.block_on(async {
+            noop.token().await.unwrap();
+            prometheus.token().await.unwrap();
+        });
+        // The recorder lives as long as the handles the manager holds.
+        (noop, (prometheus, recorder))
+    };
+
     let mut group = c.benchmark_group("cached_token");
     // Reference: the clock read every cached call must make.
     group.bench_function("system_clock_read", |b| {
@@ -132,6 +158,25 @@ fn cached_token(c: &mut Criterion) {
             })
         });
     });
+    #[cfg(feature = "metrics")]
+    {
+        let rows = [
+            ("token_manager_metrics_noop", &metrics_noop),
+            ("token_manager_metrics_prometheus", &metrics_prometheus.0),
+        ];
+        for (name, manager) in rows {
+            group.bench_function(format!("{name}/1_thread"), |b| {
+                b.iter(|| black_box(now_or_never(manager.token()).unwrap()));
+            });
+            group.bench_function(format!("{name}/2_threads"), |b| {
+                b.iter_custom(|iters| {
+                    concurrent(2, iters, || {
+                        black_box(now_or_never(manager.token()).unwrap());
+                    })
+                });
+            });
+        }
+    }
     group.bench_function("mutex_baseline/2_threads", |b| {
         b.iter_custom(|iters| {
             concurrent(2, iters, || {
@@ -141,9 +186,20 @@ fn cached_token(c: &mut Criterion) {
         });
     });
     group.finish();
+    #[cfg(feature = "metrics")]
+    {
+        // Every hit reached the Prometheus counter (batched, not lost).
+        auth_http::metrics::flush_hits();
+        let scrape = metrics_prometheus.1.handle().render();
+        assert!(
+            scrape.contains("auth_http_token_cache_hits_total{manager=\"bench-prometheus\"}"),
+            "{scrape}"
+        );
+    }
+    let fetches = if cfg!(feature = "metrics") { 4 } else { 2 };
     assert_eq!(
         count.load(Ordering::SeqCst),
-        2,
+        fetches,
         "one fetch each, then cached"
     );
 }

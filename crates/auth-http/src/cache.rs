@@ -184,6 +184,9 @@ struct Parts {
     /// `None` keeps the manager's default.
     failure_window: Option<(Duration, Duration)>,
     max_entries: usize,
+    /// The `manager` label of every manager's metrics.
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::ManagerName>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -208,6 +211,8 @@ impl TokenCache {
             retry: RetryPolicy::default(),
             failure_window: None,
             max_entries: DEFAULT_CACHE_ENTRIES,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         })
     }
 
@@ -272,6 +277,22 @@ impl TokenCache {
     pub fn with_failure_window(self, first: Duration, max: Duration) -> Self {
         Self::from_parts(Parts {
             failure_window: Some((first, max)),
+            ..self.parts()
+        })
+    }
+
+    /// Records the metrics of every manager it creates from now on under
+    /// one `manager="<name>"` label (feature `metrics`; see
+    /// [`TokenManagerBuilder::metrics`](crate::TokenManagerBuilder::metrics)):
+    /// counters and histograms add up over the clients, and the expiry
+    /// gauges show the token renewed last. A client whose secret the name
+    /// contains gets a manager without metrics (and a warning), never a
+    /// label that shows its secret.
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn with_metrics(self, name: crate::metrics::ManagerName) -> Self {
+        Self::from_parts(Parts {
+            metrics: Some(name),
             ..self.parts()
         })
     }
@@ -343,7 +364,27 @@ impl TokenCache {
         if let Some((first, max)) = self.inner.parts.failure_window {
             builder = builder.failure_window(first, max);
         }
+        #[cfg(feature = "metrics")]
+        if let Some(name) = &self.inner.parts.metrics {
+            builder = match builder.metrics(name.clone()) {
+                Ok(builder) => builder,
+                Err(e) => {
+                    tracing::warn!(error = %e, "token cache: this client's manager records no metrics");
+                    return self.build_manager_without_metrics(client);
+                }
+            };
+        }
         builder.build()
+    }
+
+    /// A manager for `client` with this cache's configuration, no metrics.
+    #[cfg(feature = "metrics")]
+    fn build_manager_without_metrics(&self, client: &Client<Unauthorized>) -> TokenManager {
+        let cache = Self::from_parts(Parts {
+            metrics: None,
+            ..self.parts()
+        });
+        cache.build_manager(client)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {

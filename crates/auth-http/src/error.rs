@@ -131,6 +131,11 @@ pub enum Error {
     /// A private key could not be read.
     #[error("client assertion key: {0}")]
     Key(#[from] crate::assertion::KeyError),
+    /// A metrics manager name was refused (feature `metrics`): it would
+    /// be an unbounded or secret label value.
+    #[cfg(feature = "metrics")]
+    #[error("invalid metrics manager name: {0}")]
+    ManagerName(#[from] crate::metrics::ManagerNameError),
 }
 
 impl Error {
@@ -180,6 +185,8 @@ impl Error {
             | Self::Key(_)
             | Self::Peer(_)
             | Self::InvalidToken(_) => false,
+            #[cfg(feature = "metrics")]
+            Self::ManagerName(_) => false,
         }
     }
 

@@ -31,6 +31,10 @@
 //!   `redis` feature, `RedisStore` (lease with fencing, compare-and-set,
 //!   pub/sub wake-up, optional AES-256-GCM at rest). Its trouble is never
 //!   an outage: the manager then fetches on its own. See docs/fleet.md.
+//! - `auth_http::metrics` (feature `metrics`): the token lifecycle through
+//!   the `metrics` facade, for a manager given a `ManagerName`
+//!   (`TokenManagerBuilder::metrics`): fetches by outcome, fetch latency, cache hits
+//!   and misses, refresh-ahead renewals, retries, store errors, expiry.
 //! - [`Error`]: one enum, auth-core's errors wrapped, with
 //!   [`Error::is_retryable`]; [`Error::root`] is the error to match and
 //!   [`one_line`] the whole chain to print (a fetch that retried says how
@@ -61,6 +65,22 @@ mod grant;
 mod hyper;
 mod layer;
 mod manager;
+#[cfg(feature = "metrics")]
+mod meter;
+#[cfg(not(feature = "metrics"))]
+#[path = "meter_off.rs"]
+mod meter;
+// Without the feature only the store and operation names are used (by the
+// no-op meter's callers); the rest is not compiled into anything.
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "names only; public with the `metrics` feature"
+)]
+mod metrics;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 pub mod resource;

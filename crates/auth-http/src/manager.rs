@@ -18,6 +18,10 @@ use tracing::Instrument as _;
 use crate::assertion::AssertionSigner;
 use crate::error::{Error, LoopbackOptIn};
 use crate::fetch::{check_bearer_target, request_token_signed};
+use crate::meter::{Hits, Meter};
+use crate::metrics::{
+    OP_ACQUIRE, OP_EXTEND, OP_LOAD, OP_PUBLISH, OP_REMOVE, OP_SAVE, STORE_FLEET, STORE_TOKEN,
+};
 use crate::revoke::revoke_token;
 use crate::store::{FleetStore, Lease, PeerFailure, StoreError, TokenStore, Turn, record_ttl};
 use crate::transport::Transport;
@@ -164,6 +168,8 @@ struct Cached {
     refresh_at: i128,
     /// When the token stops being valid, in Unix nanoseconds.
     expires_at: i128,
+    /// The manager's metrics, for the threads counting hits on it.
+    meter: Meter,
 }
 
 type Shared = Result<Arc<Cached>, Arc<Error>>;
@@ -200,6 +206,8 @@ struct Inner {
     /// window so a failing provider is not asked at request rate. Locked
     /// only on a miss, after `inflight` when both are held.
     failures: Mutex<Failures>,
+    /// What is recorded, and where (nothing without a name or the feature).
+    meter: Meter,
 }
 
 /// How long refresh-ahead pauses after a failed renewal.
@@ -290,6 +298,7 @@ pub struct TokenManagerBuilder {
     refresh_jitter: f64,
     failure_window: FailureWindow,
     signer: Option<Arc<dyn AssertionSigner>>,
+    meter: Meter,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -418,6 +427,23 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Records this manager's token lifecycle through the `metrics` facade
+    /// (feature `metrics`), every series labelled `manager="<name>"`; see
+    /// [`crate::metrics`] for the series. The handles are taken from the
+    /// recorder active now (the global one, or a
+    /// [`metrics::with_local_recorder`] one): install it first. Without
+    /// this call the manager records nothing.
+    ///
+    /// Refuses ([`Error::ManagerName`]) a name that contains the client's
+    /// secret; [`ManagerName::new`](crate::metrics::ManagerName::new)
+    /// already refused anything that is not a short lowercase name.
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, name: crate::metrics::ManagerName) -> Result<Self, Error> {
+        name.check_secret(self.client.credentials().secret().expose_secret())?;
+        self.meter = Meter::new(name);
+        Ok(self)
+    }
+
     /// Builds the manager. Nothing is sent until the first [`TokenManager::token`].
     #[must_use]
     pub fn build(self) -> TokenManager {
@@ -444,6 +470,7 @@ impl TokenManagerBuilder {
                 failure_window: self.failure_window,
                 signer: self.signer,
                 failures: Mutex::new(Failures::default()),
+                meter: self.meter,
             }),
         }
     }
@@ -473,6 +500,7 @@ impl TokenManager {
             refresh_jitter: 0.1,
             failure_window: FailureWindow::default(),
             signer: None,
+            meter: Meter::none(),
         }
     }
 
@@ -580,7 +608,7 @@ impl TokenManager {
                     inner.fleet_answered();
                     tracing::debug!("rejected token removed from the fleet store");
                 }
-                Err(e) => inner.fleet_failed(&e),
+                Err(e) => inner.fleet_failed(&e, OP_REMOVE),
             }
         });
     }
@@ -614,6 +642,7 @@ impl TokenManager {
         if let Some(store) = &self.inner.store
             && let Err(e) = store.remove(&self.inner.key).await
         {
+            self.inner.meter.store_error(STORE_TOKEN, OP_REMOVE);
             tracing::warn!(error = %e, "token store remove failed after revocation");
         }
         Ok(())
@@ -628,25 +657,26 @@ impl TokenManager {
         if let Some(cached) = &*self.inner.cached.load() {
             if now < cached.refresh_at {
                 tracing::trace!("token cache hit");
-                return Ok(local_view(cached, read));
+                return Ok(local_view(cached, Some(now), read));
             }
             if now < cached.expires_at {
                 let paused_until = self.inner.refresh_paused_until_ms.load(Ordering::Relaxed);
                 let fetching = self.inner.fetching.load(Ordering::Acquire);
                 if !fetching && now / 1_000_000 >= i128::from(paused_until) {
                     tracing::debug!(expires_at = %cached.token.expires_at(), "refreshing token ahead of expiry");
-                    drop(Inner::start_or_join(&self.inner));
+                    drop(Inner::start_or_join(&self.inner, true));
                 }
-                return Ok(local_view(cached, read));
+                return Ok(local_view(cached, Some(now), read));
             }
         }
         tracing::debug!("token cache miss");
-        let cached = match Inner::start_or_join(&self.inner) {
+        self.inner.meter.miss();
+        let cached = match Inner::start_or_join(&self.inner, false) {
             Join::Ready(cached) => cached,
             Join::Wait(rx) => wait(rx).await?,
             Join::Failed(error) => return Err(error),
         };
-        Ok(local_view(&cached, read))
+        Ok(local_view(&cached, None, read))
     }
 }
 
@@ -657,6 +687,8 @@ struct Local {
     source: Weak<Cached>,
     token: Arc<OAuthToken>,
     header: HeaderValue,
+    /// Hits this thread served from this copy and has not counted yet.
+    hits: Hits,
 }
 
 /// Most cache entries a thread keeps copies of.
@@ -673,17 +705,35 @@ thread_local! {
 /// bouncing between cores was most of a cached read with two threads. Each
 /// thread instead clones the token once per renewal and then hands out
 /// clones of its own `Arc`, which no other core writes.
+///
+/// A cache hit (`hit_at`: now) is counted the same way, in the thread's
+/// own copy ([`Hits`]), and added to the shared counter in batches: when
+/// the batch is full, when the thread first sees a renewed token, when the
+/// copy is dropped (thread exit included).
 fn local_view<R>(
     cached: &Arc<Cached>,
+    hit_at: Option<i128>,
     read: impl FnOnce(&Arc<OAuthToken>, &HeaderValue) -> R,
 ) -> R {
     LOCAL.with(|cell| {
         let Ok(mut locals) = cell.try_borrow_mut() else {
+            if hit_at.is_some() {
+                cached.meter.hit();
+            }
             return read(&cached.token, &cached.header);
         };
         let source = Arc::as_ptr(cached);
-        if let Some(local) = locals.iter().find(|l| l.source.as_ptr() == source) {
+        if let Some(local) = locals.iter_mut().find(|l| l.source.as_ptr() == source) {
+            if let Some(now) = hit_at {
+                local.hits.count(now);
+            }
             return read(&local.token, &local.header);
+        }
+        // A token this thread has not seen: a renewal, a good moment to
+        // hand over the hits counted on the older ones (their counts only:
+        // their expiry is no longer the current one).
+        for local in locals.iter_mut() {
+            local.hits.flush(None);
         }
         locals.retain(|l| l.source.strong_count() > 0);
         if locals.len() >= LOCAL_ENTRIES {
@@ -692,15 +742,31 @@ fn local_view<R>(
         let mut header = HeaderValue::from_bytes(cached.header.as_bytes())
             .unwrap_or_else(|_| cached.header.clone());
         header.set_sensitive(true);
-        let local = Local {
+        let mut local = Local {
             source: Arc::downgrade(cached),
             token: Arc::new((*cached.token).clone()),
             header,
+            hits: cached.meter.hits(cached.expires_at),
         };
+        if let Some(now) = hit_at {
+            local.hits.count(now);
+        }
         let result = read(&local.token, &local.header);
         locals.push(local);
         result
     })
+}
+
+/// Reports the hits this thread counted on every cached token (see
+/// [`crate::metrics::flush_hits`]).
+pub(crate) fn flush_local_hits() {
+    LOCAL.with(|cell| {
+        if let Ok(mut locals) = cell.try_borrow_mut() {
+            for local in locals.iter_mut() {
+                local.hits.flush(None);
+            }
+        }
+    });
 }
 
 /// Clears `fetching` when the fetch task ends, by a panic (a transport
@@ -792,7 +858,8 @@ impl Inner {
 
     /// Joins the fetch in flight or starts one. The lock is held only to
     /// look at and set `inflight`, never across an await.
-    fn start_or_join(this: &Arc<Self>) -> Join {
+    /// `ahead`: the caller still has a valid token (refresh-ahead).
+    fn start_or_join(this: &Arc<Self>, ahead: bool) -> Join {
         let mut inflight = this.lock_inflight();
         if let Some(rx) = &*inflight {
             // A sender dropped without an answer (a panicked task) is stale.
@@ -818,6 +885,9 @@ impl Inner {
         *inflight = Some(rx.clone());
         this.fetching.store(true, Ordering::Release);
         drop(inflight);
+        if ahead {
+            this.meter.refresh_ahead();
+        }
         let span = tracing::info_span!(
             "token_fetch",
             token_url = %this.client.request().url(),
@@ -853,7 +923,7 @@ impl Inner {
         if let Some(fleet) = &self.fleet {
             match self.fetch_shared(&**fleet).await {
                 Ok(result) => return result,
-                Err(e) => self.fleet_failed(&e),
+                Err(e) => self.fleet_failed(&e, OP_ACQUIRE),
             }
         }
         let token = self.fetch_with_retries().await?;
@@ -908,7 +978,7 @@ impl Inner {
                 );
                 match fleet.publish_failure(&self.key, &lease, &failure).await {
                     Ok(_) => {}
-                    Err(e) => self.fleet_failed(&e),
+                    Err(e) => self.fleet_failed(&e, OP_PUBLISH),
                 }
                 return Ok(Err(error));
             }
@@ -925,7 +995,7 @@ impl Inner {
         match fleet.publish(&self.key, &lease, &cached.token, ttl).await {
             Ok(true) => tracing::debug!("token published to the fleet store"),
             Ok(false) => tracing::debug!("fleet lease lost during the fetch; token kept locally"),
-            Err(e) => self.fleet_failed(&e),
+            Err(e) => self.fleet_failed(&e, OP_PUBLISH),
         }
         self.save(&cached).await;
         Ok(Ok(cached))
@@ -950,7 +1020,7 @@ impl Inner {
                 _ = ticks.tick() => match fleet.extend(&self.key, lease).await {
                     Ok(true) => {}
                     Ok(false) => tracing::debug!("fleet lease lost during the fetch"),
-                    Err(e) => self.fleet_failed(&e),
+                    Err(e) => self.fleet_failed(&e, OP_EXTEND),
                 },
             }
         }
@@ -963,8 +1033,10 @@ impl Inner {
         }
     }
 
-    /// The fleet store failed: warned once per episode, then debug.
-    fn fleet_failed(&self, error: &StoreError) {
+    /// The fleet store failed at `operation`: counted every time, warned
+    /// once per episode, then debug.
+    fn fleet_failed(&self, error: &StoreError, operation: &'static str) {
+        self.meter.store_error(STORE_FLEET, operation);
         let source = std::error::Error::source(error).map(ToString::to_string);
         if self.fleet_degraded.swap(true, Ordering::Relaxed) {
             tracing::debug!(error = %error, source = ?source, "fleet token store still failing");
@@ -979,6 +1051,7 @@ impl Inner {
             match store.save(&self.key, &cached.token).await {
                 Ok(()) => tracing::debug!("token saved to store"),
                 Err(e) => {
+                    self.meter.store_error(STORE_TOKEN, OP_SAVE);
                     let source = std::error::Error::source(&e).map(ToString::to_string);
                     tracing::warn!(error = %e, source = ?source, "token store save failed");
                 }
@@ -1014,6 +1087,7 @@ impl Inner {
                 None
             }
             Err(e) => {
+                self.meter.store_error(STORE_TOKEN, OP_LOAD);
                 let source = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(error = %e, source = ?source, "token store load failed; fetching");
                 None
@@ -1042,13 +1116,24 @@ impl Inner {
             header,
             refresh_at,
             expires_at,
+            meter: self.meter.clone(),
         });
+        self.meter.installed(expires_at, self.now_nanos());
         self.cached.store(Some(Arc::clone(&cached)));
         Ok(cached)
     }
 
-    /// Up to `max_attempts` requests within the deadline.
+    /// Up to `max_attempts` requests within the deadline, recorded as one
+    /// fetch.
     async fn fetch_with_retries(&self) -> Result<OAuthToken, Error> {
+        let started = tokio::time::Instant::now();
+        let result = self.attempts().await;
+        self.meter.fetched(result.as_ref().err(), started.elapsed());
+        result
+    }
+
+    /// [`Inner::fetch_with_retries`] without the recording.
+    async fn attempts(&self) -> Result<OAuthToken, Error> {
         let started = tokio::time::Instant::now();
         let deadline = deadline_after(started, self.retry.deadline);
         let mut attempt = 0;
@@ -1095,6 +1180,7 @@ impl Inner {
                 return Err(gave_up(error, attempt, started));
             }
             tracing::info!(attempt, delay = ?delay, error = %error, "retrying token request");
+            self.meter.retry();
             tokio::time::sleep(delay).await;
         }
     }
