@@ -694,10 +694,13 @@ async fn redis_trouble_is_warned_once_per_episode() {
         manager.token().await.unwrap()
     };
 
+    let mut renewals = 0;
     renew().await;
+    renewals += 1;
     redis.stop();
     for _ in 0..3 {
         renew().await;
+        renewals += 1;
     }
     assert_eq!(
         capture.count("fleet token store failed"),
@@ -705,17 +708,36 @@ async fn redis_trouble_is_warned_once_per_episode() {
         "one warning for the episode"
     );
     redis.restart();
-    renew().await;
+    // A loaded machine may let the first command after the restart time
+    // out (a renewal then fetches locally, still in the episode): renew
+    // until the store answers, a bounded number of times.
+    for _ in 0..20 {
+        renew().await;
+        renewals += 1;
+        if capture.count("fleet token store answers again") > 0 {
+            break;
+        }
+    }
     assert_eq!(capture.count("fleet token store answers again"), 1);
+    assert_eq!(
+        capture.count("fleet token store failed"),
+        1,
+        "still one warning: the restart ended the episode"
+    );
     redis.stop();
     renew().await;
     renew().await;
+    renewals += 2;
     assert_eq!(
         capture.count("fleet token store failed"),
         2,
         "a new episode warns again"
     );
-    assert_eq!(server.token_requests(), 7);
+    assert_eq!(
+        server.token_requests(),
+        renewals,
+        "one token request per renewal"
+    );
     assert_eq!(capture.count(SECRET), 0);
 }
 

@@ -57,7 +57,14 @@ impl Redis {
         self.child = Some(child);
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         let started = Instant::now();
-        while TcpStream::connect(addr).is_err() {
+        // Ready when it answers PING (a bound port alone may still be
+        // loading); a TLS port only when it accepts connections.
+        let tls = self.args.iter().any(|a| a == "--tls-port");
+        while !(if tls {
+            TcpStream::connect(addr).is_ok()
+        } else {
+            answers_ping(addr)
+        }) {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "redis-server did not start"
@@ -98,6 +105,21 @@ impl Redis {
             .await
             .unwrap()
     }
+}
+
+/// Whether a server on `addr` accepts a connection and answers an inline
+/// `PING` (`+PONG`, or `-NOAUTH` from a server needing a password).
+fn answers_ping(addr: SocketAddr) -> bool {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut answer = [0_u8; 16];
+    matches!(stream.read(&mut answer), Ok(n) if n > 0)
 }
 
 impl Drop for Redis {
