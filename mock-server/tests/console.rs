@@ -414,3 +414,19 @@ async fn an_issued_jwt_is_journaled_decoded_without_its_signature() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_open_event_stream_does_not_hold_up_shutdown() {
+    let server = MockServer::start().await.unwrap();
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let head = format!(
+        "GET /_mock/ui/events HTTP/1.1\r\nhost: {}\r\n\r\n",
+        server.local_addr()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, |s| s.contains("event: resync\n")).await;
+    tokio::time::timeout(PATIENCE, server.shutdown())
+        .await
+        .expect("shutdown ends the stream instead of waiting for it");
+}
