@@ -6,7 +6,8 @@
 //! `cargo bench -p mock-server --features cli --bench console` (env:
 //! `MOCK_BENCH_SECS`, default 20; `MOCK_BENCH_CONNS`, default 64;
 //! `MOCK_BENCH_ROUNDS`; `MOCK_BENCH_AA=1` opens no reader at all, to see
-//! the noise of the comparison itself). Three modes in rotated order each
+//! the noise of the comparison itself; `MOCK_BENCH_AA=2` holds an idle
+//! keep-alive connection where the reader would be). Three modes in rotated order each
 //! round: no reader, one reader, one reader that also reads the journal. The load
 //! generator and the reader are this process; the reader takes every
 //! message as fast as it comes and, like the console page, reads
@@ -133,6 +134,15 @@ impl Mode {
             self.runs.push(load(addr, secs, conns).await?);
             return Ok(());
         };
+        if env_or("MOCK_BENCH_AA", 0) == 2 {
+            // An idle connection in place of the stream.
+            let mut idle = TcpStream::connect(addr).await?;
+            idle.write_all(format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+                .await?;
+            self.runs.push(load(addr, secs, conns).await?);
+            drop(idle);
+            return Ok(());
+        }
         let (task, seen) = reader(addr, reads_journal).await?;
         self.runs.push(load(addr, secs, conns).await?);
         task.abort();
