@@ -85,6 +85,8 @@ bench:
     cargo bench -p auth-core --bench parse
     cargo bench -p auth-core --bench grant
     cargo bench -p auth-http
+    # the metrics rows (a manager with a name, with and without a recorder)
+    cargo bench -p auth-http --features metrics --bench manager -- token_manager
 
 # fleets through a real Redis (needs redis-server): 50 managers and 20 processes, cold and at renewal, token requests and time against one plain fetch; a warm RedisStore read
 bench-fleet:

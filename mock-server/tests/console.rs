@@ -348,6 +348,20 @@ async fn read_until(stream: &mut TcpStream, seen: &mut String, done: impl Fn(&st
     }
 }
 
+/// Opens the event stream; returns it with what arrived up to its first
+/// `resync`.
+async fn open_stream(server: &MockServer) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let head = format!(
+        "GET /_mock/ui/events HTTP/1.1\r\nhost: {}\r\n\r\n",
+        server.local_addr()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, |s| s.contains("event: resync\n")).await;
+    (stream, seen)
+}
+
 /// The data line of the first `entries` message, once complete.
 fn entries_data(seen: &str) -> Option<&str> {
     let rest = seen.split("event: entries\ndata: ").nth(1)?;
@@ -357,14 +371,7 @@ fn entries_data(seen: &str) -> Option<&str> {
 #[tokio::test]
 async fn the_event_stream_sends_a_resync_then_new_entries() {
     let server = MockServer::start().await.unwrap();
-    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
-    let head = format!(
-        "GET /_mock/ui/events HTTP/1.1\r\nhost: {}\r\n\r\n",
-        server.local_addr()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut seen = String::new();
-    read_until(&mut stream, &mut seen, |s| s.contains("event: resync\n")).await;
+    let (mut stream, mut seen) = open_stream(&server).await;
     assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
     assert!(
         seen.to_ascii_lowercase()
@@ -413,4 +420,16 @@ async fn an_issued_jwt_is_journaled_decoded_without_its_signature() {
         !text.contains(signature) && !text.contains(&token),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn an_open_event_stream_does_not_hold_up_shutdown() {
+    let server = MockServer::start().await.unwrap();
+    // Held open (not read) while the server shuts down.
+    let (_stream, _seen) = open_stream(&server).await;
+    // Well under the 5 s a shutdown grants requests in flight: the stream
+    // ends when the server stops, it is not waited for.
+    tokio::time::timeout(Duration::from_secs(3), server.shutdown())
+        .await
+        .expect("shutdown ends the stream instead of waiting for it");
 }
