@@ -10,15 +10,19 @@
 //!
 //! - `event: entries`, data a JSON array of new journal entries (as
 //!   `GET /_mock/journal` shows them), at most one message per
-//!   [`BATCH_INTERVAL`]: under a high request rate the entries merge;
-//! - `event: resync`, first on every stream, and whenever the reader fell
-//!   behind or the journal was reset: the page reads `GET /_mock/journal`
-//!   again and merges by `seq`;
+//!   [`BATCH_INTERVAL`]: under a high request rate the entries merge, and
+//!   a message carries the newest [`MAX_BATCH_ENTRIES`] at most;
+//! - `event: skipped`, data `{"count": n}`, before such a message: n
+//!   entries went by unsent (the journal still has them);
+//! - `event: resync`, first on every stream, and when the journal was
+//!   reset: the page reads `GET /_mock/journal` again and merges by `seq`;
 //! - a comment line every [`KEEP_ALIVE`] so that a dead reader is found.
 //!
 //! The token path never waits for a reader: it only sends a sequence
 //! number into a bounded broadcast while a stream is open; the stream's own
-//! task reads the entries back from the journal. A reader that stops
+//! task reads the entries back from the journal, at most
+//! [`MAX_BATCH_ENTRIES`] per [`BATCH_INTERVAL`], so its cost does not grow
+//! with the request rate. A reader that stops
 //! reading is dropped by the connection's write timeout.
 
 use std::pin::Pin;
@@ -34,7 +38,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::conformance::rules::RULES;
-use crate::journal::{Feed, Notice};
+use crate::journal::{Feed, Journal, Notice};
 use crate::reply::{self, Reply};
 use crate::state::State;
 use crate::timed_io::Busy;
@@ -47,6 +51,9 @@ pub(crate) const EVENTS_PATH: &str = "/_mock/ui/events";
 /// At most one `entries` message per interval: what arrives meanwhile is
 /// merged into the next one.
 pub(crate) const BATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// The most entries one message carries (what the page shows at most):
+/// more in one interval are counted in an `event: skipped` instead.
+pub(crate) const MAX_BATCH_ENTRIES: usize = 500;
 /// A comment line after this long without a message.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -178,7 +185,9 @@ async fn pump(state: Arc<State>, mut feed: Feed, sender: mpsc::Sender<Bytes>) {
     if !send(&sender, message("resync", "{}"), &mut stopped).await {
         return;
     }
-    let capacity = state.settings.journal_capacity.max(1);
+    // The newest entry sent, or already in the journal the page reads on
+    // a resync.
+    let mut sent = state.journal.latest_seq();
     loop {
         let first = tokio::select! {
             notice = feed.next() => notice,
@@ -190,40 +199,156 @@ async fn pump(state: Arc<State>, mut feed: Feed, sender: mpsc::Sender<Bytes>) {
             }
             () = crate::server::stopping(&mut stopped) => return,
         };
-        let mut seqs = Vec::new();
-        let mut resync = false;
+        let mut newest = 0;
+        let mut cleared = false;
         let mut notice = Some(first);
         while let Some(next) = notice {
             match next {
-                Notice::Entry(seq) => seqs.push(seq),
-                Notice::Resync => resync = true,
+                Notice::Entry(seq) => newest = newest.max(seq),
+                // Lost notices name older entries: the newest still come.
+                Notice::Lagged => {}
+                Notice::Cleared => cleared = true,
                 Notice::Closed => return,
-            }
-            // More than the journal holds: those are gone, read it again.
-            if seqs.len() > capacity {
-                resync = true;
             }
             notice = feed.try_next();
         }
-        let batch = if resync {
+        let batch = if cleared {
+            sent = state.journal.latest_seq();
             message("resync", "{}")
+        } else if newest > sent {
+            let batch = Batch::newest(&state.journal, sent, newest);
+            sent = newest;
+            batch.to_message()
         } else {
-            let entries: Vec<_> = seqs
-                .iter()
-                .filter_map(|&seq| state.journal.entry(seq))
-                .collect();
-            if entries.len() == seqs.len() {
-                // Strings, numbers and enums: serialization cannot fail.
-                let data = serde_json::to_string(&entries).unwrap_or_else(|_| "[]".to_owned());
-                message("entries", &data)
-            } else {
-                // Overwritten before this task read them.
-                message("resync", "{}")
-            }
+            continue;
         };
         if !send(&sender, batch, &mut stopped).await {
             return;
         }
         tokio::time::sleep(BATCH_INTERVAL).await;
+    }
+}
+
+/// The entries of one message: the newest [`MAX_BATCH_ENTRIES`] recorded
+/// since the last message, and how many went by unsent. Under a high
+/// request rate a batch is bounded, so the stream costs the server the
+/// same at 100 or 100,000 requests a second; the journal keeps them all.
+struct Batch {
+    entries: Vec<crate::journal::JournalEntry>,
+    skipped: u64,
+}
+
+impl Batch {
+    /// Entries `after + 1 ..= newest`, the newest ones first in line.
+    fn newest(journal: &Journal, after: u64, newest: u64) -> Self {
+        let limit = u64::try_from(MAX_BATCH_ENTRIES).unwrap_or(u64::MAX);
+        let first = (after + 1).max(newest.saturating_sub(limit - 1));
+        let entries: Vec<_> = (first..=newest)
+            .filter_map(|seq| journal.entry(seq))
+            .collect();
+        let wanted = newest - after;
+        let skipped = wanted - u64::try_from(entries.len()).unwrap_or(wanted);
+        Self { entries, skipped }
+    }
+
+    /// `event: skipped` (when entries went by unsent), then `event: entries`.
+    fn to_message(&self) -> Bytes {
+        // Strings, numbers and enums: serialization cannot fail.
+        let data = serde_json::to_string(&self.entries).unwrap_or_else(|_| "[]".to_owned());
+        let entries = message("entries", &data);
+        if self.skipped == 0 {
+            return entries;
+        }
+        let mut both = message("skipped", &format!("{{\"count\":{}}}", self.skipped)).to_vec();
+        both.extend_from_slice(&entries);
+        Bytes::from(both)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use crate::conformance::rules::Findings;
+    use crate::journal::Record;
+
+    fn record(journal: &Journal) {
+        journal.record(&Record {
+            method: "POST",
+            path: "/token",
+            query: None,
+            headers: &http::HeaderMap::new(),
+            form: None,
+            auth_method: None,
+            basic_decode: None,
+            status: 200,
+            client_id: None,
+            fault: None,
+            error: None,
+            reason: None,
+            assertion: None,
+            issued_token: None,
+            findings: Findings::default(),
+            received_at: time::OffsetDateTime::UNIX_EPOCH,
+        });
+    }
+
+    fn data_of<'a>(message: &'a str, event: &str) -> Option<&'a str> {
+        let rest = message.split(&format!("event: {event}\ndata: ")).nth(1)?;
+        rest.split('\n').next()
+    }
+
+    #[test]
+    fn a_burst_beyond_one_batch_sends_the_newest_entries_and_counts_the_rest_as_skipped() {
+        let journal = Journal::new(2000);
+        for _ in 0..1200 {
+            record(&journal);
+        }
+        let batch = Batch::newest(&journal, 100, 1200);
+        assert_eq!(batch.entries.len(), MAX_BATCH_ENTRIES);
+        assert_eq!(batch.skipped, 1100 - 500);
+        let message = batch.to_message();
+        let message = std::str::from_utf8(&message).unwrap();
+        assert!(message.starts_with("event: skipped\n"), "{message}");
+        assert_eq!(data_of(message, "skipped"), Some(r#"{"count":600}"#));
+        let entries: serde_json::Value =
+            serde_json::from_str(data_of(message, "entries").unwrap()).unwrap();
+        let seqs: Vec<u64> = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            seqs,
+            (701..=1200).collect::<Vec<_>>(),
+            "the newest, in order"
+        );
+    }
+
+    #[test]
+    fn a_small_batch_is_sent_whole_without_a_skipped_event() {
+        let journal = Journal::new(16);
+        for _ in 0..5 {
+            record(&journal);
+        }
+        let batch = Batch::newest(&journal, 2, 5);
+        assert_eq!(batch.skipped, 0);
+        let message = batch.to_message();
+        let message = std::str::from_utf8(&message).unwrap();
+        assert!(message.starts_with("event: entries\n"), "{message}");
+        assert!(!message.contains("skipped"));
+    }
+
+    #[test]
+    fn entries_the_ring_no_longer_holds_count_as_skipped() {
+        let journal = Journal::new(4);
+        for _ in 0..10 {
+            record(&journal);
+        }
+        // 3..=10 asked; the ring holds 7..=10.
+        let batch = Batch::newest(&journal, 2, 10);
+        assert_eq!(batch.entries.len(), 4);
+        assert_eq!(batch.skipped, 4);
     }
 }

@@ -155,7 +155,7 @@ pub(crate) struct Journal {
 }
 
 /// How many new-entry notices a console reader may fall behind before it
-/// lags (and reads the journal again instead).
+/// lags (it then hears of the newest only).
 pub(crate) const FEED_CAPACITY: usize = 4096;
 
 /// One reader of the journal's new entries ([`Journal::follow`]).
@@ -170,8 +170,10 @@ pub(crate) struct Feed {
 pub(crate) enum Notice {
     /// The entry with this sequence number was recorded.
     Entry(u64),
-    /// The journal was cleared, or the reader fell behind: read it again.
-    Resync,
+    /// The reader fell behind: notices were lost, the newest are kept.
+    Lagged,
+    /// The journal was cleared: read it again.
+    Cleared,
     /// The journal is gone (the server stopped).
     Closed,
 }
@@ -187,14 +189,15 @@ impl Feed {
         match self.receiver.try_recv() {
             Err(broadcast::error::TryRecvError::Empty) => None,
             Ok(seq) => Some(Self::notice(&Ok(seq))),
-            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Notice::Resync),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Notice::Lagged),
             Err(broadcast::error::TryRecvError::Closed) => Some(Notice::Closed),
         }
     }
 
     fn notice(received: &Result<u64, broadcast::error::RecvError>) -> Notice {
         match *received {
-            Ok(0) | Err(broadcast::error::RecvError::Lagged(_)) => Notice::Resync,
+            Ok(0) => Notice::Cleared,
+            Err(broadcast::error::RecvError::Lagged(_)) => Notice::Lagged,
             Ok(seq) => Notice::Entry(seq),
             Err(broadcast::error::RecvError::Closed) => Notice::Closed,
         }
@@ -423,6 +426,11 @@ impl Journal {
         if self.listeners.load(Ordering::Relaxed) != 0 {
             let _ = self.feed.send(seq);
         }
+    }
+
+    /// The newest sequence number handed out (0 before the first entry).
+    pub(crate) fn latest_seq(&self) -> u64 {
+        self.next.load(Ordering::Relaxed).saturating_sub(1)
     }
 
     /// The entry with this sequence number, while the ring still holds it.
@@ -884,19 +892,24 @@ mod tests {
     }
 
     #[test]
-    fn a_follower_that_falls_behind_is_told_to_resync() {
+    fn a_follower_that_falls_behind_hears_it_lagged_then_the_newest_and_a_clear_as_cleared() {
         let journal = Journal::new(2);
         let mut feed = journal.follow();
         for _ in 0..=FEED_CAPACITY {
             record(&journal, "/token", &[]);
         }
-        assert_eq!(feed.try_next(), Some(Notice::Resync));
+        assert_eq!(feed.try_next(), Some(Notice::Lagged));
+        let mut newest = 0;
+        while let Some(Notice::Entry(seq)) = feed.try_next() {
+            newest = seq;
+        }
+        assert_eq!(newest, u64::try_from(FEED_CAPACITY).unwrap() + 1);
         // The ring no longer holds the first entries.
         assert!(journal.entry(1).is_none());
         journal.clear();
         let mut fresh = journal.follow();
         journal.clear();
-        assert_eq!(fresh.try_next(), Some(Notice::Resync));
+        assert_eq!(fresh.try_next(), Some(Notice::Cleared));
     }
 
     #[test]

@@ -14,6 +14,7 @@ const state = {
   resyncing: false,
   resyncAgain: false,
   lastResync: 0,
+  skipped: 0, // entries the stream did not send (too many at once)
   clockOffsetMs: 0, // mock clock minus the local clock
 };
 
@@ -82,6 +83,7 @@ async function resync() {
     state.lastResync = Date.now();
     const entries = await api("/_mock/journal");
     state.entries.clear();
+    state.skipped = 0;
     merge(entries);
   } catch (error) {
     handleError(error);
@@ -177,7 +179,9 @@ function renderJournal() {
     return article;
   });
   journal.replaceChildren(...articles);
-  $("journal-count").textContent = `(${seqs.length})`;
+  $("journal-count").textContent = state.skipped === 0
+    ? `(${seqs.length})`
+    : `(${seqs.length}; ${state.skipped} more went by too fast to show: GET /_mock/journal has them)`;
 }
 
 function follow() {
@@ -185,6 +189,7 @@ function follow() {
   events.addEventListener("open", () => setStatus("live", "live"));
   events.addEventListener("resync", () => resync());
   events.addEventListener("entries", (event) => merge(JSON.parse(event.data)));
+  events.addEventListener("skipped", (event) => { state.skipped += JSON.parse(event.data).count; });
   events.addEventListener("error", () => setStatus("reconnecting", "down"));
 }
 
