@@ -51,9 +51,12 @@ pub(crate) const EVENTS_PATH: &str = "/_mock/ui/events";
 /// At most one `entries` message per interval: what arrives meanwhile is
 /// merged into the next one.
 pub(crate) const BATCH_INTERVAL: Duration = Duration::from_millis(100);
-/// The most entries one message carries (what the page shows at most):
-/// more in one interval are counted in an `event: skipped` instead.
-pub(crate) const MAX_BATCH_ENTRIES: usize = 500;
+/// The most entries one message carries (250 a second: more than anyone
+/// reads live); more in one interval are counted in an `event: skipped`.
+/// Expanding and serializing entries is the stream's whole cost: at 500 a
+/// message it took a third of the token throughput under load
+/// (`benches/console.rs`).
+pub(crate) const MAX_BATCH_ENTRIES: usize = 25;
 /// A comment line after this long without a message.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -305,12 +308,14 @@ mod tests {
             record(&journal);
         }
         let batch = Batch::newest(&journal, 100, 1200);
+        let limit = u64::try_from(MAX_BATCH_ENTRIES).unwrap();
         assert_eq!(batch.entries.len(), MAX_BATCH_ENTRIES);
-        assert_eq!(batch.skipped, 1100 - 500);
+        assert_eq!(batch.skipped, 1100 - limit);
         let message = batch.to_message();
         let message = std::str::from_utf8(&message).unwrap();
         assert!(message.starts_with("event: skipped\n"), "{message}");
-        assert_eq!(data_of(message, "skipped"), Some(r#"{"count":600}"#));
+        let skipped = format!(r#"{{"count":{}}}"#, 1100 - limit);
+        assert_eq!(data_of(message, "skipped"), Some(skipped.as_str()));
         let entries: serde_json::Value =
             serde_json::from_str(data_of(message, "entries").unwrap()).unwrap();
         let seqs: Vec<u64> = entries
@@ -321,7 +326,7 @@ mod tests {
             .collect();
         assert_eq!(
             seqs,
-            (701..=1200).collect::<Vec<_>>(),
+            (1200 - limit + 1..=1200).collect::<Vec<_>>(),
             "the newest, in order"
         );
     }
