@@ -42,13 +42,16 @@ impl ExtraFields {
 
     /// Keeps `(name, raw JSON value)` pairs, sorted by name; `Err(name)`
     /// names the first member that repeats. Each value must be one JSON
-    /// value as serde_json's `RawValue` holds it.
+    /// value as `serde_json`'s `RawValue` holds it.
     pub(crate) fn from_members<'m, I>(members: I) -> Result<Self, Box<str>>
     where
         I: IntoIterator<Item = (&'m str, &'m str)>,
         I::IntoIter: Clone,
     {
         let members = members.into_iter();
+        if members.clone().next().is_none() {
+            return Ok(Self::default());
+        }
         let (count, len) = members.clone().fold((0, 0), |(count, len), (name, value)| {
             (count + 1, len + name.len() + value.len())
         });
@@ -86,7 +89,7 @@ impl ExtraFields {
     }
 
     /// The value as a `RawValue`: a borrowed view, checked again by
-    /// serde_json (kept values were one JSON value when stored).
+    /// `serde_json` (kept values were one JSON value when stored).
     fn value(&self, span: &Span) -> Option<&RawValue> {
         serde_json::from_str(self.raw(span)).ok()
     }

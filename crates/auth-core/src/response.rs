@@ -221,9 +221,16 @@ pub(crate) fn parse_error_scrubbed(
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
+        return false;
+    };
+    // What nearly every provider sends, before the general reading.
+    if value.as_bytes() == CONTENT_TYPE_JSON.as_bytes() {
+        return true;
+    }
+    value
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| {
             let media = media.trim();

@@ -27,7 +27,7 @@ const REFRESH_TOKEN: u8 = 1 << 2;
 const EXPIRES_IN: u8 = 1 << 3;
 const SCOPE: u8 = 1 << 4;
 
-/// Fewer opening brackets than this cannot nest as deep as serde_json's
+/// Fewer opening brackets than this cannot nest as deep as `serde_json`'s
 /// recursion limit.
 const NEAR_DEPTH_LIMIT: usize = 120;
 
@@ -101,7 +101,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Any JSON value, read by serde_json as the serde reader reads it.
+    /// Any JSON value, read by `serde_json` as the serde reader reads it.
     fn raw_value(&mut self) -> Option<&'a RawValue> {
         let rest = self.text.get(self.at..)?;
         let mut deserializer = serde_json::Deserializer::from_str(rest);
@@ -127,6 +127,7 @@ impl<'a> Scanner<'a> {
 
 /// True when a byte is a C0 control character (not allowed raw in a JSON
 /// string). Branch-free so that it vectorizes.
+#[expect(clippy::needless_bitwise_bool, reason = "branch-free on purpose")]
 fn has_control(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |seen, &b| seen | (b < 0x20))
 }
