@@ -629,6 +629,10 @@ fn build_token(
     // detectable here (its resource server answers 403).
     let scope = match members.scope.take() {
         None | Some(ScopeValue::Text(Text::Null)) => ctx.requested_scope.clone(),
+        // The usual answer echoes the request's scope as it was sent.
+        Some(ScopeValue::Text(Text::Str(text))) if is_echo(&text, ctx.requested_scope) => {
+            ctx.requested_scope.clone()
+        }
         Some(value) => read_scope(value, status, deviations)?,
     };
 
@@ -704,6 +708,24 @@ fn read_expires_in(
         reason = "saturating by design"
     )]
     Ok(value.floor() as u64)
+}
+
+/// True when `text` lists exactly the scopes of `requested`, in its order,
+/// one space apart: then it parses to `requested` itself.
+fn is_echo(text: &str, requested: &ScopeSet) -> bool {
+    let mut rest = text;
+    for (i, scope) in requested.iter().enumerate() {
+        let separated = if i == 0 {
+            Some(rest)
+        } else {
+            rest.strip_prefix(' ')
+        };
+        match separated.and_then(|r| r.strip_prefix(scope.as_str())) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty() && !requested.is_empty()
 }
 
 fn read_scope(

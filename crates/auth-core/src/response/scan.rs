@@ -208,8 +208,9 @@ pub(super) fn read_into<'a>(body: &'a [u8], m: &mut Members<'a>) -> Option<()> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::read_object_serde;
+    use super::super::{is_echo, read_object_serde};
     use super::*;
+    use crate::scope::ScopeSet;
 
     fn members(body: &[u8]) -> Option<Members<'_>> {
         let mut m = Members::default();
@@ -350,6 +351,56 @@ mod tests {
                     prop_assert!(matches!(&fast.access_token, Some(Text::Str(t)) if is_b64token(t)));
                 }
             }
+        }
+    }
+
+    fn scope_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("read"),
+                Just("write"),
+                Just("openid"),
+                Just("discovery:read"),
+                Just("a"),
+                Just("ab"),
+            ],
+            0..4,
+        )
+        .prop_flat_map(|tokens| {
+            let n = tokens.len();
+            (
+                Just(tokens),
+                prop::collection::vec(prop_oneof![Just(" "), Just("  "), Just("\t")], n),
+            )
+        })
+        .prop_map(|(tokens, gaps)| {
+            tokens
+                .iter()
+                .zip(gaps)
+                .enumerate()
+                .map(|(i, (t, gap))| {
+                    if i == 0 {
+                        (*t).to_owned()
+                    } else {
+                        format!("{gap}{t}")
+                    }
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// The shortcut for an echoed scope gives what parsing would.
+        #[test]
+        fn prop_an_echoed_scope_parses_to_the_requested_set(
+            requested in scope_text(),
+            granted in scope_text(),
+        ) {
+            let requested = ScopeSet::parse_lenient(&requested).unwrap_or_default();
+            if is_echo(&granted, &requested) {
+                prop_assert_eq!(ScopeSet::parse(&granted).ok(), Some(requested.clone()));
+            }
+            prop_assert_eq!(is_echo(&requested.to_string(), &requested), !requested.is_empty());
         }
     }
 
