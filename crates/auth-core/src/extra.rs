@@ -13,10 +13,25 @@ use serde_json::value::RawValue;
 
 /// Unrecognized members: unique names, sorted, raw JSON values.
 ///
-/// A sorted vector, not a map: a token response has a handful of extra
-/// members, parsed on every fetch, and a vector is one allocation.
+/// One text and one index, not a map nor a string per member: a token
+/// response has a handful of extra members, parsed on every fetch, and this
+/// is two allocations whatever their number.
 #[derive(Clone, Default)]
-pub struct ExtraFields(Vec<(Box<str>, Box<RawValue>)>);
+pub struct ExtraFields {
+    /// Every member's name then its raw JSON value, back to back.
+    text: Box<str>,
+    /// One per member, sorted by name.
+    spans: Box<[Span]>,
+}
+
+/// Where a member lies in [`ExtraFields::text`]: its name is
+/// `start..name_end`, its raw value `name_end..end`.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    name_end: usize,
+    end: usize,
+}
 
 impl ExtraFields {
     /// No members.
@@ -25,46 +40,91 @@ impl ExtraFields {
         Self::default()
     }
 
-    /// Sorts the members; `Err(name)` names the first member that repeats.
-    pub(crate) fn from_members(
-        mut members: Vec<(Box<str>, Box<RawValue>)>,
-    ) -> Result<Self, Box<str>> {
-        members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(pair) = members.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(pair[0].0.clone());
+    /// Keeps `(name, raw JSON value)` pairs, sorted by name; `Err(name)`
+    /// names the first member that repeats. Each value must be one JSON
+    /// value as `serde_json`'s `RawValue` holds it.
+    pub(crate) fn from_members<'m, I>(members: I) -> Result<Self, Box<str>>
+    where
+        I: IntoIterator<Item = (&'m str, &'m str)>,
+        I::IntoIter: Clone,
+    {
+        let members = members.into_iter();
+        if members.clone().next().is_none() {
+            return Ok(Self::default());
         }
-        Ok(Self(members))
+        let (count, len) = members.clone().fold((0, 0), |(count, len), (name, value)| {
+            (count + 1, len + name.len() + value.len())
+        });
+        let mut text = String::with_capacity(len);
+        let mut spans = Vec::with_capacity(count);
+        for (name, value) in members {
+            let start = text.len();
+            text.push_str(name);
+            let name_end = text.len();
+            text.push_str(value);
+            spans.push(Span {
+                start,
+                name_end,
+                end: text.len(),
+            });
+        }
+        spans.sort_unstable_by(|a, b| text[a.start..a.name_end].cmp(&text[b.start..b.name_end]));
+        if let Some(pair) = spans.windows(2).find(|pair| {
+            text[pair[0].start..pair[0].name_end] == text[pair[1].start..pair[1].name_end]
+        }) {
+            return Err(text[pair[0].start..pair[0].name_end].into());
+        }
+        Ok(Self {
+            text: text.into_boxed_str(),
+            spans: spans.into_boxed_slice(),
+        })
+    }
+
+    fn name(&self, span: &Span) -> &str {
+        &self.text[span.start..span.name_end]
+    }
+
+    fn raw(&self, span: &Span) -> &str {
+        &self.text[span.name_end..span.end]
+    }
+
+    /// The value as a `RawValue`: a borrowed view, checked again by
+    /// `serde_json` (kept values were one JSON value when stored).
+    fn value(&self, span: &Span) -> Option<&RawValue> {
+        serde_json::from_str(self.raw(span)).ok()
     }
 
     /// The raw value of `name`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&RawValue> {
-        self.0
-            .binary_search_by(|(n, _)| (**n).cmp(name))
+        self.spans
+            .binary_search_by(|span| self.name(span).cmp(name))
             .ok()
-            .map(|i| &*self.0[i].1)
+            .and_then(|i| self.value(&self.spans[i]))
     }
 
     /// How many members.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.spans.len()
     }
 
     /// True when there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.spans.is_empty()
     }
 
     /// The names, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(n, _)| &**n)
+        self.spans.iter().map(|span| self.name(span))
     }
 
     /// Names and raw values, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
-        self.0.iter().map(|(n, v)| (&**n, &**v))
+        self.spans
+            .iter()
+            .filter_map(|span| Some((self.name(span), self.value(span)?)))
     }
 }
 
@@ -85,9 +145,10 @@ impl PartialEq for ExtraFields {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len()
             && self
+                .spans
                 .iter()
-                .zip(other.iter())
-                .all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
+                .zip(other.spans.iter())
+                .all(|(a, b)| self.name(a) == other.name(b) && self.raw(a) == other.raw(b))
     }
 }
 
@@ -140,9 +201,9 @@ impl<'de> Deserialize<'de> for ExtraFields {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::new();
                 while let Some((name, value)) = map.next_entry::<String, Box<RawValue>>()? {
-                    members.push((name.into_boxed_str(), value));
+                    members.push((name, value));
                 }
-                ExtraFields::from_members(members)
+                ExtraFields::from_members(members.iter().map(|(n, v)| (n.as_str(), v.get())))
                     .map_err(|_| serde::de::Error::custom("an extra member appears more than once"))
             }
         }
@@ -154,15 +215,9 @@ impl<'de> Deserialize<'de> for ExtraFields {
 mod tests {
     use super::*;
 
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).unwrap()
-    }
-
     #[test]
     fn members_are_sorted_and_found() {
-        let extra =
-            ExtraFields::from_members(vec![("b".into(), raw("2")), ("a".into(), raw("[1]"))])
-                .unwrap();
+        let extra = ExtraFields::from_members([("b", "2"), ("a", "[1]")]).unwrap();
         assert_eq!(extra.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(extra["a"].get(), "[1]");
         assert!(extra.get("c").is_none());
@@ -170,8 +225,7 @@ mod tests {
 
     #[test]
     fn repeats_are_reported_by_name() {
-        let err = ExtraFields::from_members(vec![("x".into(), raw("1")), ("x".into(), raw("2"))])
-            .unwrap_err();
+        let err = ExtraFields::from_members([("x", "1"), ("y", "3"), ("x", "2")]).unwrap_err();
         assert_eq!(&*err, "x");
         assert!(serde_json::from_str::<ExtraFields>(r#"{"x":1,"x":2}"#).is_err());
     }

@@ -36,6 +36,8 @@ use crate::scope::ScopeSet;
 use crate::scrub::Scrubber;
 use crate::token::{AccessToken, OAuthToken, RefreshToken, TokenId, TokenType, is_b64token};
 
+mod scan;
+
 /// Media type of token and error bodies.
 pub const CONTENT_TYPE_JSON: &str = "application/json";
 
@@ -177,11 +179,14 @@ pub fn parse_parts(
         }
         None => body,
     };
-    let object = read_object(body, status)?;
+    // Filled in place: the members are a large value, and moving them
+    // costs more than reading a minimal body.
+    let mut object = Members::default();
+    read_object_into(body, status, &mut object)?;
     if let Some(error) = provider_error(&object, status, headers, &Scrubber::NONE) {
         return Err(error.into());
     }
-    let token = build_token(object, status, ctx, &mut deviations)?;
+    let token = build_token(&mut object, status, ctx, &mut deviations)?;
     if ctx.options.strict && !deviations.is_empty() {
         return Err(DeviationError { deviations }.into());
     }
@@ -206,7 +211,8 @@ pub(crate) fn parse_error_scrubbed(
 ) -> Error {
     let retry_after = RetryAfter::from_headers(headers);
     let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    if let Ok(object) = read_object(json, status)
+    let mut object = Members::default();
+    if read_object_into(json, status, &mut object).is_ok()
         && let Some(error) = provider_error(&object, status, headers, scrubber)
     {
         return error.into();
@@ -215,9 +221,16 @@ pub(crate) fn parse_error_scrubbed(
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
+        return false;
+    };
+    // What nearly every provider sends, before the general reading.
+    if value.as_bytes() == CONTENT_TYPE_JSON.as_bytes() {
+        return true;
+    }
+    value
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| {
             let media = media.trim();
@@ -393,11 +406,13 @@ struct Members<'a> {
     token_type: Option<Text<'a>>,
     refresh_token: Option<Text<'a>>,
     error: Option<Text<'a>>,
-    // Raw: `1e400` must reach our own clamping, not serde_json's range check.
-    expires_in: Option<&'a RawValue>,
+    // Raw JSON: `1e400` must reach our own clamping, not serde_json's range check.
+    expires_in: Option<&'a str>,
     scope: Option<ScopeValue<'a>>,
-    extra: Vec<(Box<str>, Box<RawValue>)>,
+    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
     duplicate: Option<String>,
+    /// The access token is known to fit RFC 6750 `b64token`.
+    b64token_checked: bool,
 }
 
 impl<'de> Deserialize<'de> for Members<'de> {
@@ -444,14 +459,13 @@ impl<'de> Deserialize<'de> for Members<'de> {
                         "error" => put(&mut m.error, map.next_value()?, &name, &mut m.duplicate),
                         "expires_in" => put(
                             &mut m.expires_in,
-                            map.next_value()?,
+                            map.next_value::<&RawValue>()?.get(),
                             &name,
                             &mut m.duplicate,
                         ),
                         "scope" => put(&mut m.scope, map.next_value()?, &name, &mut m.duplicate),
                         _ => {
-                            let value: &'de RawValue = map.next_value()?;
-                            m.extra.push((Box::from(&*name), value.to_owned()));
+                            m.extra.push((name, map.next_value()?));
                         }
                     }
                 }
@@ -462,7 +476,21 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
-fn read_object(body: &[u8], status: StatusCode) -> Result<Members<'_>, ParseError> {
+/// Reads the members of the JSON object `body`: the scanner's fast path
+/// when it can, else the serde reader.
+fn read_object_into<'a>(
+    body: &'a [u8],
+    status: StatusCode,
+    members: &mut Members<'a>,
+) -> Result<(), ParseError> {
+    if scan::read_into(body, members).is_none() {
+        *members = read_object_serde(body, status)?;
+    }
+    Ok(())
+}
+
+/// The reference reader: any JSON, every error typed.
+fn read_object_serde(body: &[u8], status: StatusCode) -> Result<Members<'_>, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::new(ParseErrorKind::Empty, status));
     }
@@ -529,26 +557,27 @@ fn invalid(field: &'static str, reason: &'static str, status: StatusCode) -> Par
     ParseError::new(ParseErrorKind::Invalid { field, reason }, status)
 }
 
-fn is_null(raw: &RawValue) -> bool {
-    raw.get() == "null"
+fn is_null(raw: &str) -> bool {
+    raw == "null"
 }
 
 fn build_token(
-    members: Members<'_>,
+    members: &mut Members<'_>,
     status: StatusCode,
     ctx: &ParseContext<'_>,
     deviations: &mut Vec<Deviation>,
 ) -> Result<OAuthToken, ParseError> {
-    if let Some(name) = members.duplicate {
+    if let Some(name) = members.duplicate.take() {
         return Err(ParseError::new(
             ParseErrorKind::Duplicate(truncate(name, 64)),
             status,
         ));
     }
-    let extra = ExtraFields::from_members(members.extra).map_err(|name| {
-        ParseError::new(ParseErrorKind::Duplicate(truncate(name.into(), 64)), status)
-    })?;
-    let access_token = match members.access_token {
+    let extra = ExtraFields::from_members(members.extra.iter().map(|(n, v)| (n.as_ref(), v.get())))
+        .map_err(|name| {
+            ParseError::new(ParseErrorKind::Duplicate(truncate(name.into(), 64)), status)
+        })?;
+    let access_token = match members.access_token.take() {
         None => None,
         Some(text) => text.into_string("access_token", status)?,
     }
@@ -557,7 +586,7 @@ fn build_token(
         return Err(invalid("access_token", "empty", status));
     }
 
-    let token_type = match members.token_type {
+    let token_type = match members.token_type.take() {
         None => None,
         Some(text) => text.into_string("token_type", status)?,
     };
@@ -577,7 +606,7 @@ fn build_token(
     if token_type == TokenType::Bearer {
         // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be
         // sent (C-45); b64token is a subset of VSCHAR.
-        if !is_b64token(&access_token) {
+        if !members.b64token_checked && !is_b64token(&access_token) {
             return Err(invalid("access_token", "not an RFC 6750 b64token", status));
         }
     } else if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
@@ -589,21 +618,25 @@ fn build_token(
         ));
     }
 
-    let expires_in = match members.expires_in.filter(|raw| !is_null(raw)) {
+    let expires_in = match members.expires_in.take().filter(|raw| !is_null(raw)) {
         None => None,
-        Some(raw) => Some(read_expires_in(raw.get(), status, deviations)?),
+        Some(raw) => Some(read_expires_in(raw, status, deviations)?),
     };
 
     // RFC 6749 §5.1: `scope` is OPTIONAL when identical to the requested
     // scope, so its absence means "granted as requested". Grants are checked
     // against this set; a provider that silently grants less is not
     // detectable here (its resource server answers 403).
-    let scope = match members.scope {
+    let scope = match members.scope.take() {
         None | Some(ScopeValue::Text(Text::Null)) => ctx.requested_scope.clone(),
+        // The usual answer echoes the request's scope as it was sent.
+        Some(ScopeValue::Text(Text::Str(text))) if is_echo(&text, ctx.requested_scope) => {
+            ctx.requested_scope.clone()
+        }
         Some(value) => read_scope(value, status, deviations)?,
     };
 
-    let refresh_token = match members.refresh_token {
+    let refresh_token = match members.refresh_token.take() {
         None => None,
         Some(text) => text.into_string("refresh_token", status)?,
     }
@@ -675,6 +708,24 @@ fn read_expires_in(
         reason = "saturating by design"
     )]
     Ok(value.floor() as u64)
+}
+
+/// True when `text` lists exactly the scopes of `requested`, in its order,
+/// one space apart: then it parses to `requested` itself.
+fn is_echo(text: &str, requested: &ScopeSet) -> bool {
+    let mut rest = text;
+    for (i, scope) in requested.iter().enumerate() {
+        let separated = if i == 0 {
+            Some(rest)
+        } else {
+            rest.strip_prefix(' ')
+        };
+        match separated.and_then(|r| r.strip_prefix(scope.as_str())) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty() && !requested.is_empty()
 }
 
 fn read_scope(
