@@ -97,6 +97,12 @@ bench-server:
     cargo bench -p mock-server --features cli --bench server
     cargo bench -p mock-server --features cli --bench jwt
 
+# start-up (issue 17 items 3-4): mock-server spawn to first token against a bare hyper server (MOCK_SERVER_WORKERS, default 1), and fetch-token start to token printed against curl; medians of 21 alternating runs (STARTUP_RUNS)
+bench-startup:
+    command -v curl >/dev/null || { echo "bench-startup needs curl"; exit 1; }
+    cargo bench -p mock-server --features cli --bench startup
+    cargo bench -p auth-http --features cli --bench cli
+
 # the web console's picture in docs/images/console.png: the mock with some traffic, a finding and a fault, in headless Chromium (needs chromium and chromium-driver); and the HTML report's, docs/images/report.png
 screenshots:
     cargo run -p mock-server --all-features --example console_screenshot -- docs/images/console.png

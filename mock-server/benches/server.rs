@@ -8,21 +8,15 @@
 //! one request in flight per connection, valid `client_secret_basic` token
 //! requests to both).
 
+#[path = "support/bare.rs"]
+mod bare;
 mod support;
 
-use std::convert::Infallible;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-
+use bare::bare_server;
 use support::{BoxError, Connection, Load, Server, env_or, load, mock_command};
-
-const BARE_BODY: &str =
-    r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
 
 fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().collect();
@@ -42,34 +36,6 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?
         .block_on(run(secs, conns))
-}
-
-/// The ceiling: accept, `TCP_NODELAY`, serve a fixed body.
-async fn bare_server() -> Result<(), BoxError> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    println!("ready on http://{}", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                |request: hyper::Request<hyper::body::Incoming>| async move {
-                    let _ = request.into_body().collect().await;
-                    let mut response =
-                        hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
-                    response.headers_mut().insert(
-                        "content-type",
-                        http::HeaderValue::from_static("application/json"),
-                    );
-                    Ok::<_, Infallible>(response)
-                },
-            );
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
 }
 
 #[derive(Clone, Copy)]

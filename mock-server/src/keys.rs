@@ -619,10 +619,28 @@ struct Ring {
 #[derive(Debug)]
 pub(crate) struct KeyRing {
     alg: Algorithm,
-    ring: RwLock<Ring>,
-    /// What `reset` goes back to.
-    initial: Ring,
+    /// Set at load for generated keys and key files (their errors are
+    /// start-up errors); the embedded development keys are parsed on first
+    /// use instead: a mock issuing opaque tokens never signs, and parsing
+    /// the RSA key was a tenth of a millisecond of its start-up (issue 17).
+    rings: OnceLock<Rings>,
     embedded: bool,
+}
+
+/// The live ring and what `reset` goes back to.
+#[derive(Debug)]
+struct Rings {
+    live: RwLock<Ring>,
+    initial: Ring,
+}
+
+impl Rings {
+    fn new(initial: Ring) -> Self {
+        Self {
+            live: RwLock::new(initial.clone()),
+            initial,
+        }
+    }
 }
 
 impl Clone for Ring {
@@ -638,10 +656,13 @@ impl KeyRing {
     /// The keys `keys` names, signing with `alg`.
     pub(crate) fn load(keys: &Keys, alg: Algorithm) -> Result<Self, KeyError> {
         let ring = match keys {
-            Keys::Embedded => Ring {
-                signer: SigningKey::embedded(alg)?,
-                retired: Vec::new(),
-            },
+            Keys::Embedded => {
+                return Ok(Self {
+                    alg,
+                    rings: OnceLock::new(),
+                    embedded: true,
+                });
+            }
             Keys::Generate => Ring {
                 signer: Arc::new(SigningKey::generate(alg)?),
                 retired: Vec::new(),
@@ -674,9 +695,22 @@ impl KeyRing {
         };
         Ok(Self {
             alg,
-            ring: RwLock::new(ring.clone()),
-            initial: ring,
-            embedded: *keys == Keys::Embedded,
+            rings: OnceLock::from(Rings::new(ring)),
+            embedded: false,
+        })
+    }
+
+    /// The rings, the embedded keys parsed now if not yet.
+    fn rings(&self) -> &Rings {
+        self.rings.get_or_init(|| {
+            // The embedded keys are constants of this crate, parsed by its
+            // unit tests: no input can make this fail.
+            let signer =
+                SigningKey::embedded(self.alg).expect("the embedded development keys parse");
+            Rings::new(Ring {
+                signer,
+                retired: Vec::new(),
+            })
         })
     }
 
@@ -692,7 +726,7 @@ impl KeyRing {
 
     /// True once the signer is no longer the one the server started with.
     pub(crate) fn has_rotated(&self) -> bool {
-        !Arc::ptr_eq(&self.read().signer, &self.initial.signer)
+        !Arc::ptr_eq(&self.read().signer, &self.rings().initial.signer)
     }
 
     /// The key that signs now.
@@ -792,7 +826,11 @@ impl KeyRing {
     /// `grace_secs` (0: dropped at once).
     fn install(&self, fresh: SigningKey, grace_secs: u64, now: i64) -> Arc<SigningKey> {
         let fresh = Arc::new(fresh);
-        let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+        let mut ring = self
+            .rings()
+            .live
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let old = std::mem::replace(&mut ring.signer, Arc::clone(&fresh));
         ring.retired.retain(|r| r.until > now);
         if grace_secs > 0 {
@@ -805,11 +843,15 @@ impl KeyRing {
 
     /// Back to the keys the server started with.
     pub(crate) fn reset(&self) {
-        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = self.initial.clone();
+        let rings = self.rings();
+        *rings.live.write().unwrap_or_else(PoisonError::into_inner) = rings.initial.clone();
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
-        self.ring.read().unwrap_or_else(PoisonError::into_inner)
+        self.rings()
+            .live
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -933,6 +975,26 @@ mod tests {
         assert!(ring.find(old.kid(), 1059).is_some());
         assert!(ring.find(old.kid(), 1060).is_none());
         assert!(new.verify(b"m", &new.sign(b"m").unwrap()));
+    }
+
+    #[test]
+    fn embedded_keys_are_parsed_on_first_use_not_at_load() {
+        for alg in Algorithm::ASYMMETRIC {
+            let ring = KeyRing::load(&Keys::Embedded, alg).unwrap();
+            assert!(ring.rings.get().is_none(), "{alg}: parsed at load");
+            assert!(ring.is_embedded());
+            let signer = ring.signer();
+            assert!(ring.rings.get().is_some());
+            assert_eq!(signer.alg(), alg);
+            assert!(!ring.has_rotated());
+        }
+    }
+
+    #[test]
+    fn key_files_and_generated_keys_are_loaded_at_once() {
+        let ring = KeyRing::load(&Keys::Generate, Algorithm::Es256).unwrap();
+        assert!(ring.rings.get().is_some());
+        assert!(!ring.is_embedded());
     }
 
     #[test]
