@@ -72,6 +72,7 @@ impl Server {
     }
 
     /// Resident memory of the server process, in KiB (`/proc`; Linux).
+    #[allow(dead_code, reason = "the load bench does not use it")]
     pub(crate) fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;

@@ -1,0 +1,266 @@
+//! The token endpoint under an external load generator (issue 17, item 1):
+//! the `mock-server` binary (`--workers N --token-format opaque`) against a
+//! bare hyper server (this bench binary with `--bare-server` and
+//! `TOKIO_WORKER_THREADS=N`: accept, a fixed body, nothing else), for N in
+//! 1 and 2 workers and 16 and 64 connections, loaded by `wrk -t2 --latency`
+//! with `support/token.lua` (valid F1 token requests: POST,
+//! `client_secret_basic`, scope `read`), or by `oha` where wrk is missing.
+//! Rounds alternate bare and mock so a burst of background load hits both
+//! alike; the figures are medians over the rounds. A run with any non-2xx
+//! answer or socket error is an error, not a figure.
+//!
+//! `cargo bench -p mock-server --features cli --bench load` (`just
+//! bench-load`; env `MOCK_LOAD_ROUNDS`, default 3; `MOCK_LOAD_SECS` per
+//! round, default 10; `MOCK_LOAD_WORKERS`, default `1 2`;
+//! `MOCK_LOAD_CONNS`, default `16 64`). The last line per configuration is
+//! stable, read by `cargo xtask bench-report`:
+//!
+//! ```text
+//! load workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
+//! ```
+
+#[path = "support/bare.rs"]
+mod bare;
+#[path = "support/loadgen.rs"]
+mod loadgen;
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use bare::bare_server;
+use loadgen::Run;
+use support::{BoxError, Connection, F1_BASIC, FORM, Server, TOKEN_BODY, env_or, mock_command};
+
+fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bare-server") {
+        // Honours `TOKIO_WORKER_THREADS`, as the mock's `--workers`.
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(bare_server());
+    }
+    // `cargo test --all-targets` runs bench binaries without `--bench`: do nothing then.
+    if !args.iter().any(|a| a == "--bench") {
+        return Ok(());
+    }
+    let generator = Generator::find()?;
+    let rounds = env_or("MOCK_LOAD_ROUNDS", 3).max(1);
+    let secs = env_or("MOCK_LOAD_SECS", 10).max(1);
+    let workers = env_list("MOCK_LOAD_WORKERS", &[1, 2])?;
+    let connections = env_list("MOCK_LOAD_CONNS", &[16, 64])?;
+    println!(
+        "token endpoint under {}, POST /token (F1, opaque tokens), {rounds} alternating rounds of {secs} s, medians",
+        generator.describe()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for &n in &workers {
+        let bare = runtime.block_on(start(Kind::Bare, n))?;
+        let mock = runtime.block_on(start(Kind::Mock, n))?;
+        // Warm both (page cache, allocator, connection pools) before timing.
+        for (kind, server) in [(Kind::Bare, &bare), (Kind::Mock, &mock)] {
+            generator.run(server, connections[0], 1, kind)?;
+        }
+        for &c in &connections {
+            let (mut bare_runs, mut mock_runs) = (Vec::new(), Vec::new());
+            for round in 1..=rounds {
+                let b = generator.run(&bare, c, secs, Kind::Bare)?;
+                let m = generator.run(&mock, c, secs, Kind::Mock)?;
+                println!(
+                    "{n} worker(s), {c} connections, round {round}: bare hyper {:.0} req/s p99 {:.2?}; mock-server {:.0} req/s p99 {:.2?}",
+                    b.per_sec, b.p99, m.per_sec, m.p99
+                );
+                bare_runs.push(b);
+                mock_runs.push(m);
+            }
+            let (bare_rate, bare_p99) = medians(&bare_runs);
+            let (mock_rate, mock_p99) = medians(&mock_runs);
+            println!(
+                "load workers={n} connections={c} rounds={rounds} secs={secs} \
+                 bare_req_per_s={bare_rate:.0} mock_req_per_s={mock_rate:.0} req_per_s_ratio={:.3} \
+                 bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3}",
+                mock_rate / bare_rate,
+                bare_p99 * 1e6,
+                mock_p99 * 1e6,
+                mock_p99 / bare_p99,
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Bare,
+    Mock,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Bare => "bare hyper",
+            Self::Mock => "mock-server",
+        }
+    }
+}
+
+/// Spawns the server with `workers` runtime workers and checks that it
+/// answers a token request with 200 before it is loaded.
+async fn start(kind: Kind, workers: u64) -> Result<Server, BoxError> {
+    let command = match kind {
+        Kind::Bare => {
+            let mut command = Command::new(std::env::current_exe()?);
+            command
+                .arg("--bare-server")
+                .env("TOKIO_WORKER_THREADS", workers.to_string());
+            command
+        }
+        Kind::Mock => {
+            let mut command = mock_command();
+            command.args(["--workers", &workers.to_string()]);
+            command
+        }
+    };
+    let server = Server::spawn(command).await?;
+    let (status, _) = Connection::open(server.addr).await?.token().await?;
+    if status != 200 {
+        return Err(format!("{}: a token request got {status}, not 200", kind.name()).into());
+    }
+    Ok(server)
+}
+
+/// The load generator found on `PATH`.
+enum Generator {
+    Wrk(PathBuf),
+    Oha(PathBuf),
+}
+
+impl Generator {
+    fn find() -> Result<Self, BoxError> {
+        if let Some(path) = on_path("wrk") {
+            return Ok(Self::Wrk(path));
+        }
+        if let Some(path) = on_path("oha") {
+            return Ok(Self::Oha(path));
+        }
+        Err(
+            "the load bench needs wrk (Debian: `apt-get install -y wrk`) or oha \
+             (`cargo install oha`) on PATH; `just bench-load` installs one"
+                .into(),
+        )
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Wrk(_) => "wrk -t2 --latency",
+            Self::Oha(_) => "oha",
+        }
+    }
+
+    /// One timed run against `server`; its figures, or why they are not.
+    fn run(
+        &self,
+        server: &Server,
+        connections: u64,
+        secs: u64,
+        kind: Kind,
+    ) -> Result<Run, BoxError> {
+        let url = format!("http://{}/token", server.addr);
+        let mut command = match self {
+            Self::Wrk(path) => {
+                let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/support/token.lua");
+                let mut command = Command::new(path);
+                command.args([
+                    "-t2".to_owned(),
+                    format!("-c{connections}"),
+                    format!("-d{secs}s"),
+                    "--latency".to_owned(),
+                    "-s".to_owned(),
+                    script.to_owned(),
+                    url,
+                ]);
+                command
+            }
+            Self::Oha(path) => {
+                let mut command = Command::new(path);
+                command.args([
+                    "--no-tui".to_owned(),
+                    "--output-format".to_owned(),
+                    "json".to_owned(),
+                    "-z".to_owned(),
+                    format!("{secs}s"),
+                    "-c".to_owned(),
+                    connections.to_string(),
+                    "-m".to_owned(),
+                    "POST".to_owned(),
+                    "-H".to_owned(),
+                    format!("authorization: {F1_BASIC}"),
+                    "-T".to_owned(),
+                    FORM.to_owned(),
+                    "-d".to_owned(),
+                    TOKEN_BODY.to_owned(),
+                    url,
+                ]);
+                command
+            }
+        };
+        let output = command.output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!(
+                "{}: the load generator exited with {}: {}{}",
+                kind.name(),
+                output.status,
+                stdout,
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into());
+        }
+        let run = match self {
+            Self::Wrk(_) => loadgen::parse_wrk(&stdout),
+            Self::Oha(_) => loadgen::parse_oha(&stdout),
+        }
+        .and_then(|run| run.check().map(|()| run))
+        .map_err(|e| format!("{}, {connections} connections: {e}", kind.name()))?;
+        Ok(run)
+    }
+}
+
+/// `name` in a directory of `PATH`, if there.
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A space-separated list of whole numbers from the environment, or the default.
+fn env_list(name: &str, default: &[u64]) -> Result<Vec<u64>, BoxError> {
+    let Ok(value) = std::env::var(name) else {
+        return Ok(default.to_vec());
+    };
+    let list = value
+        .split_whitespace()
+        .map(|word| word.parse::<u64>().ok().filter(|&n| n > 0))
+        .collect::<Option<Vec<_>>>()
+        .filter(|list| !list.is_empty())
+        .ok_or_else(|| {
+            format!("{name}={value:?}: expected whole numbers above 0, space-separated")
+        })?;
+    Ok(list)
+}
+
+/// The median rate (req/s) and the median p99 (seconds) of the rounds.
+fn medians(runs: &[Run]) -> (f64, f64) {
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    (
+        median(runs.iter().map(|r| r.per_sec).collect()),
+        median(runs.iter().map(|r| r.p99.as_secs_f64()).collect()),
+    )
+}
