@@ -87,6 +87,11 @@ bench:
     cargo bench -p auth-http
     # the metrics rows (a manager with a name, with and without a recorder)
     cargo bench -p auth-http --features metrics --bench manager -- token_manager
+    # heap allocations per parse, ours and oauth2's (a counting allocator, a binary of its own)
+    cargo bench -p auth-core --bench parse_allocations
+    # start-up: mock-server spawn to first token vs bare hyper, fetch-token vs curl (as `just bench-startup`)
+    cargo bench -p mock-server --features cli --bench startup
+    cargo bench -p auth-http --features cli --bench cli
 
 # fleets through a real Redis (needs redis-server): 50 managers and 20 processes, cold and at renewal, token requests and time against one plain fetch; a warm RedisStore read
 bench-fleet:
@@ -96,6 +101,26 @@ bench-fleet:
 bench-server:
     cargo bench -p mock-server --features cli --bench server
     cargo bench -p mock-server --features cli --bench jwt
+
+# the token endpoint under wrk (or oha) against bare hyper with the same worker count: 1 and 2 workers, 16 and 64 connections, alternating rounds, medians of req/s and p99 (MOCK_LOAD_ROUNDS, MOCK_LOAD_SECS, MOCK_LOAD_WORKERS, MOCK_LOAD_CONNS)
+bench-load: _load-generator
+    cargo bench -p mock-server --features cli --bench load
+
+# every benchmark of issue 17 in one run (about 10-15 min), rewriting the generated section of docs/performance.md; a failed bench is named there and fails the recipe (BENCH_REPORT_QUICK=1 for a smoke run, BENCH_REPORT_ONLY="load startup" for some)
+bench-report: _load-generator
+    command -v curl >/dev/null || { echo "bench-report needs curl (fetch-token is measured against it)"; exit 1; }
+    cargo xtask bench-report
+
+# wrk for the load bench, installed when missing: Debian's package, else oha from crates.io
+_load-generator:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v wrk >/dev/null || command -v oha >/dev/null; then exit 0; fi
+    if [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+    else
+        cargo install oha --locked
+    fi
 
 # start-up (issue 17 items 3-4): mock-server spawn to first token against a bare hyper server (MOCK_SERVER_WORKERS, default 1), and fetch-token start to token printed against curl; medians of 21 alternating runs (STARTUP_RUNS)
 bench-startup:

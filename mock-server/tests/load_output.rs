@@ -106,11 +106,11 @@ fn wrk_socket_errors_are_counted_and_fail_the_run() {
 
 #[test]
 fn wrk_output_without_latency_distribution_is_refused() {
-    let without: String = WRK_OK
+    let without = WRK_OK
         .lines()
         .filter(|line| !line.trim_start().starts_with("99%"))
-        .map(|line| format!("{line}\n"))
-        .collect();
+        .collect::<Vec<_>>()
+        .join("\n");
     let error = parse_wrk(&without).expect_err("no p99");
     assert!(error.contains("--latency"), "{error}");
 }

@@ -1,0 +1,687 @@
+//! `cargo xtask bench-report`: which benches run, how, and the rows each
+//! one's output becomes.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime};
+
+use crate::Error;
+use crate::output::{self, criterion_result};
+use crate::report::{self, Met, Row};
+
+/// Criterion's options for a quick run: short, still a real measurement.
+const CRITERION_QUICK: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
+/// Issue 17, item 1: throughput at least 80 % of bare hyper, p99 at most 1.5x.
+const LOAD_THROUGHPUT_TARGET: f64 = 0.80;
+const LOAD_P99_TARGET: f64 = 1.5;
+/// Item 2: the typical body at least 1.2x faster than `oauth2` v5.
+const PARSE_TARGET: f64 = 1.2;
+/// Item 3: spawn to first token at most 1.1x bare hyper's.
+const STARTUP_TARGET: f64 = 1.1;
+/// Item 4: fetch-token at most 1.5x curl.
+const CLI_TARGET: f64 = 1.5;
+/// Item 5: a cached read at most 50 ns, and "flat" with two threads: within
+/// 10 % of one thread's (criterion's own noise on this machine is a few %).
+const CACHED_READ_NS: f64 = 50.0;
+const CACHED_FLAT: f64 = 1.1;
+
+/// What a row builder gets besides the bench's stdout.
+struct Context<'a> {
+    criterion_dir: &'a Path,
+    /// When this bench started: criterion results older than it are stale.
+    since: SystemTime,
+}
+
+type Rows = fn(&Context<'_>, &str) -> Result<Vec<Row>, Error>;
+
+/// One benchmark run: `cargo bench -p PACKAGE --all-features --bench BENCH [-- ARGS]`.
+struct Spec {
+    /// Its name in `BENCH_REPORT_ONLY` and in failures.
+    name: &'static str,
+    package: &'static str,
+    bench: &'static str,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    /// The row that stands for the bench when it fails.
+    what: &'static str,
+    rows: Rows,
+}
+
+impl Spec {
+    fn new(
+        name: &'static str,
+        package: &'static str,
+        bench: &'static str,
+        what: &'static str,
+        rows: Rows,
+    ) -> Self {
+        Self {
+            name,
+            package,
+            bench,
+            env: Vec::new(),
+            args: Vec::new(),
+            what,
+            rows,
+        }
+    }
+
+    fn cargo_args(&self) -> Vec<String> {
+        let mut args = [
+            "bench",
+            "-p",
+            self.package,
+            "--all-features",
+            "--bench",
+            self.bench,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if !self.args.is_empty() {
+            args.push("--".to_owned());
+            args.extend(self.args.iter().cloned());
+        }
+        args
+    }
+
+    /// The command as a shell line, environment first.
+    fn command_line(&self) -> String {
+        let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
+        let cargo = std::iter::once("cargo".to_owned())
+            .chain(self.cargo_args().into_iter().map(|a| quote(&a)));
+        env.chain(cargo).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Builds the bench (so the load average and the timings do not see the
+    /// compiler), then runs it; its stdout, echoed as it comes.
+    fn run(&self, cargo: &str, root: &Path) -> Result<String, String> {
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(root)
+            .args(self.cargo_args().iter().take(6))
+            .arg("--no-run");
+        let status = build
+            .status()
+            .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+        if !status.success() {
+            return Err(format!("building it failed ({status})"));
+        }
+        let mut child = Command::new(cargo)
+            .current_dir(root)
+            .args(self.cargo_args())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+        let mut stdout = String::new();
+        if let Some(pipe) = child.stdout.take() {
+            let mut reader = BufReader::new(pipe);
+            let mut line = Vec::new();
+            while reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| format!("reading its output: {e}"))?
+                > 0
+            {
+                let text = String::from_utf8_lossy(&line);
+                print!("{text}");
+                stdout.push_str(&text);
+                line.clear();
+            }
+        }
+        let status = child.wait().map_err(|e| format!("waiting for it: {e}"))?;
+        if status.success() {
+            Ok(stdout)
+        } else {
+            Err(format!("it exited with {status}"))
+        }
+    }
+}
+
+/// A shell word: as is when safe, else single-quoted.
+fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=./:,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A knob from the environment, or `default` in a quick run; shown in the
+/// command when set either way.
+fn knob(env: &mut Vec<(String, String)>, name: &str, quick: bool, quick_value: &str) {
+    match std::env::var(name) {
+        Ok(value) => env.push((name.to_owned(), value)),
+        Err(_) if quick => env.push((name.to_owned(), quick_value.to_owned())),
+        Err(_) => {}
+    }
+}
+
+fn specs(quick: bool) -> Vec<Spec> {
+    let criterion = |filter: &str| {
+        let mut args: Vec<String> = if quick {
+            CRITERION_QUICK.map(str::to_owned).to_vec()
+        } else {
+            Vec::new()
+        };
+        args.push(filter.to_owned());
+        args
+    };
+    let mut parse = Spec::new(
+        "parse",
+        "auth-core",
+        "parse",
+        "parse a token response vs `oauth2` v5",
+        parse_rows,
+    );
+    parse.args = criterion("parse_token_response");
+    let parse_allocations = Spec::new(
+        "parse_allocations",
+        "auth-core",
+        "parse_allocations",
+        "heap allocations per parse",
+        parse_allocation_rows,
+    );
+    let mut load = Spec::new(
+        "load",
+        "mock-server",
+        "load",
+        "token endpoint under wrk vs bare hyper",
+        load_rows,
+    );
+    knob(&mut load.env, "MOCK_LOAD_ROUNDS", quick, "1");
+    knob(&mut load.env, "MOCK_LOAD_SECS", quick, "2");
+    knob(&mut load.env, "MOCK_LOAD_WORKERS", false, "");
+    knob(&mut load.env, "MOCK_LOAD_CONNS", false, "");
+    let allocations = Spec::new(
+        "allocations",
+        "mock-server",
+        "allocations",
+        "heap allocations per token request (mock)",
+        allocation_rows,
+    );
+    let startup = |workers: &str| {
+        let mut spec = Spec::new(
+            "startup",
+            "mock-server",
+            "startup",
+            "mock-server spawn to first token vs bare hyper",
+            startup_rows,
+        );
+        spec.env
+            .push(("MOCK_SERVER_WORKERS".to_owned(), workers.to_owned()));
+        knob(&mut spec.env, "STARTUP_RUNS", quick, "5");
+        spec
+    };
+    let mut cli = Spec::new(
+        "cli",
+        "auth-http",
+        "cli",
+        "fetch-token start to token printed vs curl",
+        cli_rows,
+    );
+    knob(&mut cli.env, "STARTUP_RUNS", quick, "5");
+    let mut manager = Spec::new(
+        "manager",
+        "auth-http",
+        "manager",
+        "cached `token()` (TokenManager)",
+        manager_rows,
+    );
+    manager.args = criterion("token_manager/|mutex_baseline/1_thread");
+    vec![
+        parse,
+        parse_allocations,
+        load,
+        allocations,
+        startup("1"),
+        startup("2"),
+        cli,
+        manager,
+    ]
+}
+
+/// Runs the benches and rewrites the section; `Err` when any bench failed
+/// (after the section says so) or the section cannot be written.
+pub(crate) fn report() -> Result<(), Error> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or_else(|| Error::Usage("xtask is not inside the workspace".to_owned()))?
+        .to_path_buf();
+    let doc_path = root.join("docs").join("performance.md");
+    // The markers are checked before ten minutes of benches, not after.
+    report::rewrite(&read(&doc_path)?, "")?;
+    let quick = std::env::var("BENCH_REPORT_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let only = std::env::var("BENCH_REPORT_ONLY").ok();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let criterion_dir = target.join("criterion");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default();
+    let started = Instant::now();
+    let (mut rows, mut failed) = (Vec::new(), Vec::new());
+    for spec in specs(quick) {
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split_whitespace().any(|name| name == spec.name))
+        {
+            continue;
+        }
+        let command = spec.command_line();
+        eprintln!("xtask bench-report: {command}");
+        let context = Context {
+            criterion_dir: &criterion_dir,
+            since: SystemTime::now(),
+        };
+        let before = load_average();
+        let result = spec
+            .run(&cargo, &root)
+            .and_then(|stdout| (spec.rows)(&context, &stdout).map_err(|e| e.to_string()));
+        let load = format!("{before} → {}", load_average());
+        match result {
+            Ok(new) => rows.extend(new.into_iter().map(|row| Row {
+                load: load.clone(),
+                command: command.clone(),
+                ..row
+            })),
+            Err(why) => {
+                eprintln!("xtask bench-report: {} failed: {why}", spec.name);
+                rows.push(Row {
+                    what: spec.what.to_owned(),
+                    ours: format!("failed: {why}"),
+                    baseline: String::new(),
+                    ratio: String::new(),
+                    target: String::new(),
+                    met: Met::Failed,
+                    load,
+                    command,
+                });
+                failed.push((spec.name.to_owned(), why));
+            }
+        }
+    }
+    let run = report::Run {
+        date,
+        cores: std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        ram: ram(),
+        quick,
+        minutes: started.elapsed().as_secs().div_ceil(60),
+        failed: failed.clone(),
+    };
+    let section = report::render(&run, &rows);
+    // Read again: the file may have been edited during the run.
+    let rewritten = report::rewrite(&read(&doc_path)?, &section)?;
+    write_whole(&doc_path, &rewritten)?;
+    eprintln!(
+        "xtask bench-report: rewrote the generated section of {}",
+        doc_path.display()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        let names: Vec<&str> = failed.iter().map(|(name, _)| name.as_str()).collect();
+        Err(Error::Failed(names.join(", ")))
+    }
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a temporary file beside `path` and renames it over `path`: a
+/// reader sees the old file or the new one, never half of one.
+fn write_whole(path: &Path, text: &str) -> Result<(), Error> {
+    let temporary = path.with_extension(format!("md.bench-report-{}.tmp", std::process::id()));
+    let io = |source| Error::Io {
+        path: temporary.clone(),
+        source,
+    };
+    std::fs::write(&temporary, text).map_err(io)?;
+    std::fs::rename(&temporary, path).map_err(|source| {
+        let _ = std::fs::remove_file(&temporary);
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// The one-minute load average (`/proc/loadavg`), or `?`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// Total memory (`/proc/meminfo`), e.g. `23.4 GiB`, or `?`.
+fn ram() -> String {
+    let kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        });
+    #[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    kib.map_or_else(
+        || "?".to_owned(),
+        |kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0),
+    )
+}
+
+/// `651 ns`, `64.3 ns`, `1.80 µs`.
+fn nanos(ns: f64) -> String {
+    if ns >= 1000.0 {
+        format!("{:.2} µs", ns / 1000.0)
+    } else if ns >= 100.0 {
+        format!("{ns:.0} ns")
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// `3.26 ms`, `850 µs`.
+fn secs(s: f64) -> String {
+    if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.0} µs", s * 1e6)
+    }
+}
+
+/// `79,712 req/s`.
+fn rate(per_sec: f64) -> String {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a rate shown whole"
+    )]
+    let digits = (per_sec.max(0.0).round() as u64).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped} req/s")
+}
+
+/// The ratio of a time against its baseline: `1.20x faster`, `1.03x slower`.
+fn speedup(ours: f64, theirs: f64) -> String {
+    if ours <= theirs {
+        format!("{:.2}x faster", theirs / ours)
+    } else {
+        format!("{:.2}x slower", ours / theirs)
+    }
+}
+
+fn row(what: String, ours: String, baseline: String, ratio: String, target: &str, met: Met) -> Row {
+    Row {
+        what,
+        ours,
+        baseline,
+        ratio,
+        target: target.to_owned(),
+        met,
+        load: String::new(),
+        command: String::new(),
+    }
+}
+
+fn parse_rows(context: &Context<'_>, _stdout: &str) -> Result<Vec<Row>, Error> {
+    let cases = [
+        ("typical", "parse a typical token response", true),
+        (
+            "large_jwt_10_extensions",
+            "parse a large JWT body with 10 extension members",
+            false,
+        ),
+        ("minimal_opaque", "parse a minimal opaque body", false),
+    ];
+    let mut rows = Vec::new();
+    for (case, what, targeted) in cases {
+        let median = |side: &str| {
+            criterion_result(
+                "parse",
+                context.criterion_dir,
+                &format!("parse_token_response_{case}/{side}"),
+                context.since,
+            )
+        };
+        let (ours, theirs) = (median("auth_core")?, median("oauth2_v5")?);
+        let (target, met) = if targeted {
+            (
+                "≥ 1.2x faster",
+                Met::from_bool(theirs / ours >= PARSE_TARGET),
+            )
+        } else {
+            ("reported", Met::Reported)
+        };
+        rows.push(row(
+            format!("{what} (auth-core vs `oauth2` v5, criterion median)"),
+            nanos(ours),
+            format!("{} (`oauth2` v5)", nanos(theirs)),
+            speedup(ours, theirs),
+            target,
+            met,
+        ));
+    }
+    Ok(rows)
+}
+
+fn parse_allocation_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
+    Ok(output::parse_allocations(stdout)?
+        .into_iter()
+        .map(|a| {
+            #[allow(clippy::cast_precision_loss, reason = "small counts")]
+            let ratio = a.ours as f64 / a.theirs as f64;
+            row(
+                format!(
+                    "heap allocations per parse, {} body ({} B)",
+                    a.case.replace('_', " "),
+                    a.bytes
+                ),
+                a.ours.to_string(),
+                format!("{} (`oauth2` v5)", a.theirs),
+                format!("{ratio:.2}x"),
+                "reported",
+                Met::Reported,
+            )
+        })
+        .collect())
+}
+
+fn load_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
+    let mut rows = Vec::new();
+    for l in output::load(stdout)? {
+        let config = format!(
+            "{} worker{}, {} connections, median of {} × {} s",
+            l.workers,
+            if l.workers == 1 { "" } else { "s" },
+            l.connections,
+            l.rounds,
+            l.secs
+        );
+        let throughput = l.mock_req_per_s / l.bare_req_per_s;
+        rows.push(row(
+            format!("token endpoint throughput under wrk, {config}"),
+            rate(l.mock_req_per_s),
+            format!("{} (bare hyper)", rate(l.bare_req_per_s)),
+            format!("{:.1} %", throughput * 100.0),
+            "≥ 80 %",
+            Met::from_bool(throughput >= LOAD_THROUGHPUT_TARGET),
+        ));
+        let p99 = l.mock_p99_us / l.bare_p99_us;
+        rows.push(row(
+            format!("token endpoint p99 under wrk, {config}"),
+            secs(l.mock_p99_us * 1e-6),
+            format!("{} (bare hyper)", secs(l.bare_p99_us * 1e-6)),
+            format!("{p99:.2}x"),
+            "≤ 1.5x",
+            Met::from_bool(p99 <= LOAD_P99_TARGET),
+        ));
+    }
+    Ok(rows)
+}
+
+fn allocation_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
+    let a = output::allocations(stdout)?;
+    Ok(vec![row(
+        "heap allocations per token request (mock, opaque tokens, counting allocator)".to_owned(),
+        format!("{} ({} B)", a.count, a.bytes),
+        String::new(),
+        String::new(),
+        "reported (before/after in the issue's section)",
+        Met::Reported,
+    )])
+}
+
+fn startup_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
+    let s = output::startup(stdout)?;
+    let ratio = s.mock_first_secs / s.bare_first_secs;
+    Ok(vec![row(
+        format!(
+            "mock-server spawn to first token, {} worker{}, median of {}",
+            s.workers,
+            if s.workers == 1 { "" } else { "s" },
+            s.runs
+        ),
+        secs(s.mock_first_secs),
+        format!("{} (bare hyper)", secs(s.bare_first_secs)),
+        format!("{ratio:.2}x"),
+        "≤ 1.1x",
+        Met::from_bool(ratio <= STARTUP_TARGET),
+    )])
+}
+
+fn cli_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
+    let c = output::cli(stdout)?;
+    let ratio = c.fetch_token_secs / c.curl_secs;
+    Ok(vec![row(
+        format!(
+            "`fetch-token` start to token printed, loopback, median of {}",
+            c.runs
+        ),
+        secs(c.fetch_token_secs),
+        format!("{} (curl)", secs(c.curl_secs)),
+        format!("{ratio:.2}x"),
+        "≤ 1.5x",
+        Met::from_bool(ratio <= CLI_TARGET),
+    )])
+}
+
+fn manager_rows(context: &Context<'_>, _stdout: &str) -> Result<Vec<Row>, Error> {
+    let median = |id: &str| criterion_result("manager", context.criterion_dir, id, context.since);
+    let one = median("token_manager/1_thread")?;
+    let two = median("token_manager/2_threads")?;
+    let mutex = median("mutex_baseline/1_thread")?;
+    Ok(vec![
+        row(
+            "cached `token()`, 1 thread (TokenManager, criterion median)".to_owned(),
+            nanos(one),
+            format!("{} (mutex held across the fetch)", nanos(mutex)),
+            format!("{:.2}x", one / mutex),
+            "≤ 50 ns",
+            Met::from_bool(one <= CACHED_READ_NS),
+        ),
+        row(
+            "cached `token()`, 2 threads (TokenManager, criterion median)".to_owned(),
+            nanos(two),
+            format!("{} (1 thread)", nanos(one)),
+            format!("{:.2}x", two / one),
+            "≤ 50 ns, flat (≤ 1.1x of 1 thread)",
+            Met::from_bool(two <= CACHED_READ_NS && two / one <= CACHED_FLAT),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_show_their_environment_and_quote_what_the_shell_would_split() {
+        let specs = specs(true);
+        let manager = specs.iter().find(|s| s.name == "manager").expect("manager");
+        assert_eq!(
+            manager.command_line(),
+            "cargo bench -p auth-http --all-features --bench manager -- --warm-up-time 1 \
+             --measurement-time 2 'token_manager/|mutex_baseline/1_thread'"
+        );
+        let startup = specs.iter().find(|s| s.name == "startup").expect("startup");
+        assert!(
+            startup.command_line().starts_with("MOCK_SERVER_WORKERS=1 "),
+            "{}",
+            startup.command_line()
+        );
+        assert!(
+            startup
+                .command_line()
+                .ends_with("cargo bench -p mock-server --all-features --bench startup")
+        );
+    }
+
+    #[test]
+    fn every_issue_17_bench_is_run() {
+        let names: Vec<&str> = specs(false).iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "parse",
+                "parse_allocations",
+                "load",
+                "allocations",
+                "startup",
+                "startup",
+                "cli",
+                "manager"
+            ]
+        );
+    }
+
+    #[test]
+    fn load_rows_judge_throughput_and_p99_against_their_targets() {
+        let context = Context {
+            criterion_dir: Path::new("/nonexistent"),
+            since: SystemTime::now(),
+        };
+        let rows = load_rows(&context, include_str!("../samples/load.txt")).expect("real output");
+        assert_eq!(rows.len(), 8);
+        assert_eq!(rows[0].ours, "54,515 req/s");
+        assert_eq!(rows[0].baseline, "56,837 req/s (bare hyper)");
+        assert_eq!(rows[0].ratio, "95.9 %");
+        assert_eq!(rows[0].met, Met::Yes);
+        assert_eq!(rows[1].ours, "3.36 ms");
+        assert_eq!(rows[1].ratio, "0.42x");
+        assert_eq!(rows[1].met, Met::Yes);
+        assert_eq!(rows[2].ratio, "63.2 %");
+        assert_eq!(rows[2].met, Met::No);
+    }
+
+    #[test]
+    fn figures_are_shown_in_readable_units() {
+        assert_eq!(nanos(64.34), "64.3 ns");
+        assert_eq!(nanos(651.2), "651 ns");
+        assert_eq!(nanos(1804.0), "1.80 µs");
+        assert_eq!(secs(3.26e-3), "3.26 ms");
+        assert_eq!(secs(850e-6), "850 µs");
+        assert_eq!(rate(79_712.4), "79,712 req/s");
+        assert_eq!(rate(512.0), "512 req/s");
+        assert_eq!(rate(1_234_567.0), "1,234,567 req/s");
+        assert_eq!(speedup(651.0, 783.0), "1.20x faster");
+        assert_eq!(speedup(232.0, 226.0), "1.03x slower");
+    }
+}
