@@ -16,7 +16,7 @@
 //! stable, read by `cargo xtask bench-report`:
 //!
 //! ```text
-//! load workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
+//! load generator=wrk workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
 //! ```
 
 #[path = "support/bare.rs"]
@@ -79,9 +79,10 @@ fn main() -> Result<(), BoxError> {
             let (bare_rate, bare_p99) = medians(&bare_runs);
             let (mock_rate, mock_p99) = medians(&mock_runs);
             println!(
-                "load workers={n} connections={c} rounds={rounds} secs={secs} \
+                "load generator={} workers={n} connections={c} rounds={rounds} secs={secs} \
                  bare_req_per_s={bare_rate:.0} mock_req_per_s={mock_rate:.0} req_per_s_ratio={:.3} \
                  bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3}",
+                generator.name(),
                 mock_rate / bare_rate,
                 bare_p99 * 1e6,
                 mock_p99 * 1e6,
@@ -151,6 +152,13 @@ impl Generator {
              (`cargo install oha`) on PATH; `just bench-load` installs one"
                 .into(),
         )
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Wrk(_) => "wrk",
+            Self::Oha(_) => "oha",
+        }
     }
 
     fn describe(&self) -> &'static str {

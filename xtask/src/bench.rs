@@ -105,7 +105,9 @@ impl Spec {
             .status()
             .map_err(|e| format!("cannot run {cargo}: {e}"))?;
         if !status.success() {
-            return Err(format!("building it failed ({status})"));
+            return Err(format!(
+                "cargo could not build it ({status}; its error is in the run's output)"
+            ));
         }
         let mut child = Command::new(cargo)
             .current_dir(root)
@@ -517,7 +519,7 @@ fn load_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
         );
         let throughput = l.mock_req_per_s / l.bare_req_per_s;
         rows.push(row(
-            format!("token endpoint throughput under wrk, {config}"),
+            format!("token endpoint throughput under {}, {config}", l.generator),
             rate(l.mock_req_per_s),
             format!("{} (bare hyper)", rate(l.bare_req_per_s)),
             format!("{:.1} %", throughput * 100.0),
@@ -526,7 +528,7 @@ fn load_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
         ));
         let p99 = l.mock_p99_us / l.bare_p99_us;
         rows.push(row(
-            format!("token endpoint p99 under wrk, {config}"),
+            format!("token endpoint p99 under {}, {config}", l.generator),
             secs(l.mock_p99_us * 1e-6),
             format!("{} (bare hyper)", secs(l.bare_p99_us * 1e-6)),
             format!("{p99:.2}x"),
@@ -660,15 +662,21 @@ mod tests {
         };
         let rows = load_rows(&context, include_str!("../samples/load.txt")).expect("real output");
         assert_eq!(rows.len(), 8);
-        assert_eq!(rows[0].ours, "54,515 req/s");
-        assert_eq!(rows[0].baseline, "56,837 req/s (bare hyper)");
-        assert_eq!(rows[0].ratio, "95.9 %");
-        assert_eq!(rows[0].met, Met::Yes);
-        assert_eq!(rows[1].ours, "3.36 ms");
-        assert_eq!(rows[1].ratio, "0.42x");
+        assert_eq!(
+            rows[0].what,
+            "token endpoint throughput under wrk, 1 worker, 16 connections, median of 1 × 2 s"
+        );
+        assert_eq!(rows[0].ours, "24,227 req/s");
+        assert_eq!(rows[0].baseline, "46,300 req/s (bare hyper)");
+        assert_eq!(rows[0].ratio, "52.3 %");
+        assert_eq!(rows[0].met, Met::No);
+        assert_eq!(rows[1].ours, "6.94 ms");
+        assert_eq!(rows[1].ratio, "0.76x");
         assert_eq!(rows[1].met, Met::Yes);
-        assert_eq!(rows[2].ratio, "63.2 %");
-        assert_eq!(rows[2].met, Met::No);
+        assert_eq!(rows[4].ratio, "103.2 %");
+        assert_eq!(rows[4].met, Met::Yes);
+        assert_eq!(rows[5].ratio, "1.44x");
+        assert_eq!(rows[5].met, Met::Yes);
     }
 
     #[test]

@@ -146,6 +146,8 @@ pub(crate) fn parse_allocations(stdout: &str) -> Result<Vec<ParseAllocations>, E
 /// One configuration of the load bench (its `load key=value...` line).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Load {
+    /// `wrk` or `oha`.
+    pub(crate) generator: String,
     pub(crate) workers: u64,
     pub(crate) connections: u64,
     pub(crate) rounds: u64,
@@ -156,7 +158,7 @@ pub(crate) struct Load {
     pub(crate) mock_p99_us: f64,
 }
 
-/// `load workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 ...`
+/// `load generator=wrk workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 ...`
 pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
     const BENCH: &str = "load";
     let mut rows = Vec::new();
@@ -170,6 +172,7 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
                 .ok_or_else(|| unreadable(BENCH, key, line))
         };
         rows.push(Load {
+            generator: field("generator")?.to_owned(),
             workers: number(BENCH, "workers", field("workers")?)?,
             connections: number(BENCH, "connections", field("connections")?)?,
             rounds: number(BENCH, "rounds", field("rounds")?)?,
@@ -373,11 +376,14 @@ mod tests {
             rows.iter().map(|r| (r.workers, r.connections)).collect();
         assert_eq!(configurations, [(1, 16), (1, 64), (2, 16), (2, 64)]);
         let first = &rows[0];
-        assert_eq!((first.rounds, first.secs), (1, 2));
-        assert!((first.bare_req_per_s - 56_837.0).abs() < 0.5);
-        assert!((first.mock_req_per_s - 54_515.0).abs() < 0.5);
-        assert!((first.bare_p99_us - 7_950.0).abs() < 0.5);
-        assert!((first.mock_p99_us - 3_360.0).abs() < 0.5);
+        assert_eq!(
+            (first.generator.as_str(), first.rounds, first.secs),
+            ("wrk", 1, 2)
+        );
+        assert!((first.bare_req_per_s - 46_300.0).abs() < 0.5);
+        assert!((first.mock_req_per_s - 24_227.0).abs() < 0.5);
+        assert!((first.bare_p99_us - 9_110.0).abs() < 0.5);
+        assert!((first.mock_p99_us - 6_940.0).abs() < 0.5);
     }
 
     #[test]
@@ -387,7 +393,7 @@ mod tests {
             message(&error),
             "load: no `load workers=...` line in its output"
         );
-        let cut = LOAD.replace("mock_p99_us=3360 ", "");
+        let cut = LOAD.replace("mock_p99_us=6940 ", "");
         let error = load(&cut).expect_err("a field missing");
         assert!(
             message(&error).contains("cannot read mock_p99_us"),

@@ -90,12 +90,8 @@ pub(crate) fn render(run: &Run, rows: &[Row]) -> String {
         },
         run.minutes,
     );
-    if !run.failed.is_empty() {
-        out.push('\n');
-        for (bench, why) in &run.failed {
-            let _ = writeln!(out, "**Bench `{bench}` failed**: {}", cell(why));
-            out.push('\n');
-        }
+    for (bench, why) in &run.failed {
+        let _ = write!(out, "\n**Bench `{bench}` failed**: {}\n", cell(why));
     }
     out.push('\n');
     out.push_str("| what | ours | baseline | ratio | target | met | load | command |\n");
@@ -243,6 +239,7 @@ mod tests {
         assert!(section.contains("`cargo bench -p auth-http --all-features --bench manager -- 'token_manager/\\|mutex_baseline/1_thread'`"));
         assert!(section.contains("| **failed** |"));
         assert!(section.starts_with('\n') && section.ends_with('\n'));
+        assert!(!section.contains("\n\n\n"), "{section}");
         assert!(!section.contains(BEGIN) && !section.contains(END));
     }
 }
