@@ -35,11 +35,16 @@ struct Context<'a> {
 
 type Rows = fn(&Context<'_>, &str) -> Result<Vec<Row>, Error>;
 
-/// One benchmark run: `cargo bench -p PACKAGE --all-features --bench BENCH [-- ARGS]`.
+/// One benchmark run: `cargo bench --workspace --all-features --bench BENCH [-- ARGS]`.
+///
+/// `--workspace` with `--bench` builds only that bench and what it needs,
+/// with the features of every package unified: the same for every bench of
+/// the report, so no bench rebuilds shared crates (ring, rustls, tokio...)
+/// another one built with other features (cargo keeps one artifact per
+/// crate whatever its features).
 struct Spec {
     /// Its name in `BENCH_REPORT_ONLY` and in failures.
     name: &'static str,
-    package: &'static str,
     bench: &'static str,
     env: Vec<(String, String)>,
     args: Vec<String>,
@@ -49,16 +54,9 @@ struct Spec {
 }
 
 impl Spec {
-    fn new(
-        name: &'static str,
-        package: &'static str,
-        bench: &'static str,
-        what: &'static str,
-        rows: Rows,
-    ) -> Self {
+    fn new(name: &'static str, bench: &'static str, what: &'static str, rows: Rows) -> Self {
         Self {
             name,
-            package,
             bench,
             env: Vec::new(),
             args: Vec::new(),
@@ -70,8 +68,7 @@ impl Spec {
     fn cargo_args(&self) -> Vec<String> {
         let mut args = [
             "bench",
-            "-p",
-            self.package,
+            "--workspace",
             "--all-features",
             "--bench",
             self.bench,
@@ -99,7 +96,7 @@ impl Spec {
         let mut build = Command::new(cargo);
         build
             .current_dir(root)
-            .args(self.cargo_args().iter().take(6))
+            .args(self.cargo_args().iter().take(5))
             .arg("--no-run");
         let status = build
             .status()
@@ -175,7 +172,6 @@ fn specs(quick: bool) -> Vec<Spec> {
     };
     let mut parse = Spec::new(
         "parse",
-        "auth-core",
         "parse",
         "parse a token response vs `oauth2` v5",
         parse_rows,
@@ -183,14 +179,12 @@ fn specs(quick: bool) -> Vec<Spec> {
     parse.args = criterion("parse_token_response");
     let parse_allocations = Spec::new(
         "parse_allocations",
-        "auth-core",
         "parse_allocations",
         "heap allocations per parse",
         parse_allocation_rows,
     );
     let mut load = Spec::new(
         "load",
-        "mock-server",
         "load",
         "token endpoint under wrk vs bare hyper",
         load_rows,
@@ -201,7 +195,6 @@ fn specs(quick: bool) -> Vec<Spec> {
     knob(&mut load.env, "MOCK_LOAD_CONNS", false, "");
     let allocations = Spec::new(
         "allocations",
-        "mock-server",
         "allocations",
         "heap allocations per token request (mock)",
         allocation_rows,
@@ -209,7 +202,6 @@ fn specs(quick: bool) -> Vec<Spec> {
     let startup = |workers: &str| {
         let mut spec = Spec::new(
             "startup",
-            "mock-server",
             "startup",
             "mock-server spawn to first token vs bare hyper",
             startup_rows,
@@ -221,7 +213,6 @@ fn specs(quick: bool) -> Vec<Spec> {
     };
     let mut cli = Spec::new(
         "cli",
-        "auth-http",
         "cli",
         "fetch-token start to token printed vs curl",
         cli_rows,
@@ -229,7 +220,6 @@ fn specs(quick: bool) -> Vec<Spec> {
     knob(&mut cli.env, "STARTUP_RUNS", quick, "5");
     let mut manager = Spec::new(
         "manager",
-        "auth-http",
         "manager",
         "cached `token()` (TokenManager)",
         manager_rows,
@@ -620,7 +610,7 @@ mod tests {
         let manager = specs.iter().find(|s| s.name == "manager").expect("manager");
         assert_eq!(
             manager.command_line(),
-            "cargo bench -p auth-http --all-features --bench manager -- --warm-up-time 1 \
+            "cargo bench --workspace --all-features --bench manager -- --warm-up-time 1 \
              --measurement-time 2 'token_manager/|mutex_baseline/1_thread'"
         );
         let startup = specs.iter().find(|s| s.name == "startup").expect("startup");
@@ -632,7 +622,7 @@ mod tests {
         assert!(
             startup
                 .command_line()
-                .ends_with("cargo bench -p mock-server --all-features --bench startup")
+                .ends_with("cargo bench --workspace --all-features --bench startup")
         );
     }
 
