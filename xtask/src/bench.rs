@@ -93,7 +93,7 @@ impl Spec {
     /// Builds the bench (so the load average and the timings do not see the
     /// compiler), then runs it; its stdout, echoed as it comes.
     fn run(&self, cargo: &str, root: &Path) -> Result<String, String> {
-        let mut build = Command::new(cargo);
+        let mut build = cargo_command(cargo);
         build
             .current_dir(root)
             .args(self.cargo_args().iter().take(5))
@@ -106,7 +106,7 @@ impl Spec {
                 "cargo could not build it ({status}; its error is in the run's output)"
             ));
         }
-        let mut child = Command::new(cargo)
+        let mut child = cargo_command(cargo)
             .current_dir(root)
             .args(self.cargo_args())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -135,6 +135,33 @@ impl Spec {
             Err(format!("it exited with {status}"))
         }
     }
+}
+
+/// `cargo`, without the variables `cargo run` set for this process
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`...): build scripts watch some of
+/// them (ring's `rerun-if-env-changed=CARGO_PKG_NAME`), so passing xtask's
+/// down would rebuild ring and all above it, here and again in the next
+/// plain `cargo bench`.
+fn cargo_command(cargo: &str) -> Command {
+    let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&name)
+        {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 /// A shell word: as is when safe, else single-quoted.
@@ -623,6 +650,32 @@ mod tests {
             startup
                 .command_line()
                 .ends_with("cargo bench --workspace --all-features --bench startup")
+        );
+    }
+
+    #[test]
+    fn nested_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {
+        // `cargo test` runs this binary with the same variables `cargo run` sets.
+        assert!(
+            std::env::var_os("CARGO_PKG_NAME").is_some(),
+            "run under cargo"
+        );
+        let command = cargo_command("cargo");
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in [
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_MANIFEST_DIR",
+        ] {
+            assert!(removed.iter().any(|r| r == name), "{name} in {removed:?}");
+        }
+        assert!(
+            !removed.iter().any(|r| r == "PATH" || r == "CARGO_HOME"),
+            "{removed:?}"
         );
     }
 
