@@ -10,13 +10,13 @@
 //! answer or socket error is an error, not a figure.
 //!
 //! `cargo bench -p mock-server --features cli --bench load` (`just
-//! bench-load`; env `MOCK_LOAD_ROUNDS`, default 3; `MOCK_LOAD_SECS` per
+//! bench-load`; env `MOCK_LOAD_ROUNDS`, default 5; `MOCK_LOAD_SECS` per
 //! round, default 10; `MOCK_LOAD_WORKERS`, default `1 2`;
 //! `MOCK_LOAD_CONNS`, default `16 64`). The last line per configuration is
 //! stable, read by `cargo xtask bench-report`:
 //!
 //! ```text
-//! load generator=wrk workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
+//! load generator=wrk workers=1 connections=16 rounds=5 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
 //! ```
 
 #[path = "support/bare.rs"]
@@ -46,7 +46,7 @@ fn main() -> Result<(), BoxError> {
         return Ok(());
     }
     let generator = Generator::find()?;
-    let rounds = env_or("MOCK_LOAD_ROUNDS", 3).max(1);
+    let rounds = env_or("MOCK_LOAD_ROUNDS", 5).max(1);
     let secs = env_or("MOCK_LOAD_SECS", 10).max(1);
     let workers = env_list("MOCK_LOAD_WORKERS", &[1, 2])?;
     let connections = env_list("MOCK_LOAD_CONNS", &[16, 64])?;

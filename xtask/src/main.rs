@@ -11,9 +11,10 @@
 //! the task exits non-zero; the file is written whole or not at all (a
 //! temporary file renamed over it).
 //!
-//! Environment: `BENCH_REPORT_QUICK=1` for a smoke run (short criterion
-//! measurements, one 2 s load round, 5 start-up runs: about 2 minutes once
-//! built); `BENCH_REPORT_ONLY="parse load"` to run only the named benches
+//! A full run takes about 10 minutes once built (the load bench's 5 rounds
+//! of 10 s per server and configuration are most of it). Environment:
+//! `BENCH_REPORT_QUICK=1` for a smoke run (short criterion measurements, one
+//! 2 s load round, 5 start-up runs: about a minute and a half once built); `BENCH_REPORT_ONLY="parse load"` to run only the named benches
 //! (`parse parse_allocations load allocations startup cli manager`); the
 //! benches' own knobs (`MOCK_LOAD_ROUNDS`, `MOCK_LOAD_SECS`, `STARTUP_RUNS`)
 //! pass through and show in the commands.
