@@ -775,7 +775,16 @@ impl TokenResponse<'_> {
     /// The JSON body.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Strings and integers always serialize.
-        serde_json::to_string(self).unwrap_or_default()
+        // One buffer, sized for the unescaped body: the member names and
+        // punctuation (under 80 bytes), the values, a 20-digit integer.
+        let values =
+            self.access_token.len() + self.token_type.len() + self.scope.map_or(0, str::len);
+        let mut body = Vec::with_capacity(96 + values);
+        // Strings and integers always serialize, into a Vec without fail.
+        if serde_json::to_writer(&mut body, self).is_err() {
+            return String::new();
+        }
+        // serde_json writes UTF-8 only.
+        String::from_utf8(body).unwrap_or_default()
     }
 }
