@@ -205,7 +205,7 @@ impl Form {
     /// ```
     pub fn parse(body: &[u8], max_pairs: usize) -> Result<Self, FormError> {
         // One allocation for the pairs: at most one per `&`-separated segment.
-        let segments = body.iter().filter(|&&b| b == b'&').count() + 1;
+        let segments = body.split(|&b| b == b'&').count();
         let mut pairs = Vec::with_capacity(segments.min(max_pairs));
         let mut offset = 0;
         for segment in body.split(|&b| b == b'&') {
