@@ -210,21 +210,22 @@ fn check(
     purpose: Purpose,
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, Refusal> {
-    let values: Vec<_> = headers.get_all(AUTHORIZATION).iter().collect();
-    facts.authorization_headers = values.len();
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let first = values.next();
+    let count = usize::from(first.is_some()) + values.count();
+    facts.authorization_headers = count;
     // RFC 6749 §3.2: parameters sent without a value are treated as omitted.
     let body_secret = form.get("client_secret").filter(|s| !s.is_empty());
     let body_id = form.get("client_id").filter(|s| !s.is_empty());
     let assertion = assertion_of(form);
-    if values.len() > 1 {
+    if count > 1 {
         return Err(
             invalid_request("more than one Authorization header").because(format!(
-                "client authentication: {} Authorization headers",
-                values.len()
+                "client authentication: {count} Authorization headers"
             )),
         );
     }
-    let other = if values.is_empty() {
+    let other = if first.is_none() {
         body_secret.map(|_| "client_secret_post")
     } else {
         Some("an Authorization header")
@@ -232,7 +233,7 @@ fn check(
     if let Some(result) = by_assertion(state, form, assertion, other, body_id, facts) {
         return result;
     }
-    if let Some(value) = values.first() {
+    if let Some(value) = first {
         let value = value.as_bytes();
         if body_secret.is_some() {
             facts.detected = DetectedAuth::Both;

@@ -118,7 +118,12 @@ impl Issuer {
         let mut mac = self.mac();
         mac.update(&payload);
         let tag = mac.finalize().into_bytes();
-        let mut token = URL_SAFE_NO_PAD.encode(&payload);
+        // One allocation for the whole token: both parts' lengths are known.
+        let length = base64::encoded_len(payload.len(), false).unwrap_or(0)
+            + 1
+            + base64::encoded_len(tag.len(), false).unwrap_or(0);
+        let mut token = String::with_capacity(length);
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(tag, &mut token);
         token
@@ -198,14 +203,37 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&s.as_bytes()[..usize::from(len)]);
 }
 
+/// The scope as [`push_str`] writes its string form, without making the string.
+fn push_scope(out: &mut Vec<u8>, scope: &ScopeSet) {
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let mut first = true;
+    for token in scope.iter() {
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(token.as_str().as_bytes());
+    }
+    // Cut as `push_str` cuts: scopes are bounded by the request body limit.
+    let written = out.len() - at - 2;
+    let len = u16::try_from(written).unwrap_or(u16::MAX);
+    out.truncate(at + 2 + usize::from(len));
+    if let Some(prefix) = out.get_mut(at..at + 2) {
+        prefix.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
 fn encode(claims: &Claims) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + claims.client_id.len());
+    let scope_len: usize = claims.scope.iter().map(|s| s.as_str().len() + 1).sum();
+    let audience_len: usize = claims.audience.iter().map(|a| a.len() + 2).sum();
+    let mut out = Vec::with_capacity(48 + claims.client_id.len() + scope_len + audience_len);
     out.push(VERSION);
     out.extend_from_slice(&claims.iat.to_be_bytes());
     out.extend_from_slice(&claims.exp.to_be_bytes());
     out.extend_from_slice(&claims.jti);
     push_str(&mut out, &claims.client_id);
-    push_str(&mut out, &claims.scope.to_string());
+    push_scope(&mut out, &claims.scope);
     let count = u8::try_from(claims.audience.len()).unwrap_or(u8::MAX);
     out.push(count);
     for aud in claims.audience.iter().take(usize::from(count)) {

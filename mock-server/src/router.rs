@@ -3,13 +3,15 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::future::poll_fn;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 
 use auth_core::form::Form;
 use auth_core::{ErrorCode, ProviderError};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::Response;
 use http::header::{CONNECTION, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
@@ -317,13 +319,17 @@ async fn read_body(
             format!("body: Content-Length {declared} is over max_body_bytes ({limit})"),
         ));
     }
-    match tokio::time::timeout(
-        state.settings.body_timeout,
-        Limited::new(body, limit).collect(),
-    )
-    .await
-    {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    let mut body = Limited::new(body, limit);
+    let mut collecting = pin!(collect(&mut body));
+    // The usual body came with the head: polled once, it is complete, and
+    // needs no timer (nor the clock read that sets one).
+    let first = poll_fn(|cx| Poll::Ready(collecting.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => Ok(collected),
+        Poll::Pending => tokio::time::timeout(state.settings.body_timeout, collecting).await,
+    };
+    match collected {
+        Ok(Ok(collected)) => Ok(collected),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large(
             state,
             limit,
@@ -348,6 +354,31 @@ async fn read_body(
         )),
     }
 }
+
+/// The body's data frames joined (trailers are not read). The usual body
+/// is one frame: its bytes are the body, with no list and no copy.
+async fn collect(body: &mut Limited<Incoming>) -> Result<Bytes, BoxError> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        if let Some(joined) = joined.as_mut() {
+            joined.extend_from_slice(&data);
+        } else if let Some(head) = first.take() {
+            let mut both = BytesMut::with_capacity(head.len() + data.len());
+            both.extend_from_slice(&head);
+            both.extend_from_slice(&data);
+            joined = Some(both);
+        } else {
+            first = Some(data);
+        }
+    }
+    Ok(joined.map_or_else(|| first.unwrap_or_default(), BytesMut::freeze))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn too_large(state: &State, limit: usize, reason: String) -> Box<Outcome> {
     let error = ProviderError::new(ErrorCode::InvalidRequest)

@@ -87,9 +87,10 @@ pub struct BasicCredentials {
 
 /// Base64-decodes and splits at the first `:`, without the form step.
 pub fn decode_raw(header_value: &[u8]) -> Result<RawBasic, BasicError> {
-    let (user, password) = split(header_value)?;
-    let user = String::from_utf8(user).map_err(|_| BasicError::Utf8)?;
-    let password = String::from_utf8(password).map_err(|_| BasicError::Utf8)?;
+    let decoded = base64_of(header_value)?;
+    let (user, password) = split(&decoded)?;
+    let user = String::from_utf8(user.to_vec()).map_err(|_| BasicError::Utf8)?;
+    let password = String::from_utf8(password.to_vec()).map_err(|_| BasicError::Utf8)?;
     Ok(RawBasic {
         user,
         password: ClientSecret::new(password),
@@ -107,9 +108,10 @@ pub fn decode_raw(header_value: &[u8]) -> Result<RawBasic, BasicError> {
 /// # Ok(()) }
 /// ```
 pub fn decode(header_value: &[u8]) -> Result<BasicCredentials, BasicError> {
-    let (user, password) = split(header_value)?;
-    let id = form::decode_component(&user).map_err(BasicError::Form)?;
-    let secret = form::decode_component(&password).map_err(BasicError::Form)?;
+    let decoded = base64_of(header_value)?;
+    let (user, password) = split(&decoded)?;
+    let id = form::decode_component(user).map_err(BasicError::Form)?;
+    let secret = form::decode_component(password).map_err(BasicError::Form)?;
     Ok(BasicCredentials {
         id: ClientId::new(id),
         secret: ClientSecret::new(secret),
@@ -132,7 +134,8 @@ fn scheme_and_rest(value: &[u8]) -> Option<(&[u8], &[u8])> {
     }
 }
 
-fn split(header_value: &[u8]) -> Result<(Vec<u8>, Vec<u8>), BasicError> {
+/// The base64-decoded credentials of a Basic value.
+fn base64_of(header_value: &[u8]) -> Result<Vec<u8>, BasicError> {
     let (scheme, credentials) = scheme_and_rest(header_value).ok_or(BasicError::NotBasic)?;
     if !scheme.eq_ignore_ascii_case(SCHEME.as_bytes()) {
         return Err(BasicError::NotBasic);
@@ -140,14 +143,16 @@ fn split(header_value: &[u8]) -> Result<(Vec<u8>, Vec<u8>), BasicError> {
     if credentials.is_empty() {
         return Err(BasicError::Missing);
     }
-    let decoded = STANDARD
-        .decode(credentials)
-        .map_err(|_| BasicError::Base64)?;
+    STANDARD.decode(credentials).map_err(|_| BasicError::Base64)
+}
+
+/// The halves around the first `:`, borrowed (no copies, issue 17).
+fn split(decoded: &[u8]) -> Result<(&[u8], &[u8]), BasicError> {
     let colon = decoded
         .iter()
         .position(|&b| b == b':')
         .ok_or(BasicError::NoColon)?;
-    Ok((decoded[..colon].to_vec(), decoded[colon + 1..].to_vec()))
+    Ok((&decoded[..colon], &decoded[colon + 1..]))
 }
 
 #[cfg(test)]

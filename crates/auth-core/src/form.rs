@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything but the RFC 3986 unreserved characters is percent-encoded.
 const FORM_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -138,20 +138,52 @@ pub fn decode_component(encoded: &[u8]) -> Result<String, FormError> {
 
 fn decode_at(encoded: &[u8], base: usize) -> Result<String, FormError> {
     let mut i = 0;
+    let mut escaped = false;
     while let Some(pos) = encoded[i..].iter().position(|&b| b == b'%') {
         let at = i + pos;
         let hex = encoded.get(at + 1..at + 3);
         if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
             return Err(FormError::InvalidPercentEncoding { offset: base + at });
         }
+        escaped = true;
         i = at + 3;
     }
-    let plus_as_space: Vec<u8> = encoded
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    // The usual component (`client_credentials`, `read`) has nothing to
+    // decode: one copy, no intermediate buffers (issue 17).
+    if !escaped && !encoded.contains(&b'+') {
+        return std::str::from_utf8(encoded)
+            .map(str::to_owned)
+            .map_err(|_| FormError::InvalidUtf8);
+    }
+    // One buffer: decoding never makes a component longer. A raw `+` is a
+    // space; an encoded one (`%2B`) stays a `+`.
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut rest = encoded;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        match b {
+            b'+' => bytes.push(b' '),
+            // Every `%` was checked above: two hex digits follow.
+            b'%' => {
+                if let [high, low, tail @ ..] = rest {
+                    bytes.push((hex_value(*high) << 4) | hex_value(*low));
+                    rest = tail;
+                }
+            }
+            _ => bytes.push(b),
+        }
+    }
     String::from_utf8(bytes).map_err(|_| FormError::InvalidUtf8)
+}
+
+/// The value of one hex digit (checked by the caller; anything else is 0).
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        b'A'..=b'F' => digit - b'A' + 10,
+        _ => 0,
+    }
 }
 
 /// A decoded form: the pairs in the order they were sent, repeats kept, so
@@ -172,7 +204,9 @@ impl Form {
     /// # Ok(()) }
     /// ```
     pub fn parse(body: &[u8], max_pairs: usize) -> Result<Self, FormError> {
-        let mut pairs = Vec::new();
+        // One allocation for the pairs: at most one per `&`-separated segment.
+        let segments = body.split(|&b| b == b'&').count();
+        let mut pairs = Vec::with_capacity(segments.min(max_pairs));
         let mut offset = 0;
         for segment in body.split(|&b| b == b'&') {
             let start = offset;

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 
 use http::{HeaderMap, StatusCode};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -775,7 +776,48 @@ impl TokenResponse<'_> {
     /// The JSON body.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Strings and integers always serialize.
-        serde_json::to_string(self).unwrap_or_default()
+        // One buffer, sized for the unescaped body: the member names and
+        // punctuation (under 80 bytes), the values, a 20-digit integer.
+        let values =
+            self.access_token.len() + self.token_type.len() + self.scope.map_or(0, str::len);
+        let scope = self.scope.unwrap_or_default();
+        // The usual answer needs no escaping (b64token, `Bearer`, NQCHAR
+        // scopes): written as it is, in the field order serde writes.
+        if [self.access_token, self.token_type, scope]
+            .iter()
+            .all(|value| value.bytes().all(is_plain_json_byte))
+        {
+            let mut body = String::with_capacity(96 + values);
+            body.push_str(r#"{"access_token":""#);
+            body.push_str(self.access_token);
+            body.push_str(r#"","token_type":""#);
+            body.push_str(self.token_type);
+            body.push('"');
+            if let Some(expires_in) = self.expires_in {
+                body.push_str(r#","expires_in":"#);
+                // Writing into a String cannot fail.
+                let _ = write!(body, "{expires_in}");
+            }
+            if let Some(scope) = self.scope {
+                body.push_str(r#","scope":""#);
+                body.push_str(scope);
+                body.push('"');
+            }
+            body.push('}');
+            return body;
+        }
+        let mut body = Vec::with_capacity(96 + values);
+        // Strings and integers always serialize, into a Vec without fail.
+        if serde_json::to_writer(&mut body, self).is_err() {
+            return String::new();
+        }
+        // serde_json writes UTF-8 only.
+        String::from_utf8(body).unwrap_or_default()
     }
+}
+
+/// A byte JSON writes as it is inside a string: printable ASCII but `"`
+/// and `\` (RFC 8259 §7).
+fn is_plain_json_byte(b: u8) -> bool {
+    matches!(b, 0x20..=0x7E) && b != b'"' && b != b'\\'
 }
