@@ -270,12 +270,44 @@ impl Config {
         Ok(config)
     }
 
-    /// The embedded default configuration.
+    /// The embedded default configuration: [`DEFAULT_CONFIG`], built in
+    /// code. Parsing the TOML at every start was the largest user-space
+    /// cost of `mock-server`'s start-up (docs/performance.md, Start-up);
+    /// a unit test keeps the two equal, and that it validates.
     #[must_use]
     pub fn embedded() -> Self {
-        // The embedded file is checked by a unit test; an empty registry is
-        // the safe fallback should it ever not parse.
-        Self::from_toml(DEFAULT_CONFIG).unwrap_or_default()
+        let client = |id: &str, secret: &str, scopes: &[&str], default_scopes: &[&str]| {
+            ClientRegistration::new(id, secret)
+                .with_scopes(scopes.iter().copied())
+                .with_default_scopes(default_scopes.iter().copied())
+        };
+        let read_write: &[&str] = &["read", "write"];
+        Self {
+            token_lifetime_secs: 3600,
+            journal_capacity: 256,
+            max_body_bytes: 65536,
+            realm: "mock".to_owned(),
+            resources: vec![
+                "https://api.example.com/".to_owned(),
+                "https://api2.example.com/".to_owned(),
+            ],
+            clients: vec![
+                client("s6BhdRkqt3", "gX1fBat3bV", read_write, &["read"]),
+                client("client:id+1", "a b+c/d%e&f=g:h~i", read_write, &["read"]),
+                client("svc-1", "p\u{e4}ssw\u{f6}rd\u{20ac}", &["read"], &["read"]),
+                client("cid", "~~~>?", &["read"], &["read"]),
+                ClientRegistration::public("pub").with_scopes(["read"]),
+                client("no-cc", "s3cret-no-cc", &["read"], &[])
+                    .with_grant_types(["authorization_code"]),
+                client("post-only", "s3cret-post", read_write, &["read"])
+                    .with_auth_method(ClientAuthMethod::ClientSecretPost),
+                // Every named scope of auth-core.
+                ClientRegistration::new("dev-service", "dev-secret")
+                    .with_scopes(Scope::NAMED.iter().map(Scope::as_str))
+                    .with_default_scopes(["discovery:read"]),
+            ],
+            ..Self::default()
+        }
     }
 
     /// The admin API's and the metrics scraper's settings.
@@ -781,6 +813,21 @@ pub(crate) struct Resolved {
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_config_is_the_default_toml_without_parsing_it() {
+        let parsed = Config::from_toml(DEFAULT_CONFIG).expect("embedded config is valid");
+        let built = Config::embedded();
+        built.validate().expect("the built config is valid");
+        // Serialization shows every setting but the secrets (skipped);
+        // `ClientRegistration`'s `PartialEq` compares the secrets too.
+        assert_eq!(
+            serde_json::to_value(&built).expect("serializes"),
+            serde_json::to_value(&parsed).expect("serializes")
+        );
+        assert_eq!(built.clients, parsed.clients);
+        assert!(built.admin_token.is_none() && built.metrics_token.is_none());
+    }
 
     #[test]
     fn embedded_config_parses_and_holds_the_fixtures() {

@@ -4,6 +4,7 @@
 //! `cargo run -p mock-server --features cli -- --help`. Examples:
 //! docs/quickstart.md.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -38,7 +39,10 @@ struct Cli {
     serve: ServeArgs,
 }
 
+// Deferred: the subcommands' flags are built only when one is named, not
+// for every `mock-server --addr ...` start (docs/performance.md, Start-up).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Serve the provider (the default).
     // Boxed: the serve flags outweigh the conformance ones (clippy
@@ -602,22 +606,27 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
             server.local_addr()
         );
     }
-    say!("{lockout}");
-    say!("{}", tokens_line(&server, format, alg, embedded));
-    say!("registered clients (dev mock: these secrets are not secret):");
+    // The rest of the banner in one write (stdout writes each line on its
+    // own): the first requests are being served meanwhile.
+    let mut banner = format!(
+        "{lockout}\n{}\nregistered clients (dev mock: these secrets are not secret):",
+        tokens_line(&server, format, alg, embedded)
+    );
     for client in server.clients() {
         let secret = client.expose_secret().unwrap_or("(public client)");
         let defaults = match client.default_scopes() {
             [] => "(none)".to_owned(),
             scopes => scopes.join(" "),
         };
-        say!(
-            "  {:<16} secret={secret:<24} auth={} scopes={} default_scopes={defaults}",
+        let _ = write!(
+            banner,
+            "\n  {:<16} secret={secret:<24} auth={} scopes={} default_scopes={defaults}",
             client.id(),
             client.auth_method_name(),
             client.scopes().join(" "),
         );
     }
+    say!("{banner}");
     interrupts.next().await;
     // Requests in flight get up to 5 s to finish; a second Ctrl-C does not
     // wait for them (as docker compose and most dev servers do).
@@ -714,5 +723,33 @@ impl Interrupts {
     /// Resolves on the next one.
     async fn next(&mut self) {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn subcommand_flags_are_built_only_when_a_subcommand_is_named() {
+        // A plain start builds the top-level flags only.
+        let command = Cli::command();
+        for name in ["serve", "conformance"] {
+            let sub = command
+                .find_subcommand(name)
+                .expect("the subcommand exists");
+            assert_eq!(sub.get_arguments().count(), 0, "{name}'s flags were built");
+        }
+        // Named, its flags are built and parsed as before.
+        let cli =
+            Cli::try_parse_from(["mock-server", "serve", "--addr", "127.0.0.1:0"]).expect("parses");
+        match cli.command {
+            Some(Command::Serve(args)) => assert_eq!(args.addr.port(), 0),
+            other => panic!("not serve: {other:?}"),
+        }
+        let cli = Cli::try_parse_from(["mock-server", "conformance", "--list"]).expect("parses");
+        assert!(matches!(cli.command, Some(Command::Conformance(args)) if args.list));
     }
 }
