@@ -242,11 +242,16 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 ///   [`TokenRequest::key`](auth_core::TokenRequest::key) (URL, client id,
 ///   auth method, sorted scopes, resources, audience, extra parameters);
 ///   the same key names the token in a [`TokenStore`].
-/// - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
-///   read is one atomic load and a clock read, and takes no lock a fetch
-///   holds (the fetch only swaps a new value in when it has one). Each
-///   thread hands out clones of its own copy of the token, so two cores
-///   never contend on one reference count.
+/// - **Lock-free reads.** The token sits in an [`ArcSwapOption`], and each
+///   thread keeps its own copy of it: a cached read well before the refresh
+///   point is one plain load (is this thread's copy still the current
+///   one?) and one read of the coarse wall clock, takes no lock a fetch
+///   holds, and writes nothing another core reads, so two cores never
+///   contend on one reference count. The coarse clock is the wall clock as
+///   of the kernel's last tick (Linux's `CLOCK_REALTIME_COARSE`): expiry
+///   keeps its wall-clock meaning through clock steps and a suspend, and
+///   within a second of the refresh point every read decides on the
+///   precise clock. An injected [`Clock`] is read on every call.
 /// - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
 ///   capped at a quarter of the lifetime) minus a random jitter, so a fleet
 ///   does not renew in lockstep. Past that point and until the token
