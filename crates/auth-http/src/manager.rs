@@ -696,7 +696,7 @@ impl TokenManager {
             let mut locals = cell.try_borrow_mut().ok()?;
             let local = locals.iter_mut().find(|l| l.epoch == epoch)?;
             let now = self.inner.hot_now_nanos();
-            if now >= local.hot_until {
+            if now >= local.hot_until || local.hits.is_due(now) {
                 return None;
             }
             local.hits.count(now);
