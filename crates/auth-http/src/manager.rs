@@ -612,8 +612,7 @@ impl TokenManager {
             .as_ref()
             .is_some_and(|c| c.token.access_token() == rejected.access_token())
         {
-            self.inner.cached.store(None);
-            self.inner.epoch.store(next_epoch(), Ordering::Release);
+            self.inner.publish_held(&publishing, None);
             tracing::debug!("rejected token invalidated");
         }
         drop(publishing);
@@ -936,7 +935,11 @@ impl Inner {
     /// Puts `cached` (or nothing) in the cache, under a new epoch: every
     /// thread's copy of the previous entry stops being read.
     fn publish(&self, cached: Option<Arc<Cached>>) {
-        let _publishing = self.lock_publish();
+        self.publish_held(&self.lock_publish(), cached);
+    }
+
+    /// [`Inner::publish`] for a caller that holds the lock already.
+    fn publish_held(&self, _held: &MutexGuard<'_, ()>, cached: Option<Arc<Cached>>) {
         let epoch = cached.as_ref().map_or_else(next_epoch, |c| c.epoch);
         self.cached.store(cached);
         self.epoch.store(epoch, Ordering::Release);
