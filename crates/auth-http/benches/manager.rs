@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use auth_core::{Client, ClientCredentials, Clock as _, OAuthToken, Scope, SystemClock, TokenUrl};
 use auth_http::{Error, TokenManager, Transport, from_fn};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 
 const STAMPEDE: usize = 10_000;
 
@@ -130,13 +131,48 @@ fn concurrent_cpu(threads: usize, iters: u64, read: impl Fn() + Sync) -> Duratio
                     for _ in 0..iters {
                         read();
                     }
-                    cpu_now() - start
+                    cpu_now().saturating_sub(start)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     total / u32::try_from(threads).unwrap()
+}
+
+/// The clock reads a cached call could make: the precise wall clock (what
+/// it read before issue 17) and the coarse one it reads now.
+fn clock_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group.bench_function("system_clock_read", |b| {
+        b.iter(|| black_box(std::time::SystemTime::now()));
+    });
+    #[cfg(target_os = "linux")]
+    group.bench_function("coarse_clock_read", |b| {
+        b.iter(|| {
+            black_box(rustix::time::clock_gettime(
+                rustix::time::ClockId::RealtimeCoarse,
+            ))
+        });
+    });
+}
+
+/// The warm read in CPU time per thread, 1 and 2 threads (see
+/// [`concurrent_cpu`]).
+#[cfg(target_os = "linux")]
+fn cpu_time_rows(group: &mut BenchmarkGroup<'_, WallTime>, manager: &TokenManager) {
+    for threads in [1, 2] {
+        let name = format!(
+            "token_manager_cpu_time/{threads}_thread{}",
+            if threads > 1 { "s" } else { "" }
+        );
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                concurrent_cpu(threads, iters, || {
+                    black_box(now_or_never(manager.token()).unwrap());
+                })
+            });
+        });
+    }
 }
 
 fn cached_token(c: &mut Criterion) {
@@ -177,37 +213,12 @@ fn cached_token(c: &mut Criterion) {
     };
 
     let mut group = c.benchmark_group("cached_token");
-    // References: the precise wall-clock read (what a cached call took
-    // before issue 17), and the coarse one a cached call makes now.
-    group.bench_function("system_clock_read", |b| {
-        b.iter(|| black_box(std::time::SystemTime::now()));
-    });
-    #[cfg(target_os = "linux")]
-    group.bench_function("coarse_clock_read", |b| {
-        b.iter(|| {
-            black_box(rustix::time::clock_gettime(
-                rustix::time::ClockId::RealtimeCoarse,
-            ))
-        });
-    });
+    clock_rows(&mut group);
     group.bench_function("token_manager/1_thread", |b| {
         b.iter(|| black_box(now_or_never(manager.token()).unwrap()));
     });
-    // The same two rows in CPU time per thread (see `concurrent_cpu`).
     #[cfg(target_os = "linux")]
-    for threads in [1, 2] {
-        let name = format!(
-            "token_manager_cpu_time/{threads}_thread{}",
-            if threads > 1 { "s" } else { "" }
-        );
-        group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                concurrent_cpu(threads, iters, || {
-                    black_box(now_or_never(manager.token()).unwrap());
-                })
-            });
-        });
-    }
+    cpu_time_rows(&mut group, &manager);
     group.bench_function("mutex_baseline/1_thread", |b| {
         b.iter(|| black_box(now_or_never(baseline.token()).unwrap()));
     });
