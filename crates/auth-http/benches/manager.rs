@@ -1,6 +1,10 @@
 //! `TokenManager::token()` on a warm cache, single-threaded and with two
 //! threads, side by side with a baseline that holds a `Mutex` across the
-//! fetch (the x/oauth2 design); and a cold-cache stampede of 10,000 tasks.
+//! fetch (the x/oauth2 design) and with the clock reads it could make
+//! (`system_clock_read`, `coarse_clock_read` on Linux); on Linux the same
+//! read in CPU time per thread (`token_manager_cpu_time`: whether two
+//! threads contend, even on a machine busy with other work); and a
+//! cold-cache stampede of 10,000 tasks.
 //!
 //! With the `metrics` feature, the same cached read for a manager that
 //! records metrics (issue 16): with no recorder installed (no-op handles)
@@ -21,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use auth_core::{Client, ClientCredentials, Clock as _, OAuthToken, Scope, SystemClock, TokenUrl};
 use auth_http::{Error, TokenManager, Transport, from_fn};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 
 const STAMPEDE: usize = 10_000;
 
@@ -103,6 +108,73 @@ fn concurrent(threads: usize, iters: u64, read: impl Fn() + Sync) -> Duration {
     .elapsed()
 }
 
+/// CPU time of `threads` threads each calling `read` `iters` times, the
+/// mean of the threads' own CPU clocks: on a machine busy with other work
+/// a thread waiting for a core is not counted, so two threads contending
+/// on a cache line still show, two threads taking turns on one core don't.
+#[cfg(target_os = "linux")]
+fn concurrent_cpu(threads: usize, iters: u64, read: impl Fn() + Sync) -> Duration {
+    let cpu_now = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(
+            u64::try_from(t.tv_sec).unwrap(),
+            u32::try_from(t.tv_nsec).unwrap(),
+        )
+    };
+    let barrier = std::sync::Barrier::new(threads);
+    let total: Duration = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    let start = cpu_now();
+                    for _ in 0..iters {
+                        read();
+                    }
+                    cpu_now().saturating_sub(start)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    total / u32::try_from(threads).unwrap()
+}
+
+/// The clock reads a cached call could make: the precise wall clock (what
+/// it read before issue 17) and the coarse one it reads now.
+fn clock_rows(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group.bench_function("system_clock_read", |b| {
+        b.iter(|| black_box(std::time::SystemTime::now()));
+    });
+    #[cfg(target_os = "linux")]
+    group.bench_function("coarse_clock_read", |b| {
+        b.iter(|| {
+            black_box(rustix::time::clock_gettime(
+                rustix::time::ClockId::RealtimeCoarse,
+            ))
+        });
+    });
+}
+
+/// The warm read in CPU time per thread, 1 and 2 threads (see
+/// [`concurrent_cpu`]).
+#[cfg(target_os = "linux")]
+fn cpu_time_rows(group: &mut BenchmarkGroup<'_, WallTime>, manager: &TokenManager) {
+    for threads in [1, 2] {
+        let name = format!(
+            "token_manager_cpu_time/{threads}_thread{}",
+            if threads > 1 { "s" } else { "" }
+        );
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                concurrent_cpu(threads, iters, || {
+                    black_box(now_or_never(manager.token()).unwrap());
+                })
+            });
+        });
+    }
+}
+
 fn cached_token(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -141,13 +213,12 @@ fn cached_token(c: &mut Criterion) {
     };
 
     let mut group = c.benchmark_group("cached_token");
-    // Reference: the clock read every cached call must make.
-    group.bench_function("system_clock_read", |b| {
-        b.iter(|| black_box(std::time::SystemTime::now()));
-    });
+    clock_rows(&mut group);
     group.bench_function("token_manager/1_thread", |b| {
         b.iter(|| black_box(now_or_never(manager.token()).unwrap()));
     });
+    #[cfg(target_os = "linux")]
+    cpu_time_rows(&mut group, &manager);
     group.bench_function("mutex_baseline/1_thread", |b| {
         b.iter(|| black_box(now_or_never(baseline.token()).unwrap()));
     });

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -168,8 +168,23 @@ struct Cached {
     refresh_at: i128,
     /// When the token stops being valid, in Unix nanoseconds.
     expires_at: i128,
+    /// Until when the hot path hands it out on the hot path's own clock
+    /// reading ([`Inner::hot_now_nanos`]): `refresh_at`, less the most the
+    /// coarse clock lags when that is what it reads. From then on every
+    /// read takes the precise clock and decides as before.
+    hot_until: i128,
     /// The manager's metrics, for the threads counting hits on it.
     meter: Meter,
+    /// Names this entry in the threads' copies ([`Local`]); unique in the
+    /// process, never reused.
+    epoch: u64,
+}
+
+/// The next cache epoch: one counter for every manager of the process, so
+/// an epoch names one cache entry (or one emptying) and nothing else.
+fn next_epoch() -> u64 {
+    static EPOCHS: AtomicU64 = AtomicU64::new(1);
+    EPOCHS.fetch_add(1, Ordering::Relaxed)
 }
 
 type Shared = Result<Arc<Cached>, Arc<Error>>;
@@ -181,7 +196,8 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     /// The clock is the system clock: read it without building an
-    /// `OffsetDateTime` (the cached path's largest cost otherwise).
+    /// `OffsetDateTime` (the cached path's largest cost otherwise), and
+    /// read its coarse twin on the hot path ([`coarse_now_nanos`]).
     system_clock: bool,
     store: Option<Arc<dyn TokenStore>>,
     fleet: Option<Arc<dyn FleetStore>>,
@@ -191,6 +207,12 @@ struct Inner {
     retry: RetryPolicy,
     refresh_jitter: f64,
     cached: ArcSwapOption<Cached>,
+    /// The epoch of what `cached` holds (a fresh one when it is empty): a
+    /// thread whose own copy has this epoch reads that copy and never
+    /// touches `cached`, a plain load of a line no reader writes.
+    epoch: AtomicU64,
+    /// Held while `cached` and `epoch` change, so the two always agree.
+    publish: Mutex<()>,
     inflight: Mutex<Option<watch::Receiver<Option<Shared>>>>,
     store_consulted: AtomicBool,
     /// After a failed renewal, no refresh-ahead before this (Unix ms), so
@@ -220,11 +242,16 @@ const REFRESH_PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 ///   [`TokenRequest::key`](auth_core::TokenRequest::key) (URL, client id,
 ///   auth method, sorted scopes, resources, audience, extra parameters);
 ///   the same key names the token in a [`TokenStore`].
-/// - **Lock-free reads.** The token sits in an [`ArcSwapOption`]: a cached
-///   read is one atomic load and a clock read, and takes no lock a fetch
-///   holds (the fetch only swaps a new value in when it has one). Each
-///   thread hands out clones of its own copy of the token, so two cores
-///   never contend on one reference count.
+/// - **Lock-free reads.** The token sits in an [`ArcSwapOption`], and each
+///   thread keeps its own copy of it: a cached read well before the refresh
+///   point is one plain load (is this thread's copy still the current
+///   one?) and one read of the coarse wall clock, takes no lock a fetch
+///   holds, and writes nothing another core reads, so two cores never
+///   contend on one reference count. The coarse clock is the wall clock as
+///   of the kernel's last tick (Linux's `CLOCK_REALTIME_COARSE`): expiry
+///   keeps its wall-clock meaning through clock steps and a suspend, and
+///   within a second of the refresh point every read decides on the
+///   precise clock. An injected [`Clock`] is read on every call.
 /// - **Refresh ahead** of expiry with auth-core's [`ExpiryPolicy`] (skew
 ///   capped at a quarter of the lifetime) minus a random jitter, so a fleet
 ///   does not renew in lockstep. Past that point and until the token
@@ -463,6 +490,8 @@ impl TokenManagerBuilder {
                 retry: self.retry,
                 refresh_jitter: self.refresh_jitter,
                 cached: ArcSwapOption::empty(),
+                epoch: AtomicU64::new(next_epoch()),
+                publish: Mutex::new(()),
                 inflight: Mutex::new(None),
                 store_consulted: AtomicBool::new(false),
                 refresh_paused_until_ms: AtomicI64::new(i64::MIN),
@@ -567,7 +596,7 @@ impl TokenManager {
     /// store is not consulted again (it likely holds the same token).
     pub fn invalidate(&self) {
         self.inner.store_consulted.store(true, Ordering::SeqCst);
-        self.inner.cached.store(None);
+        self.inner.publish(None);
         *self.inner.lock_failures() = Failures::default();
         tracing::debug!("token invalidated");
     }
@@ -577,14 +606,16 @@ impl TokenManager {
     /// another caller is kept, so concurrent rejections renew once.
     pub fn invalidate_token(&self, rejected: &Arc<OAuthToken>) {
         self.inner.store_consulted.store(true, Ordering::SeqCst);
+        let publishing = self.inner.lock_publish();
         let current = self.inner.cached.load();
         if current
             .as_ref()
             .is_some_and(|c| c.token.access_token() == rejected.access_token())
         {
-            let _ = self.inner.cached.compare_and_swap(&*current, None);
+            self.inner.publish_held(&publishing, None);
             tracing::debug!("rejected token invalidated");
         }
+        drop(publishing);
         self.remove_shared(rejected);
     }
 
@@ -648,12 +679,40 @@ impl TokenManager {
         Ok(())
     }
 
+    /// The hot path: this thread's own copy of the current entry, well
+    /// before its refresh point. `None` sends the caller down the full
+    /// path ([`TokenManager::with_current`]), which decides with the
+    /// precise clock.
+    ///
+    /// One plain load of the epoch (a line only a renewal writes), a scan
+    /// of this thread's few copies, one clock read: no `ArcSwap` guard (its
+    /// debt slot costs two atomic read-modify-writes), no reference count
+    /// another core touches.
+    #[inline]
+    fn read_local<R>(&self, read: impl FnOnce(&Arc<OAuthToken>, &HeaderValue) -> R) -> Option<R> {
+        let epoch = self.inner.epoch.load(Ordering::Acquire);
+        LOCAL.with(|cell| {
+            let mut locals = cell.try_borrow_mut().ok()?;
+            let local = locals.iter_mut().find(|l| l.epoch == epoch)?;
+            let now = self.inner.hot_now_nanos();
+            if now >= local.hot_until || local.hits.is_due(now) {
+                return None;
+            }
+            local.hits.count(now);
+            tracing::trace!("token cache hit");
+            Some(read(&local.token, &local.header))
+        })
+    }
+
     async fn with_current<R>(
         &self,
         read: impl Fn(&Arc<OAuthToken>, &HeaderValue) -> R,
     ) -> Result<R, Error> {
+        if let Some(hit) = self.read_local(&read) {
+            return Ok(hit);
+        }
         let now = self.inner.now_nanos();
-        // The hot path: one atomic load, no lock.
+        // The precise path: one `ArcSwap` load, no lock.
         if let Some(cached) = &*self.inner.cached.load() {
             if now < cached.refresh_at {
                 tracing::trace!("token cache hit");
@@ -671,22 +730,31 @@ impl TokenManager {
         }
         tracing::debug!("token cache miss");
         self.inner.meter.miss();
-        let cached = match Inner::start_or_join(&self.inner, false) {
-            Join::Ready(cached) => cached,
-            Join::Wait(rx) => wait(rx).await?,
+        let rx = match Inner::start_or_join(&self.inner, false) {
+            Join::Ready(cached) => return Ok(local_view(&cached, None, read)),
             Join::Failed(error) => return Err(error),
+            Join::Wait(rx) => rx,
         };
+        // Only a pointer lives across this await, so every `token()`
+        // future is small to build and move, hits included: inline, the
+        // wait's state (a watch receiver and its notification) would take
+        // hundreds of bytes. A wait is rare and costs a fetch anyway.
+        let cached = Box::pin(wait(rx)).await?;
         Ok(local_view(&cached, None, read))
     }
 }
 
 /// This thread's copy of a cached token and its header.
 struct Local {
-    /// The cache entry it copies; weak, so it never keeps a token alive,
-    /// and its address cannot be reused while this exists.
+    /// The epoch of the cache entry it copies ([`Cached::epoch`]).
+    epoch: u64,
+    /// That entry; weak, so it never keeps a token alive. Only tells
+    /// whether the copy can go.
     source: Weak<Cached>,
     token: Arc<OAuthToken>,
     header: HeaderValue,
+    /// [`Cached::hot_until`].
+    hot_until: i128,
     /// Hits this thread served from this copy and has not counted yet.
     hits: Hits,
 }
@@ -722,8 +790,7 @@ fn local_view<R>(
             }
             return read(&cached.token, &cached.header);
         };
-        let source = Arc::as_ptr(cached);
-        if let Some(local) = locals.iter_mut().find(|l| l.source.as_ptr() == source) {
+        if let Some(local) = locals.iter_mut().find(|l| l.epoch == cached.epoch) {
             if let Some(now) = hit_at {
                 local.hits.count(now);
             }
@@ -743,9 +810,11 @@ fn local_view<R>(
             .unwrap_or_else(|_| cached.header.clone());
         header.set_sensitive(true);
         let mut local = Local {
+            epoch: cached.epoch,
             source: Arc::downgrade(cached),
             token: Arc::new((*cached.token).clone()),
             header,
+            hot_until: cached.hot_until,
             hits: cached.meter.hits(cached.expires_at),
         };
         if let Some(now) = hit_at {
@@ -768,6 +837,48 @@ pub(crate) fn flush_local_hits() {
         }
     });
 }
+
+/// The wall clock, in Unix nanoseconds (what [`SystemClock`] reads).
+fn system_now_nanos() -> i128 {
+    match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => i128::try_from(since.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+    }
+}
+
+/// The wall clock at the kernel's last tick, in Unix nanoseconds
+/// (`CLOCK_REALTIME_COARSE`, a vDSO read without the timestamp counter:
+/// a few ns where `CLOCK_REALTIME` costs about 20).
+///
+/// Same clock as [`SystemTime::now`], only never ahead of it: it follows
+/// every step of the wall clock and runs on through a suspend, so expiry
+/// keeps its wall-clock meaning (a laptop resuming after the token's
+/// expiry sees it expired, where a monotonic deadline, stopped during the
+/// suspend, would still call it fresh).
+#[cfg(target_os = "linux")]
+#[inline]
+fn coarse_now_nanos() -> i128 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    i128::from(now.tv_sec) * 1_000_000_000 + i128::from(now.tv_nsec)
+}
+
+/// Without a coarse clock, the precise one.
+#[cfg(not(target_os = "linux"))]
+#[inline]
+fn coarse_now_nanos() -> i128 {
+    system_now_nanos()
+}
+
+/// The most [`coarse_now_nanos`] is taken to lag the precise wall clock.
+/// The kernel updates it every tick (1 to 10 ms); a second covers a
+/// descheduled VM's late ticks too, and only moves the switch to the
+/// precise clock a second before a token's refresh point.
+#[cfg(target_os = "linux")]
+const COARSE_LAG_NANOS: i128 = 1_000_000_000;
+
+/// No coarse clock: no lag.
+#[cfg(not(target_os = "linux"))]
+const COARSE_LAG_NANOS: i128 = 0;
 
 /// Clears `fetching` when the fetch task ends, by a panic (a transport
 /// that panics) or cancellation included, so refresh-ahead is never left
@@ -803,13 +914,40 @@ impl Inner {
     /// Now, in Unix nanoseconds.
     fn now_nanos(&self) -> i128 {
         if self.system_clock {
-            match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
-                Ok(since) => i128::try_from(since.as_nanos()).unwrap_or(i128::MAX),
-                Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
-            }
+            system_now_nanos()
         } else {
             self.clock.now().unix_timestamp_nanos()
         }
+    }
+
+    /// Now for the hot path, in Unix nanoseconds: the coarse wall clock
+    /// for the system clock (behind the precise one by at most
+    /// [`COARSE_LAG_NANOS`]), the injected clock itself otherwise.
+    #[inline]
+    fn hot_now_nanos(&self) -> i128 {
+        if self.system_clock {
+            coarse_now_nanos()
+        } else {
+            self.clock.now().unix_timestamp_nanos()
+        }
+    }
+
+    /// Puts `cached` (or nothing) in the cache, under a new epoch: every
+    /// thread's copy of the previous entry stops being read.
+    fn publish(&self, cached: Option<Arc<Cached>>) {
+        self.publish_held(&self.lock_publish(), cached);
+    }
+
+    /// [`Inner::publish`] for a caller that holds the lock already.
+    fn publish_held(&self, _held: &MutexGuard<'_, ()>, cached: Option<Arc<Cached>>) {
+        let epoch = cached.as_ref().map_or_else(next_epoch, |c| c.epoch);
+        self.cached.store(cached);
+        self.epoch.store(epoch, Ordering::Release);
+    }
+
+    fn lock_publish(&self) -> MutexGuard<'_, ()> {
+        // Guards no data of its own: a panic leaves nothing torn.
+        self.publish.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_inflight(&self) -> MutexGuard<'_, Option<watch::Receiver<Option<Shared>>>> {
@@ -1111,15 +1249,22 @@ impl Inner {
             .unwrap_or(planned)
             .unix_timestamp_nanos();
         let expires_at = token.expires_at().unix_timestamp_nanos();
+        let hot_until = if self.system_clock {
+            refresh_at.saturating_sub(COARSE_LAG_NANOS)
+        } else {
+            refresh_at
+        };
         let cached = Arc::new(Cached {
             token: Arc::new(token),
             header,
             refresh_at,
             expires_at,
+            hot_until,
             meter: self.meter.clone(),
+            epoch: next_epoch(),
         });
         self.meter.installed(expires_at, self.now_nanos());
-        self.cached.store(Some(Arc::clone(&cached)));
+        self.publish(Some(Arc::clone(&cached)));
         Ok(cached)
     }
 
@@ -1219,4 +1364,26 @@ fn reaches(wait: Duration, deadline: tokio::time::Instant) -> bool {
     tokio::time::Instant::now()
         .checked_add(wait)
         .is_none_or(|end| end >= deadline)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::{COARSE_LAG_NANOS, coarse_now_nanos, system_now_nanos};
+
+    /// The hot path serves a copy until `refresh_at - COARSE_LAG_NANOS` on
+    /// the coarse clock; that is before `refresh_at` on the precise clock
+    /// only while the coarse clock is never ahead and never lags by the
+    /// margin. Checked on the machine that runs the tests.
+    #[test]
+    fn the_coarse_clock_is_never_ahead_of_the_wall_clock_nor_behind_by_the_margin() {
+        for _ in 0..100_000 {
+            let coarse = coarse_now_nanos();
+            let precise = system_now_nanos();
+            let lag = precise - coarse;
+            assert!(
+                (0..COARSE_LAG_NANOS.max(1)).contains(&lag),
+                "coarse {coarse} vs precise {precise}: lag {lag} ns"
+            );
+        }
+    }
 }

@@ -188,6 +188,16 @@ impl Hits {
         }
     }
 
+    /// True when the next hit at `now` would flush. The hot path reads a
+    /// coarse clock: it leaves that hit to the precise path, so the
+    /// seconds-until-expiry gauge never counts from a lagging `now` (it
+    /// would show more than the token's lifetime). One call in 256, or one
+    /// a second.
+    #[inline]
+    pub(crate) fn is_due(&self, now: i128) -> bool {
+        self.handles.is_some() && (self.pending + 1 >= HIT_FLUSH_EVERY || now >= self.flush_at)
+    }
+
     /// Adds the pending hits to the counter and, given `now`, refreshes
     /// the seconds-until-expiry gauge.
     pub(crate) fn flush(&mut self, now: Option<i128>) {

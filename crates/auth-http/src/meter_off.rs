@@ -44,6 +44,10 @@ pub(crate) struct Hits;
 
 impl Hits {
     #[inline]
+    pub(crate) fn is_due(&self, _now: i128) -> bool {
+        false
+    }
+    #[inline]
     pub(crate) fn count(&mut self, _now: i128) {}
     #[inline]
     pub(crate) fn flush(&mut self, _now: Option<i128>) {}

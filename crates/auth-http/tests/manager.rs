@@ -983,3 +983,98 @@ async fn a_deadline_reached_while_retrying_says_how_many_attempts() {
     );
     assert!(matches!(error.root(), Error::Timeout(_)), "{error:?}");
 }
+
+/// Each thread reads its own copy of the cached token; these prove a copy
+/// never outlives the cache entry it copies.
+#[tokio::test]
+async fn invalidate_on_another_thread_makes_this_threads_next_read_fetch() {
+    let provider = Provider::default();
+    let manager = manager(&provider, &ManualClock::new(T0));
+    assert_eq!(access_token(&manager).await, "tok-1");
+    assert_eq!(access_token(&manager).await, "tok-1"); // this thread's copy
+    let other = manager.clone();
+    std::thread::spawn(move || other.invalidate())
+        .join()
+        .unwrap();
+    assert_eq!(access_token(&manager).await, "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_rejection_on_another_thread_replaces_this_threads_copy() {
+    let provider = Provider::default();
+    let manager = manager(&provider, &ManualClock::new(T0));
+    let first = manager.token().await.unwrap();
+    assert_eq!(access_token(&manager).await, "tok-1"); // this thread's copy
+    let other = manager.clone();
+    std::thread::spawn(move || other.invalidate_token(&first))
+        .join()
+        .unwrap();
+    assert_eq!(access_token(&manager).await, "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_token_renewed_on_another_thread_is_read_here_without_a_second_fetch() {
+    let provider = Provider::default();
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    assert_eq!(access_token(&manager).await, "tok-1");
+    clock.advance(Duration::from_secs(3600)); // tok-1 expired
+    let other = manager.clone();
+    let renewed = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async { access_token(&other).await })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(renewed, "tok-2");
+    assert_eq!(access_token(&manager).await, "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test]
+async fn an_injected_clock_ahead_of_the_system_clock_still_expires_the_cached_token() {
+    // The hot path must read the injected clock, not the system's: with a
+    // clock decades ahead, the system clock would call tok-1 fresh forever.
+    let provider = Provider::default();
+    let clock = ManualClock::new(datetime!(2200-01-01 00:00 UTC));
+    let manager = manager(&provider, &clock);
+    assert_eq!(access_token(&manager).await, "tok-1");
+    assert_eq!(access_token(&manager).await, "tok-1"); // this thread's copy
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(access_token(&manager).await, "tok-2");
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test]
+async fn with_an_injected_clock_renewal_starts_exactly_at_the_refresh_point() {
+    // Default skew 60 s, no jitter: tok-1 (3600 s) is due at T0 + 3540 s.
+    let provider = Provider::default();
+    let clock = ManualClock::new(T0);
+    let manager = manager(&provider, &clock);
+    assert_eq!(access_token(&manager).await, "tok-1");
+    clock.advance(Duration::from_secs(3540) - Duration::from_nanos(1));
+    assert_eq!(access_token(&manager).await, "tok-1");
+    tokio::task::yield_now().await;
+    assert_eq!(provider.calls(), 1, "1 ns before the refresh point");
+    clock.advance(Duration::from_nanos(1));
+    assert_eq!(access_token(&manager).await, "tok-1"); // still valid: served
+    while manager.cached().unwrap().access_token().expose_secret() == "tok-1" {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(provider.calls(), 2);
+}
+
+#[test]
+fn a_token_future_is_small_to_build_and_move() {
+    // Moving a large future cost a cached read a quarter of its time: the
+    // wait on a fetch is boxed, so the future holds little more than the
+    // manager's reference and a pointer.
+    let manager = manager(&Provider::default(), &ManualClock::new(T0));
+    let size = size_of_val(&manager.token());
+    assert!(size <= 64, "token() future: {size} bytes");
+}
