@@ -189,14 +189,16 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
     Ok(rows)
 }
 
-/// The mock's heap allocations per token request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The mock's heap allocations per token request: averages over many
+/// requests, so they may have a fraction.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Allocations {
-    pub(crate) count: u64,
-    pub(crate) bytes: u64,
+    pub(crate) count: f64,
+    pub(crate) bytes: f64,
 }
 
-/// `allocations per token request: N (bytes: B)`
+/// `allocations per token request: N (bytes: B)`, N and B whole numbers or
+/// with a fraction (`23.0 (bytes: 11639.0)`, as the bench prints them)
 pub(crate) fn allocations(stdout: &str) -> Result<Allocations, Error> {
     const BENCH: &str = "allocations";
     let line = stdout
@@ -206,10 +208,13 @@ pub(crate) fn allocations(stdout: &str) -> Result<Allocations, Error> {
     let bad = || unreadable(BENCH, "the allocation count", line);
     let (count, rest) = line.split_once("(bytes:").ok_or_else(bad)?;
     let bytes = rest.trim().strip_suffix(')').ok_or_else(bad)?;
-    Ok(Allocations {
-        count: number(BENCH, "the allocation count", count)?,
-        bytes: number(BENCH, "the allocated bytes", bytes)?,
-    })
+    let count: f64 = number(BENCH, "the allocation count", count)?;
+    let bytes: f64 = number(BENCH, "the allocated bytes", bytes)?;
+    // `f64` also reads `NaN`, `inf` and `-1`: none is a count.
+    if !(count.is_finite() && bytes.is_finite() && count >= 0.0 && bytes >= 0.0) {
+        return Err(bad());
+    }
+    Ok(Allocations { count, bytes })
 }
 
 /// Rust's `{:.2?}` of a `Duration` (`1.42ms`, `999.50µs`, `12.00ns`, `1.00s`), in seconds.
@@ -333,6 +338,8 @@ mod tests {
     const CLI: &str = include_str!("../samples/cli.txt");
     /// The allocations bench's one line (issue 17 item 1, its stated format).
     const ALLOCATIONS: &str = "allocations per token request: 23 (bytes: 4711)\n";
+    /// What the bench prints: averages with one decimal.
+    const ALLOCATIONS_AVERAGE: &str = "allocations per token request: 23.0 (bytes: 11639.5)\n";
     /// criterion 0.5's `new/estimates.json` and `new/benchmark.json` of one run.
     const ESTIMATES: &str = include_str!("../samples/criterion/new/estimates.json");
     const BENCHMARK: &str = include_str!("../samples/criterion/new/benchmark.json");
@@ -406,8 +413,15 @@ mod tests {
         assert_eq!(
             allocations(ALLOCATIONS).expect("its line"),
             Allocations {
-                count: 23,
-                bytes: 4711
+                count: 23.0,
+                bytes: 4711.0
+            }
+        );
+        assert_eq!(
+            allocations(ALLOCATIONS_AVERAGE).expect("its line"),
+            Allocations {
+                count: 23.0,
+                bytes: 11_639.5
             }
         );
         let error = allocations("allocations per token request: 23\n").expect_err("no bytes");
@@ -416,6 +430,8 @@ mod tests {
             "{error}"
         );
         assert!(allocations("").is_err());
+        assert!(allocations("allocations per token request: NaN (bytes: 1)\n").is_err());
+        assert!(allocations("allocations per token request: 1 (bytes: -2)\n").is_err());
     }
 
     #[test]
