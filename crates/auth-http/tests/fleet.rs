@@ -683,7 +683,14 @@ async fn redis_trouble_is_warned_once_per_episode() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    // `tracing` caches, process-wide, whether a callsite is enabled, as
+    // the first thread to reach it sees it: a sibling test's thread with
+    // no subscriber would cache "never" and this capture would miss the
+    // event. With a global subscriber (a bare registry: it keeps nothing)
+    // every thread has one, and each callsite asks every subscriber.
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let mut redis = Redis::start();
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
@@ -708,15 +715,17 @@ async fn redis_trouble_is_warned_once_per_episode() {
         "one warning for the episode"
     );
     redis.restart();
-    // A loaded machine may let the first command after the restart time
-    // out (a renewal then fetches locally, still in the episode): renew
-    // until the store answers, a bounded number of times.
-    for _ in 0..20 {
+    // A loaded machine may let the commands after the restart time out,
+    // and the client reconnects in its own time (a renewal then fetches
+    // locally, still in the episode): renew until the store answers, for
+    // at most 20 s.
+    let restarted = Instant::now();
+    while capture.count("fleet token store answers again") == 0
+        && restarted.elapsed() < Duration::from_secs(20)
+    {
         renew().await;
         renewals += 1;
-        if capture.count("fleet token store answers again") > 0 {
-            break;
-        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(capture.count("fleet token store answers again"), 1);
     assert_eq!(
