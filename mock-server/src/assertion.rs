@@ -626,18 +626,31 @@ impl Verifier {
     }
 }
 
-/// The decoded header and claims of an assertion, for the journal: JSON
+/// What the journal keeps of a compact JWS (a client assertion, an issued
+/// JWT): its first two parts, the encoded header and claims, never the
+/// signature, so that nothing usable is kept. They are decoded only when
+/// the journal is read ([`decoded`]), not on the request's path.
+pub(crate) fn header_and_claims(token: &str) -> &str {
+    let end = token
+        .match_indices('.')
+        .nth(1)
+        .map_or(token.len(), |(at, _)| at);
+    token.get(..end).unwrap_or_default()
+}
+
+/// The decoded header and claims of a compact JWS (or of what
+/// [`header_and_claims`] kept of it), for the journal: JSON
 /// `{"header": ..., "claims": ...}`; never the signature. `None` when the
 /// first two parts are not base64url JSON.
-pub(crate) fn decoded(assertion: &str) -> Option<String> {
-    let mut parts = assertion.split('.');
+pub(crate) fn decoded(token: &str) -> Option<Value> {
+    let mut parts = token.split('.');
     let mut part = || -> Option<Value> {
         let bytes = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
         serde_json::from_slice(&bytes).ok()
     };
     let header = part()?;
     let claims = part()?;
-    serde_json::to_string(&serde_json::json!({ "header": header, "claims": claims })).ok()
+    Some(serde_json::json!({ "header": header, "claims": claims }))
 }
 
 #[cfg(test)]
@@ -680,9 +693,12 @@ mod tests {
             b64(r#"{"sub":"c"}"#),
             b64("SIGNATURE")
         );
-        let shown = decoded(&token).unwrap();
+        let shown = decoded(&token).unwrap().to_string();
         assert_eq!(shown, r#"{"claims":{"sub":"c"},"header":{"alg":"RS256"}}"#);
         assert!(decoded("a.b").is_none());
+        let kept = header_and_claims(&token);
+        assert!(!kept.contains(&b64("SIGNATURE")), "{kept}");
+        assert_eq!(decoded(kept).unwrap().to_string(), shown);
     }
 
     #[test]

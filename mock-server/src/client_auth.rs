@@ -35,7 +35,8 @@ pub(crate) struct AuthFacts {
     pub(crate) basic: Option<BasicVerdict>,
     pub(crate) client_id: Option<String>,
     pub(crate) authorization_headers: usize,
-    /// A client assertion's decoded header and claims (JSON), for the journal.
+    /// A client assertion's encoded header and claims, for the journal
+    /// ([`crate::assertion::header_and_claims`]).
     pub(crate) assertion: Option<String>,
 }
 
@@ -354,7 +355,7 @@ fn authenticate_assertion(
     body_id: Option<&str>,
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, Refusal> {
-    facts.assertion = crate::assertion::decoded(assertion);
+    facts.assertion = Some(crate::assertion::header_and_claims(assertion).to_owned());
     let id = Verifier::claimed_client(assertion, body_id);
     facts.client_id.clone_from(&id);
     let client = id.as_deref().and_then(|id| state.client(id));

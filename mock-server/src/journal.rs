@@ -377,11 +377,11 @@ impl Slot {
         let client_assertion = self
             .has_assertion
             .then(&mut next)
-            .and_then(|text| serde_json::from_str(&text).ok());
+            .and_then(|text| crate::assertion::decoded(&text));
         let issued_token = self
             .has_issued_token
             .then(&mut next)
-            .and_then(|text| serde_json::from_str(&text).ok());
+            .and_then(|text| crate::assertion::decoded(&text));
         JournalEntry {
             seq: self.seq,
             method,

@@ -71,9 +71,10 @@ pub(crate) struct Outcome {
     pub(crate) error: Option<Cow<'static, str>>,
     /// Journal only: why the request was refused ([`Refusal::reason`]).
     pub(crate) reason: Option<Cow<'static, str>>,
-    /// Journal only: a client assertion's decoded header and claims (JSON).
+    /// Journal only: a client assertion's encoded header and claims
+    /// ([`crate::assertion::header_and_claims`]).
     pub(crate) assertion: Option<String>,
-    /// Journal only: an issued JWT's decoded header and claims (JSON).
+    /// Journal only: an issued JWT's encoded header and claims.
     pub(crate) issued: Option<String>,
 }
 

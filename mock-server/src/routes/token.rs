@@ -60,7 +60,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         facts.assertion = form
             .as_ref()
             .and_then(|f| f.get("client_assertion"))
-            .and_then(crate::assertion::decoded);
+            .map(|assertion| crate::assertion::header_and_claims(assertion).to_owned());
         outcome
     } else {
         let result = process(r, &mut facts, &mut form, fault.as_ref());
@@ -278,10 +278,10 @@ fn issue(
         StatusCode::OK,
         success_body(&token, lifetime, &scope, fault),
     ));
-    if format == TokenFormat::Jwt
-        && let Some(decoded) = crate::assertion::decoded(&token)
-    {
-        reply.extensions_mut().insert(IssuedToken(decoded));
+    if format == TokenFormat::Jwt {
+        // Decoded when the journal is read: a copy here, not a parse.
+        let kept = crate::assertion::header_and_claims(&token).to_owned();
+        reply.extensions_mut().insert(IssuedToken(kept));
     }
     Ok(reply)
 }
@@ -289,8 +289,8 @@ fn issue(
 /// RFC 6749 §4.1.2.1: the server met a condition it did not expect.
 const SERVER_ERROR: &str = "server_error";
 
-/// For the journal: an issued JWT's decoded header and claims (JSON, as
-/// [`crate::assertion::decoded`] gives them), carried beside the reply.
+/// For the journal: an issued JWT's encoded header and claims
+/// ([`crate::assertion::header_and_claims`]), carried beside the reply.
 #[derive(Debug, Clone)]
 pub(crate) struct IssuedToken(pub(crate) String);
 
