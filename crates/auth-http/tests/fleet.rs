@@ -19,6 +19,7 @@ const ID: &str = "s6BhdRkqt3";
 const SECRET: &str = "gX1fBat3bV";
 const BIN: &str = env!("CARGO_BIN_EXE_fetch-token");
 
+mod log_capture;
 mod redis_server;
 use redis_server::Redis;
 
@@ -651,46 +652,10 @@ async fn a_tls_redis_is_shared_through_rediss_with_a_private_ca() {
     ));
 }
 
-/// Log lines written while it is set as this thread's subscriber.
-#[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn count(&self, needle: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .matches(needle)
-            .count()
-    }
-}
-
 // One thread: every task logs to the thread's subscriber.
 #[tokio::test]
 async fn redis_trouble_is_warned_once_per_episode() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // `tracing` caches, process-wide, whether a callsite is enabled, as
-    // the first thread to reach it sees it: a sibling test's thread with
-    // no subscriber would cache "never" and this capture would miss the
-    // event. With a global subscriber (a bare registry: it keeps nothing)
-    // every thread has one, and each callsite asks every subscriber.
-    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let (capture, _guard) = log_capture::capture(tracing::Level::INFO);
 
     let mut redis = Redis::start();
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));

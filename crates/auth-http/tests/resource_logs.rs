@@ -2,11 +2,10 @@
 //! captured at TRACE while it accepts and refuses tokens, is free of the
 //! tokens and their claim values (issue 13: "no token, claim or key
 //! material in any log line").
-#![expect(clippy::unwrap_used, reason = "tests")]
+
+mod log_capture;
 
 use std::convert::Infallible;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use auth_core::scope::ServiceProfileWrite;
 use auth_http::resource::{JwtValidator, ValidateBearerLayer, grant};
@@ -14,29 +13,9 @@ use base64::Engine as _;
 use mock_server::{ClientRegistration, MockServer};
 use tower::{Layer as _, ServiceExt as _};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_token_or_claim_value_reaches_any_trace_event() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = log_capture::capture(tracing::Level::TRACE);
 
     let server = MockServer::builder()
         .client(ClientRegistration::new("client-id-marker", "s").with_scopes(["read"]))
@@ -83,7 +62,7 @@ async fn no_token_or_claim_value_reaches_any_trace_event() {
     let answer = scope_short.oneshot(request(&token)).await.unwrap();
     assert_eq!(answer.status(), 403);
 
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     // The events happened, with their reasons...
     assert!(log.contains("audience mismatch"), "{log}");
     assert!(log.contains("bad signature"), "{log}");

@@ -1,29 +1,14 @@
 //! Every `tracing` event of a full lifecycle (fetch, retry, cache hit,
 //! refresh, 401 renewal), captured at TRACE, is free of the secret, the
 //! Basic value and the tokens (checklist C-18).
-#![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod log_capture;
 
 use auth_core::{Client, ClientCredentials, ClientId, ClientSecret, Scope, TokenUrl};
 use auth_http::{BearerAuthLayer, HyperTransport, RetryPolicy, TokenManager};
 use tower::ServiceExt as _;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const SECRET: &str = "s3cr3t+P@ss/wörd=";
 const FIRST: &str = "first-access-token-value";
@@ -39,14 +24,7 @@ fn token_body(token: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn no_secret_or_token_reaches_any_trace_event_c18() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = log_capture::capture(tracing::Level::TRACE);
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -101,7 +79,7 @@ async fn no_secret_or_token_reaches_any_trace_event_c18() {
         .await;
     assert_eq!(response.unwrap().status(), 200);
 
-    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     for expected in [
         "token_fetch",
         "retrying token request",
