@@ -28,22 +28,16 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use bare::bare_server;
+use bare::{Role, run_bare_server};
 use loadgen::Run;
 use support::{BoxError, Connection, F1_BASIC, FORM, Server, TOKEN_BODY, env_or, mock_command};
 
 fn main() -> Result<(), BoxError> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--bare-server") {
-        // Honours `TOKIO_WORKER_THREADS`, as the mock's `--workers`.
-        return tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(bare_server());
-    }
-    // `cargo test --all-targets` runs bench binaries without `--bench`: do nothing then.
-    if !args.iter().any(|a| a == "--bench") {
-        return Ok(());
+    match Role::from_args() {
+        // Sized by `TOKIO_WORKER_THREADS`, as the mock by `--workers`.
+        Role::BareServer => return run_bare_server(None),
+        Role::Nothing => return Ok(()),
+        Role::Bench => {}
     }
     let generator = Generator::find()?;
     let rounds = env_or("MOCK_LOAD_ROUNDS", 5).max(1);

@@ -15,20 +15,14 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bare::bare_server;
+use bare::{Role, run_bare_server};
 use support::{BoxError, Connection, Load, Server, env_or, load, mock_command};
 
 fn main() -> Result<(), BoxError> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--bare-server") {
-        return tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(bare_server());
-    }
-    // `cargo test --all-targets` runs bench binaries without `--bench`: do nothing then.
-    if !args.iter().any(|a| a == "--bench") {
-        return Ok(());
+    match Role::from_args() {
+        Role::BareServer => return run_bare_server(None),
+        Role::Nothing => return Ok(()),
+        Role::Bench => {}
     }
     let secs = env_or("MOCK_BENCH_SECS", 10);
     let conns = env_or("MOCK_BENCH_CONNS", 64);

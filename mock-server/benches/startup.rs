@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 #[path = "support/bare.rs"]
 mod bare;
 
-use bare::bare_server;
+use bare::{Role, run_bare_server};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -32,19 +32,12 @@ const TOKEN_REQUEST: &str = "POST /token HTTP/1.1\r\n\
     grant_type=client_credentials&scope=read";
 
 fn main() -> Result<(), BoxError> {
-    let args: Vec<String> = std::env::args().collect();
     let workers = workers();
-    if args.iter().any(|a| a == "--bare-server") {
+    match Role::from_args() {
         // The mock's runtime: multi-thread with `MOCK_SERVER_WORKERS` workers.
-        return tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()?
-            .block_on(bare_server());
-    }
-    // `cargo test --all-targets` runs bench binaries without `--bench`: do nothing then.
-    if !args.iter().any(|a| a == "--bench") {
-        return Ok(());
+        Role::BareServer => return run_bare_server(Some(workers)),
+        Role::Nothing => return Ok(()),
+        Role::Bench => {}
     }
     let runs = std::env::var("STARTUP_RUNS")
         .ok()

@@ -14,6 +14,41 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const BARE_BODY: &str =
     r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
 
+/// What the bench binary was started to do.
+pub(crate) enum Role {
+    /// `--bare-server`: be the baseline server (the bench spawns itself).
+    BareServer,
+    /// `--bench`: measure.
+    Bench,
+    /// Neither: `cargo test --all-targets` runs bench binaries without
+    /// `--bench`, and then they do nothing.
+    Nothing,
+}
+
+impl Role {
+    pub(crate) fn from_args() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        if args.iter().any(|a| a == "--bare-server") {
+            Self::BareServer
+        } else if args.iter().any(|a| a == "--bench") {
+            Self::Bench
+        } else {
+            Self::Nothing
+        }
+    }
+}
+
+/// The bare server on the mock's kind of runtime: multi-thread, with
+/// `workers` workers, or `TOKIO_WORKER_THREADS` (else one per core) as
+/// the mock's `--workers` sets them.
+pub(crate) fn run_bare_server(workers: Option<usize>) -> Result<(), BoxError> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        runtime.worker_threads(workers);
+    }
+    runtime.enable_all().build()?.block_on(bare_server())
+}
+
 /// The ceiling: bind, announce `ready on http://ADDR`, serve forever.
 pub(crate) async fn bare_server() -> Result<(), BoxError> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
