@@ -71,6 +71,7 @@ mod client_auth;
 mod config;
 pub mod conformance;
 mod console;
+mod drain;
 mod error;
 mod expect;
 mod extra_claim;

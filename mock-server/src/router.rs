@@ -160,9 +160,15 @@ pub(crate) struct Endpoints {
     pub(crate) secure: bool,
 }
 
-/// The per-connection service.
+/// The per-connection service. A request clones the connection's own
+/// `Arc`, never the server-wide [`State`]'s: with several workers, a count
+/// that every request bumps on one shared cache line moves between cores
+/// each time.
 #[derive(Debug, Clone)]
-pub(crate) struct Router {
+pub(crate) struct Router(Arc<Connection>);
+
+#[derive(Debug)]
+struct Connection {
     state: Arc<State>,
     endpoints: Endpoints,
     /// Marks where requests start and end, for the connection's timeouts.
@@ -171,11 +177,11 @@ pub(crate) struct Router {
 
 impl Router {
     pub(crate) fn new(state: Arc<State>, endpoints: Endpoints, phase: Arc<Phase>) -> Self {
-        Self {
+        Self(Arc::new(Connection {
             state,
             endpoints,
             phase,
-        }
+        }))
     }
 }
 
@@ -189,15 +195,14 @@ impl hyper::service::Service<Request<Incoming>> for Router {
     type Future = Pin<Box<dyn Future<Output = Result<Answer, Reset>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let state = Arc::clone(&self.state);
-        let endpoints = self.endpoints;
-        let busy = self.phase.begin();
+        let busy = self.0.phase.begin();
         if request.uri().path() == console::EVENTS_PATH {
-            let answer = events(&state, endpoints, &request, busy);
+            let answer = events(&self.0.state, self.0.endpoints, &request, busy);
             return Box::pin(async move { Ok(answer) });
         }
+        let connection = Arc::clone(&self.0);
         Box::pin(async move {
-            let reply = handle(&state, endpoints, request).await;
+            let reply = handle(&connection.state, connection.endpoints, request).await;
             drop(busy);
             // An error makes hyper close the connection without an answer.
             match reply.extensions().get::<Reset>() {

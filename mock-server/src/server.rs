@@ -11,7 +11,6 @@ use std::time::Duration;
 use auth_core::jose::Algorithm;
 use auth_core::{Clock, Implications, ScopeSet, SystemClock};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
@@ -19,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::admin_access::{AdminToken, MetricsToken};
 use crate::config::{ClientRegistration, Config, TokenFormat};
+use crate::drain::{Connections, Open};
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
 use crate::fault::FaultRule;
@@ -301,7 +301,7 @@ async fn serve(
     mut stopped: watch::Receiver<bool>,
     tls: Option<TlsAcceptor>,
 ) {
-    let graceful = GracefulShutdown::new();
+    let connections = Connections::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // The head, idle and write timeouts are `TimedIo`'s: hyper's header
     // timer would also cut idle connections at the header timeout.
@@ -337,29 +337,29 @@ async fn serve(
                     let endpoints = Endpoints { peer, local, secure: tls.is_some() };
                     let phase = Phase::new();
                     let router = Router::new(Arc::clone(&state), endpoints, Arc::clone(&phase));
-                    let mut stop = stopped.clone();
+                    let open = connections.open();
                     match &tls {
                         None => {
                             let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
-                            let connection = graceful.watch(http.serve_connection(io, router));
+                            let connection = http.serve_connection(io, router);
                             tokio::spawn(async move {
-                                serve_until_quiet(connection, &stop, &phase).await;
+                                serve_until_quiet(connection, &open, &phase).await;
                                 drop(slot);
                             });
                         }
                         Some(acceptor) => {
-                            let (acceptor, http, watcher) = (acceptor.clone(), http.clone(), graceful.watcher());
+                            let (acceptor, http) = (acceptor.clone(), http.clone());
                             tokio::spawn(async move {
                                 let handshake = tokio::time::timeout(timeouts.header, acceptor.accept(stream));
                                 // A handshake is no request: stopping ends it.
                                 let accepted = tokio::select! {
                                     accepted = handshake => accepted.ok().and_then(Result::ok),
-                                    () = stopping(&mut stop) => None,
+                                    () = open.stopped() => None,
                                 };
                                 if let Some(stream) = accepted {
                                     let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
-                                    let connection = watcher.watch(http.serve_connection(io, router));
-                                    serve_until_quiet(connection, &stop, &phase).await;
+                                    let connection = http.serve_connection(io, router);
+                                    serve_until_quiet(connection, &open, &phase).await;
                                 }
                                 drop(slot);
                             });
@@ -373,30 +373,41 @@ async fn serve(
         }
     }
     drop(listener);
+    connections.stop();
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = connections.closed() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
     }
 }
 
-/// Drives a connection to its end and, once the server is stopping, ends
-/// it (by dropping it) as soon as it is quiet: no request being handled, no
-/// answer going out. hyper's graceful shutdown closes an idle connection
-/// itself, but waits for a request head that has started to arrive, which a
-/// slow, stuck or half-open client may never finish: the drain would hold
-/// shutdown (Ctrl-C) for its whole 5 s. Nothing was promised to a head not
-/// yet complete; Go's `Server.Shutdown` and nginx's graceful stop likewise
-/// close what is not serving a request and wait only for what is.
-async fn serve_until_quiet<F: Future>(
-    connection: F,
-    stopped: &watch::Receiver<bool>,
+/// Drives a connection to its end. Once the server is stopping, it asks
+/// hyper for a graceful close (an idle connection closes, one answering
+/// finishes its answer first) and ends the connection (by dropping it) as
+/// soon as it is quiet: no request being handled, no answer going out.
+/// hyper's graceful close waits for a request head that has started to
+/// arrive, which a slow, stuck or half-open client may never finish: the
+/// drain would hold shutdown (Ctrl-C) for its whole 5 s. Nothing was
+/// promised to a head not yet complete; Go's `Server.Shutdown` and nginx's
+/// graceful stop likewise close what is not serving a request and wait
+/// only for what is.
+async fn serve_until_quiet<I>(
+    connection: hyper::server::conn::http1::Connection<I, Router>,
+    open: &Open,
     phase: &Phase,
-) {
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+{
     let mut connection = pin!(connection);
-    // The graceful watcher wakes the connection when the drain starts, so
-    // this is checked then, and after every step the connection makes.
+    let mut closing = false;
+    // The stop wakes the connection, so this is checked then, and after
+    // every step the connection makes.
     poll_fn(|cx| {
-        if connection.as_mut().poll(cx).is_ready() || (*stopped.borrow() && phase.is_quiet()) {
+        let stopping = open.stopping(cx);
+        if stopping && !closing {
+            connection.as_mut().graceful_shutdown();
+            closing = true;
+        }
+        if connection.as_mut().poll(cx).is_ready() || (stopping && phase.is_quiet()) {
             Poll::Ready(())
         } else {
             Poll::Pending
