@@ -16,8 +16,11 @@
 //! stable, read by `cargo xtask bench-report`:
 //!
 //! ```text
-//! load generator=wrk workers=1 connections=16 rounds=5 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393
+//! load generator=wrk workers=1 connections=16 rounds=5 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393 bare_server_cpu_us=9.61 mock_server_cpu_us=14.90 bare_client_cpu_us=9.80 mock_client_cpu_us=12.90
 //! ```
+//!
+//! The four `*_cpu_us` fields (CPU time per request, medians of the rounds,
+//! from `/proc`) are left out where `/proc` is missing.
 
 #[path = "support/bare.rs"]
 mod bare;
@@ -27,9 +30,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use bare::{Role, run_bare_server};
-use loadgen::Run;
+use loadgen::{Run, cpu_times};
 use support::{BoxError, Connection, F1_BASIC, FORM, Server, TOKEN_BODY, env_or, mock_command};
 
 fn main() -> Result<(), BoxError> {
@@ -60,9 +64,12 @@ fn main() -> Result<(), BoxError> {
         }
         for &c in &connections {
             let (mut bare_runs, mut mock_runs) = (Vec::new(), Vec::new());
+            let (mut bare_cpu, mut mock_cpu) = (Vec::new(), Vec::new());
             for round in 1..=rounds {
-                let b = generator.run(&bare, c, secs, Kind::Bare)?;
-                let m = generator.run(&mock, c, secs, Kind::Mock)?;
+                let (b, b_cpu) = generator.run(&bare, c, secs, Kind::Bare)?;
+                let (m, m_cpu) = generator.run(&mock, c, secs, Kind::Mock)?;
+                bare_cpu.extend(b_cpu);
+                mock_cpu.extend(m_cpu);
                 println!(
                     "{n} worker(s), {c} connections, round {round}: bare hyper {:.0} req/s p99 {:.2?}; mock-server {:.0} req/s p99 {:.2?}",
                     b.per_sec, b.p99, m.per_sec, m.p99
@@ -75,16 +82,28 @@ fn main() -> Result<(), BoxError> {
             println!(
                 "load generator={} workers={n} connections={c} rounds={rounds} secs={secs} \
                  bare_req_per_s={bare_rate:.0} mock_req_per_s={mock_rate:.0} req_per_s_ratio={:.3} \
-                 bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3}",
+                 bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3}{}",
                 generator.name(),
                 mock_rate / bare_rate,
                 bare_p99 * 1e6,
                 mock_p99 * 1e6,
                 mock_p99 / bare_p99,
+                cpu_fields(&bare_cpu, &mock_cpu),
             );
         }
     }
     Ok(())
+}
+
+/// CPU time per request, user and system, of the server (all its threads)
+/// and of the load generator: where the two share the cores, a slower
+/// server also makes the client spend more per request (fewer ready
+/// sockets per `epoll_wait`), so the rate ratio is not the server's cost
+/// ratio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CpuPerRequest {
+    pub(crate) server: Duration,
+    pub(crate) client: Duration,
 }
 
 #[derive(Clone, Copy)]
@@ -169,7 +188,7 @@ impl Generator {
         connections: u64,
         secs: u64,
         kind: Kind,
-    ) -> Result<Run, BoxError> {
+    ) -> Result<(Run, Option<CpuPerRequest>), BoxError> {
         let url = format!("http://{}/token", server.addr);
         let mut command = match self {
             Self::Wrk(path) => {
@@ -209,7 +228,10 @@ impl Generator {
                 command
             }
         };
+        let pid = server.child.id().to_string();
+        let before = cpu_times(&pid).zip(cpu_times("self"));
         let output = command.output()?;
+        let after = cpu_times(&pid).zip(cpu_times("self"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             return Err(format!(
@@ -227,7 +249,18 @@ impl Generator {
         }
         .and_then(|run| run.check().map(|()| run))
         .map_err(|e| format!("{}, {connections} connections: {e}", kind.name()))?;
-        Ok(run)
+        // The server's own time, and the generator's (a waited-for child).
+        let cpu = before
+            .zip(after)
+            .map(|(((s0, _), (_, c0)), ((s1, _), (_, c1)))| {
+                let per_request =
+                    |time: Duration| time / u32::try_from(run.requests).unwrap_or(u32::MAX);
+                CpuPerRequest {
+                    server: per_request(s1.saturating_sub(s0)),
+                    client: per_request(c1.saturating_sub(c0)),
+                }
+            });
+        Ok((run, cpu))
     }
 }
 
@@ -253,6 +286,26 @@ fn env_list(name: &str, default: &[u64]) -> Result<Vec<u64>, BoxError> {
             format!("{name}={value:?}: expected whole numbers above 0, space-separated")
         })?;
     Ok(list)
+}
+
+/// ` bare_server_cpu_us=... mock_client_cpu_us=...`: the medians of the
+/// rounds' CPU time per request, or nothing where it was not measured.
+fn cpu_fields(bare: &[CpuPerRequest], mock: &[CpuPerRequest]) -> String {
+    if bare.is_empty() || mock.is_empty() {
+        return String::new();
+    }
+    let median = |runs: &[CpuPerRequest], pick: fn(&CpuPerRequest) -> Duration| {
+        let mut values: Vec<f64> = runs.iter().map(|r| pick(r).as_secs_f64() * 1e6).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    format!(
+        " bare_server_cpu_us={:.2} mock_server_cpu_us={:.2} bare_client_cpu_us={:.2} mock_client_cpu_us={:.2}",
+        median(bare, |r| r.server),
+        median(mock, |r| r.server),
+        median(bare, |r| r.client),
+        median(mock, |r| r.client),
+    )
 }
 
 /// The median rate (req/s) and the median p99 (seconds) of the rounds.

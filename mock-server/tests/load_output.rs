@@ -161,3 +161,40 @@ fn oha_output_that_is_not_its_json_is_an_error() {
     assert!(parse_oha("Summary:\n  Success rate: 100.00%").is_err());
     assert!(parse_oha(r#"{"summary": {}}"#).is_err());
 }
+
+#[test]
+fn proc_stat_gives_own_and_children_cpu_ticks_counted_from_the_last_parenthesis() {
+    // A command name with a space and a `)` in it: counting fields from the
+    // first `)` would read the wrong columns.
+    let stat = "4242 (tokio rt) x) S 1 4242 4242 0 -1 4194560 \
+                100 0 0 0 731 269 55 45 20 0 3 0 5000 0 0";
+    assert_eq!(loadgen::stat_cpu_ticks(stat), Ok((731 + 269, 55 + 45)));
+}
+
+#[test]
+fn proc_stat_that_is_cut_short_or_not_numeric_is_an_error() {
+    assert!(loadgen::stat_cpu_ticks("4242 (mock) S 1 2 3").is_err());
+    assert!(loadgen::stat_cpu_ticks("no name here").is_err());
+    let stat = "4242 (mock) S 1 4242 4242 0 -1 4194560 100 0 0 0 7x 269 55 45 20";
+    assert!(loadgen::stat_cpu_ticks(stat).is_err());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn this_process_cpu_time_reads_from_proc_and_grows_with_work() {
+    let (before, _) = loadgen::cpu_times("self").expect("/proc/self/stat on Linux");
+    // Spin until a clock tick of CPU time accrues; ten seconds of wall time
+    // is far more than any loaded machine needs for one 10 ms tick.
+    let start = std::time::Instant::now();
+    let mut x = 0_u64;
+    let after = loop {
+        for _ in 0..100_000 {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        }
+        let (now, _) = loadgen::cpu_times("self").expect("/proc/self/stat on Linux");
+        if now > before || start.elapsed() > Duration::from_secs(10) {
+            break now;
+        }
+    };
+    assert!(after > before, "{before:?} -> {after:?}");
+}

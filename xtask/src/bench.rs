@@ -552,6 +552,23 @@ fn load_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
             "≤ 1.5x",
             Met::from_bool(p99 <= LOAD_P99_TARGET),
         ));
+        if let Some(cpu) = l.cpu {
+            rows.push(row(
+                format!("CPU per token request, server / load generator, {config}"),
+                format!("{:.2} µs / {:.2} µs", cpu.mock_server, cpu.mock_client),
+                format!(
+                    "{:.2} µs / {:.2} µs (bare hyper)",
+                    cpu.bare_server, cpu.bare_client
+                ),
+                format!(
+                    "{:.2}x / {:.2}x",
+                    cpu.mock_server / cpu.bare_server,
+                    cpu.mock_client / cpu.bare_client
+                ),
+                "reported",
+                Met::Reported,
+            ));
+        }
     }
     Ok(rows)
 }

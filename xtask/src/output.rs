@@ -156,6 +156,18 @@ pub(crate) struct Load {
     pub(crate) mock_req_per_s: f64,
     pub(crate) bare_p99_us: f64,
     pub(crate) mock_p99_us: f64,
+    /// CPU time per request, where the bench could read it (`/proc`).
+    pub(crate) cpu: Option<LoadCpu>,
+}
+
+/// The load bench's CPU time per request, in microseconds, of each server
+/// and of the load generator while it drove that server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LoadCpu {
+    pub(crate) bare_server: f64,
+    pub(crate) mock_server: f64,
+    pub(crate) bare_client: f64,
+    pub(crate) mock_client: f64,
 }
 
 /// `load generator=wrk workers=1 connections=16 rounds=3 secs=10 bare_req_per_s=79712 ...`
@@ -166,10 +178,23 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
         let Some(rest) = line.trim().strip_prefix("load ") else {
             continue;
         };
-        let field = |key: &str| -> Result<&str, Error> {
+        let optional = |key: &str| {
             rest.split_whitespace()
                 .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-                .ok_or_else(|| unreadable(BENCH, key, line))
+        };
+        let field = |key: &str| -> Result<&str, Error> {
+            optional(key).ok_or_else(|| unreadable(BENCH, key, line))
+        };
+        // All four or none: the bench prints them together.
+        let cpu = if optional("bare_server_cpu_us").is_some() {
+            Some(LoadCpu {
+                bare_server: number(BENCH, "bare_server_cpu_us", field("bare_server_cpu_us")?)?,
+                mock_server: number(BENCH, "mock_server_cpu_us", field("mock_server_cpu_us")?)?,
+                bare_client: number(BENCH, "bare_client_cpu_us", field("bare_client_cpu_us")?)?,
+                mock_client: number(BENCH, "mock_client_cpu_us", field("mock_client_cpu_us")?)?,
+            })
+        } else {
+            None
         };
         rows.push(Load {
             generator: field("generator")?.to_owned(),
@@ -181,6 +206,7 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
             mock_req_per_s: number(BENCH, "mock_req_per_s", field("mock_req_per_s")?)?,
             bare_p99_us: number(BENCH, "bare_p99_us", field("bare_p99_us")?)?,
             mock_p99_us: number(BENCH, "mock_p99_us", field("mock_p99_us")?)?,
+            cpu,
         });
     }
     if rows.is_empty() {
@@ -391,6 +417,32 @@ mod tests {
         assert!((first.mock_req_per_s - 24_227.0).abs() < 0.5);
         assert!((first.bare_p99_us - 9_110.0).abs() < 0.5);
         assert!((first.mock_p99_us - 6_940.0).abs() < 0.5);
+        assert_eq!(first.cpu, None, "this sample predates the CPU fields");
+    }
+
+    #[test]
+    fn load_lines_with_cpu_fields_give_the_cpu_per_request() {
+        let line = "load generator=wrk workers=2 connections=16 rounds=5 secs=10 \
+                    bare_req_per_s=103217 mock_req_per_s=71600 req_per_s_ratio=0.694 \
+                    bare_p99_us=5260 mock_p99_us=2030 p99_ratio=0.386 \
+                    bare_server_cpu_us=9.61 mock_server_cpu_us=14.90 \
+                    bare_client_cpu_us=9.80 mock_client_cpu_us=12.90\n";
+        let rows = load(line).expect("a line with CPU fields");
+        assert_eq!(
+            rows[0].cpu,
+            Some(LoadCpu {
+                bare_server: 9.61,
+                mock_server: 14.90,
+                bare_client: 9.80,
+                mock_client: 12.90,
+            })
+        );
+        let cut = line.replace("mock_client_cpu_us=12.90", "");
+        let error = load(&cut).expect_err("three of the four");
+        assert!(
+            message(&error).contains("cannot read mock_client_cpu_us"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -136,3 +136,41 @@ pub(crate) fn parse_oha(output: &str) -> Result<Run, String> {
         p99: Duration::try_from_secs_f64(p99).map_err(|e| format!("oha p99 {p99}: {e}"))?,
     })
 }
+
+/// A process's own and its waited-for children's CPU time (user plus
+/// system), in clock ticks, from the text of `/proc/PID/stat`. The command
+/// name (field 2) is in parentheses and may hold spaces and parentheses
+/// itself, so fields are counted from the last `)`.
+pub(crate) fn stat_cpu_ticks(stat: &str) -> Result<(u64, u64), String> {
+    let (_, rest) = stat
+        .rsplit_once(')')
+        .ok_or_else(|| format!("/proc stat without a command name: {stat:?}"))?;
+    // From field 3 (state) on; utime, stime, cutime, cstime are fields 14-17.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |index: usize| -> Result<u64, String> {
+        let field = fields
+            .get(index)
+            .ok_or_else(|| format!("/proc stat with {} fields after the name", fields.len()))?;
+        // cutime and cstime are signed in the kernel's format; never negative.
+        field
+            .parse::<u64>()
+            .map_err(|e| format!("/proc stat field {} {field:?}: {e}", index + 3))
+    };
+    Ok((tick(11)? + tick(12)?, tick(13)? + tick(14)?))
+}
+
+/// Reads `/proc/PID/stat` (`self` for this process) as [`stat_cpu_ticks`],
+/// converted to time. `None` where there is no `/proc` (not Linux).
+#[cfg(unix)]
+pub(crate) fn cpu_times(pid: &str) -> Option<(Duration, Duration)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (own, children) = stat_cpu_ticks(&stat).ok()?;
+    let per_second = rustix::param::clock_ticks_per_second().max(1);
+    let time = |ticks: u64| Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / per_second);
+    Some((time(own), time(children)))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn cpu_times(_pid: &str) -> Option<(Duration, Duration)> {
+    None
+}
