@@ -45,33 +45,43 @@ impl AccessToken {
 }
 
 pub(crate) fn is_b64token(value: &str) -> bool {
-    // Branch-free per byte over fixed-size blocks, so the compiler
-    // vectorizes it: tokens run to kilobytes and are checked on every parse.
-    #[expect(clippy::needless_bitwise_bool, reason = "branch-free on purpose")]
-    fn bad(b: u8) -> u8 {
-        // `-./0-9` is the contiguous run 0x2D..=0x39.
-        let ok = ((b | 0x20).wrapping_sub(b'a') < 26)
-            | (b.wrapping_sub(b'-') <= b'9' - b'-')
-            | (b == b'_')
-            | (b == b'~')
-            | (b == b'+');
-        u8::from(!ok)
-    }
-    let body = value.trim_end_matches('=').as_bytes();
-    let (blocks, rest) = body.as_chunks::<32>();
-    let mut invalid = 0u8;
+    !value.is_empty() && b64token_len(value.as_bytes()) == value.len()
+}
+
+/// A byte outside b64token's characters (`=` too: it only pads the end).
+/// Branch-free, so that a block of them vectorizes.
+#[expect(clippy::needless_bitwise_bool, reason = "branch-free on purpose")]
+fn not_b64char(b: u8) -> u8 {
+    // `-./0-9` is the contiguous run 0x2D..=0x39.
+    let ok = ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'-') <= b'9' - b'-')
+        | (b == b'_')
+        | (b == b'~')
+        | (b == b'+');
+    u8::from(!ok)
+}
+
+/// The length of the RFC 6750 §2.1 `b64token` that `bytes` starts with
+/// (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`), 0 when
+/// none: where a token ends in a JSON string, found and checked in one pass.
+pub(crate) fn b64token_len(bytes: &[u8]) -> usize {
+    // Fixed-size blocks checked branch-free, so the compiler vectorizes
+    // them: tokens run to kilobytes and are checked on every parse.
+    let (blocks, _) = bytes.as_chunks::<16>();
+    let mut run = 0;
     for block in blocks {
-        for &b in block {
-            invalid |= bad(b);
+        if block.iter().fold(0, |bad, &b| bad | not_b64char(b)) != 0 {
+            break;
         }
-        if invalid != 0 {
-            return false;
-        }
+        run += 16;
     }
-    for &b in rest {
-        invalid |= bad(b);
+    let rest = bytes.get(run..).unwrap_or_default();
+    run += rest.iter().take_while(|&&b| not_b64char(b) == 0).count();
+    if run == 0 {
+        return 0;
     }
-    !body.is_empty() && invalid == 0
+    let padding = bytes.get(run..).unwrap_or_default();
+    run + padding.iter().take_while(|&&b| b == b'=').count()
 }
 
 impl PartialEq for AccessToken {
@@ -139,7 +149,8 @@ impl TokenType {
     /// Classifies a wire value.
     #[must_use]
     pub fn from_wire(value: &str) -> Self {
-        if value.eq_ignore_ascii_case("bearer") {
+        // The RFC 6750 spelling first: nearly every provider sends it.
+        if value == "Bearer" || value.eq_ignore_ascii_case("bearer") {
             Self::Bearer
         } else {
             Self::Other(value.to_owned())
@@ -551,6 +562,32 @@ pub enum StoredTokenError {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    /// The b64token prefix by its grammar, one byte at a time.
+    fn b64token_len_reference(bytes: &[u8]) -> usize {
+        let chars = bytes
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(b))
+            .count();
+        if chars == 0 {
+            return 0;
+        }
+        chars + bytes[chars..].iter().take_while(|&&b| b == b'=').count()
+    }
+
+    proptest::proptest! {
+        /// The block-wise scan finds the b64token a byte-wise reading of
+        /// the grammar finds, wherever its end falls in a block.
+        #[test]
+        fn prop_the_b64token_prefix_is_the_one_the_grammar_reads(
+            token in "[A-Za-z0-9._~+/-]{0,70}={0,3}",
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+        ) {
+            let mut bytes = token.into_bytes();
+            bytes.extend(tail);
+            proptest::prop_assert_eq!(b64token_len(&bytes), b64token_len_reference(&bytes));
+        }
+    }
 
     fn token() -> OAuthToken {
         OAuthToken::new(
