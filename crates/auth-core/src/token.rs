@@ -1,6 +1,7 @@
 //! Tokens: [`AccessToken`] (redacted), [`TokenType`], [`OAuthToken`] with an
 //! absolute expiry, and the versioned stored format.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -182,10 +183,31 @@ pub(crate) struct TokenId(u64);
 
 impl TokenId {
     /// A fresh identity. A counter, not a clock or a random number:
-    /// 2^64 tokens outlast any process.
+    /// 2^64 tokens outlast any process. Each thread takes a block of ids
+    /// from the shared counter and hands them out one by one, so a token
+    /// costs no atomic read-modify-write (a lock on the bus, which costs
+    /// more than parsing a minimal body's members).
     pub(crate) fn next() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+        /// Ids a thread takes at once: 2^48 blocks still outlast any process.
+        const BLOCK: u64 = 1 << 16;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(0);
+        thread_local! {
+            /// The thread's next id and the end of its block.
+            static LOCAL: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let take_block = || NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+        LOCAL
+            .try_with(|local| {
+                let (mut next, mut end) = local.get();
+                if next == end {
+                    next = take_block();
+                    end = next + BLOCK;
+                }
+                local.set((next + 1, end));
+                Self(next)
+            })
+            // A thread being torn down: a block of one.
+            .unwrap_or_else(|_| Self(take_block()))
     }
 }
 
@@ -573,6 +595,22 @@ mod tests {
             return 0;
         }
         chars + bytes[chars..].iter().take_while(|&&b| b == b'=').count()
+    }
+
+    #[test]
+    fn token_ids_are_unique_across_threads_and_blocks() {
+        let ids: Vec<u64> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..70_000).map(|_| TokenId::next().0).collect::<Vec<_>>()))
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap_or_default())
+                .collect()
+        });
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(ids.len(), 4 * 70_000);
+        assert_eq!(unique.len(), ids.len());
     }
 
     proptest::proptest! {
