@@ -715,6 +715,32 @@ fn expiry(requested_at: OffsetDateTime, lifetime: std::time::Duration) -> Offset
     /// A year: from a local date before 9998 (whatever the offset), a
     /// lifetime this long ends before [`LATEST`].
     const YEAR: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
+    /// Nanoseconds in a day.
+    const DAY: u64 = 86_400 * 1_000_000_000;
+    // Most often the token expires the day it was requested (an hour
+    // from any time but the last hour of the day): only the time of day
+    // changes, with no calendar arithmetic. A local day before 9999 ends
+    // before LATEST in any offset.
+    let (hour, minute, second, nano) = requested_at.time().as_hms_nano();
+    let since_midnight = (u64::from(hour) * 3600 + u64::from(minute) * 60 + u64::from(second))
+        * 1_000_000_000
+        + u64::from(nano);
+    if lifetime.as_secs() < 86_400
+        && requested_at.year() < 9999
+        && let Some(at) = since_midnight
+            .checked_add(u64::try_from(lifetime.as_nanos()).unwrap_or(u64::MAX))
+            .filter(|&at| at < DAY)
+    {
+        let (secs, nano) = (at / 1_000_000_000, at % 1_000_000_000);
+        let time = u8::try_from(secs / 3600).ok().and_then(|hour| {
+            let minute = u8::try_from(secs / 60 % 60).ok()?;
+            let second = u8::try_from(secs % 60).ok()?;
+            time::Time::from_hms_nano(hour, minute, second, u32::try_from(nano).ok()?).ok()
+        });
+        if let Some(time) = time {
+            return requested_at.replace_time(time);
+        }
+    }
     let span = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
     // The usual case, without the two comparisons of instants (each
     // converts both sides to UTC) that only matter near the limits.
@@ -910,7 +936,7 @@ mod tests {
         fn prop_the_usual_expiry_is_the_saturating_sum(
             unix in -377_705_116_800_i64..253_402_300_799,
             offset in -93_599_i32..=93_599,
-            secs in prop_oneof![0..=40_000_000_u64, any::<u64>()],
+            secs in prop_oneof![0..=90_000_u64, 0..=40_000_000_u64, any::<u64>()],
             nanos in 0..1_000_000_000_u32,
         ) {
             let offset = time::UtcOffset::from_whole_seconds(offset).unwrap_or(time::UtcOffset::UTC);
@@ -919,6 +945,14 @@ mod tests {
             let lifetime = std::time::Duration::new(secs, nanos);
             prop_assert_eq!(expiry(requested_at, lifetime), reference(requested_at, lifetime));
         }
+    }
+
+    #[test]
+    fn the_last_day_saturates_in_a_westward_offset() {
+        let late = time::macros::datetime!(9999-12-31 10:00 -05:00);
+        let hours = std::time::Duration::from_secs(13 * 3600 + 59 * 60);
+        assert_eq!(expiry(late, hours), LATEST);
+        assert_eq!(expiry(late, hours), reference(late, hours));
     }
 
     #[test]
