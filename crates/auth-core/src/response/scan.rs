@@ -33,6 +33,17 @@ const SCOPE: u8 = 1 << 4;
 /// recursion limit.
 const NEAR_DEPTH_LIMIT: usize = 120;
 
+/// A member name: one this crate interprets, or another one.
+enum Name<'a> {
+    AccessToken,
+    TokenType,
+    RefreshToken,
+    ExpiresIn,
+    Scope,
+    Error,
+    Other(&'a str),
+}
+
 struct Scanner<'a> {
     text: &'a str,
     at: usize,
@@ -66,6 +77,28 @@ impl<'a> Scanner<'a> {
         let content = self.text.get(self.at..self.at + len)?;
         self.at += len + 1;
         Some(content)
+    }
+
+    /// A member name with no escape, after its opening quote. The names
+    /// this crate interprets are recognized by their bytes and closing
+    /// quote, with no search for the string's end nor a comparison after
+    /// it; a name that is none of them as it stands is another name.
+    fn member_name(&mut self) -> Option<Name<'a>> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let known = match rest.first()? {
+            b'a' if rest.starts_with(b"access_token\"") => Some((Name::AccessToken, 12)),
+            b't' if rest.starts_with(b"token_type\"") => Some((Name::TokenType, 10)),
+            b'r' if rest.starts_with(b"refresh_token\"") => Some((Name::RefreshToken, 13)),
+            b'e' if rest.starts_with(b"expires_in\"") => Some((Name::ExpiresIn, 10)),
+            b'e' if rest.starts_with(b"error\"") => Some((Name::Error, 5)),
+            b's' if rest.starts_with(b"scope\"") => Some((Name::Scope, 5)),
+            _ => None,
+        };
+        if let Some((name, len)) = known {
+            self.at += len + 1;
+            return Some(name);
+        }
+        self.plain_string().map(Name::Other)
     }
 
     /// A string value with no escape: its content.
@@ -221,10 +254,10 @@ pub(super) fn read_into<'a>(body: &'a [u8], m: &mut Members<'a>) -> Option<()> {
     } else {
         loop {
             scan.expect(b'"')?;
-            let name = scan.plain_string()?;
+            let name = scan.member_name()?;
             scan.expect(b':')?;
             let bit = match name {
-                "access_token" => {
+                Name::AccessToken => {
                     scan.expect(b'"')?;
                     // What the Bearer check needs anyway, in the same pass
                     // that finds the closing quote; a token outside
@@ -235,24 +268,24 @@ pub(super) fn read_into<'a>(body: &'a [u8], m: &mut Members<'a>) -> Option<()> {
                     m.b64token_checked = true;
                     ACCESS_TOKEN
                 }
-                "token_type" => {
+                Name::TokenType => {
                     m.token_type = Some(Text::Str(scan.string_value()?.into()));
                     TOKEN_TYPE
                 }
-                "refresh_token" => {
+                Name::RefreshToken => {
                     m.refresh_token = Some(Text::Str(scan.string_value()?.into()));
                     REFRESH_TOKEN
                 }
-                "expires_in" => {
+                Name::ExpiresIn => {
                     m.expires_in = Some(scan.integer_value()?);
                     EXPIRES_IN
                 }
-                "scope" => {
+                Name::Scope => {
                     m.scope = Some(ScopeValue::Text(Text::Str(scan.string_value()?.into())));
                     SCOPE
                 }
-                "error" => return None,
-                _ => {
+                Name::Error => return None,
+                Name::Other(name) => {
                     scan.skip_whitespace();
                     let value = scan.extension_value()?;
                     m.extra.push_borrowed(name, value);
