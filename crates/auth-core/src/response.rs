@@ -134,13 +134,13 @@ pub fn parse<B: AsRef<[u8]>>(
     response: &http::Response<B>,
     ctx: &ParseContext<'_>,
 ) -> Result<OAuthToken, Error> {
-    parse_parts(
+    parse_token(
         response.status(),
         response.headers(),
         response.body().as_ref(),
         ctx,
+        &mut Vec::new(),
     )
-    .map(|p| p.token)
 }
 
 /// [`parse`], also returning the deviations accepted.
@@ -163,10 +163,24 @@ pub fn parse_parts(
     body: &[u8],
     ctx: &ParseContext<'_>,
 ) -> Result<Parsed, Error> {
+    let mut deviations = Vec::new();
+    let token = parse_token(status, headers, body, ctx, &mut deviations)?;
+    Ok(Parsed { token, deviations })
+}
+
+/// The parser, recording deviations in `deviations` (empty on entry). The
+/// token is built where the caller wants it: moving it (and the members)
+/// costs more than reading a minimal body.
+fn parse_token(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    ctx: &ParseContext<'_>,
+    deviations: &mut Vec<Deviation>,
+) -> Result<OAuthToken, Error> {
     if !status.is_success() {
         return Err(parse_error(status, headers, body));
     }
-    let mut deviations = Vec::new();
     if status != StatusCode::OK {
         deviations.push(Deviation::Status(status.as_u16()));
     }
@@ -180,18 +194,14 @@ pub fn parse_parts(
         }
         None => body,
     };
-    // Filled in place: the members are a large value, and moving them
-    // costs more than reading a minimal body.
+    // Filled in place: the members are a large value.
     let mut object = Members::default();
     read_object_into(body, status, &mut object)?;
     if let Some(error) = provider_error(&object, status, headers, &Scrubber::NONE) {
         return Err(error.into());
     }
-    let token = build_token(&mut object, status, ctx, &mut deviations)?;
-    if ctx.options.strict && !deviations.is_empty() {
-        return Err(DeviationError { deviations }.into());
-    }
-    Ok(Parsed { token, deviations })
+    // Strict mode is checked there too, so the token is built in place.
+    build_token(&mut object, status, ctx, deviations)
 }
 
 /// Reads a failure answer (any status) as an RFC 6749 §5.2 error when it is
@@ -410,10 +420,56 @@ struct Members<'a> {
     // Raw JSON: `1e400` must reach our own clamping, not serde_json's range check.
     expires_in: Option<&'a str>,
     scope: Option<ScopeValue<'a>>,
-    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+    extra: Extra<'a>,
     duplicate: Option<String>,
     /// The access token is known to fit RFC 6750 `b64token`.
     b64token_checked: bool,
+}
+
+/// How many extension members a body may have before they spill to the
+/// heap: providers send a handful (Keycloak ten), and a list on the heap
+/// costs an allocation per growth on every parse.
+const INLINE_EXTRA: usize = 16;
+
+/// The extension members of an object as read: each name and its raw JSON
+/// text, in order.
+struct Extra<'a> {
+    inline: [(&'a str, &'a str); INLINE_EXTRA],
+    len: usize,
+    /// Past [`INLINE_EXTRA`], and every member the serde reader reads (a
+    /// name with an escape is decoded, so owned).
+    more: Vec<(Cow<'a, str>, &'a str)>,
+}
+
+impl Default for Extra<'_> {
+    fn default() -> Self {
+        Self {
+            inline: [("", ""); INLINE_EXTRA],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Extra<'a> {
+    /// Keeps a member whose name is in the body as it is.
+    fn push_borrowed(&mut self, name: &'a str, raw: &'a str) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (name, raw);
+                self.len += 1;
+            }
+            None => self.more.push((Cow::Borrowed(name), raw)),
+        }
+    }
+
+    /// Every member, in the order read.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.inline[..self.len]
+            .iter()
+            .map(|&(name, raw)| (name, raw))
+            .chain(self.more.iter().map(|(name, raw)| (name.as_ref(), *raw)))
+    }
 }
 
 impl<'de> Deserialize<'de> for Members<'de> {
@@ -466,7 +522,8 @@ impl<'de> Deserialize<'de> for Members<'de> {
                         ),
                         "scope" => put(&mut m.scope, map.next_value()?, &name, &mut m.duplicate),
                         _ => {
-                            m.extra.push((name, map.next_value()?));
+                            let raw = map.next_value::<&RawValue>()?.get();
+                            m.extra.more.push((name, raw));
                         }
                     }
                 }
@@ -529,9 +586,8 @@ fn provider_error(
         members
             .extra
             .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, raw)| raw)
-            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .find(|&(n, _)| n == name)
+            .and_then(|(_, raw)| serde_json::from_str::<String>(raw).ok())
             .map(|s| bounded(&s))
     };
     Some(ProviderError {
@@ -567,24 +623,20 @@ fn build_token(
     status: StatusCode,
     ctx: &ParseContext<'_>,
     deviations: &mut Vec<Deviation>,
-) -> Result<OAuthToken, ParseError> {
+) -> Result<OAuthToken, Error> {
     if let Some(name) = members.duplicate.take() {
-        return Err(ParseError::new(
-            ParseErrorKind::Duplicate(truncate(name, 64)),
-            status,
-        ));
+        return Err(ParseError::new(ParseErrorKind::Duplicate(truncate(name, 64)), status).into());
     }
-    let extra = ExtraFields::from_members(members.extra.iter().map(|(n, v)| (n.as_ref(), v.get())))
-        .map_err(|name| {
-            ParseError::new(ParseErrorKind::Duplicate(truncate(name.into(), 64)), status)
-        })?;
+    let extra = ExtraFields::from_members(members.extra.iter()).map_err(|name| {
+        ParseError::new(ParseErrorKind::Duplicate(truncate(name.into(), 64)), status)
+    })?;
     let access_token = match members.access_token.take() {
         None => None,
         Some(text) => text.into_string("access_token", status)?,
     }
     .ok_or_else(|| ParseError::new(ParseErrorKind::Missing("access_token"), status))?;
     if access_token.is_empty() {
-        return Err(invalid("access_token", "empty", status));
+        return Err(invalid("access_token", "empty", status).into());
     }
 
     let token_type = match members.token_type.take() {
@@ -598,25 +650,18 @@ fn build_token(
             TokenType::Bearer
         }
         None => {
-            return Err(ParseError::new(
-                ParseErrorKind::Missing("token_type"),
-                status,
-            ));
+            return Err(ParseError::new(ParseErrorKind::Missing("token_type"), status).into());
         }
     };
     if token_type == TokenType::Bearer {
         // RFC 6750 §2.1: a Bearer token must fit the b64token syntax to be
         // sent (C-45); b64token is a subset of VSCHAR.
         if !members.b64token_checked && !is_b64token(&access_token) {
-            return Err(invalid("access_token", "not an RFC 6750 b64token", status));
+            return Err(invalid("access_token", "not an RFC 6750 b64token", status).into());
         }
     } else if !access_token.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         // RFC 6749 Appendix A.12: access-token = 1*VSCHAR.
-        return Err(invalid(
-            "access_token",
-            "contains characters outside VSCHAR",
-            status,
-        ));
+        return Err(invalid("access_token", "contains characters outside VSCHAR", status).into());
     }
 
     let expires_in = match members.expires_in.take().filter(|raw| !is_null(raw)) {
@@ -643,17 +688,13 @@ fn build_token(
     }
     .map(|t| RefreshToken::new(t.into_owned()));
 
-    let policy = ctx.options.expiry;
-    let lifetime = policy.lifetime(expires_in);
-    let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
-    // Saturate, never wrap: a lifetime past the representable (and storable)
-    // range means "as late as possible", not "expired now" (checklist C-34).
-    let expires_at = ctx
-        .requested_at
-        .checked_add(lifetime)
-        .filter(|at| *at <= LATEST)
-        .unwrap_or(LATEST)
-        .max(ctx.requested_at);
+    let expires_at = expiry(ctx.requested_at, ctx.options.expiry.lifetime(expires_in));
+    if ctx.options.strict && !deviations.is_empty() {
+        return Err(DeviationError {
+            deviations: std::mem::take(deviations),
+        }
+        .into());
+    }
     Ok(OAuthToken {
         access_token: AccessToken::new(access_token.as_ref()),
         token_type,
@@ -665,6 +706,55 @@ fn build_token(
         extra,
         id: TokenId::next(),
     })
+}
+
+/// `requested_at + lifetime`, never before `requested_at`, and saturated,
+/// never wrapped: a lifetime past the representable (and storable) range
+/// means "as late as possible", not "expired now" (checklist C-34).
+fn expiry(requested_at: OffsetDateTime, lifetime: std::time::Duration) -> OffsetDateTime {
+    /// A year: from a local date before 9998 (whatever the offset), a
+    /// lifetime this long ends before [`LATEST`].
+    const YEAR: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
+    /// Nanoseconds in a day.
+    const DAY: u64 = 86_400 * 1_000_000_000;
+    // Most often the token expires the day it was requested (an hour
+    // from any time but the last hour of the day): only the time of day
+    // changes, with no calendar arithmetic. A local day before 9999 ends
+    // before LATEST in any offset.
+    let (hour, minute, second, nano) = requested_at.time().as_hms_nano();
+    let since_midnight = (u64::from(hour) * 3600 + u64::from(minute) * 60 + u64::from(second))
+        * 1_000_000_000
+        + u64::from(nano);
+    if lifetime.as_secs() < 86_400
+        && requested_at.year() < 9999
+        && let Some(at) = since_midnight
+            .checked_add(u64::try_from(lifetime.as_nanos()).unwrap_or(u64::MAX))
+            .filter(|&at| at < DAY)
+    {
+        let (secs, nano) = (at / 1_000_000_000, at % 1_000_000_000);
+        let time = u8::try_from(secs / 3600).ok().and_then(|hour| {
+            let minute = u8::try_from(secs / 60 % 60).ok()?;
+            let second = u8::try_from(secs % 60).ok()?;
+            time::Time::from_hms_nano(hour, minute, second, u32::try_from(nano).ok()?).ok()
+        });
+        if let Some(time) = time {
+            return requested_at.replace_time(time);
+        }
+    }
+    let span = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
+    // The usual case, without the two comparisons of instants (each
+    // converts both sides to UTC) that only matter near the limits.
+    if lifetime <= YEAR
+        && requested_at.year() < 9998
+        && let Some(at) = requested_at.checked_add(span)
+    {
+        return at;
+    }
+    requested_at
+        .checked_add(span)
+        .filter(|at| *at <= LATEST)
+        .unwrap_or(LATEST)
+        .max(requested_at)
 }
 
 /// `expires_in` as RFC 6749 App. A.14 `1*DIGIT`, or leniently a numeric
@@ -820,4 +910,56 @@ impl TokenResponse<'_> {
 /// and `\` (RFC 8259 §7).
 fn is_plain_json_byte(b: u8) -> bool {
     matches!(b, 0x20..=0x7E) && b != b'"' && b != b'\\'
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use time::OffsetDateTime;
+
+    use super::{LATEST, expiry};
+
+    /// The expiry without the shortcut for the usual case.
+    fn reference(requested_at: OffsetDateTime, lifetime: std::time::Duration) -> OffsetDateTime {
+        let span = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
+        requested_at
+            .checked_add(span)
+            .filter(|at| *at <= LATEST)
+            .unwrap_or(LATEST)
+            .max(requested_at)
+    }
+
+    proptest! {
+        /// The shortcut gives what the saturating sum gives, near the
+        /// limits too (any offset, years up to 9999, lifetimes to u64).
+        #[test]
+        fn prop_the_usual_expiry_is_the_saturating_sum(
+            unix in -377_705_116_800_i64..253_402_300_799,
+            offset in -93_599_i32..=93_599,
+            secs in prop_oneof![0..=90_000_u64, 0..=40_000_000_u64, any::<u64>()],
+            nanos in 0..1_000_000_000_u32,
+        ) {
+            let offset = time::UtcOffset::from_whole_seconds(offset).unwrap_or(time::UtcOffset::UTC);
+            let utc = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let requested_at = utc.checked_to_offset(offset).unwrap_or(utc);
+            let lifetime = std::time::Duration::new(secs, nanos);
+            prop_assert_eq!(expiry(requested_at, lifetime), reference(requested_at, lifetime));
+        }
+    }
+
+    #[test]
+    fn the_last_day_saturates_in_a_westward_offset() {
+        let late = time::macros::datetime!(9999-12-31 10:00 -05:00);
+        let hours = std::time::Duration::from_secs(13 * 3600 + 59 * 60);
+        assert_eq!(expiry(late, hours), LATEST);
+        assert_eq!(expiry(late, hours), reference(late, hours));
+    }
+
+    #[test]
+    fn a_year_from_the_last_fast_year_ends_before_the_latest_storable_instant() {
+        let late = time::macros::datetime!(9997-12-31 23:59:59.999_999_999 -25:59:59);
+        let year = std::time::Duration::from_secs(366 * 86_400);
+        assert!(expiry(late, year) < LATEST);
+        assert_eq!(expiry(late, year), reference(late, year));
+    }
 }

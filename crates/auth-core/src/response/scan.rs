@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Members, ScopeValue, Text};
+use crate::token::b64token_len;
+#[cfg(test)]
 use crate::token::is_b64token;
 
 /// JSON's insignificant whitespace (RFC 8259 §2).
@@ -30,6 +32,17 @@ const SCOPE: u8 = 1 << 4;
 /// Fewer opening brackets than this cannot nest as deep as `serde_json`'s
 /// recursion limit.
 const NEAR_DEPTH_LIMIT: usize = 120;
+
+/// A member name: one this crate interprets, or another one.
+enum Name<'a> {
+    AccessToken,
+    TokenType,
+    RefreshToken,
+    ExpiresIn,
+    Scope,
+    Error,
+    Other(&'a str),
+}
 
 struct Scanner<'a> {
     text: &'a str,
@@ -56,21 +69,36 @@ impl<'a> Scanner<'a> {
     /// A string with no escape, after its opening quote: its content, or
     /// `None` at an escape, a control character or the end of input.
     fn plain_string(&mut self) -> Option<&'a str> {
-        self.unescaped_string()
-            .filter(|content| !has_control(content.as_bytes()))
-    }
-
-    /// [`Self::plain_string`] without the control-character check, for a
-    /// caller whose own check is stricter.
-    fn unescaped_string(&mut self) -> Option<&'a str> {
         let rest = self.text.as_bytes().get(self.at..)?;
-        let len = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[len] != b'"' {
+        let len = plain_string_len(rest);
+        if rest.get(len) != Some(&b'"') {
             return None;
         }
         let content = self.text.get(self.at..self.at + len)?;
         self.at += len + 1;
         Some(content)
+    }
+
+    /// A member name with no escape, after its opening quote. The names
+    /// this crate interprets are recognized by their bytes and closing
+    /// quote, with no search for the string's end nor a comparison after
+    /// it; a name that is none of them as it stands is another name.
+    fn member_name(&mut self) -> Option<Name<'a>> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let known = match rest.first()? {
+            b'a' if rest.starts_with(b"access_token\"") => Some((Name::AccessToken, 12)),
+            b't' if rest.starts_with(b"token_type\"") => Some((Name::TokenType, 10)),
+            b'r' if rest.starts_with(b"refresh_token\"") => Some((Name::RefreshToken, 13)),
+            b'e' if rest.starts_with(b"expires_in\"") => Some((Name::ExpiresIn, 10)),
+            b'e' if rest.starts_with(b"error\"") => Some((Name::Error, 5)),
+            b's' if rest.starts_with(b"scope\"") => Some((Name::Scope, 5)),
+            _ => None,
+        };
+        if let Some((name, len)) = known {
+            self.at += len + 1;
+            return Some(name);
+        }
+        self.plain_string().map(Name::Other)
     }
 
     /// A string value with no escape: its content.
@@ -101,6 +129,60 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A string that is an RFC 6750 `b64token`, after its opening quote:
+    /// its content. One pass finds the closing quote and checks the syntax
+    /// (b64token bytes are ASCII, neither quote nor backslash nor control).
+    fn b64token_string(&mut self) -> Option<&'a str> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let len = b64token_len(rest);
+        if len == 0 || rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        let token = self.text.get(self.at..self.at + len)?;
+        self.at += len + 1;
+        Some(token)
+    }
+
+    /// An extension member's value, as the raw JSON text the serde reader
+    /// keeps: the usual scalars (a string without escapes, an integer,
+    /// `true`, `false`, `null`) read here, anything else by `serde_json`.
+    fn extension_value(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let plain = match self.peek()? {
+            b'"' => {
+                self.at += 1;
+                self.plain_string().is_some()
+            }
+            b'-' | b'0'..=b'9' => {
+                self.at += usize::from(self.peek() == Some(b'-'));
+                self.peek().is_some_and(|b| b.is_ascii_digit()) && self.integer_value().is_some()
+            }
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            _ => false,
+        };
+        if plain {
+            return self.text.get(start..self.at);
+        }
+        self.at = start;
+        self.raw_value().map(RawValue::get)
+    }
+
+    /// Consumes `word` when it is next (what follows it is the caller's
+    /// to check).
+    fn literal(&mut self, word: &str) -> bool {
+        let next = self
+            .text
+            .as_bytes()
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word.as_bytes()));
+        if next {
+            self.at += word.len();
+        }
+        next
+    }
+
     /// Any JSON value, read by `serde_json` as the serde reader reads it.
     fn raw_value(&mut self) -> Option<&'a RawValue> {
         let rest = self.text.get(self.at..)?;
@@ -125,11 +207,38 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// True when a byte is a C0 control character (not allowed raw in a JSON
-/// string). Branch-free so that it vectorizes.
-#[expect(clippy::needless_bitwise_bool, reason = "branch-free on purpose")]
-fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |seen, &b| seen | (b < 0x20))
+/// How many bytes of `bytes` can be inside a JSON string as they are:
+/// the index of the first quote, backslash or C0 control character (RFC
+/// 8259 §7), or the length. Eight bytes a step, as one `u64`: member names
+/// and values are short, where a SIMD search's set-up costs more than it
+/// saves.
+fn plain_string_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// The high bit of each byte of `x` that is zero; exact up to the
+    /// first such byte, which is all the caller reads.
+    fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(ONES) & !x & HIGHS
+    }
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word);
+        // A byte below 0x20 borrows when 0x20 is taken from it, a quote
+        // or backslash is zero when xor-ed with itself.
+        let stops = (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
+            | zero_bytes(x ^ (ONES * u64::from(b'"')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\\')));
+        if stops != 0 {
+            return i * 8 + (stops.trailing_zeros() / 8) as usize;
+        }
+    }
+    let done = words.len() * 8;
+    done + bytes
+        .get(done..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b >= 0x20 && b != b'"' && b != b'\\')
+        .count()
 }
 
 /// Reads `body` into `m` (default on entry) as the serde reader would, or
@@ -145,43 +254,41 @@ pub(super) fn read_into<'a>(body: &'a [u8], m: &mut Members<'a>) -> Option<()> {
     } else {
         loop {
             scan.expect(b'"')?;
-            let name = scan.plain_string()?;
+            let name = scan.member_name()?;
             scan.expect(b':')?;
             let bit = match name {
-                "access_token" => {
+                Name::AccessToken => {
                     scan.expect(b'"')?;
-                    let token = scan.unescaped_string()?;
-                    // What the Bearer check needs anyway; a token outside
+                    // What the Bearer check needs anyway, in the same pass
+                    // that finds the closing quote; a token outside
                     // b64token goes the serde way (and may still be valid
                     // for another token type).
-                    if !is_b64token(token) {
-                        return None;
-                    }
+                    let token = scan.b64token_string()?;
                     m.access_token = Some(Text::Str(token.into()));
                     m.b64token_checked = true;
                     ACCESS_TOKEN
                 }
-                "token_type" => {
+                Name::TokenType => {
                     m.token_type = Some(Text::Str(scan.string_value()?.into()));
                     TOKEN_TYPE
                 }
-                "refresh_token" => {
+                Name::RefreshToken => {
                     m.refresh_token = Some(Text::Str(scan.string_value()?.into()));
                     REFRESH_TOKEN
                 }
-                "expires_in" => {
+                Name::ExpiresIn => {
                     m.expires_in = Some(scan.integer_value()?);
                     EXPIRES_IN
                 }
-                "scope" => {
+                Name::Scope => {
                     m.scope = Some(ScopeValue::Text(Text::Str(scan.string_value()?.into())));
                     SCOPE
                 }
-                "error" => return None,
-                _ => {
+                Name::Error => return None,
+                Name::Other(name) => {
                     scan.skip_whitespace();
-                    let value = scan.raw_value()?;
-                    m.extra.push((name.into(), value));
+                    let value = scan.extension_value()?;
+                    m.extra.push_borrowed(name, value);
                     0
                 }
             };
@@ -233,7 +340,7 @@ mod tests {
             Some(ScopeValue::Text(t)) => text(Some(t)),
             Some(ScopeValue::List(list)) => format!("list {list:?}"),
         };
-        let extra: Vec<_> = m.extra.iter().map(|(n, v)| (n, v.get())).collect();
+        let extra: Vec<_> = m.extra.iter().collect();
         format!(
             "access_token {}; token_type {}; refresh_token {}; error {}; expires_in {:?}; scope {scope}; extra {extra:?}; duplicate {:?}",
             text(m.access_token.as_ref()),
@@ -333,6 +440,24 @@ mod tests {
                 }
                 body
             })
+    }
+
+    proptest! {
+        /// The word-wise search stops where a byte-wise one does: at the
+        /// first quote, backslash or control character, in any word.
+        #[test]
+        fn prop_a_plain_string_ends_at_the_first_byte_json_escapes(
+            bytes in prop::collection::vec(
+                prop_oneof![4 => 0x20..=0xFF_u8, 1 => Just(b'"'), 1 => Just(b'\\'), 1 => 0..0x20_u8],
+                0..40,
+            ),
+        ) {
+            let reference = bytes
+                .iter()
+                .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+                .unwrap_or(bytes.len());
+            prop_assert_eq!(plain_string_len(&bytes), reference);
+        }
     }
 
     proptest! {
