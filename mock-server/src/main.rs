@@ -282,6 +282,7 @@ fn main() -> ExitCode {
     // hand work across threads (docs/mock-server.md, Performance).
     let served = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::from(args.workers))
+        .on_thread_start(make_thread_rng)
         .enable_all()
         .build()
         .map_err(|source| -> BoxError { Box::new(StartError::Runtime(source)) })
@@ -296,6 +297,17 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Each runtime thread makes its random number generator as it starts,
+/// before it serves anything: the token endpoint draws every token's `jti`
+/// from it, and its first use detects the CPU's features (35-70 µs on a VM,
+/// where CPUID traps to the hypervisor). Made here, on a worker that waits
+/// for its first connection anyway, it is made while the main thread
+/// still builds the state, not during the first token request
+/// (docs/performance.md, Start-up).
+fn make_thread_rng() {
+    drop(rand::rng());
+}
 
 /// Why the server did not start, as the binary tells a person.
 #[derive(Debug, thiserror::Error)]
