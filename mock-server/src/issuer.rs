@@ -89,7 +89,7 @@ impl std::fmt::Debug for Issuer {
 impl Issuer {
     pub(crate) fn new(max_revocations: usize, jwt: JwtIssuer) -> Self {
         Self {
-            mac: crate::state::keyed(&rand::random::<[u8; 32]>()),
+            mac: crate::state::keyed(&crate::state::os_random::<32>()),
             revoked: Mutex::new(HashMap::new()),
             max_revocations,
             jwt,

@@ -18,7 +18,7 @@ use mock_server::conformance::reference;
 use mock_server::conformance::report::Report;
 use mock_server::conformance::runner::{self, ClientUnderTest, RunOptions};
 use mock_server::conformance::scenario::{self, Suite};
-use mock_server::{AdminToken, Config, MetricsToken, MockServer, Tls};
+use mock_server::{AdminToken, Config, MetricsToken, MockServer, MockServerBuilder, Tls};
 
 /// `println!` that ignores a closed stdout: the server must outlive whoever
 /// read its ready line.
@@ -203,7 +203,8 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The flags given override the configuration file.
+    /// The flags given override the configuration file. The result is
+    /// validated once, by [`MockServerBuilder::start`](mock_server::MockServerBuilder::start).
     fn apply(&self, config: &mut Config) -> Result<(), mock_server::ConfigError> {
         if let Some(token) = &self.admin_token {
             config.admin_token = Some(AdminToken::new(token.clone())?);
@@ -249,7 +250,7 @@ impl ServeArgs {
                         reason: e.to_string(),
                     })?;
         }
-        config.validate()
+        Ok(())
     }
 }
 
@@ -281,6 +282,7 @@ fn main() -> ExitCode {
     // hand work across threads (docs/mock-server.md, Performance).
     let served = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::from(args.workers))
+        .on_thread_start(make_thread_rng)
         .enable_all()
         .build()
         .map_err(|source| -> BoxError { Box::new(StartError::Runtime(source)) })
@@ -295,6 +297,17 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Each runtime thread makes its random number generator as it starts,
+/// before it serves anything: the token endpoint draws every token's `jti`
+/// from it, and its first use detects the CPU's features (35-70 µs on a VM,
+/// where CPUID traps to the hypervisor). Made here, on a worker that waits
+/// for its first connection anyway, it is made while the main thread
+/// still builds the state, not during the first token request
+/// (docs/performance.md, Start-up).
+fn make_thread_rng() {
+    drop(rand::rng());
+}
 
 /// Why the server did not start, as the binary tells a person.
 #[derive(Debug, thiserror::Error)]
@@ -563,7 +576,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     );
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
     let mut interrupts = Interrupts::install()?;
-    let mut builder = MockServer::builder().config(config).addr(args.addr);
+    let mut builder = MockServerBuilder::from_config(config).addr(args.addr);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls(Tls::Files {
             cert: cert.clone(),
@@ -581,6 +594,9 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
                 free: SocketAddr::new(args.addr.ip(), 0),
             }) as BoxError
         }
+        // The embedded configuration and a loaded file are valid: what
+        // `start` refuses, the flags set.
+        mock_server::Error::Config(source) => Box::new(StartError::Setting(source)),
         other => Box::new(other),
     })?;
     if let (Some(path), Some(pem)) = (&args.ca_out, server.ca_pem()) {

@@ -46,6 +46,33 @@ pub struct MockServerBuilder {
 }
 
 impl MockServerBuilder {
+    /// A builder starting from `config` rather than the embedded
+    /// configuration: [`MockServer::builder`]`().config(config)` without
+    /// building the embedded one to drop it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{Config, MockServerBuilder};
+    /// let config = Config::from_toml(r#"
+    ///     [[clients]]
+    ///     id = "svc"
+    ///     secret = "s3cret"
+    /// "#)?;
+    /// let server = MockServerBuilder::from_config(config).start().await?;
+    /// assert_eq!(server.clients().len(), 1);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn from_config(config: Config) -> Self {
+        Self {
+            config,
+            tls: None,
+            clock: Arc::new(SystemClock),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
     /// Adds (or replaces, by id) a client.
     #[must_use]
     pub fn client(mut self, client: ClientRegistration) -> Self {
@@ -467,12 +494,7 @@ impl MockServer {
     /// ```
     #[must_use]
     pub fn builder() -> MockServerBuilder {
-        MockServerBuilder {
-            config: Config::embedded(),
-            tls: None,
-            clock: Arc::new(SystemClock),
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        }
+        MockServerBuilder::from_config(Config::embedded())
     }
 
     /// Starts the embedded default configuration on `127.0.0.1:0`.

@@ -37,6 +37,25 @@ pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac accepts any key length"))
 }
 
+/// Fresh bytes from the operating system's generator (the `getrandom`
+/// system call, through ring), for the per-server keys made at start.
+/// Not `rand::random`: the thread generator's first use detects the CPU's
+/// features (35-70 µs on a VM, where CPUID traps to the hypervisor): it
+/// was the costliest step of building the state, on the way to the ready
+/// line (docs/performance.md, Start-up). The `mock-server` binary's
+/// runtime threads make their own generator (token ids) as they start.
+pub(crate) fn os_random<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0; N];
+    // A panic, as `rand::random` and the thread generator give: nothing
+    // here can go on without secret keys.
+    assert!(
+        ring::rand::SystemRandom::new().fill(&mut bytes).is_ok(),
+        "the operating system's random number generator failed"
+    );
+    bytes
+}
+
 /// A fixed-size stand-in for a client id in bounded tables (lockout, retry
 /// watch): a 128-bit HMAC-SHA-256 under a per-table random key, so a 64 KiB
 /// id costs 16 bytes and nobody can aim two ids at one entry.
@@ -49,7 +68,7 @@ pub(crate) struct IdHasher(HmacSha256);
 
 impl IdHasher {
     pub(crate) fn random() -> Self {
-        Self(keyed(&rand::random::<[u8; 32]>()))
+        Self(keyed(&os_random::<32>()))
     }
 
     pub(crate) fn hash(&self, id: &str) -> IdHash {
@@ -166,8 +185,8 @@ impl State {
             },
             clients: RwLock::new(HashMap::new()),
             initial: config.clients.clone(),
-            secret_mac: keyed(&rand::random::<[u8; 32]>()),
-            dummy_digest: rand::random(),
+            secret_mac: keyed(&os_random::<32>()),
+            dummy_digest: os_random(),
             issuer: Issuer::new(MAX_REVOCATIONS, jwt),
             faults: FaultQueue::default(),
             journal: Journal::new(config.journal_capacity),
@@ -354,4 +373,50 @@ impl State {
 pub(crate) fn expiry_at(now: OffsetDateTime, lifetime_secs: u64) -> i64 {
     let ceil = now.unix_timestamp() + i64::from(now.nanosecond() > 0);
     ceil.saturating_add(i64::try_from(lifetime_secs).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    /// Heap allocations of building a server's state on a new thread,
+    /// after making that thread's `rand` generator first or not.
+    fn allocations_of_new_state(thread_rng_first: bool) -> u64 {
+        std::thread::spawn(move || {
+            if thread_rng_first {
+                drop(rand::rng());
+            }
+            let (_stop, stopped) = watch::channel(false);
+            let config = Config::embedded();
+            allocation_counter::measure(|| {
+                let state = State::new(
+                    &config,
+                    Arc::new(auth_core::SystemClock),
+                    "http://127.0.0.1:1".to_owned(),
+                    stopped,
+                );
+                assert!(state.is_ok());
+            })
+            .count_total
+        })
+        .join()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_state_keys_do_not_make_the_thread_random_generator() {
+        // The generator is one allocation on its thread, and its first use
+        // detects the CPU's features (CPUID traps to a hypervisor): building
+        // the state leaves it to whoever mints tokens.
+        assert_eq!(
+            allocations_of_new_state(false),
+            allocations_of_new_state(true)
+        );
+    }
+
+    #[test]
+    fn os_random_keys_differ() {
+        assert_ne!(os_random::<32>(), os_random::<32>());
+    }
 }

@@ -1085,6 +1085,27 @@ async fn binary_shows_a_config_error_at_file_line_and_column_with_the_snippet() 
     );
 }
 
+#[tokio::test]
+async fn binary_names_a_flag_that_breaks_the_configuration_as_an_invalid_setting() {
+    // Validated once, when the server starts (not again when the flags
+    // are applied): the message still names the setting.
+    for (args, message) in [
+        (
+            ["--admin-host", "bad host!"],
+            "admin_hosts[0]: not a host name or address, with an optional port",
+        ),
+        (
+            ["--max-connections", "0"],
+            "max_connections: must be at least 1",
+        ),
+    ] {
+        let (status, stderr) = run_to_exit(&[&["--addr", "127.0.0.1:0"][..], &args[..]].concat());
+        assert!(!status.success(), "{args:?}: {status}");
+        assert_no_debug(&stderr);
+        assert_eq!(stderr, format!("mock-server: invalid setting: {message}\n"));
+    }
+}
+
 /// Sends SIGINT (Ctrl-C) to the binary and expects a clean exit well
 /// before the 5 s the drain of requests in flight may take.
 #[cfg(unix)]
