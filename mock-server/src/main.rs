@@ -604,16 +604,6 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
             .await
             .map_err(|e| format!("cannot write the CA to {}: {e}", path.display()))?;
     }
-    say!(
-        "mock-server ready on {} token endpoint {}",
-        server.url(),
-        server.token_url()
-    );
-    say!(
-        "metadata: {}  resource: {}",
-        server.metadata_url(),
-        server.resource_url()
-    );
     if open_admin && !server.local_addr().ip().is_loopback() {
         eprintln!(
             "mock-server: listening on {} beyond loopback without an admin token: \
@@ -622,10 +612,17 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
             server.local_addr()
         );
     }
-    // The rest of the banner in one write (stdout writes each line on its
-    // own): the first requests are being served meanwhile.
+    // The whole banner, ready line first, in one write: once it is out the
+    // main thread parks, and the cores are the worker's and the first
+    // client's (printing line by line kept a third thread busy while the
+    // first requests came in).
     let mut banner = format!(
-        "{lockout}\n{}\nregistered clients (dev mock: these secrets are not secret):",
+        "mock-server ready on {} token endpoint {}\nmetadata: {}  resource: {}\n{lockout}\n{}\n\
+         registered clients (dev mock: these secrets are not secret):",
+        server.url(),
+        server.token_url(),
+        server.metadata_url(),
+        server.resource_url(),
         tokens_line(&server, format, alg, embedded)
     );
     for client in server.clients() {
