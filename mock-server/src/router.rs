@@ -200,16 +200,34 @@ impl hyper::service::Service<Request<Incoming>> for Router {
             let answer = events(&self.0.state, self.0.endpoints, &request, busy);
             return Box::pin(async move { Ok(answer) });
         }
-        let connection = Arc::clone(&self.0);
-        Box::pin(async move {
-            let reply = handle(&connection.state, connection.endpoints, request).await;
-            drop(busy);
-            // An error makes hyper close the connection without an answer.
-            match reply.extensions().get::<Reset>() {
-                Some(reset) => Err(*reset),
-                None => Ok(reply.map(Either::Left)),
-            }
-        })
+        let (parts, body) = request.into_parts();
+        // The boxed future is written to the heap at every request: kept
+        // small (issue 17).
+        Box::pin(answer(Arc::clone(&self.0), parts, body, busy))
+    }
+}
+
+/// One request's answer, or [`Reset`] to drop the connection instead. An
+/// `async` block, not an `async fn`: its captures are used in place, where
+/// an `async fn` would also copy its arguments into its state.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps a second copy of its arguments in its state"
+)]
+fn answer(
+    connection: Arc<Connection>,
+    parts: http::request::Parts,
+    body: Incoming,
+    busy: Busy,
+) -> impl Future<Output = Result<Answer, Reset>> + Send {
+    async move {
+        let reply = handle(&connection.state, connection.endpoints, &parts, body).await;
+        drop(busy);
+        // An error makes hyper close the connection without an answer.
+        match reply.extensions().get::<Reset>() {
+            Some(reset) => Err(*reset),
+            None => Ok(reply.map(Either::Left)),
+        }
     }
 }
 
@@ -238,9 +256,13 @@ fn events(
     }
 }
 
-async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>) -> Reply {
+async fn handle(
+    state: &State,
+    endpoints: Endpoints,
+    parts: &http::request::Parts,
+    body: Incoming,
+) -> Reply {
     let received_at = state.now();
-    let (parts, body) = request.into_parts();
     let journaled = !parts.uri.path().starts_with("/_mock/");
     let outcome = match read_body(state, &parts.headers, body).await {
         Ok(body) => {
@@ -286,20 +308,25 @@ async fn handle(state: &State, endpoints: Endpoints, request: Request<Incoming>)
 }
 
 async fn dispatch(received: &Received<'_>) -> Outcome {
+    // The token endpoint's future is kept inline; the others are boxed, so
+    // this future (part of every request's boxed state) is the size of
+    // the token endpoint's alone.
     match received.uri.path() {
         "/token" => routes::token::handle(received).await,
-        "/introspect" => routes::introspect::handle(received).await,
-        "/revoke" => routes::revoke::handle(received).await,
+        "/introspect" => Box::pin(routes::introspect::handle(received)).await,
+        "/revoke" => Box::pin(routes::revoke::handle(received)).await,
         routes::metadata::PATH => routes::metadata::handle(received),
         routes::metadata::OPENID_PATH => routes::metadata::handle_openid(received),
-        routes::jwks::PATH => routes::jwks::handle(received).await,
-        "/resource" => routes::protected::handle(received).await,
+        routes::jwks::PATH => Box::pin(routes::jwks::handle(received)).await,
+        "/resource" => Box::pin(routes::protected::handle(received)).await,
         "/healthz" => reply::build(StatusCode::OK, Some("text/plain"), "ok\n").into(),
         crate::metrics::PATH => routes::metrics::handle(received).into(),
         path if path == console::PATH || path.starts_with("/_mock/ui/") => {
             routes::ui::handle(received).into()
         }
-        path if path.starts_with("/_mock/") => routes::admin::handle(received).await.into(),
+        path if path.starts_with("/_mock/") => {
+            Box::pin(routes::admin::handle(received)).await.into()
+        }
         _ => Outcome::from(reply::not_found())
             .with_error("not_found")
             .with_reason("no endpoint at this path"),
@@ -332,7 +359,14 @@ async fn read_body(
     let first = poll_fn(|cx| Poll::Ready(collecting.as_mut().poll(cx))).await;
     let collected = match first {
         Poll::Ready(collected) => Ok(collected),
-        Poll::Pending => tokio::time::timeout(state.settings.body_timeout, collecting).await,
+        // Boxed: the timer is most of this future's size, and rare.
+        Poll::Pending => {
+            Box::pin(tokio::time::timeout(
+                state.settings.body_timeout,
+                collecting,
+            ))
+            .await
+        }
     };
     match collected {
         Ok(Ok(collected)) => Ok(collected),

@@ -36,7 +36,13 @@ pub(crate) struct ResourceObservation<'a> {
     pub(crate) secure: bool,
 }
 
-type Verdicts = Option<(Verdict, &'static str)>;
+/// A check's verdict and reason. The reason is a thin reference to a
+/// static `&str` (`&"reason"`), so the per-request [`Findings`] stay small:
+/// they are moved along the request path and copied into the journal.
+type Verdicts = Option<(Verdict, Reason)>;
+
+/// A reason, as `&"text"`: one pointer instead of a pointer and a length.
+type Reason = &'static &'static str;
 
 /// Which requests a rule looks at.
 #[derive(Clone, Copy)]
@@ -98,9 +104,9 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Send the token request as `POST` with the parameters in the body, never as `GET` with a query string.",
         check: Check::Token(|o| {
             Some(if o.method == "POST" {
-                (Verdict::Pass, "POST")
+                (Verdict::Pass, &"POST")
             } else {
-                (Verdict::Fail, "method is not POST")
+                (Verdict::Fail, &"method is not POST")
             })
         }),
     },
@@ -113,12 +119,12 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Encode the parameters as an HTML form (`name=value&...`, percent-encoded UTF-8) and set that content type; do not send JSON or multipart.",
         check: Check::Token(|o| {
             Some(match (o.media_type_ok, o.form.is_some()) {
-                (true, true) => (Verdict::Pass, "form body"),
+                (true, true) => (Verdict::Pass, &"form body"),
                 (false, _) => (
                     Verdict::Fail,
-                    "content type is not application/x-www-form-urlencoded",
+                    &"content type is not application/x-www-form-urlencoded",
                 ),
-                (true, false) => (Verdict::Fail, "body is not a valid UTF-8 form"),
+                (true, false) => (Verdict::Fail, &"body is not a valid UTF-8 form"),
             })
         }),
     },
@@ -132,10 +138,12 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| {
             let form = o.form?;
             Some(match (form.count("grant_type"), form.get("grant_type")) {
-                (1, Some("client_credentials")) => (Verdict::Pass, "grant_type=client_credentials"),
-                (0, _) => (Verdict::Fail, "grant_type is missing"),
-                (1, _) => (Verdict::Fail, "grant_type is not client_credentials"),
-                _ => (Verdict::Fail, "grant_type is repeated"),
+                (1, Some("client_credentials")) => {
+                    (Verdict::Pass, &"grant_type=client_credentials")
+                }
+                (0, _) => (Verdict::Fail, &"grant_type is missing"),
+                (1, _) => (Verdict::Fail, &"grant_type is not client_credentials"),
+                _ => (Verdict::Fail, &"grant_type is repeated"),
             })
         }),
     },
@@ -149,8 +157,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| {
             let form = o.form?;
             Some(match form.first_repeated(&["resource"]) {
-                None => (Verdict::Pass, "no repeated parameter"),
-                Some(_) => (Verdict::Fail, "a parameter is repeated"),
+                None => (Verdict::Pass, &"no repeated parameter"),
+                Some(_) => (Verdict::Fail, &"a parameter is repeated"),
             })
         }),
     },
@@ -169,10 +177,10 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
                 {
                     (
                         Verdict::Fail,
-                        "OAuth parameters or credentials in the query",
+                        &"OAuth parameters or credentials in the query",
                     )
                 } else {
-                    (Verdict::Pass, "query carries no OAuth parameter")
+                    (Verdict::Pass, &"query carries no OAuth parameter")
                 },
             )
         }),
@@ -186,13 +194,13 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Use an `https` token endpoint; allow plain `http` only for loopback hosts (`127.0.0.1`, `[::1]`, `localhost`), and only behind an explicit opt-in.",
         check: Check::Token(|o| {
             Some(if o.secure {
-                (Verdict::Pass, "TLS")
+                (Verdict::Pass, &"TLS")
             } else if o.loopback_peer {
-                (Verdict::Pass, "plain HTTP on loopback")
+                (Verdict::Pass, &"plain HTTP on loopback")
             } else {
                 (
                     Verdict::Warn,
-                    "insecure transport: plain HTTP from a non-loopback peer",
+                    &"insecure transport: plain HTTP from a non-loopback peer",
                 )
             })
         }),
@@ -207,10 +215,10 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| match o.basic? {
             BasicVerdict::Strict => Some((
                 Verdict::Pass,
-                "Basic credentials decode per RFC 6749 §2.3.1",
+                &"Basic credentials decode per RFC 6749 §2.3.1",
             )),
             BasicVerdict::OnlyNaive | BasicVerdict::Unencoded => {
-                Some((Verdict::Fail, "unencoded Basic credentials"))
+                Some((Verdict::Fail, &"unencoded Basic credentials"))
             }
             BasicVerdict::BadBase64 | BasicVerdict::NoMatch => None,
         }),
@@ -225,9 +233,9 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| match o.basic? {
             BasicVerdict::BadBase64 => Some((
                 Verdict::Fail,
-                "Basic credentials are not standard padded base64",
+                &"Basic credentials are not standard padded base64",
             )),
-            _ => Some((Verdict::Pass, "standard base64")),
+            _ => Some((Verdict::Pass, &"standard base64")),
         }),
     },
     Rule {
@@ -239,12 +247,13 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Send the credentials one way only: with Basic, no `client_secret` in the body; with `client_secret_post`, no `Authorization` header.",
         check: Check::Token(|o| {
             Some(match (o.auth, o.authorization_headers) {
-                (_, n) if n > 1 => (Verdict::Fail, "more than one Authorization header"),
-                (DetectedAuth::Both, _) => {
-                    (Verdict::Fail, "Basic and client_secret in the body at once")
-                }
-                (DetectedAuth::None, _) => (Verdict::Fail, "no client authentication"),
-                _ => (Verdict::Pass, "one authentication method"),
+                (_, n) if n > 1 => (Verdict::Fail, &"more than one Authorization header"),
+                (DetectedAuth::Both, _) => (
+                    Verdict::Fail,
+                    &"Basic and client_secret in the body at once",
+                ),
+                (DetectedAuth::None, _) => (Verdict::Fail, &"no client authentication"),
+                _ => (Verdict::Pass, &"one authentication method"),
             })
         }),
     },
@@ -258,8 +267,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
             Some(match ScopeSet::parse(scope) {
-                Ok(_) => (Verdict::Pass, "scope syntax is valid"),
-                Err(_) => (Verdict::Fail, "scope is malformed"),
+                Ok(_) => (Verdict::Pass, &"scope syntax is valid"),
+                Err(_) => (Verdict::Fail, &"scope is malformed"),
             })
         }),
     },
@@ -274,7 +283,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
             o.form?
                 .get("scope")
                 .filter(|s| s.is_empty())
-                .map(|_| (Verdict::Warn, "scope sent with an empty value"))
+                .map(|_| (Verdict::Warn, &"scope sent with an empty value"))
         }),
     },
     Rule {
@@ -287,7 +296,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| {
             (o.form?.get("grant_type")? == "refresh_token").then_some((
                 Verdict::Fail,
-                "refresh_token grant used by a client-credentials client",
+                &"refresh_token grant used by a client-credentials client",
             ))
         }),
     },
@@ -300,9 +309,9 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Parse `Retry-After` (seconds or an HTTP date) and wait at least that long before the next attempt; when the wait is past your deadline, fail with an error that carries it instead of retrying early.",
         check: Check::Token(|o| {
             Some(if o.waited? {
-                (Verdict::Pass, "waited for Retry-After")
+                (Verdict::Pass, &"waited for Retry-After")
             } else {
-                (Verdict::Fail, "retried before Retry-After elapsed")
+                (Verdict::Fail, &"retried before Retry-After elapsed")
             })
         }),
     },
@@ -315,7 +324,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Send `Authorization: Bearer <token>` with one space and the token verbatim; never put the token in the URL (RFC 9700 §4.3.2 forbids it).",
         check: Check::Resource(|o| {
             if o.query_token {
-                return Some((Verdict::Fail, "access token in the query"));
+                return Some((Verdict::Fail, &"access token in the query"));
             }
             let value = o.authorization?;
             let (scheme, rest) = value.split_once(' ')?;
@@ -323,9 +332,9 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
                 return None;
             }
             Some(if rest.starts_with(' ') {
-                (Verdict::Warn, "more than one space after Bearer")
+                (Verdict::Warn, &"more than one space after Bearer")
             } else {
-                (Verdict::Pass, "Authorization: Bearer")
+                (Verdict::Pass, &"Authorization: Bearer")
             })
         }),
     },
@@ -341,11 +350,11 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
                 return None;
             }
             Some(match (o.secure, o.loopback_peer) {
-                (true, _) => (Verdict::Pass, "TLS"),
-                (false, true) => (Verdict::Pass, "plain HTTP on loopback"),
+                (true, _) => (Verdict::Pass, &"TLS"),
+                (false, true) => (Verdict::Pass, &"plain HTTP on loopback"),
                 (false, false) => (
                     Verdict::Fail,
-                    "bearer token over plain HTTP from a non-loopback peer",
+                    &"bearer token over plain HTTP from a non-loopback peer",
                 ),
             })
         }),
@@ -353,24 +362,39 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
 ];
 
 /// The findings on one request, compactly: per rule, its verdict and
-/// reason if it had something to say. No allocation per request; expanded
-/// to [`Finding`]s (in rule order) only when the journal is read.
+/// reason if it had something to say (136 bytes, not 360 as an array of
+/// `Option<(Verdict, &str)>`). No allocation per request; expanded to
+/// [`Finding`]s (in rule order) only when the journal is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Findings([Option<(Verdict, &'static str)>; RULE_COUNT]);
+pub(crate) struct Findings {
+    verdicts: [Option<Verdict>; RULE_COUNT],
+    /// `&""` where the rule had nothing to say.
+    reasons: [Reason; RULE_COUNT],
+}
 
 impl Default for Findings {
     fn default() -> Self {
-        Self([None; RULE_COUNT])
+        Self {
+            verdicts: [None; RULE_COUNT],
+            reasons: [&""; RULE_COUNT],
+        }
     }
 }
 
 impl Findings {
+    fn set(&mut self, rule: usize, verdicts: Verdicts) {
+        if let Some((verdict, reason)) = verdicts {
+            self.verdicts[rule] = Some(verdict);
+            self.reasons[rule] = reason;
+        }
+    }
+
     /// The findings in rule order, as the journal shows them.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Finding> + '_ {
         RULE_TABLE
             .iter()
-            .zip(&self.0)
-            .filter_map(|(rule, outcome)| outcome.map(|v| finding(rule, v)))
+            .zip(self.verdicts.iter().zip(&self.reasons))
+            .filter_map(|(rule, (verdict, reason))| verdict.map(|v| finding(rule, v, reason)))
     }
 
     pub(crate) fn expanded(&self) -> Vec<Finding> {
@@ -380,14 +404,14 @@ impl Findings {
     /// Each verdict given, with its rule's index in [`RULES`] (the metrics'
     /// counters are indexed by rule).
     pub(crate) fn verdicts(&self) -> impl Iterator<Item = (usize, Verdict)> + '_ {
-        self.0
+        self.verdicts
             .iter()
             .enumerate()
-            .filter_map(|(rule, outcome)| outcome.map(|(verdict, _)| (rule, verdict)))
+            .filter_map(|(rule, verdict)| verdict.map(|v| (rule, v)))
     }
 }
 
-fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {
+fn finding(rule: &Rule, verdict: Verdict, reason: Reason) -> Finding {
     Finding {
         rule: rule.id,
         rfc: rule.rfc,
@@ -400,9 +424,9 @@ fn finding(rule: &Rule, (verdict, reason): (Verdict, &'static str)) -> Finding {
 /// Applies every token-request rule that has something to say.
 pub(crate) fn evaluate(observation: &Observation<'_>) -> Findings {
     let mut findings = Findings::default();
-    for (rule, slot) in RULE_TABLE.iter().zip(&mut findings.0) {
+    for (index, rule) in RULE_TABLE.iter().enumerate() {
         if let Check::Token(check) = rule.check {
-            *slot = check(observation);
+            findings.set(index, check(observation));
         }
     }
     findings
@@ -411,10 +435,45 @@ pub(crate) fn evaluate(observation: &Observation<'_>) -> Findings {
 /// Applies every protected-resource rule that has something to say.
 pub(crate) fn evaluate_resource(observation: &ResourceObservation<'_>) -> Findings {
     let mut findings = Findings::default();
-    for (rule, slot) in RULE_TABLE.iter().zip(&mut findings.0) {
+    for (index, rule) in RULE_TABLE.iter().enumerate() {
         if let Check::Resource(check) = rule.check {
-            *slot = check(observation);
+            findings.set(index, check(observation));
         }
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_findings_of_a_request_are_a_few_cache_lines_not_six() {
+        // Moved along the request path with the `Outcome` and copied into
+        // the journal at every request (issue 17).
+        assert!(size_of::<Findings>() <= 136);
+    }
+
+    #[test]
+    fn findings_keep_each_rules_verdict_and_reason_in_rule_order() {
+        let mut findings = Findings::default();
+        findings.set(3, Some((Verdict::Fail, &"grant_type is missing")));
+        findings.set(0, Some((Verdict::Pass, &"POST")));
+        findings.set(5, None);
+        let shown: Vec<_> = findings
+            .iter()
+            .map(|f| (f.rule, f.verdict, f.reason))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (RULE_TABLE[0].id, Verdict::Pass, "POST"),
+                (RULE_TABLE[3].id, Verdict::Fail, "grant_type is missing"),
+            ]
+        );
+        assert_eq!(
+            findings.verdicts().collect::<Vec<_>>(),
+            [(0, Verdict::Pass), (3, Verdict::Fail)]
+        );
+    }
 }

@@ -47,7 +47,9 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let waited = state.retry_watch.check(claimed_id);
     let fault = state.faults.take(Endpoint::Token, claimed_id);
     let served = match &fault {
-        Some(fault) => fault_reply(state, fault).await,
+        // Boxed: a fault is rare, and its timers would be most of every
+        // token request's (boxed) future.
+        Some(fault) => Box::pin(fault_reply(state, fault)).await,
         None => None,
     };
     let mut facts = AuthFacts::default();
