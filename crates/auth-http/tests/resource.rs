@@ -14,7 +14,9 @@ use auth_core::{
 use auth_http::resource::{
     IntrospectionValidator, JwtValidator, ValidateBearerLayer, Validator, grant,
 };
-use mock_server::{ClientRegistration, MockServer, TokenFormat};
+use mock_server::{
+    ClientRegistration, Endpoint as FaultEndpoint, Fault, FaultRule, MockServer, TokenFormat,
+};
 use tower::{Layer as _, ServiceExt as _};
 
 const REALM: &str = "service-profile";
@@ -52,10 +54,14 @@ impl Setup {
     }
 
     fn introspection_validator(&self) -> IntrospectionValidator {
+        self.introspection_validator_with_secret("api-secret")
+    }
+
+    fn introspection_validator_with_secret(&self, secret: &str) -> IntrospectionValidator {
         IntrospectionValidator::builder(
             self.server.introspection_url(),
             &ClientId::new("api"),
-            &ClientSecret::new("api-secret"),
+            &ClientSecret::new(secret),
             self.server.resource_url(),
         )
         .clock(Arc::new(self.clock.clone()))
@@ -394,18 +400,98 @@ async fn a_revoked_token_is_refused_once_the_cached_answer_ends() {
     assert_eq!(introspections(&setup.server), 3);
 }
 
+/// Each introspection after this one waits `latency` before it answers.
+fn slow_introspection(server: &MockServer, latency: Duration) {
+    server.push_fault(
+        FaultRule::new(Fault::Latency(latency))
+            .for_endpoint(FaultEndpoint::Introspect)
+            .times(1),
+    );
+}
+
+/// `n` concurrent calls with `token`, their statuses in order.
+async fn concurrent_statuses(
+    validator: &Arc<IntrospectionValidator>,
+    token: &str,
+    n: usize,
+) -> Vec<u16> {
+    let calls = (0..n).map(|_| {
+        let validator = Arc::clone(validator);
+        let token = token.to_owned();
+        tokio::spawn(async move { status(&validator, "GET", &token).await })
+    });
+    let mut statuses = Vec::new();
+    for call in calls.collect::<Vec<_>>() {
+        statuses.push(call.await.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn concurrent_checks_of_a_new_token_share_one_introspection() {
+    let setup = mock(TokenFormat::Opaque).await;
+    let validator = Arc::new(setup.introspection_validator());
+    let token = setup.token("discovery:read");
+    slow_introspection(&setup.server, Duration::from_millis(200));
+    let statuses = concurrent_statuses(&validator, &token, 20).await;
+    assert_eq!(statuses, [200; 20]);
+    assert_eq!(introspections(&setup.server), 1);
+}
+
+#[tokio::test]
+async fn concurrent_checks_of_a_revoked_token_share_its_inactive_answer_as_401() {
+    let setup = mock(TokenFormat::Opaque).await;
+    let validator = Arc::new(setup.introspection_validator());
+    let token = setup.token("discovery:read");
+    assert!(setup.server.revoke_token(&token));
+    slow_introspection(&setup.server, Duration::from_millis(200));
+    let statuses = concurrent_statuses(&validator, &token, 20).await;
+    assert_eq!(statuses, [401; 20]);
+    assert_eq!(introspections(&setup.server), 1);
+}
+
+#[tokio::test]
+async fn concurrent_checks_share_a_failed_introspection_as_503() {
+    let setup = mock(TokenFormat::Opaque).await;
+    let token = setup.token("discovery:read");
+    let validator = setup.introspection_validator_with_secret("wrong");
+    slow_introspection(&setup.server, Duration::from_millis(200));
+    let statuses = concurrent_statuses(&Arc::new(validator), &token, 20).await;
+    assert_eq!(statuses, [503; 20]);
+    assert_eq!(introspections(&setup.server), 1);
+}
+
+#[tokio::test]
+async fn a_check_whose_caller_goes_away_leaves_the_waiting_checks_an_answer() {
+    let setup = mock(TokenFormat::Opaque).await;
+    let validator = Arc::new(setup.introspection_validator());
+    let token = setup.token("discovery:read");
+    slow_introspection(&setup.server, Duration::from_secs(30));
+    let leader = {
+        let validator = Arc::clone(&validator);
+        let token = token.clone();
+        tokio::spawn(async move { status(&validator, "GET", &token).await })
+    };
+    // The leader's introspection starts (and waits on the fault).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let follower = {
+        let validator = Arc::clone(&validator);
+        let token = token.clone();
+        tokio::spawn(async move { status(&validator, "GET", &token).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Still waiting: it joined the leader's call rather than making its own.
+    assert!(!follower.is_finished());
+    leader.abort();
+    let answered = tokio::time::timeout(Duration::from_secs(10), follower).await;
+    assert_eq!(answered.unwrap().unwrap(), 200);
+}
+
 #[tokio::test]
 async fn an_introspection_endpoint_that_cannot_answer_gets_503_not_invalid_token() {
     let setup = mock(TokenFormat::Opaque).await;
     let token = setup.token("discovery:read");
-    let validator = IntrospectionValidator::builder(
-        setup.server.introspection_url(),
-        &ClientId::new("api"),
-        &ClientSecret::new("wrong"),
-        setup.server.resource_url(),
-    )
-    .build()
-    .unwrap();
+    let validator = setup.introspection_validator_with_secret("wrong");
     let answer = call(Arc::new(validator), bearer("GET", &token)).await;
     assert_eq!(answer.status(), 503);
     assert!(answer.headers().contains_key("retry-after"));

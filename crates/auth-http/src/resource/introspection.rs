@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use auth_core::jose::{IntrospectionClaims, Principal};
 use auth_core::{ClientId, ClientSecret, Clock, SystemClock, form};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 
 use super::validator::{InvalidTokenError, Validator};
 use crate::Error;
@@ -42,7 +43,13 @@ pub struct IntrospectionValidator {
     max_ttl: Duration,
     inactive_ttl: Duration,
     cache: Mutex<HashMap<[u8; 32], Cached>>,
+    /// The introspection call in flight per token hash: later callers wait
+    /// for its answer instead of asking again.
+    flights: Mutex<HashMap<[u8; 32], watch::Receiver<Option<Answer>>>>,
 }
+
+/// One introspection's outcome, shared with the callers that waited for it.
+type Answer = Result<Option<Principal>, Arc<Error>>;
 
 #[derive(Clone)]
 struct Cached {
@@ -109,6 +116,7 @@ impl IntrospectionValidatorBuilder {
             max_ttl: self.max_ttl,
             inactive_ttl: self.inactive_ttl,
             cache: Mutex::default(),
+            flights: Mutex::default(),
         })
     }
 }
@@ -141,25 +149,76 @@ impl IntrospectionValidator {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Cached>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<[u8; 32], Cached>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn flights(&self) -> MutexGuard<'_, HashMap<[u8; 32], watch::Receiver<Option<Answer>>>> {
+        self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached answer, if one is still good.
+    fn cached(&self, key: &[u8; 32], now: OffsetDateTime) -> Option<Cached> {
+        self.lock().get(key).filter(|c| now < c.until).cloned()
     }
 
     async fn check(&self, token: &str) -> Result<Principal, Error> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = self.clock.now();
-        let cached = self.lock().get(&key).filter(|c| now < c.until).cloned();
-        let principal = if let Some(cached) = cached {
-            cached.principal
-        } else {
-            let answer = self.introspect(token).await?;
-            let principal =
-                Principal::from_introspection(&answer, &self.audience, now, self.leeway)
-                    .map_err(InvalidTokenError::Core)?;
-            self.remember(key, principal.clone(), now);
-            principal
+        let principal = loop {
+            if let Some(cached) = self.cached(&key, now) {
+                break cached.principal;
+            }
+            let joined = {
+                let mut flights = self.flights();
+                // The leader caches its answer before it leaves `flights`:
+                // looked at again under the lock, a finished call is seen.
+                if let Some(cached) = self.cached(&key, now) {
+                    break cached.principal;
+                }
+                if let Some(flight) = flights.get(&key) {
+                    Err(flight.clone())
+                } else {
+                    let (sender, receiver) = watch::channel(None);
+                    flights.insert(key, receiver);
+                    Ok(sender)
+                }
+            };
+            match joined {
+                Ok(sender) => {
+                    let flight = Flight {
+                        validator: self,
+                        key,
+                        sender,
+                    };
+                    let answer = self.introspect_and_remember(token, key, now).await;
+                    break flight.land(answer)?;
+                }
+                Err(mut receiver) => {
+                    // The leader was dropped (its caller went away) with no
+                    // answer: look again, and lead if nobody else does.
+                    if let Ok(answer) = receiver.wait_for(Option::is_some).await
+                        && let Some(answer) = answer.clone()
+                    {
+                        break answer.map_err(Error::Shared)?;
+                    }
+                }
+            }
         };
         principal.ok_or_else(|| InvalidTokenError::Inactive.into())
+    }
+
+    async fn introspect_and_remember(
+        &self,
+        token: &str,
+        key: [u8; 32],
+        now: OffsetDateTime,
+    ) -> Result<Option<Principal>, Error> {
+        let answer = self.introspect(token).await?;
+        let principal = Principal::from_introspection(&answer, &self.audience, now, self.leeway)
+            .map_err(InvalidTokenError::Core)?;
+        self.remember(key, principal.clone(), now);
+        Ok(principal)
     }
 
     fn remember(&self, key: [u8; 32], principal: Option<Principal>, now: OffsetDateTime) {
@@ -207,6 +266,46 @@ impl IntrospectionValidator {
             .into());
         }
         Ok(IntrospectionClaims::from_json(response.body())?)
+    }
+}
+
+/// The call in flight for one token: ends its entry in
+/// [`IntrospectionValidator::flights`] when it lands or is dropped.
+struct Flight<'a> {
+    validator: &'a IntrospectionValidator,
+    key: [u8; 32],
+    sender: watch::Sender<Option<Answer>>,
+}
+
+impl Flight<'_> {
+    /// Takes this call out of `flights` (if it is still there: a later
+    /// call for the same token may have taken the place).
+    fn leave(&self) {
+        let mut flights = self.validator.flights();
+        if flights
+            .get(&self.key)
+            .is_some_and(|flight| flight.same_channel(&self.sender.subscribe()))
+        {
+            flights.remove(&self.key);
+        }
+    }
+
+    /// Hands the answer to the callers that waited for it, and returns it
+    /// (an error as [`Error::Shared`] when it was handed on too).
+    fn land(self, answer: Result<Option<Principal>, Error>) -> Result<Option<Principal>, Error> {
+        self.leave();
+        if self.sender.receiver_count() == 0 {
+            return answer;
+        }
+        let shared = answer.map_err(Arc::new);
+        self.sender.send_replace(Some(shared.clone()));
+        shared.map_err(Error::Shared)
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 

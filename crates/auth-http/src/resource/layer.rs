@@ -152,7 +152,8 @@ fn ready<T: Default + Send + 'static, E: Send + 'static>(
 /// The answer to a validation failure, logged without token material:
 /// our own error messages hold none (they name the check that failed).
 fn refuse(error: &Error, realm: &str) -> Refusal {
-    if let Error::InvalidToken(why) = error {
+    // Through `Error::Shared`: an answer one concurrent check shared.
+    if let Error::InvalidToken(why) = error.root() {
         tracing::info!(reason = why.reason(), "request refused: invalid token");
         Refusal::invalid_token(realm)
     } else {
