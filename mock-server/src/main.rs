@@ -4,6 +4,7 @@
 //! `cargo run -p mock-server --features cli -- --help`. Examples:
 //! docs/quickstart.md.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +38,21 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     serve: ServeArgs,
+}
+
+impl Cli {
+    /// The command line `args` (the program's name first), `env` reading
+    /// the environment; on a usage error, `--help` or `--version`, prints
+    /// clap's text and exits as clap does.
+    fn from_args_os(args: Vec<OsString>, env: impl Fn(&str) -> Option<OsString>) -> Self {
+        match ServeArgs::plain(&args, env) {
+            Some(serve) => Self {
+                command: None,
+                serve,
+            },
+            None => Self::parse_from(args),
+        }
+    }
 }
 
 // Deferred: the subcommands' flags are built only when one is named, not
@@ -202,7 +218,91 @@ struct ServeArgs {
     signing_alg: Option<String>,
 }
 
+/// The flags [`ServeArgs::plain`] takes, `--NAME VALUE` or `--NAME=VALUE`,
+/// each with the environment variable clap reads when it is not given.
+const PLAIN_FLAGS: [(&str, &str); 5] = [
+    ("addr", "MOCK_SERVER_ADDR"),
+    ("config", "MOCK_SERVER_CONFIG"),
+    ("workers", "MOCK_SERVER_WORKERS"),
+    ("token-format", "MOCK_SERVER_TOKEN_FORMAT"),
+    ("signing-alg", "MOCK_SERVER_SIGNING_ALG"),
+];
+
 impl ServeArgs {
+    /// A plain start (`mock-server --addr 127.0.0.1:0 --token-format
+    /// opaque`: the flags of [`PLAIN_FLAGS`], each once, with values clap
+    /// takes as they are) parsed without clap, which builds its 18 flags,
+    /// their help and its parser first (0.12-0.15 ms of a 1.3 ms start:
+    /// docs/performance.md, Start-up). The result is what clap makes of
+    /// the same line (a test compares them); anything else, help, a
+    /// subcommand, another flag, a repeated one, a value that is empty,
+    /// starts with `-` or does not parse, is `None`, for clap to parse
+    /// with its own errors.
+    fn plain(args: &[OsString], env: impl Fn(&str) -> Option<OsString>) -> Option<Self> {
+        // Flags the plain path does not take, set from the environment.
+        if env("MOCK_ADMIN_TOKEN").is_some() || env("MOCK_METRICS_TOKEN").is_some() {
+            return None;
+        }
+        let mut values: [Option<String>; PLAIN_FLAGS.len()] = Default::default();
+        let mut rest = args.get(1..)?.iter();
+        while let Some(arg) = rest.next() {
+            let flag = arg.to_str()?.strip_prefix("--")?;
+            let (name, value) = match flag.split_once('=') {
+                Some((name, value)) => (name, value),
+                None => (flag, rest.next()?.to_str()?),
+            };
+            let slot = PLAIN_FLAGS.iter().position(|(flag, _)| *flag == name)?;
+            if values[slot].replace(value.to_owned()).is_some() {
+                return None;
+            }
+        }
+        for ((_, var), value) in PLAIN_FLAGS.iter().zip(&mut values) {
+            if value.is_none() {
+                *value = env(var).map(OsString::into_string).transpose().ok()?;
+            }
+        }
+        if values
+            .iter()
+            .flatten()
+            .any(|v| v.is_empty() || v.starts_with('-'))
+        {
+            return None;
+        }
+        let [addr, config, workers, token_format, signing_alg] = values;
+        let addr = match addr {
+            Some(addr) => addr.parse().ok()?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let workers = match workers {
+            // clap takes a sign and more; those go to it.
+            Some(n) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse().ok().filter(|&n| n >= 1)?
+            }
+            Some(_) => return None,
+            None => 1,
+        };
+        Some(Self {
+            addr,
+            config: config.map(PathBuf::from),
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
+            ca_out: None,
+            workers,
+            admin_token: None,
+            admin_hosts: Vec::new(),
+            metrics_token: None,
+            metrics_scrapers: Vec::new(),
+            max_connections: None,
+            header_timeout_ms: None,
+            body_timeout_ms: None,
+            idle_timeout_ms: None,
+            write_timeout_ms: None,
+            token_format,
+            signing_alg,
+        })
+    }
+
     /// The flags given override the configuration file. The result is
     /// validated once, by [`MockServerBuilder::start`](mock_server::MockServerBuilder::start).
     fn apply(&self, config: &mut Config) -> Result<(), mock_server::ConfigError> {
@@ -258,7 +358,7 @@ impl ServeArgs {
 /// would print shows escaped newlines and `Os { code: 98, .. }`), each
 /// source after the layer above it, as curl and git print theirs.
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_args_os(std::env::args_os().collect(), |name| std::env::var_os(name));
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Conformance(args)) => {
@@ -741,9 +841,123 @@ impl Interrupts {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
     use clap::{CommandFactory as _, Parser as _};
 
     use super::{Cli, Command};
+
+    fn os_args(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("mock-server")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_plain_start_is_parsed_without_building_the_clap_command() {
+        // What the start-up bench runs. clap builds its 18 top-level
+        // flags (about 90 allocations) to parse it; the plain path makes
+        // only the strings it returns.
+        let args = os_args(&["--addr", "127.0.0.1:0", "--token-format", "opaque"]);
+        let mut cli = None;
+        let used = allocation_counter::measure(|| {
+            cli = Some(Cli::from_args_os(args, |_| None));
+        });
+        assert!(used.count_total <= 4, "{} allocations", used.count_total);
+        let serve = cli.map(|cli| cli.serve);
+        assert_eq!(serve.as_ref().map(|s| s.addr.port()), Some(0));
+        assert_eq!(
+            serve.and_then(|s| s.token_format).as_deref(),
+            Some("opaque")
+        );
+    }
+
+    #[test]
+    fn a_plain_start_parses_as_clap_parses_it_or_is_left_to_clap() {
+        let env = |name: &str| std::env::var_os(name);
+        let plain: &[&[&str]] = &[
+            &[],
+            &["--addr", "127.0.0.1:0"],
+            &["--addr=127.0.0.1:0", "--token-format=opaque"],
+            &[
+                "--addr",
+                "[::1]:9000",
+                "--workers",
+                "2",
+                "--signing-alg",
+                "ES256",
+            ],
+            &["--config", "mock.toml", "--token-format", "jwt"],
+            &["--workers", "007"],
+            &["--token-format", "opaque", "--workers=1"],
+        ];
+        for args in plain {
+            let line = os_args(args);
+            let plain = super::ServeArgs::plain(&line, env).map(|serve| (true, serve));
+            let clap = Cli::try_parse_from(&line)
+                .ok()
+                .map(|cli| (cli.command.is_none(), cli.serve));
+            assert_eq!(format!("{plain:?}"), format!("{clap:?}"), "{args:?}");
+            assert!(plain.is_some(), "{args:?}");
+        }
+        // Usage errors, help, subcommands, other flags: clap's.
+        let left: &[&[&str]] = &[
+            &["--addr", "127.0.0.1:0", "--addr", "127.0.0.1:1"],
+            &["--addr"],
+            &["--addr="],
+            &["--addr", "--tls"],
+            &["--addr", "localhost:80"],
+            &["--workers", "0"],
+            &["--workers", "65536"],
+            &["--workers", "+2"],
+            &["--workers", "-1"],
+            &["--token-format", "-x"],
+            &["--tls"],
+            &["--admin-host", "mock"],
+            &["--help"],
+            &["-h"],
+            &["--version"],
+            &["serve", "--addr", "127.0.0.1:0"],
+            &["conformance", "--list"],
+            &["--addr", "127.0.0.1:0", "--", "x"],
+            &["127.0.0.1:0"],
+            &["--Addr", "127.0.0.1:0"],
+            &["--ad", "127.0.0.1:0"],
+        ];
+        for args in left {
+            assert!(
+                super::ServeArgs::plain(&os_args(args), env).is_none(),
+                "{args:?}"
+            );
+        }
+        // Each environment variable clap reads stands in for its flag.
+        let env = |name: &str| match name {
+            "MOCK_SERVER_ADDR" => Some(OsString::from("127.0.0.1:7")),
+            "MOCK_SERVER_WORKERS" => Some(OsString::from("3")),
+            "MOCK_SERVER_TOKEN_FORMAT" => Some(OsString::from("opaque")),
+            _ => None,
+        };
+        let plain = super::ServeArgs::plain(&os_args(&["--workers", "2"]), env);
+        assert_eq!(plain.as_ref().map(|s| s.addr.port()), Some(7));
+        assert_eq!(plain.as_ref().map(|s| s.workers), Some(2));
+        assert_eq!(
+            plain.and_then(|s| s.token_format).as_deref(),
+            Some("opaque")
+        );
+        // A bad value or a flag the plain path does not take: clap's.
+        for (var, value) in [
+            ("MOCK_SERVER_WORKERS", "0"),
+            ("MOCK_SERVER_ADDR", ""),
+            ("MOCK_ADMIN_TOKEN", "t"),
+        ] {
+            let env = |name: &str| (name == var).then(|| OsString::from(value));
+            assert!(
+                super::ServeArgs::plain(&os_args(&[]), env).is_none(),
+                "{var}"
+            );
+        }
+    }
 
     #[test]
     fn subcommand_flags_are_built_only_when_a_subcommand_is_named() {
