@@ -228,6 +228,10 @@ const PLAIN_FLAGS: [(&str, &str); 5] = [
     ("signing-alg", "MOCK_SERVER_SIGNING_ALG"),
 ];
 
+/// Environment variables of flags the plain path does not take: with one
+/// set, the start goes to clap.
+const PLAIN_DECLINES_ENV: [&str; 2] = ["MOCK_ADMIN_TOKEN", "MOCK_METRICS_TOKEN"];
+
 impl ServeArgs {
     /// A plain start (`mock-server --addr 127.0.0.1:0 --token-format
     /// opaque`: the flags of [`PLAIN_FLAGS`], each once, with values clap
@@ -240,7 +244,7 @@ impl ServeArgs {
     /// with its own errors.
     fn plain(args: &[OsString], env: impl Fn(&str) -> Option<OsString>) -> Option<Self> {
         // Flags the plain path does not take, set from the environment.
-        if env("MOCK_ADMIN_TOKEN").is_some() || env("MOCK_METRICS_TOKEN").is_some() {
+        if PLAIN_DECLINES_ENV.iter().any(|var| env(var).is_some()) {
             return None;
         }
         let mut values: [Option<String>; PLAIN_FLAGS.len()] = Default::default();
@@ -871,6 +875,22 @@ mod tests {
             serve.and_then(|s| s.token_format).as_deref(),
             Some("opaque")
         );
+    }
+
+    #[test]
+    fn every_flag_clap_reads_from_the_environment_is_known_to_the_plain_path() {
+        // A new flag with an environment variable must be taken by the
+        // plain path or make it step aside, or its variable would be
+        // ignored on a plain start.
+        for arg in Cli::command().get_arguments() {
+            if let Some(var) = arg.get_env().and_then(|v| v.to_str()) {
+                assert!(
+                    super::PLAIN_FLAGS.iter().any(|(_, plain)| *plain == var)
+                        || super::PLAIN_DECLINES_ENV.contains(&var),
+                    "{var}"
+                );
+            }
+        }
     }
 
     #[test]
