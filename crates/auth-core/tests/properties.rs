@@ -177,6 +177,36 @@ proptest! {
     }
 
     #[test]
+    fn prop_scope_check_agrees_with_parse(text in prop_oneof![
+        "[a-d: \"\\\\\t]{0,20}",
+        any::<String>(),
+    ]) {
+        prop_assert_eq!(ScopeSet::check(&text), ScopeSet::parse(&text).map(|_| ()));
+    }
+
+    #[test]
+    fn prop_basic_decoded_once_reads_as_both_decoders(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "[A-Za-z0-9+/=]{0,24}".prop_map(|b64| format!("Basic {b64}").into_bytes()),
+    ]) {
+        let once = basic::Decoded::parse(&bytes);
+        let strict = once.as_ref().map_err(Clone::clone).and_then(|d| {
+            d.credentials().map(|(id, secret)| (id.into_owned(), secret.into_owned()))
+        });
+        let raw = once.as_ref().map_err(Clone::clone).and_then(|d| {
+            d.raw().map(|(user, password)| (user.to_owned(), password.to_owned()))
+        });
+        prop_assert_eq!(
+            strict,
+            basic::decode(&bytes).map(|c| (c.id.as_str().to_owned(), c.secret.expose_secret().to_owned()))
+        );
+        prop_assert_eq!(
+            raw,
+            basic::decode_raw(&bytes).map(|r| (r.user, r.password.expose_secret().to_owned()))
+        );
+    }
+
+    #[test]
     fn prop_scope_set_parse_then_print_is_canonical(text in "[a-d: ]{0,20}") {
         if let Ok(set) = ScopeSet::parse(&text) {
             prop_assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set.clone());
@@ -227,7 +257,11 @@ proptest! {
         let body = builder.finish();
         prop_assert!(body.bytes().all(|b| b.is_ascii_graphic()));
         let form = Form::parse(body.as_bytes(), pairs.len()).unwrap();
-        prop_assert_eq!(form.pairs(), pairs.as_slice());
+        let decoded: Vec<(String, String)> = form
+            .pairs()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        prop_assert_eq!(decoded, pairs);
     }
 
     #[test]
@@ -321,7 +355,8 @@ proptest! {
         "[a-z=&%+0-9A-F]{0,64}".prop_map(String::into_bytes),
     ], max in 0usize..16) {
         if let Ok(form) = Form::parse(&bytes, max) {
-            prop_assert!(form.pairs().len() <= max);
+            prop_assert!(form.len() <= max);
+            prop_assert_eq!(form.pairs().count(), form.len());
         }
         let _ = form::decode_component(&bytes);
     }

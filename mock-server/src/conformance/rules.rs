@@ -257,7 +257,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Check each scope token when it is configured and join the tokens with one space (`read write`), never with commas.",
         check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
-            Some(match ScopeSet::parse(scope) {
+            Some(match ScopeSet::check(scope) {
                 Ok(_) => (Verdict::Pass, "scope syntax is valid"),
                 Err(_) => (Verdict::Fail, "scope is malformed"),
             })

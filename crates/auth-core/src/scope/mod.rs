@@ -366,6 +366,27 @@ impl ScopeSet {
         Ok(Self::from_unsorted(scopes))
     }
 
+    /// Checks the strict RFC 6749 §3.3 form without building the set (no
+    /// allocation): `Ok` exactly when [`ScopeSet::parse`] is, with the same
+    /// error otherwise. For a caller that only needs the verdict.
+    ///
+    /// ```
+    /// use auth_core::{ScopeError, ScopeSet};
+    /// assert_eq!(ScopeSet::check("read write"), Ok(()));
+    /// assert_eq!(ScopeSet::check("read  write"), Err(ScopeError::Empty));
+    /// ```
+    pub fn check(list: &str) -> Result<(), ScopeError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut offset = 0;
+        for token in list.split(' ') {
+            validate(token, offset)?;
+            offset += token.len() + 1;
+        }
+        Ok(())
+    }
+
     /// Parses leniently: any run of ASCII whitespace separates tokens. For
     /// provider answers, which are not always tidy.
     pub fn parse_lenient(list: &str) -> Result<Self, ScopeError> {
