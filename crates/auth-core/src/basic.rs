@@ -112,14 +112,12 @@ impl Decoded {
     /// padding required) and finds the first `:`.
     pub fn parse(header_value: &[u8]) -> Result<Self, BasicError> {
         let bytes = base64_of(header_value)?;
-        match bytes.iter().position(|&b| b == b':') {
-            Some(colon) => Ok(Self { bytes, colon }),
-            None => {
-                // Dropped as `Self` would be: zeroed.
-                drop(Self { colon: 0, bytes });
-                Err(BasicError::NoColon)
-            }
+        if let Some(colon) = bytes.iter().position(|&b| b == b':') {
+            return Ok(Self { bytes, colon });
         }
+        // Dropped as `Self` is: zeroed.
+        drop(Self { colon: 0, bytes });
+        Err(BasicError::NoColon)
     }
 
     /// The id and secret as RFC 6749 §2.3.1 requires (each half

@@ -247,7 +247,7 @@ impl Form {
         // Decoding never makes a component longer: the body's length is
         // enough for every name and value. One entry per `&`-separated
         // segment at the most.
-        let segments = body.iter().filter(|&&b| b == b'&').count() + 1;
+        let segments = body.split(|&b| b == b'&').count();
         let mut ends = Vec::with_capacity(segments.min(max_pairs));
         let mut text = Vec::with_capacity(body.len());
         let mut offset = 0;
@@ -278,6 +278,7 @@ impl Form {
     }
 
     /// All pairs in order, as `(name, value)`.
+    #[must_use]
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
         let mut start = 0;
         self.ends.iter().map(move |ends| {

@@ -258,7 +258,7 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
             Some(match ScopeSet::check(scope) {
-                Ok(_) => (Verdict::Pass, "scope syntax is valid"),
+                Ok(()) => (Verdict::Pass, "scope syntax is valid"),
                 Err(_) => (Verdict::Fail, "scope is malformed"),
             })
         }),
