@@ -140,7 +140,7 @@ pub fn decode_component(encoded: &[u8]) -> Result<String, FormError> {
 /// Decodes one component, borrowing it when there is nothing to decode (the
 /// usual `client_credentials`, `read`, client ids and secrets): no copy.
 pub(crate) fn decode_borrowed(encoded: &[u8]) -> Result<Cow<'_, str>, FormError> {
-    if !check_escapes(encoded, 0)? {
+    if !scan(encoded, 0)?.escaped {
         return std::str::from_utf8(encoded)
             .map(Cow::Borrowed)
             .map_err(|_| FormError::InvalidUtf8);
@@ -152,22 +152,47 @@ pub(crate) fn decode_borrowed(encoded: &[u8]) -> Result<Cow<'_, str>, FormError>
         .map_err(|_| FormError::InvalidUtf8)
 }
 
-/// Checks that every `%` has two hex digits after it; true when the
-/// component has anything to decode (a `%XX` or a `+`). `base` is the
-/// component's offset in the whole input, for the error.
-fn check_escapes(encoded: &[u8], base: usize) -> Result<bool, FormError> {
+/// What one pass over an encoded component found.
+struct Scanned {
+    /// It has a `%XX` or a `+` to decode.
+    escaped: bool,
+    /// Its decoded bytes are all ASCII (so UTF-8 whatever comes next to them).
+    ascii: bool,
+}
+
+/// Checks that every `%` has two hex digits after it, in one pass that also
+/// tells whether there is anything to decode and whether the result is
+/// ASCII. `base` is the component's offset in the whole input, for the error.
+fn scan(encoded: &[u8], base: usize) -> Result<Scanned, FormError> {
+    let mut found = Scanned {
+        escaped: false,
+        ascii: true,
+    };
     let mut i = 0;
-    let mut escaped = false;
-    while let Some(pos) = encoded[i..].iter().position(|&b| b == b'%') {
-        let at = i + pos;
-        let hex = encoded.get(at + 1..at + 3);
-        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-            return Err(FormError::InvalidPercentEncoding { offset: base + at });
+    while let Some(&b) = encoded.get(i) {
+        match b {
+            b'%' => {
+                let Some(&[high, low]) = encoded.get(i + 1..i + 3) else {
+                    return Err(FormError::InvalidPercentEncoding { offset: base + i });
+                };
+                if !(high.is_ascii_hexdigit() && low.is_ascii_hexdigit()) {
+                    return Err(FormError::InvalidPercentEncoding { offset: base + i });
+                }
+                found.escaped = true;
+                found.ascii &= hex_value(high) < 8;
+                i += 3;
+            }
+            b'+' => {
+                found.escaped = true;
+                i += 1;
+            }
+            _ => {
+                found.ascii &= b.is_ascii();
+                i += 1;
+            }
         }
-        escaped = true;
-        i = at + 3;
     }
-    Ok(escaped || encoded.contains(&b'+'))
+    Ok(found)
 }
 
 /// Appends the decoded bytes of a component whose escapes were checked: a
@@ -192,15 +217,18 @@ fn unescape_into(encoded: &[u8], out: &mut Vec<u8>) {
 
 /// Appends one decoded component to `out`; checks its escapes and that it
 /// alone is UTF-8 (a character split across two components is an error).
+/// An ASCII component needs no UTF-8 check of its own.
 fn decode_into(encoded: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormError> {
-    if !check_escapes(encoded, base)? {
-        std::str::from_utf8(encoded).map_err(|_| FormError::InvalidUtf8)?;
-        out.extend_from_slice(encoded);
-        return Ok(());
-    }
+    let scanned = scan(encoded, base)?;
     let start = out.len();
-    unescape_into(encoded, out);
-    std::str::from_utf8(&out[start..]).map_err(|_| FormError::InvalidUtf8)?;
+    if scanned.escaped {
+        unescape_into(encoded, out);
+    } else {
+        out.extend_from_slice(encoded);
+    }
+    if !scanned.ascii {
+        std::str::from_utf8(&out[start..]).map_err(|_| FormError::InvalidUtf8)?;
+    }
     Ok(())
 }
 
@@ -214,10 +242,11 @@ fn hex_value(digit: u8) -> u8 {
     }
 }
 
-/// Where one pair's name and value end in a [`Form`]'s text (each starts
-/// where the one before ends).
+/// Where one pair is in a [`Form`]'s text: the name is `start..name`, the
+/// value `name..value`.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 struct Ends {
+    start: usize,
     name: usize,
     value: usize,
 }
@@ -264,10 +293,12 @@ impl Form {
                 Some(eq) => (&segment[..eq], &segment[eq + 1..], start + eq + 1),
                 None => (segment, &b""[..], start + segment.len()),
             };
+            let name_start = text.len();
             decode_into(name, start, &mut text)?;
             let name = text.len();
             decode_into(value, value_start, &mut text)?;
             ends.push(Ends {
+                start: name_start,
                 name,
                 value: text.len(),
             });
@@ -280,13 +311,27 @@ impl Form {
     /// All pairs in order, as `(name, value)`.
     #[must_use]
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        let mut start = 0;
-        self.ends.iter().map(move |ends| {
-            let name = self.text.get(start..ends.name).unwrap_or_default();
-            let value = self.text.get(ends.name..ends.value).unwrap_or_default();
-            start = ends.value;
-            (name, value)
-        })
+        self.ends
+            .iter()
+            .map(|ends| (self.name_of(ends), self.value_of(ends)))
+    }
+
+    fn name_of(&self, ends: &Ends) -> &str {
+        self.text.get(ends.start..ends.name).unwrap_or_default()
+    }
+
+    fn value_of(&self, ends: &Ends) -> &str {
+        self.text.get(ends.name..ends.value).unwrap_or_default()
+    }
+
+    /// The pairs named `name`: the names are compared as bytes, and only a
+    /// match's value is sliced (callers look up a handful of names per
+    /// request, issue 17).
+    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Ends> + 'a {
+        let text = self.text.as_bytes();
+        self.ends
+            .iter()
+            .filter(move |ends| text.get(ends.start..ends.name) == Some(name.as_bytes()))
     }
 
     /// How many pairs there are.
@@ -304,28 +349,32 @@ impl Form {
     /// The first value of `name` (names are case-sensitive, RFC 6749 §1.9).
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.named(name).next().map(|ends| self.value_of(ends))
     }
 
     /// How many times `name` occurs.
     #[must_use]
     pub fn count(&self, name: &str) -> usize {
-        self.pairs().filter(|(n, _)| *n == name).count()
+        self.named(name).count()
     }
 
     /// All values of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs()
-            .filter(move |(n, _)| *n == name)
-            .map(|(_, v)| v)
+        self.named(name).map(|ends| self.value_of(ends))
     }
 
     /// The first name that occurs more than once, other than those in `allowed`.
     #[must_use]
     pub fn first_repeated(&self, allowed: &[&str]) -> Option<&str> {
-        self.pairs().enumerate().find_map(|(i, (name, _))| {
-            let repeated = !allowed.contains(&name) && self.pairs().take(i).any(|(n, _)| n == name);
-            repeated.then_some(name)
+        let text = self.text.as_bytes();
+        let name_bytes = |ends: &Ends| text.get(ends.start..ends.name);
+        self.ends.iter().enumerate().find_map(|(i, ends)| {
+            let name = name_bytes(ends);
+            let repeated = self.ends[..i]
+                .iter()
+                .any(|before| name_bytes(before) == name)
+                && !allowed.iter().any(|a| Some(a.as_bytes()) == name);
+            repeated.then(|| self.name_of(ends))
         })
     }
 }
@@ -341,10 +390,12 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Form {
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(pairs: I) -> Self {
         let mut form = Self::default();
         for (name, value) in pairs {
+            let start = form.text.len();
             form.text.push_str(name);
             let name = form.text.len();
             form.text.push_str(value);
             form.ends.push(Ends {
+                start,
                 name,
                 value: form.text.len(),
             });

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use auth_core::basic;
-use auth_core::form::{self, Form, FormBuilder};
+use auth_core::form::{self, Form, FormBuilder, FormError};
 use auth_core::response::{self, ParseContext, ParseOptions};
 use auth_core::{
     ApiError, BearerChallenge, BearerErrorCode, Client, ClientAuthMethod, ClientCredentials,
@@ -350,6 +350,20 @@ proptest! {
     }
 
     #[test]
+    fn prop_form_parser_agrees_with_a_byte_at_a_time_reference(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "[a-c=&%+0-9A-Fé]{0,40}".prop_map(String::into_bytes),
+        prop::collection::vec(prop_oneof![
+            Just(&b"%C3"[..]), Just(&b"%A9"[..]), Just(&b"="[..]), Just(&b"&"[..]),
+            Just(&b"+"[..]), Just(&b"\xc3"[..]), Just(&b"\xa9"[..]), Just(&b"a"[..]), Just(&b"%"[..]),
+        ], 0..12).prop_map(|parts| parts.concat()),
+    ], max in 0usize..6) {
+        let parsed = Form::parse(&bytes, max)
+            .map(|form| form.pairs().map(|(n, v)| (n.to_owned(), v.to_owned())).collect::<Vec<_>>());
+        prop_assert_eq!(parsed, reference_form(&bytes, max));
+    }
+
+    #[test]
     fn prop_form_parser_never_panics(bytes in prop_oneof![
         prop::collection::vec(any::<u8>(), 0..128),
         "[a-z=&%+0-9A-F]{0,64}".prop_map(String::into_bytes),
@@ -535,4 +549,49 @@ proptest! {
             prop_assert!(!printed.contains(form), "{:?} in {}", form, printed);
         }
     }
+}
+
+/// The strict decoding of RFC 6749 Appendix B one byte at a time: what
+/// [`Form::parse`] must agree with, errors and their offsets included.
+fn reference_form(body: &[u8], max: usize) -> Result<Vec<(String, String)>, FormError> {
+    fn component(c: &[u8], base: usize) -> Result<String, FormError> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(&b) = c.get(i) {
+            match b {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = c
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()))
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or(FormError::InvalidPercentEncoding { offset: base + i })?;
+                    out.push(hex);
+                    i += 2;
+                }
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).map_err(|_| FormError::InvalidUtf8)
+    }
+    let mut pairs = Vec::new();
+    let mut offset = 0;
+    for segment in body.split(|&b| b == b'&') {
+        let start = offset;
+        offset += segment.len() + 1;
+        if segment.is_empty() {
+            continue;
+        }
+        if pairs.len() == max {
+            return Err(FormError::TooManyPairs { limit: max });
+        }
+        let (name, value, value_start) = match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..], start + eq + 1),
+            None => (segment, &b""[..], start + segment.len()),
+        };
+        pairs.push((component(name, start)?, component(value, value_start)?));
+    }
+    Ok(pairs)
 }
