@@ -75,6 +75,15 @@ fn a_basic_value_read_both_ways_decodes_its_base64_once_and_copies_nothing() {
 }
 
 #[test]
+fn a_granted_scope_of_one_token_is_echoed_without_allocating() {
+    let scope = auth_core::ScopeSet::parse("read").expect("a scope");
+    let count = allocations(|| {
+        assert_eq!(scope.to_wire(), "read");
+    });
+    assert_eq!(count, 0);
+}
+
+#[test]
 fn a_token_answer_is_written_into_one_buffer() {
     // The length of one of the mock's opaque tokens.
     let token = "A".repeat(150);

@@ -177,6 +177,11 @@ proptest! {
     }
 
     #[test]
+    fn prop_scope_set_to_wire_is_what_display_prints(set in scope_set()) {
+        prop_assert_eq!(set.to_wire(), set.to_string());
+    }
+
+    #[test]
     fn prop_scope_check_agrees_with_parse(text in prop_oneof![
         "[a-d: \"\\\\\t]{0,20}",
         any::<String>(),

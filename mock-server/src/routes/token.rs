@@ -278,7 +278,7 @@ fn issue(
             .because(format!("minting: {error}"))
     })?;
     state.metrics.token_issued(format);
-    let scope = claims.scope.to_string();
+    let scope = claims.scope.to_wire();
     let mut reply = reply::no_store(reply::json(
         StatusCode::OK,
         success_body(&token, lifetime, &scope, fault),

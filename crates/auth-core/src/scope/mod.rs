@@ -10,6 +10,7 @@
 
 mod types;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -458,6 +459,36 @@ impl ScopeSet {
     /// The scopes in wire-string order.
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
         self.scopes.iter()
+    }
+
+    /// The space-delimited wire form, what `Display` prints: borrowed when
+    /// the set has at most one scope, else written into one buffer of the
+    /// right size (no formatting machinery; a token answer echoes it).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::ScopeError> {
+    /// use std::borrow::Cow;
+    /// use auth_core::ScopeSet;
+    /// assert!(matches!(ScopeSet::parse("read")?.to_wire(), Cow::Borrowed("read")));
+    /// assert_eq!(ScopeSet::parse("write read")?.to_wire(), "read write");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn to_wire(&self) -> Cow<'_, str> {
+        match self.scopes.as_slice() {
+            [] => Cow::Borrowed(""),
+            [one] => Cow::Borrowed(one.as_str()),
+            [first, rest @ ..] => {
+                let len = rest.iter().map(|s| s.as_str().len() + 1).sum::<usize>();
+                let mut text = String::with_capacity(first.as_str().len() + len);
+                text.push_str(first.as_str());
+                for scope in rest {
+                    text.push(' ');
+                    text.push_str(scope.as_str());
+                }
+                Cow::Owned(text)
+            }
+        }
     }
 }
 
