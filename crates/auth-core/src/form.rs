@@ -152,6 +152,19 @@ pub(crate) fn decode_borrowed(encoded: &[u8]) -> Result<Cow<'_, str>, FormError>
         .map_err(|_| FormError::InvalidUtf8)
 }
 
+/// The bytes [`scan`] has to look at closely: `%`, `+` and non-ASCII.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'%' as usize] = true;
+    table[b'+' as usize] = true;
+    table
+};
+
 /// What one pass over an encoded component found.
 struct Scanned {
     /// It has a `%XX` or a `+` to decode.
@@ -164,6 +177,16 @@ struct Scanned {
 /// tells whether there is anything to decode and whether the result is
 /// ASCII. `base` is the component's offset in the whole input, for the error.
 fn scan(encoded: &[u8], base: usize) -> Result<Scanned, FormError> {
+    // The usual component is plain ASCII: one branch-free pass says so.
+    if !encoded
+        .iter()
+        .fold(false, |special, &b| special | SPECIAL[usize::from(b)])
+    {
+        return Ok(Scanned {
+            escaped: false,
+            ascii: true,
+        });
+    }
     let mut found = Scanned {
         escaped: false,
         ascii: true,
