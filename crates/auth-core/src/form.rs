@@ -299,7 +299,7 @@ impl Form {
         // Decoding never makes a component longer: the body's length is
         // enough for every name and value. One entry per `&`-separated
         // segment at the most.
-        let segments = body.split(|&b| b == b'&').count();
+        let segments = 1 + body.iter().fold(0, |n, &b| n + usize::from(b == b'&'));
         let mut ends = Vec::with_capacity(segments.min(max_pairs));
         let mut text = Vec::with_capacity(body.len());
         let mut offset = 0;
