@@ -75,12 +75,14 @@ pub(crate) fn invalid_request(description: &'static str) -> ProviderError {
 /// The client id a request claims, before anything is checked (for
 /// per-client faults).
 pub(crate) fn claimed_client(headers: &HeaderMap, form: Option<&Form>) -> Option<String> {
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        if let Ok(creds) = basic::decode(value.as_bytes()) {
-            return Some(creds.id.as_str().to_owned());
+    if let Some(value) = headers.get(AUTHORIZATION)
+        && let Ok(decoded) = basic::Decoded::parse(value.as_bytes())
+    {
+        if let Ok((id, _)) = decoded.credentials() {
+            return Some(id.into_owned());
         }
-        if let Ok(raw) = basic::decode_raw(value.as_bytes()) {
-            return Some(raw.user);
+        if let Ok((user, _)) = decoded.raw() {
+            return Some(user.to_owned());
         }
     }
     let id = form
@@ -383,10 +385,17 @@ fn authenticate_basic(
     body_id: Option<&str>,
     facts: &mut AuthFacts,
 ) -> Result<Arc<Registered>, Refusal> {
-    let decoded = basic::decode(value);
-    match &decoded {
-        Ok(creds) => {
-            let id = creds.id.as_str();
+    // One base64 decode feeds the strict reading, the raw one and the
+    // verdict (issue 17).
+    let decoded = basic::Decoded::parse(value);
+    let strict = match &decoded {
+        Ok(decoded) => decoded.credentials(),
+        Err(error) => Err(error.clone()),
+    };
+    let raw = || decoded.as_ref().ok().and_then(|d| d.raw().ok());
+    match &strict {
+        Ok((id, secret)) => {
+            let id = id.as_ref();
             facts.client_id = Some(id.to_owned());
             // RFC 6749 §3.2.1: a client_id next to Basic must name the same client (S-20).
             if let Some(body_id) = body_id.filter(|body_id| *body_id != id) {
@@ -400,8 +409,8 @@ fn authenticate_basic(
                     Quoted(id)
                 )));
             }
-            if let Some(client) = state.verify(id, creds.secret.expose_secret()) {
-                facts.basic = Some(verdict(value, id, creds.secret.expose_secret()));
+            if let Some(client) = state.verify(id, secret) {
+                facts.basic = Some(verdict(raw, id, secret));
                 if !client.auth_method.uses_authorization_header() || client.assertion.is_some() {
                     return Err(failed()
                         .with_description("the client is not registered for client_secret_basic")
@@ -420,8 +429,8 @@ fn authenticate_basic(
     }
     // Judge, never accept (unless the client opted into the quirk): did an
     // unencoded `id:secret` match a client at one of its colons? (C-11, S-15)
-    if let Ok(raw) = basic::decode_raw(value) {
-        let joined = format!("{}:{}", raw.user, raw.password.expose_secret());
+    if let Some((user, password)) = raw() {
+        let joined = format!("{user}:{password}");
         let splits = joined.match_indices(':').take(MAX_NAIVE_SPLITS);
         for (at, _) in splits {
             let (user, password) = (&joined[..at], &joined[at + 1..]);
@@ -441,8 +450,8 @@ fn authenticate_basic(
         }
     }
     facts.basic.get_or_insert(BasicVerdict::NoMatch);
-    Err(match &decoded {
-        Ok(creds) => no_match(state, creds.id.as_str(), "Basic password"),
+    Err(match &strict {
+        Ok((id, _)) => no_match(state, id, "Basic password"),
         // The error names what is wrong with the encoding, never a value.
         Err(error) => failed().because(format!("client authentication: {error}")),
     })
@@ -450,8 +459,12 @@ fn authenticate_basic(
 
 /// Strict, or Unencoded when the raw halves hold characters a form encoder
 /// escapes. Decoded halves of unreserved characters only can only come from
-/// encoded halves, so the raw decode is skipped for them (the usual case).
-fn verdict(value: &[u8], id: &str, secret: &str) -> BasicVerdict {
+/// encoded halves, so the raw halves are not looked at (the usual case).
+fn verdict<'a>(
+    raw: impl FnOnce() -> Option<(&'a str, &'a str)>,
+    id: &str,
+    secret: &str,
+) -> BasicVerdict {
     let unreserved = |s: &str| {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~*".contains(&b))
@@ -459,10 +472,9 @@ fn verdict(value: &[u8], id: &str, secret: &str) -> BasicVerdict {
     if unreserved(id) && unreserved(secret) {
         return BasicVerdict::Strict;
     }
-    match basic::decode_raw(value) {
-        Ok(raw)
-            if !(form::is_encoded_component(&raw.user)
-                && form::is_encoded_component(raw.password.expose_secret())) =>
+    match raw() {
+        Some((user, password))
+            if !(form::is_encoded_component(user) && form::is_encoded_component(password)) =>
         {
             BasicVerdict::Unencoded
         }

@@ -220,7 +220,7 @@ pub(crate) struct Record<'a> {
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
     pub(crate) headers: &'a http::HeaderMap,
-    pub(crate) form: Option<&'a [(String, String)]>,
+    pub(crate) form: Option<&'a auth_core::form::Form>,
     pub(crate) auth_method: Option<DetectedAuth>,
     pub(crate) basic_decode: Option<BasicDecode>,
     pub(crate) status: u16,
@@ -309,14 +309,14 @@ impl Slot {
             self.cut();
         }
         self.headers = record.headers.len();
-        self.form = record.form.map(|pairs| {
-            for (name, value) in pairs {
+        self.form = record.form.map(|form| {
+            for (name, value) in form.pairs() {
                 self.text.push_str(name);
                 self.cut();
                 push_param_value(&mut self.text, name, value);
                 self.cut();
             }
-            pairs.len()
+            form.len()
         });
         self.has_client_id = record.client_id.is_some();
         if let Some(id) = record.client_id {
@@ -812,7 +812,7 @@ mod tests {
             path,
             query: Some("access_token=t&x=1"),
             headers: &headers,
-            form: Some(form),
+            form: Some(&form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()),
             auth_method: Some(DetectedAuth::Basic),
             basic_decode: None,
             status: 200,

@@ -287,7 +287,7 @@ async fn handle(
             path: parts.uri.path(),
             query: parts.uri.query(),
             headers: &parts.headers,
-            form: outcome.form.as_ref().map(Form::pairs),
+            form: outcome.form.as_ref(),
             auth_method: outcome.auth,
             basic_decode: outcome.basic,
             status: outcome.response.status().as_u16(),

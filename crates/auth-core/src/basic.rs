@@ -7,6 +7,9 @@
 //! (standard alphabet, padding required), split at the first `:`, then
 //! form-decode each half.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -85,14 +88,85 @@ pub struct BasicCredentials {
     pub secret: ClientSecret,
 }
 
+/// A Basic value base64-decoded once, split at its first `:`: both
+/// readings (RFC 6749 §2.3.1 and the raw RFC 7617 one) borrow from it, so a
+/// provider that needs both decodes the header once (issue 17). `Debug`
+/// prints no byte of it; the buffer is zeroed on drop.
+///
+/// ```
+/// # fn main() -> Result<(), auth_core::basic::BasicError> {
+/// // Checklist fixture F2: id `client:id+1`, secret `a b+c/d%e&f=g:h~i`.
+/// let value = auth_core::basic::Decoded::parse(b"Basic Y2xpZW50JTNBaWQlMkIxOmErYiUyQmMlMkZkJTI1ZSUyNmYlM0RnJTNBaH5p")?;
+/// let (id, secret) = value.credentials()?;
+/// assert_eq!((&*id, &*secret), ("client:id+1", "a b+c/d%e&f=g:h~i"));
+/// assert_eq!(value.raw()?.0, "client%3Aid%2B1");
+/// # Ok(()) }
+/// ```
+pub struct Decoded {
+    bytes: Vec<u8>,
+    colon: usize,
+}
+
+impl Decoded {
+    /// Base64-decodes the credentials of a `Basic` value (standard alphabet,
+    /// padding required) and finds the first `:`.
+    pub fn parse(header_value: &[u8]) -> Result<Self, BasicError> {
+        let bytes = base64_of(header_value)?;
+        if let Some(colon) = bytes.iter().position(|&b| b == b':') {
+            return Ok(Self { bytes, colon });
+        }
+        // Dropped as `Self` is: zeroed.
+        drop(Self { colon: 0, bytes });
+        Err(BasicError::NoColon)
+    }
+
+    /// The id and secret as RFC 6749 §2.3.1 requires (each half
+    /// form-decoded), borrowed when a half has nothing to decode.
+    pub fn credentials(&self) -> Result<(Cow<'_, str>, Cow<'_, str>), BasicError> {
+        let (user, password) = self.halves();
+        let id = form::decode_borrowed(user).map_err(BasicError::Form)?;
+        let secret = form::decode_borrowed(password).map_err(BasicError::Form)?;
+        Ok((id, secret))
+    }
+
+    /// The halves without the form step (what a client that skipped the
+    /// §2.3.1 encoding meant), each checked to be UTF-8.
+    pub fn raw(&self) -> Result<(&str, &str), BasicError> {
+        let (user, password) = self.halves();
+        let user = std::str::from_utf8(user).map_err(|_| BasicError::Utf8)?;
+        let password = std::str::from_utf8(password).map_err(|_| BasicError::Utf8)?;
+        Ok((user, password))
+    }
+
+    /// The decoded bytes around the first `:`.
+    fn halves(&self) -> (&[u8], &[u8]) {
+        let (user, rest) = self.bytes.split_at(self.colon.min(self.bytes.len()));
+        (user, rest.get(1..).unwrap_or_default())
+    }
+}
+
+impl Drop for Decoded {
+    fn drop(&mut self) {
+        use secrecy::zeroize::Zeroize as _;
+        self.bytes.zeroize();
+    }
+}
+
+/// Holds a secret: the length only.
+impl fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded")
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Base64-decodes and splits at the first `:`, without the form step.
 pub fn decode_raw(header_value: &[u8]) -> Result<RawBasic, BasicError> {
-    let decoded = base64_of(header_value)?;
-    let (user, password) = split(&decoded)?;
-    let user = String::from_utf8(user.to_vec()).map_err(|_| BasicError::Utf8)?;
-    let password = String::from_utf8(password.to_vec()).map_err(|_| BasicError::Utf8)?;
+    let decoded = Decoded::parse(header_value)?;
+    let (user, password) = decoded.raw()?;
     Ok(RawBasic {
-        user,
+        user: user.to_owned(),
         password: ClientSecret::new(password),
     })
 }
@@ -108,10 +182,8 @@ pub fn decode_raw(header_value: &[u8]) -> Result<RawBasic, BasicError> {
 /// # Ok(()) }
 /// ```
 pub fn decode(header_value: &[u8]) -> Result<BasicCredentials, BasicError> {
-    let decoded = base64_of(header_value)?;
-    let (user, password) = split(&decoded)?;
-    let id = form::decode_component(user).map_err(BasicError::Form)?;
-    let secret = form::decode_component(password).map_err(BasicError::Form)?;
+    let decoded = Decoded::parse(header_value)?;
+    let (id, secret) = decoded.credentials()?;
     Ok(BasicCredentials {
         id: ClientId::new(id),
         secret: ClientSecret::new(secret),
@@ -144,15 +216,6 @@ fn base64_of(header_value: &[u8]) -> Result<Vec<u8>, BasicError> {
         return Err(BasicError::Missing);
     }
     STANDARD.decode(credentials).map_err(|_| BasicError::Base64)
-}
-
-/// The halves around the first `:`, borrowed (no copies, issue 17).
-fn split(decoded: &[u8]) -> Result<(&[u8], &[u8]), BasicError> {
-    let colon = decoded
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(BasicError::NoColon)?;
-    Ok((&decoded[..colon], &decoded[colon + 1..]))
 }
 
 #[cfg(test)]
@@ -249,6 +312,20 @@ mod tests {
         assert_eq!(decode(b""), Err(BasicError::NotBasic));
         // base64url and unpadded forms are not the RFC 4648 §4 alphabet (C-13).
         assert_eq!(decode(b"Basic Y2lkOn5-fiUzRSUzRg"), Err(BasicError::Base64));
+    }
+
+    #[test]
+    fn decoded_debug_prints_no_byte_of_the_credentials() {
+        let value = Decoded::parse(encoded("cid", "hunter2").as_bytes()).unwrap();
+        let printed = format!("{value:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("cid"),
+            "{printed}"
+        );
+        assert_eq!(
+            Decoded::parse(b"Basic bm9jb2xvbg==").err(),
+            Some(BasicError::NoColon)
+        );
     }
 
     #[test]

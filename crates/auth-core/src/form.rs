@@ -8,6 +8,7 @@
 //! a space. Decoding is strict: `+` is a space, `%XX` must be two hex digits,
 //! and the result must be UTF-8, or the input is rejected with a [`FormError`].
 
+use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -133,47 +134,125 @@ pub enum FormError {
 /// # Ok(()) }
 /// ```
 pub fn decode_component(encoded: &[u8]) -> Result<String, FormError> {
-    decode_at(encoded, 0)
+    decode_borrowed(encoded).map(Cow::into_owned)
 }
 
-fn decode_at(encoded: &[u8], base: usize) -> Result<String, FormError> {
-    let mut i = 0;
-    let mut escaped = false;
-    while let Some(pos) = encoded[i..].iter().position(|&b| b == b'%') {
-        let at = i + pos;
-        let hex = encoded.get(at + 1..at + 3);
-        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-            return Err(FormError::InvalidPercentEncoding { offset: base + at });
-        }
-        escaped = true;
-        i = at + 3;
-    }
-    // The usual component (`client_credentials`, `read`) has nothing to
-    // decode: one copy, no intermediate buffers (issue 17).
-    if !escaped && !encoded.contains(&b'+') {
+/// Decodes one component, borrowing it when there is nothing to decode (the
+/// usual `client_credentials`, `read`, client ids and secrets): no copy.
+pub(crate) fn decode_borrowed(encoded: &[u8]) -> Result<Cow<'_, str>, FormError> {
+    if !scan(encoded, 0)?.escaped {
         return std::str::from_utf8(encoded)
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .map_err(|_| FormError::InvalidUtf8);
     }
-    // One buffer: decoding never makes a component longer. A raw `+` is a
-    // space; an encoded one (`%2B`) stays a `+`.
     let mut bytes = Vec::with_capacity(encoded.len());
+    unescape_into(encoded, &mut bytes);
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| FormError::InvalidUtf8)
+}
+
+/// The bytes [`scan`] has to look at closely: `%`, `+` and non-ASCII.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'%' as usize] = true;
+    table[b'+' as usize] = true;
+    table
+};
+
+/// What one pass over an encoded component found.
+struct Scanned {
+    /// It has a `%XX` or a `+` to decode.
+    escaped: bool,
+    /// Its decoded bytes are all ASCII (so UTF-8 whatever comes next to them).
+    ascii: bool,
+}
+
+/// Checks that every `%` has two hex digits after it, in one pass that also
+/// tells whether there is anything to decode and whether the result is
+/// ASCII. `base` is the component's offset in the whole input, for the error.
+fn scan(encoded: &[u8], base: usize) -> Result<Scanned, FormError> {
+    // The usual component is plain ASCII: one branch-free pass says so.
+    if !encoded
+        .iter()
+        .fold(false, |special, &b| special | SPECIAL[usize::from(b)])
+    {
+        return Ok(Scanned {
+            escaped: false,
+            ascii: true,
+        });
+    }
+    let mut found = Scanned {
+        escaped: false,
+        ascii: true,
+    };
+    let mut i = 0;
+    while let Some(&b) = encoded.get(i) {
+        match b {
+            b'%' => {
+                let Some(&[high, low]) = encoded.get(i + 1..i + 3) else {
+                    return Err(FormError::InvalidPercentEncoding { offset: base + i });
+                };
+                if !(high.is_ascii_hexdigit() && low.is_ascii_hexdigit()) {
+                    return Err(FormError::InvalidPercentEncoding { offset: base + i });
+                }
+                found.escaped = true;
+                found.ascii &= hex_value(high) < 8;
+                i += 3;
+            }
+            b'+' => {
+                found.escaped = true;
+                i += 1;
+            }
+            _ => {
+                found.ascii &= b.is_ascii();
+                i += 1;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Appends the decoded bytes of a component whose escapes were checked: a
+/// raw `+` is a space; an encoded one (`%2B`) stays a `+`.
+fn unescape_into(encoded: &[u8], out: &mut Vec<u8>) {
     let mut rest = encoded;
     while let Some((&b, tail)) = rest.split_first() {
         rest = tail;
         match b {
-            b'+' => bytes.push(b' '),
-            // Every `%` was checked above: two hex digits follow.
+            b'+' => out.push(b' '),
+            // Every `%` was checked: two hex digits follow.
             b'%' => {
                 if let [high, low, tail @ ..] = rest {
-                    bytes.push((hex_value(*high) << 4) | hex_value(*low));
+                    out.push((hex_value(*high) << 4) | hex_value(*low));
                     rest = tail;
                 }
             }
-            _ => bytes.push(b),
+            _ => out.push(b),
         }
     }
-    String::from_utf8(bytes).map_err(|_| FormError::InvalidUtf8)
+}
+
+/// Appends one decoded component to `out`; checks its escapes and that it
+/// alone is UTF-8 (a character split across two components is an error).
+/// An ASCII component needs no UTF-8 check of its own.
+fn decode_into(encoded: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormError> {
+    let scanned = scan(encoded, base)?;
+    let start = out.len();
+    if scanned.escaped {
+        unescape_into(encoded, out);
+    } else {
+        out.extend_from_slice(encoded);
+    }
+    if !scanned.ascii {
+        std::str::from_utf8(&out[start..]).map_err(|_| FormError::InvalidUtf8)?;
+    }
+    Ok(())
 }
 
 /// The value of one hex digit (checked by the caller; anything else is 0).
@@ -186,11 +265,24 @@ fn hex_value(digit: u8) -> u8 {
     }
 }
 
+/// Where one pair is in a [`Form`]'s text: the name is `start..name`, the
+/// value `name..value`.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Ends {
+    start: usize,
+    name: usize,
+    value: usize,
+}
+
 /// A decoded form: the pairs in the order they were sent, repeats kept, so
 /// callers can enforce RFC 6749 §3.2 ("MUST NOT be included more than once").
+///
+/// Two allocations whatever the number of pairs: the decoded names and
+/// values back to back in one buffer, and where each ends (issue 17).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Form {
-    pairs: Vec<(String, String)>,
+    text: String,
+    ends: Vec<Ends>,
 }
 
 impl Form {
@@ -204,9 +296,12 @@ impl Form {
     /// # Ok(()) }
     /// ```
     pub fn parse(body: &[u8], max_pairs: usize) -> Result<Self, FormError> {
-        // One allocation for the pairs: at most one per `&`-separated segment.
-        let segments = body.split(|&b| b == b'&').count();
-        let mut pairs = Vec::with_capacity(segments.min(max_pairs));
+        // Decoding never makes a component longer: the body's length is
+        // enough for every name and value. One entry per `&`-separated
+        // segment at the most.
+        let segments = 1 + body.iter().fold(0, |n, &b| n + usize::from(b == b'&'));
+        let mut ends = Vec::with_capacity(segments.min(max_pairs));
+        let mut text = Vec::with_capacity(body.len());
         let mut offset = 0;
         for segment in body.split(|&b| b == b'&') {
             let start = offset;
@@ -214,55 +309,121 @@ impl Form {
             if segment.is_empty() {
                 continue;
             }
-            if pairs.len() == max_pairs {
+            if ends.len() == max_pairs {
                 return Err(FormError::TooManyPairs { limit: max_pairs });
             }
             let (name, value, value_start) = match segment.iter().position(|&b| b == b'=') {
                 Some(eq) => (&segment[..eq], &segment[eq + 1..], start + eq + 1),
                 None => (segment, &b""[..], start + segment.len()),
             };
-            pairs.push((decode_at(name, start)?, decode_at(value, value_start)?));
+            let name_start = text.len();
+            decode_into(name, start, &mut text)?;
+            let name = text.len();
+            decode_into(value, value_start, &mut text)?;
+            ends.push(Ends {
+                start: name_start,
+                name,
+                value: text.len(),
+            });
         }
-        Ok(Self { pairs })
+        // Each component was checked on its own; so is their concatenation.
+        let text = String::from_utf8(text).map_err(|_| FormError::InvalidUtf8)?;
+        Ok(Self { text, ends })
     }
 
-    /// All pairs in order.
+    /// All pairs in order, as `(name, value)`.
     #[must_use]
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.ends
+            .iter()
+            .map(|ends| (self.name_of(ends), self.value_of(ends)))
+    }
+
+    fn name_of(&self, ends: &Ends) -> &str {
+        self.text.get(ends.start..ends.name).unwrap_or_default()
+    }
+
+    fn value_of(&self, ends: &Ends) -> &str {
+        self.text.get(ends.name..ends.value).unwrap_or_default()
+    }
+
+    /// The pairs named `name`: the names are compared as bytes, and only a
+    /// match's value is sliced (callers look up a handful of names per
+    /// request, issue 17).
+    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Ends> + 'a {
+        let text = self.text.as_bytes();
+        self.ends
+            .iter()
+            .filter(move |ends| text.get(ends.start..ends.name) == Some(name.as_bytes()))
+    }
+
+    /// How many pairs there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no pairs.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The first value of `name` (names are case-sensitive, RFC 6749 §1.9).
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.named(name).next().map(|ends| self.value_of(ends))
     }
 
     /// How many times `name` occurs.
     #[must_use]
     pub fn count(&self, name: &str) -> usize {
-        self.pairs.iter().filter(|(n, _)| n == name).count()
+        self.named(name).count()
     }
 
     /// All values of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.named(name).map(|ends| self.value_of(ends))
     }
 
     /// The first name that occurs more than once, other than those in `allowed`.
     #[must_use]
     pub fn first_repeated(&self, allowed: &[&str]) -> Option<&str> {
-        self.pairs.iter().enumerate().find_map(|(i, (name, _))| {
-            let repeated =
-                !allowed.contains(&name.as_str()) && self.pairs[..i].iter().any(|(n, _)| n == name);
-            repeated.then_some(name.as_str())
+        let text = self.text.as_bytes();
+        let name_bytes = |ends: &Ends| text.get(ends.start..ends.name);
+        self.ends.iter().enumerate().find_map(|(i, ends)| {
+            let name = name_bytes(ends);
+            let repeated = self.ends[..i]
+                .iter()
+                .any(|before| name_bytes(before) == name)
+                && !allowed.iter().any(|a| Some(a.as_bytes()) == name);
+            repeated.then(|| self.name_of(ends))
         })
+    }
+}
+
+/// A form of already decoded pairs (what [`Form::parse`] gives for their
+/// encoding).
+///
+/// ```
+/// let form: auth_core::form::Form = [("scope", "read write")].into_iter().collect();
+/// assert_eq!(form.get("scope"), Some("read write"));
+/// ```
+impl<'a> FromIterator<(&'a str, &'a str)> for Form {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(pairs: I) -> Self {
+        let mut form = Self::default();
+        for (name, value) in pairs {
+            let start = form.text.len();
+            form.text.push_str(name);
+            let name = form.text.len();
+            form.text.push_str(value);
+            form.ends.push(Ends {
+                start,
+                name,
+                value: form.text.len(),
+            });
+        }
+        form
     }
 }
 
@@ -270,14 +431,7 @@ impl Form {
 impl fmt::Debug for Form {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Form")
-            .field(
-                "names",
-                &self
-                    .pairs
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>(),
-            )
+            .field("names", &self.pairs().map(|(n, _)| n).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -351,7 +505,28 @@ mod tests {
             Form::parse(b"a&b&c", 2),
             Err(FormError::TooManyPairs { limit: 2 })
         );
-        assert_eq!(Form::parse(b"a&&&b", 2).unwrap().pairs().len(), 2);
+        assert_eq!(Form::parse(b"a&&&b", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_character_split_between_name_and_value_is_invalid_utf8() {
+        // "é" is %C3%A9: each half alone is not UTF-8, their concatenation
+        // in the one text buffer would be.
+        assert_eq!(Form::parse(b"%C3=%A9", 8), Err(FormError::InvalidUtf8));
+        assert_eq!(Form::parse(b"a=%C3&%A9=b", 8), Err(FormError::InvalidUtf8));
+    }
+
+    #[test]
+    fn pairs_come_back_in_order_with_empty_values_and_repeats() {
+        let form = Form::parse(b"a=1&&b&a=%20+&c=", 8).unwrap();
+        assert_eq!(
+            form.pairs().collect::<Vec<_>>(),
+            [("a", "1"), ("b", ""), ("a", "  "), ("c", "")]
+        );
+        assert_eq!(form.len(), 4);
+        let built: Form = form.pairs().collect();
+        assert_eq!(built, form);
+        assert!(Form::parse(b"", 8).unwrap().is_empty());
     }
 
     #[test]

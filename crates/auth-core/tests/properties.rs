@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use auth_core::basic;
-use auth_core::form::{self, Form, FormBuilder};
+use auth_core::form::{self, Form, FormBuilder, FormError};
 use auth_core::response::{self, ParseContext, ParseOptions};
 use auth_core::{
     ApiError, BearerChallenge, BearerErrorCode, Client, ClientAuthMethod, ClientCredentials,
@@ -177,6 +177,41 @@ proptest! {
     }
 
     #[test]
+    fn prop_scope_set_to_wire_is_what_display_prints(set in scope_set()) {
+        prop_assert_eq!(set.to_wire(), set.to_string());
+    }
+
+    #[test]
+    fn prop_scope_check_agrees_with_parse(text in prop_oneof![
+        "[a-d: \"\\\\\t]{0,20}",
+        any::<String>(),
+    ]) {
+        prop_assert_eq!(ScopeSet::check(&text), ScopeSet::parse(&text).map(|_| ()));
+    }
+
+    #[test]
+    fn prop_basic_decoded_once_reads_as_both_decoders(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "[A-Za-z0-9+/=]{0,24}".prop_map(|b64| format!("Basic {b64}").into_bytes()),
+    ]) {
+        let once = basic::Decoded::parse(&bytes);
+        let strict = once.as_ref().map_err(Clone::clone).and_then(|d| {
+            d.credentials().map(|(id, secret)| (id.into_owned(), secret.into_owned()))
+        });
+        let raw = once.as_ref().map_err(Clone::clone).and_then(|d| {
+            d.raw().map(|(user, password)| (user.to_owned(), password.to_owned()))
+        });
+        prop_assert_eq!(
+            strict,
+            basic::decode(&bytes).map(|c| (c.id.as_str().to_owned(), c.secret.expose_secret().to_owned()))
+        );
+        prop_assert_eq!(
+            raw,
+            basic::decode_raw(&bytes).map(|r| (r.user, r.password.expose_secret().to_owned()))
+        );
+    }
+
+    #[test]
     fn prop_scope_set_parse_then_print_is_canonical(text in "[a-d: ]{0,20}") {
         if let Ok(set) = ScopeSet::parse(&text) {
             prop_assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set.clone());
@@ -227,7 +262,11 @@ proptest! {
         let body = builder.finish();
         prop_assert!(body.bytes().all(|b| b.is_ascii_graphic()));
         let form = Form::parse(body.as_bytes(), pairs.len()).unwrap();
-        prop_assert_eq!(form.pairs(), pairs.as_slice());
+        let decoded: Vec<(String, String)> = form
+            .pairs()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        prop_assert_eq!(decoded, pairs);
     }
 
     #[test]
@@ -316,12 +355,27 @@ proptest! {
     }
 
     #[test]
+    fn prop_form_parser_agrees_with_a_byte_at_a_time_reference(bytes in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "[a-c=&%+0-9A-Fé]{0,40}".prop_map(String::into_bytes),
+        prop::collection::vec(prop_oneof![
+            Just(&b"%C3"[..]), Just(&b"%A9"[..]), Just(&b"="[..]), Just(&b"&"[..]),
+            Just(&b"+"[..]), Just(&b"\xc3"[..]), Just(&b"\xa9"[..]), Just(&b"a"[..]), Just(&b"%"[..]),
+        ], 0..12).prop_map(|parts| parts.concat()),
+    ], max in 0usize..6) {
+        let parsed = Form::parse(&bytes, max)
+            .map(|form| form.pairs().map(|(n, v)| (n.to_owned(), v.to_owned())).collect::<Vec<_>>());
+        prop_assert_eq!(parsed, reference_form(&bytes, max));
+    }
+
+    #[test]
     fn prop_form_parser_never_panics(bytes in prop_oneof![
         prop::collection::vec(any::<u8>(), 0..128),
         "[a-z=&%+0-9A-F]{0,64}".prop_map(String::into_bytes),
     ], max in 0usize..16) {
         if let Ok(form) = Form::parse(&bytes, max) {
-            prop_assert!(form.pairs().len() <= max);
+            prop_assert!(form.len() <= max);
+            prop_assert_eq!(form.pairs().count(), form.len());
         }
         let _ = form::decode_component(&bytes);
     }
@@ -500,4 +554,49 @@ proptest! {
             prop_assert!(!printed.contains(form), "{:?} in {}", form, printed);
         }
     }
+}
+
+/// The strict decoding of RFC 6749 Appendix B one byte at a time: what
+/// [`Form::parse`] must agree with, errors and their offsets included.
+fn reference_form(body: &[u8], max: usize) -> Result<Vec<(String, String)>, FormError> {
+    fn component(c: &[u8], base: usize) -> Result<String, FormError> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(&b) = c.get(i) {
+            match b {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = c
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()))
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or(FormError::InvalidPercentEncoding { offset: base + i })?;
+                    out.push(hex);
+                    i += 2;
+                }
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).map_err(|_| FormError::InvalidUtf8)
+    }
+    let mut pairs = Vec::new();
+    let mut offset = 0;
+    for segment in body.split(|&b| b == b'&') {
+        let start = offset;
+        offset += segment.len() + 1;
+        if segment.is_empty() {
+            continue;
+        }
+        if pairs.len() == max {
+            return Err(FormError::TooManyPairs { limit: max });
+        }
+        let (name, value, value_start) = match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..], start + eq + 1),
+            None => (segment, &b""[..], start + segment.len()),
+        };
+        pairs.push((component(name, start)?, component(value, value_start)?));
+    }
+    Ok(pairs)
 }

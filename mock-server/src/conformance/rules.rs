@@ -266,8 +266,8 @@ static RULE_TABLE: [Rule; RULE_COUNT] = [
         fix: "Check each scope token when it is configured and join the tokens with one space (`read write`), never with commas.",
         check: Check::Token(|o| {
             let scope = o.form?.get("scope").filter(|s| !s.is_empty())?;
-            Some(match ScopeSet::parse(scope) {
-                Ok(_) => (Verdict::Pass, &"scope syntax is valid"),
+            Some(match ScopeSet::check(scope) {
+                Ok(()) => (Verdict::Pass, &"scope syntax is valid"),
                 Err(_) => (Verdict::Fail, &"scope is malformed"),
             })
         }),

@@ -208,7 +208,17 @@ fn media_type_reason(headers: &HeaderMap) -> Cow<'static, str> {
 /// Media type, decoding and repeats, in that order (S-03, S-12, S-04).
 /// The decoded form comes back even when a parameter repeats, for the journal.
 pub(crate) fn read_form(headers: &HeaderMap, body: &[u8]) -> (Option<Form>, Result<(), Refusal>) {
-    if !is_form_media_type(headers) {
+    read_form_checked(is_form_media_type(headers), headers, body)
+}
+
+/// [`read_form`] for a caller that has checked the media type already
+/// ([`is_form_media_type`]), so that it runs once per request.
+pub(crate) fn read_form_checked(
+    media_type_ok: bool,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Option<Form>, Result<(), Refusal>) {
+    if !media_type_ok {
         return (
             None,
             Err(

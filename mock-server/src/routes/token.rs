@@ -33,7 +33,9 @@ use crate::journal::DetectedAuth;
 use crate::jwt::{JwtIssuer, MintError, Payload};
 use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
 use crate::router::{Outcome, Received};
-use crate::routes::{MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form};
+use crate::routes::{
+    MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form_checked,
+};
 use crate::state::{Registered, State, expiry_at};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
@@ -54,6 +56,8 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     };
     let mut facts = AuthFacts::default();
     let mut form = None;
+    // Checked once: for the answer and for the findings.
+    let media_type_ok = is_form_media_type(r.headers);
     let mut outcome = if let Some(outcome) = served {
         facts.client_id = claimed_id();
         form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
@@ -65,7 +69,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
             .map(|assertion| crate::assertion::header_and_claims(assertion).to_owned());
         outcome
     } else {
-        let result = process(r, &mut facts, &mut form, fault.as_ref());
+        let result = process(r, media_type_ok, &mut facts, &mut form, fault.as_ref());
         Outcome::from_result(result, &state.settings.realm)
     };
     if let Some(seconds) = outcome
@@ -82,7 +86,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         .uri
         .query()
         .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
-        .map(|q| q.pairs().iter().map(|(n, _)| n.clone()).collect())
+        .map(|q| q.pairs().map(|(n, _)| n.to_owned()).collect())
         .unwrap_or_default();
     let auth = match facts.detected {
         DetectedAuth::NaiveBasic => DetectedAuth::NaiveBasic,
@@ -90,7 +94,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     };
     let findings = rules::evaluate(&Observation {
         method: r.method.as_str(),
-        media_type_ok: is_form_media_type(r.headers),
+        media_type_ok,
         form: form.as_ref(),
         query_names,
         auth,
@@ -117,6 +121,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 
 fn process(
     r: &Received<'_>,
+    media_type_ok: bool,
     facts: &mut AuthFacts,
     form_slot: &mut Option<Form>,
     fault: Option<&Fault>,
@@ -129,7 +134,7 @@ fn process(
             .with_status(StatusCode::METHOD_NOT_ALLOWED)
             .because(format!("method: {} is not POST", Quoted(r.method.as_str()))));
     }
-    let (form, checked) = read_form(r.headers, r.body);
+    let (form, checked) = read_form_checked(media_type_ok, r.headers, r.body);
     *form_slot = form;
     checked?;
     let Some(form) = form_slot.as_ref() else {
@@ -275,7 +280,7 @@ fn issue(
             .because(format!("minting: {error}"))
     })?;
     state.metrics.token_issued(format);
-    let scope = claims.scope.to_string();
+    let scope = claims.scope.to_wire();
     let mut reply = reply::no_store(reply::json(
         StatusCode::OK,
         success_body(&token, lifetime, &scope, fault),

@@ -10,6 +10,7 @@
 
 mod types;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -291,7 +292,7 @@ impl Serialize for Scope {
 
 impl<'de> Deserialize<'de> for Scope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let s = <Cow<'de, str>>::deserialize(deserializer)?;
         Self::new(&s).map_err(serde::de::Error::custom)
     }
 }
@@ -366,6 +367,27 @@ impl ScopeSet {
         Ok(Self::from_unsorted(scopes))
     }
 
+    /// Checks the strict RFC 6749 §3.3 form without building the set (no
+    /// allocation): `Ok` exactly when [`ScopeSet::parse`] is, with the same
+    /// error otherwise. For a caller that only needs the verdict.
+    ///
+    /// ```
+    /// use auth_core::{ScopeError, ScopeSet};
+    /// assert_eq!(ScopeSet::check("read write"), Ok(()));
+    /// assert_eq!(ScopeSet::check("read  write"), Err(ScopeError::Empty));
+    /// ```
+    pub fn check(list: &str) -> Result<(), ScopeError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut offset = 0;
+        for token in list.split(' ') {
+            validate(token, offset)?;
+            offset += token.len() + 1;
+        }
+        Ok(())
+    }
+
     /// Parses leniently: any run of ASCII whitespace separates tokens. For
     /// provider answers, which are not always tidy.
     pub fn parse_lenient(list: &str) -> Result<Self, ScopeError> {
@@ -438,6 +460,36 @@ impl ScopeSet {
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
         self.scopes.iter()
     }
+
+    /// The space-delimited wire form, what `Display` prints: borrowed when
+    /// the set has at most one scope, else written into one buffer of the
+    /// right size (no formatting machinery; a token answer echoes it).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), auth_core::ScopeError> {
+    /// use std::borrow::Cow;
+    /// use auth_core::ScopeSet;
+    /// assert!(matches!(ScopeSet::parse("read")?.to_wire(), Cow::Borrowed("read")));
+    /// assert_eq!(ScopeSet::parse("write read")?.to_wire(), "read write");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn to_wire(&self) -> Cow<'_, str> {
+        match self.scopes.as_slice() {
+            [] => Cow::Borrowed(""),
+            [one] => Cow::Borrowed(one.as_str()),
+            [first, rest @ ..] => {
+                let len = rest.iter().map(|s| s.as_str().len() + 1).sum::<usize>();
+                let mut text = String::with_capacity(first.as_str().len() + len);
+                text.push_str(first.as_str());
+                for scope in rest {
+                    text.push(' ');
+                    text.push_str(scope.as_str());
+                }
+                Cow::Owned(text)
+            }
+        }
+    }
 }
 
 impl FromStr for ScopeSet {
@@ -507,7 +559,7 @@ impl Serialize for ScopeSet {
 
 impl<'de> Deserialize<'de> for ScopeSet {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let s = <Cow<'de, str>>::deserialize(deserializer)?;
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
