@@ -21,6 +21,7 @@ use auth_core::ScopeSet;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
+use smallvec::SmallVec;
 
 use crate::config::TokenFormat;
 use crate::jwt::{self, JwtIssuer, MintError};
@@ -114,29 +115,18 @@ impl Issuer {
     }
 
     fn mint_opaque(&self, claims: &Claims) -> String {
-        // The record is written on the stack when it fits (it always does
-        // for the usual client id and scope): the token is the one
-        // allocation (issue 17).
-        let bound = payload_bound(claims);
-        let mut stack = [0; STACK_PAYLOAD];
-        let mut heap = Vec::new();
-        let buffer: &mut [u8] = if bound <= STACK_PAYLOAD {
-            &mut stack
-        } else {
-            heap.resize(bound, 0);
-            &mut heap
-        };
-        let written = encode_into(claims, buffer);
-        let payload = buffer.get(..written).unwrap_or_default();
+        // The record is on the stack when it fits (it does for the usual
+        // client id and scope): the token is the one allocation (issue 17).
+        let payload = encode(claims);
         let mut mac = self.mac();
-        mac.update(payload);
+        mac.update(&payload);
         let tag = mac.finalize().into_bytes();
         // One allocation for the whole token: both parts' lengths are known.
         let length = base64::encoded_len(payload.len(), false).unwrap_or(0)
             + 1
             + base64::encoded_len(tag.len(), false).unwrap_or(0);
         let mut token = String::with_capacity(length);
-        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(tag, &mut token);
         token
@@ -212,78 +202,53 @@ impl Issuer {
 /// Payloads up to this many bytes are written on the stack.
 const STACK_PAYLOAD: usize = 256;
 
-/// At least the bytes [`encode_into`] writes for `claims` (the strings
-/// uncut, a byte to spare per scope).
-fn payload_bound(claims: &Claims) -> usize {
+/// The claims record, on the stack up to [`STACK_PAYLOAD`] bytes.
+type Payload = SmallVec<[u8; STACK_PAYLOAD]>;
+
+fn push_str(out: &mut Payload, s: &str) {
+    // Ids, scopes and audiences are bounded by the request body limit.
+    let len = u16::try_from(s.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&s.as_bytes()[..usize::from(len)]);
+}
+
+/// The scope as [`push_str`] writes its string form, without making the string.
+fn push_scope(out: &mut Payload, scope: &ScopeSet) {
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let mut first = true;
+    for token in scope.iter() {
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(token.as_str().as_bytes());
+    }
+    // Cut as `push_str` cuts: scopes are bounded by the request body limit.
+    let written = out.len() - at - 2;
+    let len = u16::try_from(written).unwrap_or(u16::MAX);
+    out.truncate(at + 2 + usize::from(len));
+    if let Some(prefix) = out.get_mut(at..at + 2) {
+        prefix.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+fn encode(claims: &Claims) -> Payload {
     let scope_len: usize = claims.scope.iter().map(|s| s.as_str().len() + 1).sum();
     let audience_len: usize = claims.audience.iter().map(|a| a.len() + 2).sum();
-    48 + claims.client_id.len() + scope_len + audience_len
-}
-
-/// Writes into a buffer [`payload_bound`] long; never past its end.
-struct Cursor<'a> {
-    buffer: &'a mut [u8],
-    len: usize,
-}
-
-impl Cursor<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let end = (self.len + bytes.len()).min(self.buffer.len());
-        if let (Some(to), Some(from)) = (
-            self.buffer.get_mut(self.len..end),
-            bytes.get(..end - self.len),
-        ) {
-            to.copy_from_slice(from);
-        }
-        self.len = end;
-    }
-
-    fn push_str(&mut self, s: &str) {
-        // Ids, scopes and audiences are bounded by the request body limit.
-        let len = u16::try_from(s.len()).unwrap_or(u16::MAX);
-        self.put(&len.to_be_bytes());
-        self.put(&s.as_bytes()[..usize::from(len)]);
-    }
-
-    /// The scope as [`Cursor::push_str`] writes its string form, without
-    /// making the string.
-    fn push_scope(&mut self, scope: &ScopeSet) {
-        let at = self.len;
-        self.put(&[0, 0]);
-        let mut first = true;
-        for token in scope.iter() {
-            if !first {
-                self.put(b" ");
-            }
-            first = false;
-            self.put(token.as_str().as_bytes());
-        }
-        // Cut as `push_str` cuts: scopes are bounded by the request body limit.
-        let written = self.len - at - 2;
-        let len = u16::try_from(written).unwrap_or(u16::MAX);
-        self.len = at + 2 + usize::from(len);
-        if let Some(prefix) = self.buffer.get_mut(at..at + 2) {
-            prefix.copy_from_slice(&len.to_be_bytes());
-        }
-    }
-}
-
-/// The claims record in `buffer` ([`payload_bound`] bytes at least); how
-/// many bytes it took.
-fn encode_into(claims: &Claims, buffer: &mut [u8]) -> usize {
-    let mut out = Cursor { buffer, len: 0 };
-    out.put(&[VERSION]);
-    out.put(&claims.iat.to_be_bytes());
-    out.put(&claims.exp.to_be_bytes());
-    out.put(&claims.jti);
-    out.push_str(&claims.client_id);
-    out.push_scope(&claims.scope);
+    let mut out = Payload::with_capacity(48 + claims.client_id.len() + scope_len + audience_len);
+    out.push(VERSION);
+    out.extend_from_slice(&claims.iat.to_be_bytes());
+    out.extend_from_slice(&claims.exp.to_be_bytes());
+    out.extend_from_slice(&claims.jti);
+    push_str(&mut out, &claims.client_id);
+    push_scope(&mut out, &claims.scope);
     let count = u8::try_from(claims.audience.len()).unwrap_or(u8::MAX);
-    out.put(&[count]);
+    out.push(count);
     for aud in claims.audience.iter().take(usize::from(count)) {
-        out.push_str(aud);
+        push_str(&mut out, aud);
     }
-    out.len
+    out
 }
 
 struct Reader<'a>(&'a [u8]);
