@@ -159,9 +159,10 @@ struct ServeArgs {
     /// Where to write the PEM of the generated CA, for clients to trust.
     #[arg(long)]
     ca_out: Option<PathBuf>,
-    /// Runtime worker threads serving requests. One serves ~100k tokens/s
-    /// and keeps the tail latency low when the clients under test share
-    /// the cores; more only help a load generator on other cores.
+    /// Threads serving connections, each with its own event loop; accepted
+    /// connections are dealt to them in turn. One serves ~70k tokens/s and
+    /// keeps the tail latency low when the clients under test share the
+    /// cores; more help a load generator on other cores.
     #[arg(long, env = "MOCK_SERVER_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
     /// Bearer token the admin API (`/_mock/`) requires from every peer.
@@ -380,12 +381,11 @@ fn main() -> ExitCode {
         }
         None => cli.serve,
     };
-    // With two workers on cores shared with the clients, one worker being
-    // descheduled stalls the connections it holds for a whole time slice
-    // (a 4 ms p99 at 64 connections on 2 cores); one worker does not
-    // hand work across threads (docs/mock-server.md, Performance).
+    // One worker thread here (the main thread only waits for Ctrl-C); more
+    // workers are threads of their own, each with its own runtime
+    // (`MockServerBuilder::workers`).
     let served = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(usize::from(args.workers))
+        .worker_threads(1)
         .on_thread_start(make_thread_rng)
         .enable_all()
         .build()
@@ -680,7 +680,9 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     );
     // Listen before announcing readiness, so an early Ctrl-C is not lost.
     let mut interrupts = Interrupts::install()?;
-    let mut builder = MockServerBuilder::from_config(config).addr(args.addr);
+    let mut builder = MockServerBuilder::from_config(config)
+        .addr(args.addr)
+        .workers(usize::from(args.workers));
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls(Tls::Files {
             cert: cert.clone(),

@@ -11,8 +11,8 @@ use std::time::Duration;
 use auth_core::jose::Algorithm;
 use auth_core::{Clock, Implications, ScopeSet, SystemClock};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -43,6 +43,7 @@ pub struct MockServerBuilder {
     tls: Option<Tls>,
     clock: Arc<dyn Clock>,
     addr: SocketAddr,
+    workers: usize,
 }
 
 impl MockServerBuilder {
@@ -70,6 +71,7 @@ impl MockServerBuilder {
             tls: None,
             clock: Arc::new(SystemClock),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workers: 1,
         }
     }
 
@@ -279,6 +281,27 @@ impl MockServerBuilder {
         self
     }
 
+    /// Threads that serve connections (default 1: the runtime `start` is
+    /// called on). Each further one is a thread of its own with a
+    /// single-threaded runtime; accepted connections are dealt to the
+    /// runtimes in turn and stay where they were dealt, as nginx's and
+    /// Envoy's workers keep theirs. A connection's state then stays in one
+    /// core's cache, where a work-stealing runtime moves busy connections
+    /// between cores (docs/performance.md, Workers).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// let server = mock_server::MockServer::builder().workers(2).start().await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<MockServer, Error> {
         self.config.validate()?;
@@ -303,7 +326,12 @@ impl MockServerBuilder {
             Some(setup) => (Some(setup.acceptor), setup.ca_pem),
             None => (None, None),
         };
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), stopped, acceptor));
+        let connections = Connections::new();
+        let serving = Arc::new(Serving::new(Arc::clone(&state), acceptor));
+        let workers = (1..self.workers)
+            .map(|index| Worker::start(index, &serving, &connections, stopped.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let task = tokio::spawn(serve(listener, serving, connections, workers, stopped));
         Ok(MockServer {
             state,
             url,
@@ -322,28 +350,188 @@ fn millis(duration: Duration) -> u64 {
         .max(1)
 }
 
+/// What every runtime serving this server's connections shares.
+struct Serving {
+    state: Arc<State>,
+    http: hyper::server::conn::http1::Builder,
+    timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
+}
+
+impl Serving {
+    fn new(state: Arc<State>, tls: Option<TlsAcceptor>) -> Self {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        // The head, idle and write timeouts are `TimedIo`'s: hyper's header
+        // timer would also cut idle connections at the header timeout.
+        http.timer(TokioTimer::new())
+            .header_read_timeout(None)
+            .max_buf_size(MAX_HEADER_BYTES.max(8192));
+        let timeouts = Timeouts {
+            header: state.settings.header_timeout,
+            idle: state.settings.idle_timeout,
+            write: state.settings.write_timeout,
+        };
+        Self {
+            state,
+            http,
+            timeouts,
+            tls,
+        }
+    }
+
+    /// Serves an accepted connection on the runtime this is called on,
+    /// until it ends (its slot and its [`Open`] are released then).
+    fn spawn(&self, accepted: Accepted) {
+        let Accepted {
+            stream,
+            peer,
+            local,
+            slot,
+            open,
+        } = accepted;
+        let endpoints = Endpoints {
+            peer,
+            local,
+            secure: self.tls.is_some(),
+        };
+        let phase = Phase::new();
+        let router = Router::new(Arc::clone(&self.state), endpoints, Arc::clone(&phase));
+        let timeouts = self.timeouts;
+        match &self.tls {
+            None => {
+                let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
+                let connection = self.http.serve_connection(io, router);
+                tokio::spawn(async move {
+                    serve_until_quiet(connection, &open, &phase).await;
+                    drop(slot);
+                });
+            }
+            Some(acceptor) => {
+                let (acceptor, http) = (acceptor.clone(), self.http.clone());
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(timeouts.header, acceptor.accept(stream));
+                    // A handshake is no request: stopping ends it.
+                    let accepted = tokio::select! {
+                        accepted = handshake => accepted.ok().and_then(Result::ok),
+                        () = open.stopped() => None,
+                    };
+                    if let Some(stream) = accepted {
+                        let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
+                        let connection = http.serve_connection(io, router);
+                        serve_until_quiet(connection, &open, &phase).await;
+                    }
+                    drop(slot);
+                });
+            }
+        }
+    }
+}
+
+/// A connection taken from the listener, with its place under the
+/// connection limit and in the drain.
+struct Accepted<S = TcpStream> {
+    stream: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    slot: OwnedSemaphorePermit,
+    open: Open,
+}
+
+impl Accepted {
+    /// Detached from the accepting runtime's reactor, to be registered
+    /// with the worker's.
+    fn detach(self) -> std::io::Result<Accepted<std::net::TcpStream>> {
+        Ok(Accepted {
+            stream: self.stream.into_std()?,
+            peer: self.peer,
+            local: self.local,
+            slot: self.slot,
+            open: self.open,
+        })
+    }
+}
+
+impl Accepted<std::net::TcpStream> {
+    /// Registered with the reactor of the runtime this is called on.
+    fn attach(self) -> std::io::Result<Accepted> {
+        Ok(Accepted {
+            stream: TcpStream::from_std(self.stream)?,
+            peer: self.peer,
+            local: self.local,
+            slot: self.slot,
+            open: self.open,
+        })
+    }
+}
+
+/// A thread with a single-threaded runtime serving the connections handed
+/// to it ([`MockServerBuilder::workers`]).
+struct Worker {
+    handoff: mpsc::UnboundedSender<Accepted<std::net::TcpStream>>,
+    done: oneshot::Receiver<()>,
+}
+
+impl Worker {
+    fn start(
+        index: usize,
+        serving: &Arc<Serving>,
+        connections: &Arc<Connections>,
+        mut stopped: watch::Receiver<bool>,
+    ) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (handoff, mut handed) = mpsc::unbounded_channel::<Accepted<std::net::TcpStream>>();
+        let (finished, done) = oneshot::channel();
+        let (serving, connections) = (Arc::clone(serving), Arc::clone(connections));
+        std::thread::Builder::new()
+            .name(format!("mock-worker-{index}"))
+            .spawn(move || {
+                // The thread's random number generator (every token's
+                // `jti`) detects CPU features on first use, which is slow
+                // on a VM: made now, not in the first token request.
+                drop(rand::rng());
+                runtime.block_on(async {
+                    loop {
+                        tokio::select! {
+                            accepted = handed.recv() => match accepted.map(Accepted::attach) {
+                                Some(Ok(accepted)) => serving.spawn(accepted),
+                                // Cannot be registered: closed unanswered.
+                                Some(Err(_)) => {}
+                                None => break,
+                            },
+                            () = stopping(&mut stopped) => break,
+                        }
+                    }
+                    // Also when the accepting task is gone without a stop
+                    // (its runtime was dropped): nothing else ends these.
+                    connections.stop();
+                    tokio::select! {
+                        () = connections.closed() => {}
+                        () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
+                    }
+                });
+                drop(runtime);
+                let _ = finished.send(());
+            })?;
+        Ok(Self { handoff, done })
+    }
+}
+
 async fn serve(
     listener: TcpListener,
-    state: Arc<State>,
+    serving: Arc<Serving>,
+    connections: Arc<Connections>,
+    workers: Vec<Worker>,
     mut stopped: watch::Receiver<bool>,
-    tls: Option<TlsAcceptor>,
 ) {
-    let connections = Connections::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    // The head, idle and write timeouts are `TimedIo`'s: hyper's header
-    // timer would also cut idle connections at the header timeout.
-    http.timer(TokioTimer::new())
-        .header_read_timeout(None)
-        .max_buf_size(MAX_HEADER_BYTES.max(8192));
-    let timeouts = Timeouts {
-        header: state.settings.header_timeout,
-        idle: state.settings.idle_timeout,
-        write: state.settings.write_timeout,
-    };
+    let state = &serving.state;
     // More permits than a semaphore holds is no limit at all.
     let slots = Arc::new(Semaphore::new(
         state.settings.max_connections.min(Semaphore::MAX_PERMITS),
     ));
+    // Connections are dealt in turn: to this runtime, then to each worker.
+    let mut turn = 0;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -361,35 +549,20 @@ async fn serve(
                     let Ok(local) = stream.local_addr() else {
                         continue;
                     };
-                    let endpoints = Endpoints { peer, local, secure: tls.is_some() };
-                    let phase = Phase::new();
-                    let router = Router::new(Arc::clone(&state), endpoints, Arc::clone(&phase));
-                    let open = connections.open();
-                    match &tls {
-                        None => {
-                            let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
-                            let connection = http.serve_connection(io, router);
-                            tokio::spawn(async move {
-                                serve_until_quiet(connection, &open, &phase).await;
-                                drop(slot);
-                            });
-                        }
-                        Some(acceptor) => {
-                            let (acceptor, http) = (acceptor.clone(), http.clone());
-                            tokio::spawn(async move {
-                                let handshake = tokio::time::timeout(timeouts.header, acceptor.accept(stream));
-                                // A handshake is no request: stopping ends it.
-                                let accepted = tokio::select! {
-                                    accepted = handshake => accepted.ok().and_then(Result::ok),
-                                    () = open.stopped() => None,
-                                };
-                                if let Some(stream) = accepted {
-                                    let io = TokioIo::new(TimedIo::new(stream, Arc::clone(&phase), timeouts));
-                                    let connection = http.serve_connection(io, router);
-                                    serve_until_quiet(connection, &open, &phase).await;
-                                }
-                                drop(slot);
-                            });
+                    let accepted = Accepted { stream, peer, local, slot, open: connections.open() };
+                    let this_turn = turn;
+                    turn = (turn + 1) % (workers.len() + 1);
+                    match this_turn.checked_sub(1).and_then(|index| workers.get(index)) {
+                        None => serving.spawn(accepted),
+                        Some(worker) => {
+                            // A worker that is gone (it panicked) leaves its
+                            // turn to this runtime.
+                            if let Ok(detached) = accepted.detach()
+                                && let Err(returned) = worker.handoff.send(detached)
+                                && let Ok(accepted) = returned.0.attach()
+                            {
+                                serving.spawn(accepted);
+                            }
                         }
                     }
                 }
@@ -404,6 +577,10 @@ async fn serve(
     tokio::select! {
         () = connections.closed() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
+    }
+    for worker in workers {
+        drop(worker.handoff);
+        let _ = worker.done.await;
     }
 }
 

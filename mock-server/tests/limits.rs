@@ -19,27 +19,6 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     buf
 }
 
-/// Reads exactly one response (head, then `content-length` bytes of body).
-async fn read_one_response(stream: &mut TcpStream) -> common::Raw {
-    let mut buf = Vec::new();
-    let mut chunk = [0; 4096];
-    loop {
-        if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = common::parse(&buf[..head_end + 4]);
-            let length: usize = head.header("content-length").unwrap().parse().unwrap();
-            if buf.len() >= head_end + 4 + length {
-                return common::parse(&buf);
-            }
-        }
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0, "connection closed mid-response");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
 #[tokio::test]
 async fn idle_and_slow_header_connections_are_closed() {
     let server = MockServer::builder()
@@ -93,7 +72,7 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     );
     for _ in 0..3 {
         stream.write_all(request.as_bytes()).await.unwrap();
-        let response = read_one_response(&mut stream).await;
+        let response = common::read_one_response(&mut stream).await;
         assert_eq!(response.status, 200);
         assert!(response.json()["access_token"].is_string());
     }
@@ -146,7 +125,7 @@ async fn connections_over_the_limit_are_closed_at_once_and_service_recovers() {
     for _ in 0..2 {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream.write_all(HEALTHZ).await.unwrap();
-        assert_eq!(read_one_response(&mut stream).await.status, 200);
+        assert_eq!(common::read_one_response(&mut stream).await.status, 200);
         held.push(stream);
     }
     // The third is closed without an answer, at once (not after a timeout).
@@ -156,7 +135,7 @@ async fn connections_over_the_limit_are_closed_at_once_and_service_recovers() {
     // The held ones still work.
     for stream in &mut held {
         stream.write_all(HEALTHZ).await.unwrap();
-        assert_eq!(read_one_response(stream).await.status, 200);
+        assert_eq!(common::read_one_response(stream).await.status, 200);
     }
     // One closes: its slot is free again.
     drop(held.pop());
@@ -216,7 +195,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
         .unwrap();
     let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
     stream.write_all(HEALTHZ).await.unwrap();
-    assert_eq!(read_one_response(&mut stream).await.status, 200);
+    assert_eq!(common::read_one_response(&mut stream).await.status, 200);
     let idle = Instant::now();
     // The default header timeout (10 s) is not what closes it.
     assert!(read_until_closed(&mut stream).await.is_empty());
@@ -232,10 +211,10 @@ async fn a_kept_alive_connection_may_idle_longer_than_the_header_timeout() {
         .unwrap();
     let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
     stream.write_all(HEALTHZ).await.unwrap();
-    assert_eq!(read_one_response(&mut stream).await.status, 200);
+    assert_eq!(common::read_one_response(&mut stream).await.status, 200);
     tokio::time::sleep(Duration::from_millis(400)).await;
     stream.write_all(HEALTHZ).await.unwrap();
-    assert_eq!(read_one_response(&mut stream).await.status, 200);
+    assert_eq!(common::read_one_response(&mut stream).await.status, 200);
     // Once a head starts, the header timeout applies again.
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\n")
@@ -268,7 +247,7 @@ async fn limits_too_large_to_represent_mean_no_limit_and_never_panic() {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         for _ in 0..2 {
             stream.write_all(HEALTHZ).await.unwrap();
-            assert_eq!(read_one_response(&mut stream).await.status, 200);
+            assert_eq!(common::read_one_response(&mut stream).await.status, 200);
         }
     }
 }

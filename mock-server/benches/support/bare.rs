@@ -38,41 +38,83 @@ impl Role {
     }
 }
 
-/// The bare server on the mock's kind of runtime: multi-thread, with
-/// `workers` workers, or `TOKIO_WORKER_THREADS` (else one per core) as
-/// the mock's `--workers` sets them.
+/// The bare server on the mock's kind of runtime: one multi-thread
+/// runtime with one worker that accepts, plus `workers - 1` threads with a
+/// single-threaded runtime each, connections dealt to them in turn (as
+/// `mock-server --workers N` does). `workers` is `TOKIO_WORKER_THREADS`
+/// when `None` (as the load bench sets it), else one per core (tokio's
+/// default, what the in-process server bench compares against).
 pub(crate) fn run_bare_server(workers: Option<usize>) -> Result<(), BoxError> {
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = workers {
-        runtime.worker_threads(workers);
+    let workers = match workers {
+        Some(workers) => workers,
+        None => match std::env::var("TOKIO_WORKER_THREADS") {
+            Ok(text) => text.parse()?,
+            Err(_) => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        },
+    };
+    let mut handoffs = Vec::new();
+    for _ in 1..workers.max(1) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (handoff, mut handed) = tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                while let Some(stream) = handed.recv().await {
+                    if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                        tokio::spawn(serve_connection(stream));
+                    }
+                }
+            });
+        });
+        handoffs.push(handoff);
     }
-    runtime.enable_all().build()?.block_on(bare_server())
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?
+        .block_on(bare_server(handoffs))
 }
 
 /// The ceiling: bind, announce `ready on http://ADDR`, serve forever.
-pub(crate) async fn bare_server() -> Result<(), BoxError> {
+pub(crate) async fn bare_server(
+    handoffs: Vec<tokio::sync::mpsc::UnboundedSender<std::net::TcpStream>>,
+) -> Result<(), BoxError> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("ready on http://{}", listener.local_addr()?);
+    let mut turn = 0;
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                |request: hyper::Request<hyper::body::Incoming>| async move {
-                    let _ = request.into_body().collect().await;
-                    let mut response =
-                        hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
-                    response.headers_mut().insert(
-                        "content-type",
-                        http::HeaderValue::from_static("application/json"),
-                    );
-                    Ok::<_, Infallible>(response)
-                },
-            );
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        let this_turn = turn;
+        turn = (turn + 1) % (handoffs.len() + 1);
+        match this_turn
+            .checked_sub(1)
+            .and_then(|index| handoffs.get(index))
+        {
+            None => {
+                tokio::spawn(serve_connection(stream));
+            }
+            Some(handoff) => handoff.send(stream.into_std()?)?,
+        }
     }
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream) {
+    let service = hyper::service::service_fn(
+        |request: hyper::Request<hyper::body::Incoming>| async move {
+            let _ = request.into_body().collect().await;
+            let mut response =
+                hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
+            response.headers_mut().insert(
+                "content-type",
+                http::HeaderValue::from_static("application/json"),
+            );
+            Ok::<_, Infallible>(response)
+        },
+    );
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }

@@ -89,6 +89,28 @@ pub(crate) async fn send_raw(addr: SocketAddr, raw: &[u8]) -> Raw {
     parse(&buf)
 }
 
+/// Reads exactly one answer from a kept-alive connection: the head, then
+/// `content-length` bytes of body.
+pub(crate) async fn read_one_response(stream: &mut TcpStream) -> Raw {
+    let mut buf = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = parse(&buf[..head_end + 4]);
+            let length: usize = head.header("content-length").unwrap().parse().unwrap();
+            if buf.len() >= head_end + 4 + length {
+                return parse(&buf);
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "connection closed mid-response");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 pub(crate) fn parse(buf: &[u8]) -> Raw {
     let split = buf
         .windows(4)
