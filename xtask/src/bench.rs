@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::Error;
 use crate::output::{self, criterion_result};
@@ -300,6 +300,15 @@ pub(crate) fn report() -> Result<(), Error> {
             criterion_dir: &criterion_dir,
             since: SystemTime::now(),
         };
+        if let Some(idle) = until_quiet(Duration::from_secs(60))
+            && idle < 0.95
+        {
+            eprintln!(
+                "xtask bench-report: the CPUs are only {:.0} % idle; {} runs anyway",
+                idle * 100.0,
+                spec.name
+            );
+        }
         let before = load_average();
         let result = spec
             .run(&cargo, &root)
@@ -374,6 +383,46 @@ fn write_whole(path: &Path, text: &str) -> Result<(), Error> {
             source,
         }
     })
+}
+
+/// Waits (at most `limit`) until the CPUs were idle for at least 95 % of
+/// one second: a bench should not start while the last one's processes
+/// still wind down, nor while something else runs. The one-minute load
+/// average cannot tell: it decays for minutes after a busy bench. Returns
+/// the idle share of the last second, or `None` without `/proc/stat`.
+fn until_quiet(limit: Duration) -> Option<f64> {
+    let started = Instant::now();
+    loop {
+        let before = cpu_times(&std::fs::read_to_string("/proc/stat").ok()?)?;
+        std::thread::sleep(Duration::from_secs(1));
+        let after = cpu_times(&std::fs::read_to_string("/proc/stat").ok()?)?;
+        let idle = idle_share(before, after);
+        if idle >= 0.95 || started.elapsed() >= limit {
+            return Some(idle);
+        }
+    }
+}
+
+/// All CPUs' (idle + iowait, total) jiffies from `/proc/stat`'s `cpu` line.
+fn cpu_times(stat: &str) -> Option<(u64, u64)> {
+    let fields = stat
+        .lines()
+        .find_map(|line| line.strip_prefix("cpu "))?
+        .split_whitespace()
+        .map(str::parse::<u64>)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    Some((idle, fields.iter().sum()))
+}
+
+#[allow(clippy::cast_precision_loss, reason = "a share of jiffies")]
+fn idle_share(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let total = after.1.saturating_sub(before.1);
+    if total == 0 {
+        return 1.0;
+    }
+    after.0.saturating_sub(before.0) as f64 / total as f64
 }
 
 /// The one-minute load average (`/proc/loadavg`), or `?`.
@@ -647,6 +696,24 @@ fn manager_rows(context: &Context<'_>, _stdout: &str) -> Result<Vec<Row>, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_idle_share_comes_from_the_cpu_line_of_proc_stat() {
+        let before = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\nintr 1\n";
+        let after = "cpu  130 0 70 1700 100 0 0 0 0 0\ncpu0 65 0 35 850 50 0 0 0 0 0\n";
+        let (before, after) = (cpu_times(before).unwrap(), cpu_times(after).unwrap());
+        assert_eq!(before, (850, 1000));
+        assert_eq!(after, (1800, 2000));
+        // 950 of 1000 jiffies idle or waiting for io.
+        assert!((idle_share(before, after) - 0.95).abs() < 1e-9);
+        assert!(
+            (idle_share(after, after) - 1.0).abs() < 1e-9,
+            "no time passed"
+        );
+        assert_eq!(cpu_times("intr 1\n"), None);
+        assert_eq!(cpu_times("cpu  1 2 x 4\n"), None);
+        assert_eq!(cpu_times("cpu  1 2 3\n"), None, "no idle column");
+    }
 
     #[test]
     fn commands_show_their_environment_and_quote_what_the_shell_would_split() {
