@@ -533,7 +533,8 @@ const SAFE_PARAMS: [&str; 10] = [
 /// lowercase): framing, content negotiation and caching (RFC 9110, RFC
 /// 9111, RFC 9112), which the conformance review reads and which carry no
 /// credential. `Cookie`, API-key headers, `DPoP` proofs, forwarding and
-/// tracing headers and anything unknown are redacted.
+/// tracing headers and anything unknown are redacted. Sorted: looked up
+/// by binary search for every header of every request.
 const SAFE_HEADERS: [&str; 18] = [
     "accept",
     "accept-charset",
@@ -580,10 +581,26 @@ fn is_safe_param(name: &str) -> bool {
     SAFE_PARAMS.contains(&name)
 }
 
-/// Appends `[REDACTED] (n bytes)`.
+/// Appends `[REDACTED] (n bytes)` (several times per request: no `fmt`).
 fn push_redacted(out: &mut String, len: usize) {
-    let unit = if len == 1 { "byte" } else { "bytes" };
-    let _ = write!(out, "{REDACTED} ({len} {unit})");
+    out.push_str(REDACTED);
+    out.push_str(" (");
+    out.push_str(itoa::Buffer::new().format(len));
+    out.push_str(if len == 1 { " byte)" } else { " bytes)" });
+}
+
+/// A header value as text: borrowed when it is UTF-8, which `from_utf8`
+/// checks a word at a time (`from_utf8_lossy` goes byte by byte).
+fn header_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Whether the journal shows this header's value ([`SAFE_HEADERS`], sorted).
+fn is_safe_header(name: &str) -> bool {
+    SAFE_HEADERS.binary_search(&name).is_ok()
 }
 
 /// Appends a (decoded) parameter value, or its redaction.
@@ -630,7 +647,7 @@ fn push_header_value(out: &mut String, name: &http::HeaderName, value: &http::He
     let bytes = value.as_bytes();
     match name.as_str() {
         "authorization" | "proxy-authorization" => {
-            let text = String::from_utf8_lossy(bytes);
+            let text = header_text(bytes);
             let text = text.trim_start();
             match text.split_once(' ') {
                 Some((scheme, credentials))
@@ -643,7 +660,7 @@ fn push_header_value(out: &mut String, name: &http::HeaderName, value: &http::He
                 _ => push_redacted(out, bytes.len()),
             }
         }
-        safe if SAFE_HEADERS.contains(&safe) => out.push_str(&String::from_utf8_lossy(bytes)),
+        safe if is_safe_header(safe) => out.push_str(&header_text(bytes)),
         _ => push_redacted(out, bytes.len()),
     }
 }
@@ -775,6 +792,42 @@ mod tests {
                 ("dpop", "[REDACTED] (24 bytes)"),
                 ("x-custom", "[REDACTED] (8 bytes)"),
             ])
+        );
+    }
+
+    #[test]
+    fn the_safe_headers_are_found_by_binary_search_and_nothing_else_is() {
+        assert!(
+            SAFE_HEADERS.windows(2).all(|w| w[0] < w[1]),
+            "SAFE_HEADERS must stay sorted: {SAFE_HEADERS:?}"
+        );
+        for name in SAFE_HEADERS {
+            assert!(is_safe_header(name), "{name}");
+        }
+        for name in [
+            "",
+            "a",
+            "authorization",
+            "cookie",
+            "hostx",
+            "tf",
+            "user-agent2",
+            "zzz",
+        ] {
+            assert!(!is_safe_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_header_value_that_is_not_utf8_is_shown_lossily() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "user-agent",
+            http::HeaderValue::from_bytes(b"caf\xe9 \xff/1").unwrap(),
+        );
+        assert_eq!(
+            redact_headers(&headers),
+            pairs(&[("user-agent", "caf\u{fffd} \u{fffd}/1")])
         );
     }
 

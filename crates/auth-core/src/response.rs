@@ -18,7 +18,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fmt::Write as _;
 
 use http::{HeaderMap, StatusCode};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -885,8 +884,7 @@ impl TokenResponse<'_> {
             body.push('"');
             if let Some(expires_in) = self.expires_in {
                 body.push_str(r#","expires_in":"#);
-                // Writing into a String cannot fail.
-                let _ = write!(body, "{expires_in}");
+                body.push_str(itoa::Buffer::new().format(expires_in));
             }
             if let Some(scope) = self.scope {
                 body.push_str(r#","scope":""#);

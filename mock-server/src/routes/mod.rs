@@ -175,6 +175,13 @@ pub(crate) fn is_form_media_type(headers: &HeaderMap) -> bool {
     let (Some(value), None) = (values.next(), values.next()) else {
         return false;
     };
+    // The usual header, exactly: no parameters to read.
+    if value
+        .as_bytes()
+        .eq_ignore_ascii_case(CONTENT_TYPE_FORM.as_bytes())
+    {
+        return true;
+    }
     let Ok(value) = value.to_str() else {
         return false;
     };
