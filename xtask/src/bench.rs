@@ -91,7 +91,8 @@ impl Spec {
     }
 
     /// Builds the bench (so the load average and the timings do not see the
-    /// compiler), then runs it; its stdout, echoed as it comes.
+    /// compiler), waits for idle CPUs, then runs it; its stdout, echoed as
+    /// it comes.
     fn run(&self, cargo: &str, root: &Path) -> Result<String, String> {
         let mut build = cargo_command(cargo);
         build
@@ -105,6 +106,15 @@ impl Spec {
             return Err(format!(
                 "cargo could not build it ({status}; its error is in the run's output)"
             ));
+        }
+        if let Some(idle) = until_quiet(Duration::from_secs(60))
+            && idle < 0.95
+        {
+            eprintln!(
+                "xtask bench-report: the CPUs are only {:.0} % idle; {} runs anyway",
+                idle * 100.0,
+                self.name
+            );
         }
         let mut child = cargo_command(cargo)
             .current_dir(root)
@@ -300,15 +310,6 @@ pub(crate) fn report() -> Result<(), Error> {
             criterion_dir: &criterion_dir,
             since: SystemTime::now(),
         };
-        if let Some(idle) = until_quiet(Duration::from_secs(60))
-            && idle < 0.95
-        {
-            eprintln!(
-                "xtask bench-report: the CPUs are only {:.0} % idle; {} runs anyway",
-                idle * 100.0,
-                spec.name
-            );
-        }
         let before = load_average();
         let result = spec
             .run(&cargo, &root)
