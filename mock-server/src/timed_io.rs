@@ -75,6 +75,11 @@ impl Phase {
         !state.busy && !state.writing
     }
 
+    fn requests_and_busy(&self) -> (u64, bool) {
+        let state = self.lock();
+        (state.requests, state.busy)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, PhaseState> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -105,11 +110,16 @@ pub(crate) struct TimedIo<T> {
     /// The read timer and the deadline it is set to.
     read_timer: Pin<Box<Sleep>>,
     read_deadline: Option<Instant>,
-    /// First byte of the head being read (`None` between requests).
+    /// Bytes of the next head have arrived (reset with `head_started`).
+    head_bytes: bool,
+    /// When the head being read started (`None` between requests): read
+    /// from the clock at its first wait, not at its first byte, so a head
+    /// that arrives whole (the usual case) costs no clock read.
     head_started: Option<Instant>,
     /// `PhaseState::requests` when `head_started` was last brought up to date.
     seen_requests: u64,
-    /// Last progress of a write.
+    /// When a write that had to wait made progress (a write taken at once
+    /// ends within microseconds of the answer, `PhaseState::idle_since`).
     last_write: Option<Instant>,
     write_timer: Pin<Box<Sleep>>,
     write_armed: bool,
@@ -126,6 +136,7 @@ impl<T> TimedIo<T> {
             timeouts,
             read_timer: Box::pin(tokio::time::sleep_until(now)),
             read_deadline: None,
+            head_bytes: false,
             head_started: None,
             seen_requests: 0,
             last_write: None,
@@ -147,50 +158,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    let state = this.phase.lock();
-                    if state.requests != this.seen_requests {
-                        this.seen_requests = state.requests;
-                        this.head_started = None;
-                    }
-                    if !state.busy && this.head_started.is_none() {
-                        this.head_started = Some(Instant::now());
+                    let (requests, busy) = this.phase.requests_and_busy();
+                    this.catch_up(requests);
+                    if !busy {
+                        this.head_bytes = true;
                     }
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
             Poll::Pending => {
-                let deadline = {
-                    let state = this.phase.lock();
-                    if state.requests != this.seen_requests {
-                        this.seen_requests = state.requests;
-                        this.head_started = None;
-                    }
-                    if state.busy {
-                        // The router bounds the body; the answer is being made.
-                        None
-                    } else if let Some(started) = this.head_started {
-                        started.checked_add(this.timeouts.header)
-                    } else if state.requests == 0 {
-                        // A new connection: the head wait starts at accept.
-                        state.idle_since.checked_add(this.timeouts.header)
-                    } else {
-                        let since = this
-                            .last_write
-                            .map_or(state.idle_since, |w| w.max(state.idle_since));
-                        since.checked_add(this.timeouts.idle)
-                    }
-                };
-                // None also for a timeout too long to represent: it never fires.
-                let Some(deadline) = deadline else {
-                    this.read_deadline = None;
-                    return Poll::Pending;
-                };
-                if this.read_deadline != Some(deadline) {
-                    this.read_timer.as_mut().reset(deadline);
-                    this.read_deadline = Some(deadline);
-                }
-                ready!(this.read_timer.as_mut().poll(cx));
+                let deadline = this.read_deadline_from_now();
+                ready!(this.arm_read_timer(deadline, cx));
                 let what = if this.head_started.is_some() || this.phase.lock().requests == 0 {
                     "request head"
                 } else {
@@ -199,6 +178,54 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
                 Poll::Ready(Err(timed_out(what)))
             }
         }
+    }
+}
+
+impl<T> TimedIo<T> {
+    /// A new request began since the last look: its head is complete.
+    fn catch_up(&mut self, requests: u64) {
+        if requests != self.seen_requests {
+            self.seen_requests = requests;
+            self.head_bytes = false;
+            self.head_started = None;
+        }
+    }
+
+    /// When the read side times out, from where the connection is now:
+    /// `None` while a request is handled (the router bounds its body) or
+    /// for a timeout too long to represent.
+    fn read_deadline_from_now(&mut self) -> Option<Instant> {
+        let (requests, busy, idle_since) = {
+            let state = self.phase.lock();
+            (state.requests, state.busy, state.idle_since)
+        };
+        self.catch_up(requests);
+        if busy {
+            None
+        } else if self.head_bytes {
+            let started = *self.head_started.get_or_insert_with(Instant::now);
+            started.checked_add(self.timeouts.header)
+        } else if requests == 0 {
+            // A new connection: the head wait starts at accept.
+            idle_since.checked_add(self.timeouts.header)
+        } else {
+            let since = self.last_write.map_or(idle_since, |w| w.max(idle_since));
+            since.checked_add(self.timeouts.idle)
+        }
+    }
+
+    /// Sets the read timer to `deadline` and registers `cx`'s task with it:
+    /// ready once the deadline has passed, never without one.
+    fn arm_read_timer(&mut self, deadline: Option<Instant>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = deadline else {
+            self.read_deadline = None;
+            return Poll::Pending;
+        };
+        if self.read_deadline != Some(deadline) {
+            self.read_timer.as_mut().reset(deadline);
+            self.read_deadline = Some(deadline);
+        }
+        self.read_timer.as_mut().poll(cx)
     }
 }
 
@@ -217,14 +244,20 @@ impl<T: AsyncWrite + Unpin> TimedIo<T> {
                     this.phase.lock().writing = false;
                     this.marked_writing = false;
                 }
-                this.write_armed = false;
-                this.last_write = Some(Instant::now());
+                if this.write_armed {
+                    this.last_write = Some(Instant::now());
+                    this.write_armed = false;
+                }
                 if this.read_deadline.is_none() {
-                    // The last read waited during a request, with no timer.
-                    // hyper polls the read side again only when woken (its
-                    // own header timer would do that): after an answer,
-                    // have it poll now so the idle timer starts.
-                    cx.waker().wake_by_ref();
+                    // The last read waited during a request, with no timer,
+                    // and hyper polls the read side again only when woken.
+                    // The same task writes: the idle timer is armed for it
+                    // here (waking the task to poll the read side again
+                    // would cost a whole poll per request).
+                    let deadline = this.read_deadline_from_now();
+                    if this.arm_read_timer(deadline, cx).is_ready() {
+                        cx.waker().wake_by_ref();
+                    }
                 }
                 Poll::Ready(result)
             }
@@ -275,5 +308,87 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.on_write(cx, AsyncWrite::poll_shutdown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Counts the wakes of the task it stands for.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[tokio::test]
+    async fn after_an_answer_the_idle_timer_is_armed_without_polling_the_task_again() {
+        let (_peer, stream) = tokio::io::duplex(1024);
+        let phase = Phase::new();
+        let timeouts = Timeouts {
+            header: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            write: Duration::from_secs(10),
+        };
+        let mut io = TimedIo::new(stream, Arc::clone(&phase), timeouts);
+        let counted = Arc::new(Wakes::default());
+        let waker = Waker::from(Arc::clone(&counted));
+        let mut cx = Context::from_waker(&waker);
+        // While a request is handled the read side waits with no timer.
+        let busy = phase.begin();
+        let mut bytes = [0; 16];
+        let mut buf = ReadBuf::new(&mut bytes);
+        assert!(Pin::new(&mut io).poll_read(&mut cx, &mut buf).is_pending());
+        assert_eq!(io.read_deadline, None);
+        drop(busy);
+        let answered = Instant::now();
+        let written = Pin::new(&mut io).poll_write(&mut cx, b"HTTP/1.1 200 OK\r\n\r\n");
+        assert!(matches!(written, Poll::Ready(Ok(19))));
+        let deadline = io.read_deadline.expect("the idle timer is armed");
+        assert!(
+            deadline >= answered + Duration::from_secs(59),
+            "{deadline:?}"
+        );
+        assert!(deadline <= Instant::now() + Duration::from_secs(60));
+        assert_eq!(counted.0.load(Ordering::Relaxed), 0, "the task was woken");
+    }
+
+    #[tokio::test]
+    async fn a_head_that_waits_is_timed_from_its_first_wait() {
+        let (mut peer, stream) = tokio::io::duplex(1024);
+        let phase = Phase::new();
+        let timeouts = Timeouts {
+            header: Duration::from_secs(5),
+            idle: Duration::from_secs(60),
+            write: Duration::from_secs(10),
+        };
+        let mut io = TimedIo::new(stream, Arc::clone(&phase), timeouts);
+        let waker = Waker::from(Arc::new(Wakes::default()));
+        let mut cx = Context::from_waker(&waker);
+        // One request answered: the connection is idle.
+        drop(phase.begin());
+        tokio::io::AsyncWriteExt::write_all(&mut peer, b"GET / HT")
+            .await
+            .unwrap();
+        let mut bytes = [0; 16];
+        let mut buf = ReadBuf::new(&mut bytes);
+        assert!(matches!(
+            Pin::new(&mut io).poll_read(&mut cx, &mut buf),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(io.head_started, None, "no clock read for the bytes");
+        let waited = Instant::now();
+        assert!(Pin::new(&mut io).poll_read(&mut cx, &mut buf).is_pending());
+        let started = io.head_started.expect("timed from the first wait");
+        assert!(started >= waited);
+        assert_eq!(io.read_deadline, Some(started + Duration::from_secs(5)));
     }
 }
