@@ -437,25 +437,17 @@ struct Accepted<S = TcpStream> {
     open: Open,
 }
 
-impl Accepted {
-    /// Detached from the accepting runtime's reactor, to be registered
-    /// with the worker's.
-    fn detach(self) -> std::io::Result<Accepted<std::net::TcpStream>> {
+impl<S> Accepted<S> {
+    /// The same connection with its stream converted: detached from the
+    /// accepting runtime's reactor (`TcpStream::into_std`), or registered
+    /// with the reactor of the runtime this is called on
+    /// (`TcpStream::from_std`).
+    fn convert<T>(
+        self,
+        stream: impl FnOnce(S) -> std::io::Result<T>,
+    ) -> std::io::Result<Accepted<T>> {
         Ok(Accepted {
-            stream: self.stream.into_std()?,
-            peer: self.peer,
-            local: self.local,
-            slot: self.slot,
-            open: self.open,
-        })
-    }
-}
-
-impl Accepted<std::net::TcpStream> {
-    /// Registered with the reactor of the runtime this is called on.
-    fn attach(self) -> std::io::Result<Accepted> {
-        Ok(Accepted {
-            stream: TcpStream::from_std(self.stream)?,
+            stream: stream(self.stream)?,
             peer: self.peer,
             local: self.local,
             slot: self.slot,
@@ -494,7 +486,7 @@ impl Worker {
                 runtime.block_on(async {
                     loop {
                         tokio::select! {
-                            accepted = handed.recv() => match accepted.map(Accepted::attach) {
+                            accepted = handed.recv() => match accepted.map(|a| a.convert(TcpStream::from_std)) {
                                 Some(Ok(accepted)) => serving.spawn(accepted),
                                 // Cannot be registered: closed unanswered.
                                 Some(Err(_)) => {}
@@ -505,11 +497,7 @@ impl Worker {
                     }
                     // Also when the accepting task is gone without a stop
                     // (its runtime was dropped): nothing else ends these.
-                    connections.stop();
-                    tokio::select! {
-                        () = connections.closed() => {}
-                        () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
-                    }
+                    drain(&connections).await;
                 });
                 drop(runtime);
                 let _ = finished.send(());
@@ -557,9 +545,9 @@ async fn serve(
                         Some(worker) => {
                             // A worker that is gone (it panicked) leaves its
                             // turn to this runtime.
-                            if let Ok(detached) = accepted.detach()
+                            if let Ok(detached) = accepted.convert(TcpStream::into_std)
                                 && let Err(returned) = worker.handoff.send(detached)
-                                && let Ok(accepted) = returned.0.attach()
+                                && let Ok(accepted) = returned.0.convert(TcpStream::from_std)
                             {
                                 serving.spawn(accepted);
                             }
@@ -573,14 +561,20 @@ async fn serve(
         }
     }
     drop(listener);
+    drain(&connections).await;
+    for worker in workers {
+        drop(worker.handoff);
+        let _ = worker.done.await;
+    }
+}
+
+/// Stops every connection and waits until they are closed, at most
+/// [`DRAIN_TIMEOUT`].
+async fn drain(connections: &Connections) {
     connections.stop();
     tokio::select! {
         () = connections.closed() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {}
-    }
-    for worker in workers {
-        drop(worker.handoff);
-        let _ = worker.done.await;
     }
 }
 

@@ -317,6 +317,8 @@ mod tests {
     use std::task::{Wake, Waker};
     use std::time::Duration;
 
+    use tokio::io::DuplexStream;
+
     use super::*;
 
     /// Counts the wakes of the task it stands for.
@@ -329,16 +331,26 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn after_an_answer_the_idle_timer_is_armed_without_polling_the_task_again() {
-        let (_peer, stream) = tokio::io::duplex(1024);
+    /// A connection's IO (header timeout 5 s, idle 60 s), its peer's end
+    /// and its phase.
+    fn connection() -> (TimedIo<DuplexStream>, DuplexStream, Arc<Phase>) {
+        let (peer, stream) = tokio::io::duplex(1024);
         let phase = Phase::new();
         let timeouts = Timeouts {
-            header: Duration::from_secs(10),
+            header: Duration::from_secs(5),
             idle: Duration::from_secs(60),
             write: Duration::from_secs(10),
         };
-        let mut io = TimedIo::new(stream, Arc::clone(&phase), timeouts);
+        (
+            TimedIo::new(stream, Arc::clone(&phase), timeouts),
+            peer,
+            phase,
+        )
+    }
+
+    #[tokio::test]
+    async fn after_an_answer_the_idle_timer_is_armed_without_polling_the_task_again() {
+        let (mut io, _peer, phase) = connection();
         let counted = Arc::new(Wakes::default());
         let waker = Waker::from(Arc::clone(&counted));
         let mut cx = Context::from_waker(&waker);
@@ -363,14 +375,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_head_that_waits_is_timed_from_its_first_wait() {
-        let (mut peer, stream) = tokio::io::duplex(1024);
-        let phase = Phase::new();
-        let timeouts = Timeouts {
-            header: Duration::from_secs(5),
-            idle: Duration::from_secs(60),
-            write: Duration::from_secs(10),
-        };
-        let mut io = TimedIo::new(stream, Arc::clone(&phase), timeouts);
+        let (mut io, mut peer, phase) = connection();
         let waker = Waker::from(Arc::new(Wakes::default()));
         let mut cx = Context::from_waker(&waker);
         // One request answered: the connection is idle.

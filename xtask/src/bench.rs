@@ -393,14 +393,16 @@ fn write_whole(path: &Path, text: &str) -> Result<(), Error> {
 /// the idle share of the last second, or `None` without `/proc/stat`.
 fn until_quiet(limit: Duration) -> Option<f64> {
     let started = Instant::now();
+    let read = || cpu_times(&std::fs::read_to_string("/proc/stat").ok()?);
+    let mut before = read()?;
     loop {
-        let before = cpu_times(&std::fs::read_to_string("/proc/stat").ok()?)?;
         std::thread::sleep(Duration::from_secs(1));
-        let after = cpu_times(&std::fs::read_to_string("/proc/stat").ok()?)?;
+        let after = read()?;
         let idle = idle_share(before, after);
         if idle >= 0.95 || started.elapsed() >= limit {
             return Some(idle);
         }
+        before = after;
     }
 }
 
