@@ -121,12 +121,21 @@ impl Issuer {
         let mut mac = self.mac();
         mac.update(&payload);
         let tag = mac.finalize().into_bytes();
-        // One allocation for the whole token: both parts' lengths are known.
-        let length = base64::encoded_len(payload.len(), false).unwrap_or(0)
-            + 1
-            + base64::encoded_len(tag.len(), false).unwrap_or(0);
-        let mut token = String::with_capacity(length);
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        // One allocation for the whole token, both parts encoded in place:
+        // their lengths are known (`encode_string` goes through a chunked
+        // writer and checks UTF-8 per chunk).
+        let payload_len = base64::encoded_len(payload.len(), false).unwrap_or(0);
+        let tag_len = base64::encoded_len(tag.len(), false).unwrap_or(0);
+        let mut token = vec![b'.'; payload_len + 1 + tag_len];
+        let (head, tail) = token.split_at_mut(payload_len);
+        let encoded = URL_SAFE_NO_PAD
+            .encode_slice(&payload, head)
+            .and_then(|_| URL_SAFE_NO_PAD.encode_slice(tag, &mut tail[1..]));
+        if let (Ok(_), Ok(token)) = (encoded, String::from_utf8(token)) {
+            return token;
+        }
+        // Unreachable (the lengths are base64's own): the slow way.
+        let mut token = URL_SAFE_NO_PAD.encode(&payload);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(tag, &mut token);
         token
