@@ -15,8 +15,8 @@
 //! of 10 s per server and configuration are most of it). Environment:
 //! `BENCH_REPORT_QUICK=1` for a smoke run (short criterion measurements, one
 //! 2 s load round, 5 start-up runs: about a minute and a half once built); `BENCH_REPORT_ONLY="parse load"` to run only the named benches
-//! (`parse parse_allocations load allocations startup cli manager`); the
-//! benches' own knobs (`MOCK_LOAD_ROUNDS`, `MOCK_LOAD_SECS`, `STARTUP_RUNS`)
+//! (`parse parse_allocations load allocations startup cli manager flat`); the
+//! benches' own knobs (`MOCK_LOAD_ROUNDS`, `MOCK_LOAD_SECS`, `STARTUP_RUNS`, `FLAT_ROUNDS`)
 //! pass through and show in the commands.
 
 mod bench;

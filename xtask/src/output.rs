@@ -350,6 +350,39 @@ pub(crate) fn cli(stdout: &str) -> Result<Cli, Error> {
     })
 }
 
+/// The manager bench's alternating rounds (`-- --flat`): medians of the
+/// one- and two-thread reads and of the rounds' paired ratios.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Flat {
+    pub(crate) rounds: u64,
+    pub(crate) one_thread_ns: f64,
+    pub(crate) two_threads_ns: f64,
+    pub(crate) ratio: f64,
+}
+
+/// ```text
+/// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020
+/// ```
+pub(crate) fn flat(stdout: &str) -> Result<Flat, Error> {
+    const BENCH: &str = "manager --flat";
+    let line = stdout
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("flat "))
+        .ok_or_else(|| missing(BENCH, "flat"))?;
+    let field = |key: &str| -> Result<&str, Error> {
+        line.split_whitespace()
+            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+            .ok_or_else(|| unreadable(BENCH, key, line))
+    };
+    Ok(Flat {
+        rounds: number(BENCH, "rounds", field("rounds")?)?,
+        one_thread_ns: number(BENCH, "one_thread_ns", field("one_thread_ns")?)?,
+        two_threads_ns: number(BENCH, "two_threads_ns", field("two_threads_ns")?)?,
+        ratio: number(BENCH, "ratio", field("ratio")?)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +548,25 @@ mod tests {
         assert!((cli.fetch_token_secs - 3.25e-3).abs() < 1e-9);
         let error = super::cli(&CLI.replace("curl ", "wget ")).expect_err("no curl line");
         assert_eq!(message(&error), "cli: no curl in its output");
+    }
+
+    #[test]
+    fn flat_output_gives_the_medians_and_the_paired_ratio() {
+        let stdout = "round 1: 1 thread 29.50 ns, 2 threads 31.00 ns, 1.051x\n\
+                      flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020\n";
+        let flat = flat(stdout).expect("the bench's line");
+        assert_eq!(flat.rounds, 21);
+        assert!((flat.one_thread_ns - 29.61).abs() < 1e-9);
+        assert!((flat.two_threads_ns - 30.20).abs() < 1e-9);
+        assert!((flat.ratio - 1.020).abs() < 1e-9);
+        let error = super::flat("round 1: ...\n").expect_err("no flat line");
+        assert_eq!(message(&error), "manager --flat: no flat in its output");
+        let error = super::flat("flat rounds=21 ratio=x\n").expect_err("no medians");
+        assert!(
+            message(&error).contains("one_thread_ns"),
+            "{}",
+            message(&error)
+        );
     }
 
     #[test]
