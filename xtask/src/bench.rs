@@ -718,7 +718,13 @@ fn flat_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
             f.rounds
         ),
         nanos(f.two_threads_ns),
-        format!("{} (1 thread)", nanos(f.one_thread_ns)),
+        match f.control_ratio {
+            Some(control) => format!(
+                "{} (1 thread; loops sharing nothing: {control:.2}x)",
+                nanos(f.one_thread_ns)
+            ),
+            None => format!("{} (1 thread)", nanos(f.one_thread_ns)),
+        },
         format!("{:.2}x", f.ratio),
         "flat (≤ 1.1x of 1 thread)",
         Met::from_bool(f.ratio <= CACHED_FLAT),
@@ -822,13 +828,16 @@ mod tests {
         };
         let line = |ratio: &str| {
             format!(
-                "flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio={ratio}\n"
+                "flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio={ratio} control_ratio=1.031\n"
             )
         };
         let rows = flat_rows(&context, &line("1.020")).expect("the bench's line");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].ours, "30.2 ns");
-        assert_eq!(rows[0].baseline, "29.6 ns (1 thread)");
+        assert_eq!(
+            rows[0].baseline,
+            "29.6 ns (1 thread; loops sharing nothing: 1.03x)"
+        );
         assert_eq!(rows[0].ratio, "1.02x");
         assert_eq!(rows[0].met, Met::Yes);
         let rows = flat_rows(&context, &line("1.150")).expect("the bench's line");

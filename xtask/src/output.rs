@@ -358,10 +358,13 @@ pub(crate) struct Flat {
     pub(crate) one_thread_ns: f64,
     pub(crate) two_threads_ns: f64,
     pub(crate) ratio: f64,
+    /// The same ratio for loops that share nothing: what the host alone
+    /// costs a second thread (absent from older output).
+    pub(crate) control_ratio: Option<f64>,
 }
 
 /// ```text
-/// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020
+/// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020 control_ratio=1.031
 /// ```
 pub(crate) fn flat(stdout: &str) -> Result<Flat, Error> {
     const BENCH: &str = "manager --flat";
@@ -370,16 +373,21 @@ pub(crate) fn flat(stdout: &str) -> Result<Flat, Error> {
         .rev()
         .find_map(|line| line.trim().strip_prefix("flat "))
         .ok_or_else(|| missing(BENCH, "flat"))?;
-    let field = |key: &str| -> Result<&str, Error> {
+    let optional = |key: &str| {
         line.split_whitespace()
             .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-            .ok_or_else(|| unreadable(BENCH, key, line))
+    };
+    let field = |key: &str| -> Result<&str, Error> {
+        optional(key).ok_or_else(|| unreadable(BENCH, key, line))
     };
     Ok(Flat {
         rounds: number(BENCH, "rounds", field("rounds")?)?,
         one_thread_ns: number(BENCH, "one_thread_ns", field("one_thread_ns")?)?,
         two_threads_ns: number(BENCH, "two_threads_ns", field("two_threads_ns")?)?,
         ratio: number(BENCH, "ratio", field("ratio")?)?,
+        control_ratio: optional("control_ratio")
+            .map(|text| number(BENCH, "control_ratio", text))
+            .transpose()?,
     })
 }
 
@@ -553,8 +561,16 @@ mod tests {
     #[test]
     fn flat_output_gives_the_medians_and_the_paired_ratio() {
         let stdout = "round 1: 1 thread 29.50 ns, 2 threads 31.00 ns, 1.051x\n\
-                      flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020\n";
+                      flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020 control_ratio=1.031\n";
         let flat = flat(stdout).expect("the bench's line");
+        assert_eq!(flat.control_ratio, Some(1.031));
+        let without = "flat rounds=5 one_thread_ns=1 two_threads_ns=1 ratio=1\n";
+        assert_eq!(
+            super::flat(without).expect("no control").control_ratio,
+            None
+        );
+        let bad = "flat rounds=5 one_thread_ns=1 two_threads_ns=1 ratio=1 control_ratio=x\n";
+        assert!(super::flat(bad).is_err());
         assert_eq!(flat.rounds, 21);
         assert!((flat.one_thread_ns - 29.61).abs() < 1e-9);
         assert!((flat.two_threads_ns - 30.20).abs() < 1e-9);

@@ -365,11 +365,15 @@ fn stampede(c: &mut Criterion) {
 /// work on the host hits both alike; each round's ratio pairs the two
 /// batches run one after the other. `cargo xtask bench-report` judges
 /// "flat" by the median ratio. Both batches run on spawned threads
-/// ([`concurrent`]). `FLAT_ROUNDS` (default 21), `FLAT_READS` per thread
-/// and batch (default 2,000,000). The last line is stable:
+/// ([`concurrent`]). Each round also times a control, loops of arithmetic
+/// that share nothing, on one thread and on two: its ratio is what the
+/// host alone costs a second thread (a VM's two cores may share a physical
+/// core or its caches with other guests). `FLAT_ROUNDS` (default 21),
+/// `FLAT_READS` per thread and batch (default 2,000,000). The last line is
+/// stable:
 ///
 /// ```text
-/// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020
+/// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020 control_ratio=1.031
 /// ```
 fn flat_rounds() {
     let env = |name: &str, default: u64| {
@@ -396,25 +400,45 @@ fn flat_rounds() {
     // A warm-up round, not counted.
     concurrent(1, reads, read);
     concurrent(2, reads, read);
-    let (mut ones, mut twos, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ones, mut twos, mut ratios, mut controls) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let one = per_read(concurrent(1, reads, read));
         let two = per_read(concurrent(2, reads, read));
+        let control = concurrent(2, reads, control_step).as_secs_f64()
+            / concurrent(1, reads, control_step).as_secs_f64();
         println!(
-            "round {round}: 1 thread {one:.2} ns, 2 threads {two:.2} ns, {:.3}x",
+            "round {round}: 1 thread {one:.2} ns, 2 threads {two:.2} ns, {:.3}x (control {control:.3}x)",
             two / one
         );
         ones.push(one);
         twos.push(two);
         ratios.push(two / one);
+        controls.push(control);
     }
     assert_eq!(count.load(Ordering::SeqCst), 1, "one fetch, then cached");
     println!(
-        "flat rounds={rounds} reads={reads} one_thread_ns={:.2} two_threads_ns={:.2} ratio={:.3}",
+        "flat rounds={rounds} reads={reads} one_thread_ns={:.2} two_threads_ns={:.2} ratio={:.3} control_ratio={:.3}",
         median(ones),
         median(twos),
-        median(ratios)
+        median(ratios),
+        median(controls)
     );
+}
+
+/// The control's step: dependent arithmetic on this thread's own state,
+/// about as long as a cached read.
+fn control_step() {
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        for i in 0..16u64 {
+            x = black_box(x.rotate_left(7) ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        }
+        state.set(x);
+    });
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
