@@ -695,7 +695,7 @@ fn manager_rows(context: &Context<'_>, _stdout: &str) -> Result<Vec<Row>, Error>
             Met::from_bool(one <= CACHED_READ_NS),
         ),
         // Flatness is judged on the alternating rounds ([`flat_rows`]):
-        // criterion measures the two rows minutes apart.
+        // criterion measures the two rows tens of seconds apart.
         row(
             "cached `token()`, 2 threads (TokenManager, criterion median)".to_owned(),
             nanos(two),
@@ -709,7 +709,7 @@ fn manager_rows(context: &Context<'_>, _stdout: &str) -> Result<Vec<Row>, Error>
 
 /// Item 5's "flat": the one- and two-thread reads in alternating rounds,
 /// each round's ratio paired, so a burst of load on a shared host weighs on
-/// both sides (criterion runs its one- and two-thread rows minutes apart).
+/// both sides (criterion runs its one- and two-thread rows tens of seconds apart).
 fn flat_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
     let f = output::flat(stdout)?;
     Ok(vec![row(

@@ -426,8 +426,8 @@ fn flat_rounds() {
     );
 }
 
-/// The control's step: dependent arithmetic on this thread's own state,
-/// about as long as a cached read.
+/// The control's step: a few nanoseconds of dependent arithmetic on this
+/// thread's own state, touching no memory another thread uses.
 fn control_step() {
     thread_local! {
         static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
