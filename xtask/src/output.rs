@@ -21,6 +21,14 @@ fn unreadable(bench: &str, what: &str, text: &str) -> Error {
     }
 }
 
+/// The value of `key=value` among the space-separated pairs of a bench's
+/// stable line.
+fn key_value<'a>(pairs: &'a str, key: &str) -> Option<&'a str> {
+    pairs
+        .split_whitespace()
+        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+}
+
 fn number<T: std::str::FromStr>(bench: &str, what: &str, text: &str) -> Result<T, Error> {
     text.trim()
         .parse()
@@ -178,10 +186,7 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
         let Some(rest) = line.trim().strip_prefix("load ") else {
             continue;
         };
-        let optional = |key: &str| {
-            rest.split_whitespace()
-                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-        };
+        let optional = |key: &str| key_value(rest, key);
         let field = |key: &str| -> Result<&str, Error> {
             optional(key).ok_or_else(|| unreadable(BENCH, key, line))
         };
@@ -373,10 +378,7 @@ pub(crate) fn flat(stdout: &str) -> Result<Flat, Error> {
         .rev()
         .find_map(|line| line.trim().strip_prefix("flat "))
         .ok_or_else(|| missing(BENCH, "flat"))?;
-    let optional = |key: &str| {
-        line.split_whitespace()
-            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-    };
+    let optional = |key: &str| key_value(line, key);
     let field = |key: &str| -> Result<&str, Error> {
         optional(key).ok_or_else(|| unreadable(BENCH, key, line))
     };
