@@ -7,10 +7,14 @@
 //! `cargo bench -p auth-http --features cli --bench cli` (in `just
 //! bench-startup`; needs `curl`; env `STARTUP_RUNS`, default 21).
 
+#[path = "support/stats.rs"]
+mod stats;
+
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use mock_server::{MockServer, TokenFormat};
+use stats::{env_count, median};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -23,11 +27,7 @@ fn main() -> Result<(), BoxError> {
     if !std::env::args().any(|a| a == "--bench") {
         return Ok(());
     }
-    let runs = std::env::var("STARTUP_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(21_usize)
-        .max(1);
+    let runs = env_count("STARTUP_RUNS", 21_usize);
     // The mock serves from its own worker thread while this one waits on
     // the child processes.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -126,9 +126,4 @@ fn run(mut command: Command, name: &str) -> Result<Duration, BoxError> {
         .into());
     }
     Ok(elapsed)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
 }

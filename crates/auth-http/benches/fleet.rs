@@ -19,6 +19,8 @@
 
 #[path = "../tests/redis_server/mod.rs"]
 mod redis_server;
+#[path = "support/stats.rs"]
+mod stats;
 
 use std::io::{BufRead as _, BufReader, Lines};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -31,6 +33,7 @@ use auth_http::{
 };
 use mock_server::{ClientRegistration, Fault, FaultRule, MockServer};
 use redis_server::Redis;
+use stats::median;
 use time::macros::datetime;
 
 const ID: &str = "s6BhdRkqt3";
@@ -58,11 +61,6 @@ fn client(server: &MockServer) -> Client {
         TokenUrl::parse(&server.token_url()).unwrap(),
         ClientCredentials::new(ID, SECRET).with_scopes([Scope::Read]),
     )
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 fn ratio(ours: Duration, base: Duration) -> f64 {

@@ -19,6 +19,9 @@
 #![expect(missing_docs, reason = "criterion's macros generate undocumented fns")]
 #![expect(clippy::unwrap_used, reason = "bench setup")]
 
+#[path = "support/stats.rs"]
+mod stats;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
@@ -31,6 +34,7 @@ use auth_core::{Client, ClientCredentials, Clock as _, OAuthToken, Scope, System
 use auth_http::{Error, TokenManager, Transport, from_fn};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group};
+use stats::{env_count, median};
 
 const STAMPEDE: usize = 10_000;
 
@@ -376,15 +380,8 @@ fn stampede(c: &mut Criterion) {
 /// flat rounds=21 reads=2000000 one_thread_ns=29.61 two_threads_ns=30.20 ratio=1.020 control_ratio=1.031
 /// ```
 fn flat_rounds() {
-    let env = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-            .max(1)
-    };
-    let rounds = env("FLAT_ROUNDS", 21);
-    let reads = env("FLAT_READS", 2_000_000);
+    let rounds = env_count("FLAT_ROUNDS", 21_u64);
+    let reads = env_count("FLAT_READS", 2_000_000_u64);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -439,11 +436,6 @@ fn control_step() {
         }
         state.set(x);
     });
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 criterion_group!(benches, cached_token, stampede);
