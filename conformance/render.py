@@ -90,14 +90,16 @@ def overview(reports):
                 order.append(run["id"])
                 titles[run["id"]] = run["title"]
     lines += ["", "Scenario by client: `pass`, or the checks that failed (`?` marks a SHOULD "
-              "failure or a warning).", "",
+              "failure or a warning); `not run`: the client's adapter does not implement "
+              "the scenario's authentication method (`run-all.sh` runs the client-assertion "
+              "scenarios against auth-http only).", "",
               "| scenario | " + " | ".join(names) + " |",
               "|---|" + "---|" * len(names)]
     for scenario in order:
         row = [f"`{scenario}`"]
         for _, report in reports:
             runs = {r["id"]: r for r in (report or {}).get("scenarios", [])}
-            row.append(cell(matrix_cell(runs[scenario])) if scenario in runs else "")
+            row.append(cell(matrix_cell(runs[scenario])) if scenario in runs else "not run")
         lines.append("| " + " | ".join(row) + " |")
     return lines
 

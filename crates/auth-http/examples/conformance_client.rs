@@ -3,7 +3,10 @@
 //! runs for auth-http.
 //!
 //! It reads the contract's `OAUTH_*` environment, builds an auth-core
-//! [`Client`] (client credentials with the auth method and scopes), a
+//! [`Client`] (client credentials with the auth method and scopes; for
+//! `private_key_jwt` a [`PrivateKeySigner`] from `OAUTH_PRIVATE_KEY_FILE`
+//! with `OAUTH_KEY_ID` as its `kid`, for `client_secret_jwt` HS256 with the
+//! secret), a
 //! [`HyperTransport`] whose per-request timeout is `OAUTH_TIMEOUT_MS`, a
 //! [`TokenManager`] with its default retry policy, and calls the resource
 //! `OAUTH_CALLS` times through [`BearerAuthLayer`], which renews once and
@@ -20,11 +23,15 @@
 //! answer, 5 the resource refused a call. Errors are one line on stderr;
 //! the secret and the token are never printed.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use auth_core::{Client, ClientAuthMethod, ClientCredentials, ScopeSet, TokenUrl};
-use auth_http::{BearerAuthLayer, HyperTransport, TokenManager, Transport as _};
+use auth_http::{
+    AssertionSigner as _, BearerAuthLayer, HyperTransport, PrivateKeySigner, TokenManager,
+    Transport as _,
+};
 use tower::{Service as _, ServiceBuilder, ServiceExt as _};
 
 const EXIT_USAGE: u8 = 2;
@@ -38,6 +45,8 @@ struct Contract {
     client_id: String,
     client_secret: String,
     auth_method: ClientAuthMethod,
+    /// `private_key_jwt` only: the PKCS#8 PEM key and its `kid`, if any.
+    private_key: Option<(PathBuf, Option<String>)>,
     scopes: ScopeSet,
     resource_url: String,
     calls: u64,
@@ -94,14 +103,19 @@ impl Contract {
     fn from_env() -> Result<Self, Failure> {
         let token_url = TokenUrl::parse(&var("OAUTH_TOKEN_URL")?)
             .map_err(|e| Failure::usage(format!("OAUTH_TOKEN_URL: {e}")))?;
-        let auth_method = match var("OAUTH_AUTH_METHOD")?.as_str() {
-            "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
-            "client_secret_post" => ClientAuthMethod::ClientSecretPost,
-            other => {
-                return Err(Failure::usage(format!(
-                    "OAUTH_AUTH_METHOD {other:?} is not client_secret_basic or client_secret_post"
-                )));
-            }
+        let auth_method: ClientAuthMethod = var("OAUTH_AUTH_METHOD")?
+            .parse()
+            .map_err(|e| Failure::usage(format!("OAUTH_AUTH_METHOD: {e}")))?;
+        // The key is the credential of `private_key_jwt`; every other
+        // method authenticates with the secret.
+        let (private_key, client_secret) = if auth_method == ClientAuthMethod::PrivateKeyJwt {
+            let file = PathBuf::from(var("OAUTH_PRIVATE_KEY_FILE")?);
+            let kid = std::env::var("OAUTH_KEY_ID")
+                .ok()
+                .filter(|kid| !kid.is_empty());
+            (Some((file, kid)), String::new())
+        } else {
+            (None, var("OAUTH_CLIENT_SECRET")?)
         };
         let scopes = ScopeSet::parse_lenient(&std::env::var("OAUTH_SCOPES").unwrap_or_default())
             .map_err(|e| Failure::usage(format!("OAUTH_SCOPES: {e}")))?;
@@ -111,8 +125,9 @@ impl Contract {
         Ok(Self {
             token_url,
             client_id: var("OAUTH_CLIENT_ID")?,
-            client_secret: var("OAUTH_CLIENT_SECRET")?,
+            client_secret,
             auth_method,
+            private_key,
             scopes,
             resource_url: var("OAUTH_RESOURCE_URL")?,
             calls,
@@ -126,9 +141,25 @@ async fn run(contract: Contract) -> Result<(), Failure> {
     // Plain http to the resource only when the token URL is plain-http
     // loopback too (the mock): the rule `TokenManager::authorize` applies.
     let loopback = contract.token_url.is_insecure_loopback();
-    let credentials = ClientCredentials::new(contract.client_id, contract.client_secret)
-        .with_scopes(contract.scopes.iter().cloned())
-        .with_auth_method(contract.auth_method);
+    let signer = match &contract.private_key {
+        Some((file, kid)) => {
+            let signer = PrivateKeySigner::from_file(file)
+                .map_err(|e| Failure::usage(format!("OAUTH_PRIVATE_KEY_FILE: {e}")))?;
+            Some(match kid {
+                Some(kid) => signer.with_kid(kid.as_str()),
+                None => signer,
+            })
+        }
+        None => None,
+    };
+    let credentials = match &signer {
+        Some(signer) => {
+            ClientCredentials::private_key_jwt(contract.client_id, signer.key().clone())
+        }
+        None => ClientCredentials::new(contract.client_id, contract.client_secret)
+            .with_auth_method(contract.auth_method),
+    }
+    .with_scopes(contract.scopes.iter().cloned());
     let client = Client::new(contract.token_url, credentials);
     let transport = HyperTransport::builder()
         .timeout(contract.timeout)
@@ -137,7 +168,12 @@ async fn run(contract: Contract) -> Result<(), Failure> {
             code: EXIT_TRANSPORT,
             message: format!("transport: {}", auth_http::one_line(&e)),
         })?;
-    let manager = TokenManager::new(client, transport.clone());
+    let manager = match signer {
+        Some(signer) => TokenManager::builder(client, transport.clone())
+            .signer(signer)
+            .build(),
+        None => TokenManager::new(client, transport.clone()),
+    };
 
     let http = tower::service_fn(move |request: http::Request<Vec<u8>>| {
         let transport = transport.clone();
