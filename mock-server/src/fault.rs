@@ -2,7 +2,7 @@
 //! of, the correct answer, for which endpoint and client, how many times.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -294,6 +294,27 @@ pub enum Endpoint {
     Jwks,
 }
 
+/// The name a queued [`FaultRule`] gets, unique for the server's life:
+/// what [`MockServer::remove_fault`](crate::MockServer::remove_fault) and
+/// `DELETE /_mock/faults/{id}` take. JSON: a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FaultId(u64);
+
+impl std::fmt::Display for FaultId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for FaultId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Self)
+    }
+}
+
 /// A fault, with whom and how often it applies.
 ///
 /// ```
@@ -304,6 +325,9 @@ pub enum Endpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
+    /// Given by the queue; never read from JSON (the server names rules).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    id: Option<FaultId>,
     fault: Fault,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
@@ -327,6 +351,7 @@ impl FaultRule {
     #[must_use]
     pub fn new(fault: Fault) -> Self {
         Self {
+            id: None,
             fault,
             client_id: None,
             endpoint: Endpoint::Token,
@@ -368,6 +393,12 @@ impl FaultRule {
         &self.fault
     }
 
+    /// Its name once queued (`None` before).
+    #[must_use]
+    pub fn id(&self) -> Option<FaultId> {
+        self.id
+    }
+
     /// How many more times it applies (`None`: always).
     #[must_use]
     pub fn remaining(&self) -> Option<u32> {
@@ -395,6 +426,8 @@ pub(crate) struct FaultQueue {
     rules: Mutex<VecDeque<FaultRule>>,
     /// Lets the hot path skip the lock (and the client-id guess) when idle.
     queued: AtomicUsize,
+    /// The last [`FaultId`] given (ids start at 1).
+    last_id: AtomicU64,
 }
 
 impl FaultQueue {
@@ -402,13 +435,29 @@ impl FaultQueue {
         self.rules.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn push(&self, rule: FaultRule) {
+    /// Queues `rule` last and names it.
+    pub(crate) fn push(&self, mut rule: FaultRule) -> FaultId {
+        let id = FaultId(self.last_id.fetch_add(1, Ordering::Relaxed) + 1);
+        rule.id = Some(id);
         let mut rules = self.lock();
         if rules.len() >= MAX_RULES {
             rules.pop_front();
         }
         rules.push_back(rule);
         self.queued.store(rules.len(), Ordering::Release);
+        id
+    }
+
+    /// Removes the rule named `id`; `false` when none is queued (used up,
+    /// cleared, dropped as the oldest, or never given).
+    pub(crate) fn remove(&self, id: FaultId) -> bool {
+        let mut rules = self.lock();
+        let Some(index) = rules.iter().position(|rule| rule.id == Some(id)) else {
+            return false;
+        };
+        rules.remove(index);
+        self.queued.store(rules.len(), Ordering::Release);
+        true
     }
 
     /// The queued rules, first match first, with the uses each has left.
@@ -481,6 +530,38 @@ mod tests {
             Some(Fault::Hang)
         );
         assert_eq!(queue.take(Endpoint::Revoke, || Some("a".into())), None);
+    }
+
+    #[test]
+    fn queued_rules_are_named_and_removed_by_name_alone() {
+        let queue = FaultQueue::default();
+        let first = queue.push(FaultRule::new(Fault::Status(503)).always());
+        let second = queue.push(FaultRule::new(Fault::Hang).always());
+        assert_ne!(first, second);
+        let ids: Vec<_> = queue.rules().iter().map(FaultRule::id).collect();
+        assert_eq!(ids, [Some(first), Some(second)]);
+        assert!(queue.remove(first));
+        assert!(!queue.remove(first), "already gone");
+        assert_eq!(queue.take(Endpoint::Token, || None), Some(Fault::Hang));
+        assert!(queue.remove(second));
+        assert_eq!(queue.take(Endpoint::Token, || None), None, "nothing left");
+        // Names are never given twice, a cleared queue included.
+        queue.clear();
+        let third = queue.push(FaultRule::new(Fault::Hang));
+        assert!(third > second);
+        // A rule's JSON shows its name; a name in the JSON is refused.
+        let listed = serde_json::to_value(queue.rules()).unwrap();
+        assert_eq!(
+            listed[0]["id"],
+            serde_json::json!(third.to_string().parse::<u64>().unwrap())
+        );
+        let named: Result<FaultRule, _> = serde_json::from_str(r#"{"id":7,"fault":"hang"}"#);
+        assert!(
+            named
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `id`")
+        );
     }
 
     #[test]

@@ -105,8 +105,8 @@ pub use expect::{
 };
 pub use extra_claim::{ExtraClaim, RESERVED_CLAIMS};
 pub use fault::{
-    Endpoint, Fault, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES, SKEWED_SECS, WRONG_AUDIENCE,
-    WRONG_ISSUER,
+    Endpoint, Fault, FaultId, FaultRule, MAX_OVERSIZED_BYTES, MAX_RULES, SKEWED_SECS,
+    WRONG_AUDIENCE, WRONG_ISSUER,
 };
 pub use journal::{BasicDecode, DetectedAuth, JournalEntry, REDACTED};
 pub use jwt::MintError;

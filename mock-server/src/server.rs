@@ -21,7 +21,7 @@ use crate::config::{ClientRegistration, Config, TokenFormat};
 use crate::drain::{Connections, Open};
 use crate::error::Error;
 use crate::expect::{Expectation, ExpectationGuard, Expectations, RequestMatcher, VerifyError};
-use crate::fault::FaultRule;
+use crate::fault::{FaultId, FaultRule};
 use crate::issuer::Claims;
 use crate::journal::JournalEntry;
 use crate::keys::Keys;
@@ -870,7 +870,8 @@ impl MockServer {
     }
 
     /// Queues a fault ([`try_push_fault`](Self::try_push_fault) without
-    /// the panic).
+    /// the panic) and returns its id, for
+    /// [`remove_fault`](Self::remove_fault).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -895,15 +896,20 @@ impl MockServer {
     ///
     /// When the rule names a client that is not registered (it would never
     /// fire: most likely a typo in the id).
-    pub fn push_fault(&self, rule: FaultRule) {
-        if let Err(error) = self.try_push_fault(rule) {
-            panic!("{error}");
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the id is for removing the rule later"
+    )]
+    pub fn push_fault(&self, rule: FaultRule) -> FaultId {
+        match self.try_push_fault(rule) {
+            Ok(id) => id,
+            Err(error) => panic!("{error}"),
         }
     }
 
-    /// Queues a fault, or refuses it with [`Error::UnknownClient`] when it
-    /// names a client that is not registered, as the admin API refuses it
-    /// with 422.
+    /// Queues a fault and returns its id, or refuses it with
+    /// [`Error::UnknownClient`] when it names a client that is not
+    /// registered, as the admin API refuses it with 422.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -915,14 +921,46 @@ impl MockServer {
     /// server.try_push_fault(FaultRule::new(Fault::Status(503)).for_client("s6BhdRkqt3"))?;
     /// # Ok(()) }
     /// ```
-    pub fn try_push_fault(&self, rule: FaultRule) -> Result<(), Error> {
+    pub fn try_push_fault(&self, rule: FaultRule) -> Result<FaultId, Error> {
         if let Some(id) = rule.client_id()
             && self.state.client(id).is_none()
         {
             return Err(Error::UnknownClient { id: id.to_owned() });
         }
-        self.state.faults.push(rule);
-        Ok(())
+        Ok(self.state.faults.push(rule))
+    }
+
+    /// Removes one queued fault rule, the others staying queued, as
+    /// `DELETE /_mock/faults/{id}` does; `false` when it is no longer
+    /// queued (used up, cleared, or dropped as the oldest of
+    /// [`MAX_RULES`](crate::MAX_RULES)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mock_server::Error> {
+    /// use mock_server::{Fault, FaultRule, MockServer};
+    /// let server = MockServer::start().await?;
+    /// let slow = server.push_fault(FaultRule::new(Fault::Status(503)).always());
+    /// let refused = server.push_fault(FaultRule::new(Fault::InvalidClient).always());
+    /// assert!(server.remove_fault(slow));
+    /// assert!(!server.remove_fault(slow));
+    /// assert_eq!(server.faults().len(), 1);
+    /// assert_eq!(server.faults()[0].id(), Some(refused));
+    /// # Ok(()) }
+    /// ```
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the result is optional"
+    )]
+    pub fn remove_fault(&self, id: FaultId) -> bool {
+        self.state.faults.remove(id)
+    }
+
+    /// The queued fault rules, first match first, each with its
+    /// [`id`](FaultRule::id) and the uses it has left (`GET /_mock/faults`).
+    #[must_use]
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.state.faults.rules()
     }
 
     /// Registers (or replaces) a client at runtime.

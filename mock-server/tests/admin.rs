@@ -965,12 +965,13 @@ async fn admin_lists_queued_faults_in_match_order_with_uses_left() {
         listed.json(),
         serde_json::json!([
             {
+                "id": 1,
                 "fault": {"retry_after": {"status": 429, "seconds": 1}},
                 "client_id": "s6BhdRkqt3",
                 "endpoint": "token",
                 "times": 2,
             },
-            {"fault": "hang", "endpoint": "resource", "times": null},
+            {"id": 2, "fault": "hang", "endpoint": "resource", "times": null},
         ])
     );
     assert_eq!(f1_token(&server, CC).await.status, 429);
@@ -984,6 +985,61 @@ async fn admin_lists_queued_faults_in_match_order_with_uses_left() {
     );
     let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
     assert_eq!(listed.json(), serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn admin_removes_one_fault_rule_by_the_id_it_was_given() {
+    let server = MockServer::start().await.unwrap();
+    let mut ids = Vec::new();
+    for body in [
+        r#"{"fault":{"status":503},"times":null}"#,
+        r#"{"fault":"invalid_client","times":null}"#,
+    ] {
+        let created = post_json(&server, "/_mock/faults", body).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let id = created.json()["id"].as_u64().unwrap();
+        assert_eq!(
+            created.header("location"),
+            Some(format!("/_mock/faults/{id}").as_str())
+        );
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(
+        f1_token(&server, CC).await.status,
+        503,
+        "the first rule fires"
+    );
+
+    let path = format!("/_mock/faults/{}", ids[0]);
+    assert_eq!(admin(&server, "DELETE", &path, &JSON).await.status, 204);
+    let listed = admin(&server, "GET", "/_mock/faults", &[]).await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert_eq!(listed.json()[0]["id"], ids[1], "the other rule stays");
+    assert_eq!(
+        f1_token(&server, CC).await.status,
+        401,
+        "the second rule fires now"
+    );
+
+    // Gone, not a number, another method: each its own answer.
+    assert_eq!(admin(&server, "DELETE", &path, &JSON).await.status, 404);
+    assert_eq!(
+        admin(&server, "DELETE", "/_mock/faults/first", &JSON)
+            .await
+            .status,
+        400
+    );
+    let other = admin(&server, "GET", &path, &[]).await;
+    assert_eq!(other.status, 405);
+    assert_eq!(other.header("allow"), Some("DELETE"));
+    // A rule cannot choose its own id.
+    let named = post_json(&server, "/_mock/faults", r#"{"id":9,"fault":"hang"}"#).await;
+    assert_eq!(named.status, 400, "{}", named.text());
+
+    let path = format!("/_mock/faults/{}", ids[1]);
+    assert_eq!(admin(&server, "DELETE", &path, &JSON).await.status, 204);
+    assert_eq!(f1_token(&server, CC).await.status, 200);
 }
 
 /// Runs the binary until it exits (it must fail to start, within 20 s);

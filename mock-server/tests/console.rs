@@ -114,10 +114,49 @@ async fn a_fault_added_from_the_page_fails_the_next_token_request_until_removed(
     )
     .await;
     assert_eq!(f1_token(&server, F1_FORM).await.status, 401);
+    add_fault(
+        &browser,
+        r#"{"fault":{"status":502},"endpoint":"token","times":null}"#,
+        r#"{"status":502}"#,
+    )
+    .await;
+    assert_eq!(
+        f1_token(&server, F1_FORM).await.status,
+        401,
+        "the older rule matches first"
+    );
+    // The older rule's own button removes it alone.
+    let older = server.faults()[0].id().unwrap();
+    click(&browser, &format!(r#"#faults button[data-id="{older}"]"#)).await;
+    wait_until_gone(&browser, "#faults", "invalid_client").await;
+    assert_eq!(server.faults().len(), 1);
+    assert_eq!(
+        f1_token(&server, F1_FORM).await.status,
+        502,
+        "the other rule stays"
+    );
     click(&browser, "#clear-faults").await;
     browser.wait_for_text("#faults", "none queued").await;
     assert_eq!(f1_token(&server, F1_FORM).await.status, 200);
     browser.assert_no_console_errors().await;
+}
+
+/// Waits (at most [`PATIENCE`]) until the element `css` matches no longer
+/// shows `text`.
+async fn wait_until_gone(browser: &Browser, css: &str, text: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let element = browser.client().find(Locator::Css(css)).await.unwrap();
+        let seen = element.text().await.unwrap();
+        if !seen.contains(text) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css:?} still showed {text:?} after {PATIENCE:?}: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

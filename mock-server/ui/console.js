@@ -198,8 +198,28 @@ function follow() {
 async function loadFaults() {
   const rules = await api("/_mock/faults");
   const list = $("faults");
-  list.replaceChildren(...rules.map((rule) => el("li", { class: "mono" }, JSON.stringify(rule))));
+  list.replaceChildren(...rules.map((rule) => {
+    const shown = Object.assign({}, rule);
+    delete shown.id;
+    const remove = el("button", { type: "button", class: "remove-fault", "data-id": String(rule.id) }, "Remove");
+    remove.addEventListener("click", () => removeFault(rule.id));
+    return el("li", { class: "mono" }, el("span", { class: "muted" }, "#" + rule.id), " ", JSON.stringify(shown), " ", remove);
+  }));
   if (!rules.length) list.append(el("li", { class: "muted" }, "none queued"));
+}
+
+async function removeFault(id) {
+  try {
+    await api("/_mock/faults/" + encodeURIComponent(id), { method: "DELETE" });
+  } catch (failure) {
+    // Used up, or removed elsewhere, since the list was drawn: redraw it.
+    if (failure instanceof Unauthorized || failure.message !== "not_found") return handleError(failure);
+  }
+  try {
+    await loadFaults();
+  } catch (failure) {
+    handleError(failure);
+  }
 }
 
 async function loadClients() {

@@ -11,9 +11,10 @@
 //! | POST | `/_mock/clients` | a client (JSON, as in the TOML) | registers or replaces it |
 //! | DELETE | `/_mock/clients/{id}` | | removes it (id percent-encoded) |
 //! | PUT | `/_mock/clients/{id}/extra_claims` | claims (JSON object, as in the TOML) | replaces the client's extra claims |
-//! | GET | `/_mock/faults` | | the queued fault rules, first match first (JSON) |
-//! | POST | `/_mock/faults` | a fault rule (JSON) | queues it (422 for a client that is not registered) |
+//! | GET | `/_mock/faults` | | the queued fault rules, first match first, each with its `id` (JSON) |
+//! | POST | `/_mock/faults` | a fault rule (JSON) | queues it: 201, `{"id": n}` and `Location: /_mock/faults/{n}` (422 for a client that is not registered) |
 //! | DELETE | `/_mock/faults` | | clears the queue |
+//! | DELETE | `/_mock/faults/{id}` | | removes that rule alone (404 once it is no longer queued) |
 //! | GET | `/_mock/clock` | | the mock clock: `{"now": RFC 3339, "offset_seconds": n}` |
 //! | POST | `/_mock/clock/advance` | `{"seconds": n}` | moves the mock clock forward |
 //! | GET | `/_mock/keys` | | the signing algorithm and the published keys, signer first (JSON) |
@@ -29,7 +30,7 @@ use serde_json::json;
 
 use crate::config::ClientRegistration;
 use crate::extra_claim::ExtraClaim;
-use crate::fault::FaultRule;
+use crate::fault::{FaultId, FaultRule};
 use crate::reply::{self, Reply};
 use crate::router::Received;
 use crate::state::Registered;
@@ -218,8 +219,14 @@ fn post_fault(state: &crate::state::State, body: &[u8]) -> Reply {
                 ),
             ),
             _ => {
-                state.faults.push(rule);
-                reply::build(StatusCode::CREATED, None, "")
+                let id = state.faults.push(rule);
+                let mut created = reply::json(StatusCode::CREATED, json!({ "id": id }).to_string());
+                if let Ok(location) = http::HeaderValue::from_str(&format!("/_mock/faults/{id}")) {
+                    created
+                        .headers_mut()
+                        .insert(http::header::LOCATION, location);
+                }
+                created
             }
         },
         Err(reply) => *reply,
@@ -279,6 +286,16 @@ pub(crate) async fn handle(r: &Received<'_>) -> Reply {
             state.faults.clear();
             reply::build(StatusCode::NO_CONTENT, None, "")
         }
+        (&Method::DELETE, p) if p.starts_with("/faults/") => {
+            match p.trim_start_matches("/faults/").parse::<FaultId>() {
+                Ok(id) if state.faults.remove(id) => reply::build(StatusCode::NO_CONTENT, None, ""),
+                Ok(_) => reply::not_found(),
+                Err(_) => {
+                    bad_request("a fault rule's id is a number (GET /_mock/faults lists them)")
+                }
+            }
+        }
+        (_, p) if p.starts_with("/faults/") => reply::method_not_allowed("DELETE"),
         (&Method::GET, "/clock") => reply::json(StatusCode::OK, clock(state).to_string()),
         (&Method::POST, "/clock/advance") => match parse::<Advance>(r.body) {
             Ok(advance) => {
