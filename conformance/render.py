@@ -92,7 +92,7 @@ def overview(reports):
     lines += ["", "Scenario by client: `pass`, or the checks that failed (`?` marks a SHOULD "
               "failure or a warning); `not run`: the client's adapter does not implement "
               "the scenario's authentication method (`run-all.sh` runs the client-assertion "
-              "scenarios against auth-http only).", "",
+              "scenarios against auth-http and Authlib).", "",
               "| scenario | " + " | ".join(names) + " |",
               "|---|" + "---|" * len(names)]
     for scenario in order:

@@ -58,17 +58,17 @@ if wants requests-oauthlib || wants authlib; then
     sh conformance/adapters/python/setup.sh "$venv"
 fi
 
-# Every scenario for auth-http. The other adapters implement the secret
-# methods only (client_secret_basic and client_secret_post), so they skip
-# the client-assertion scenarios (private_key_jwt, client_secret_jwt): a
-# method an adapter never sends says nothing about its library.
+# Every scenario for the clients whose adapters speak the client-assertion
+# methods (private_key_jwt, client_secret_jwt): auth-http and Authlib. The
+# other adapters send a secret only (their libraries have no assertion
+# support), so they skip those scenarios: a method an adapter never sends
+# says nothing about its library.
 mapfile -t secret_only < <("$mock" conformance --list | awk '$1 !~ /jwt/ { print "--scenario=" $1 }')
 scenario_args() {
-    if [ "$1" = auth-http ]; then
-        scenarios=()
-    else
-        scenarios=("${secret_only[@]}")
-    fi
+    case $1 in
+    auth-http | authlib) scenarios=() ;;
+    *) scenarios=("${secret_only[@]}") ;;
+    esac
 }
 
 status=0
