@@ -940,10 +940,10 @@ impl MockServer {
     /// # async fn main() -> Result<(), mock_server::Error> {
     /// use mock_server::{Fault, FaultRule, MockServer};
     /// let server = MockServer::start().await?;
-    /// let slow = server.push_fault(FaultRule::new(Fault::Status(503)).always());
+    /// let unavailable = server.push_fault(FaultRule::new(Fault::Status(503)).always());
     /// let refused = server.push_fault(FaultRule::new(Fault::InvalidClient).always());
-    /// assert!(server.remove_fault(slow));
-    /// assert!(!server.remove_fault(slow));
+    /// assert!(server.remove_fault(unavailable));
+    /// assert!(!server.remove_fault(unavailable));
     /// assert_eq!(server.faults().len(), 1);
     /// assert_eq!(server.faults()[0].id(), Some(refused));
     /// # Ok(()) }

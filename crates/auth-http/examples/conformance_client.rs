@@ -6,11 +6,11 @@
 //! [`Client`] (client credentials with the auth method and scopes; for
 //! `private_key_jwt` a [`PrivateKeySigner`] from `OAUTH_PRIVATE_KEY_FILE`
 //! with `OAUTH_KEY_ID` as its `kid`, for `client_secret_jwt` HS256 with the
-//! secret), a
-//! [`HyperTransport`] whose per-request timeout is `OAUTH_TIMEOUT_MS`, a
-//! [`TokenManager`] with its default retry policy, and calls the resource
-//! `OAUTH_CALLS` times through [`BearerAuthLayer`], which renews once and
-//! retries once on `401 invalid_token`.
+//! secret), a [`HyperTransport`] whose per-request timeout is
+//! `OAUTH_TIMEOUT_MS`, a [`TokenManager`] with its default retry policy
+//! (and the signer), and calls the resource `OAUTH_CALLS` times through
+//! [`BearerAuthLayer`], which renews once and retries once on
+//! `401 invalid_token`.
 //!
 //! ```text
 //! cargo build -p auth-http --example conformance_client
