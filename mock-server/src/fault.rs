@@ -393,7 +393,9 @@ impl FaultRule {
         &self.fault
     }
 
-    /// Its name once queued (`None` before).
+    /// Its name once queued (`None` before). The name is part of the rule:
+    /// a queued rule (from [`MockServer::faults`](crate::MockServer::faults))
+    /// is not equal to a fresh rule of the same fault.
     #[must_use]
     pub fn id(&self) -> Option<FaultId> {
         self.id
