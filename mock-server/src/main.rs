@@ -89,7 +89,7 @@ an entry that no longer fails is reported as stale (a warning).";
 
 #[derive(Debug, clap::Args)]
 struct ConformanceArgs {
-    /// Scenario set: `all` or `quick`.
+    /// Scenario set: `all`, `quick`, or `secret` (no client assertion).
     #[arg(long, value_enum, default_value_t = SuiteArg::All)]
     suite: SuiteArg,
     /// Run only this scenario (repeatable; overrides --suite).
@@ -135,8 +135,12 @@ enum ReferenceArg {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum SuiteArg {
+    /// Every scenario.
     All,
+    /// The handful that matter most.
     Quick,
+    /// Every scenario with a secret-based method (no client assertion).
+    Secret,
 }
 
 #[derive(Debug, clap::Args)]
@@ -550,6 +554,7 @@ async fn run_conformance(args: ConformanceArgs) -> Result<ExitCode, String> {
         let suite = match args.suite {
             SuiteArg::All => Suite::All,
             SuiteArg::Quick => Suite::Quick,
+            SuiteArg::Secret => Suite::Secret,
         };
         (suite.as_str(), suite.scenarios())
     } else {

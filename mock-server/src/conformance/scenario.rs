@@ -184,16 +184,28 @@ pub enum Suite {
     All,
     /// The handful that matter most (about ten seconds with a good client).
     Quick,
+    /// Every scenario whose client authenticates with its secret itself
+    /// (`client_secret_basic` or `client_secret_post`): for clients that
+    /// sign no assertion, so a method they never send is not judged.
+    Secret,
 }
 
 impl Suite {
     /// The scenarios of the suite, in order.
     #[must_use]
     pub fn scenarios(self) -> Vec<&'static Scenario> {
-        SCENARIOS
-            .iter()
-            .filter(|s| self == Self::All || s.quick)
-            .collect()
+        SCENARIOS.iter().filter(|s| self.includes(s)).collect()
+    }
+
+    fn includes(self, scenario: &Scenario) -> bool {
+        match self {
+            Self::All => true,
+            Self::Quick => scenario.quick,
+            Self::Secret => matches!(
+                scenario.auth_method,
+                ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+            ),
+        }
     }
 
     /// Its name on the command line.
@@ -202,6 +214,7 @@ impl Suite {
         match self {
             Self::All => "all",
             Self::Quick => "quick",
+            Self::Secret => "secret",
         }
     }
 }
@@ -584,5 +597,31 @@ mod tests {
     fn quick_is_a_subset_of_all() {
         assert!(Suite::Quick.scenarios().len() < Suite::All.scenarios().len());
         assert!(Suite::Quick.scenarios().iter().all(|s| s.quick));
+    }
+
+    #[test]
+    fn secret_is_every_scenario_without_an_assertion() {
+        let secret = Suite::Secret.scenarios();
+        let assertion: Vec<_> = SCENARIOS
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.auth_method,
+                    ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::ClientSecretJwt
+                )
+            })
+            .collect();
+        assert!(!assertion.is_empty(), "the suite would filter nothing");
+        assert_eq!(secret.len() + assertion.len(), SCENARIOS.len());
+        assert!(
+            secret
+                .iter()
+                .all(|s| !assertion.iter().any(|a| a.id == s.id))
+        );
+        assert!(
+            secret
+                .iter()
+                .any(|s| s.auth_method == ClientAuthMethod::ClientSecretPost)
+        );
     }
 }
