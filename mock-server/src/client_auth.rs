@@ -62,12 +62,14 @@ pub(crate) enum Purpose {
 }
 
 /// The one body for every failed authentication.
+#[cold]
 pub(crate) fn failed() -> ProviderError {
     ProviderError::new(ErrorCode::InvalidClient)
         .with_description("client authentication failed")
         .with_status(StatusCode::UNAUTHORIZED)
 }
 
+#[cold]
 pub(crate) fn invalid_request(description: &'static str) -> ProviderError {
     ProviderError::new(ErrorCode::InvalidRequest).with_description(description)
 }
@@ -122,6 +124,7 @@ pub(crate) fn observed(headers: &HeaderMap, form: Option<&Form>) -> DetectedAuth
 
 /// Why a registered secret did not match, or that nobody has the id: the
 /// journal tells them apart, the answer does not (S-23).
+#[cold]
 fn no_match(state: &State, id: &str, presented: &'static str) -> Refusal {
     let reason = match state.client(id) {
         None => format!("client authentication: unknown client {}", Quoted(id)),

@@ -231,7 +231,9 @@ pub(crate) struct Record<'a> {
     pub(crate) assertion: Option<&'a str>,
     pub(crate) issued_token: Option<&'a str>,
     pub(crate) findings: Findings,
-    pub(crate) received_at: OffsetDateTime,
+    /// Unix nanoseconds ([`crate::state::State::now_nanos`]): the date is
+    /// worked out when the journal is read, not per request.
+    pub(crate) received_at: i128,
 }
 
 /// One journal entry, stored compactly: every string in one buffer, cut
@@ -259,7 +261,7 @@ struct Slot {
     basic_decode: Option<BasicDecode>,
     status: u16,
     findings: Findings,
-    received_at: OffsetDateTime,
+    received_at: i128,
 }
 
 impl Slot {
@@ -280,7 +282,7 @@ impl Slot {
             basic_decode: None,
             status: 0,
             findings: Findings::default(),
-            received_at: OffsetDateTime::UNIX_EPOCH,
+            received_at: 0,
         }
     }
 
@@ -398,7 +400,8 @@ impl Slot {
             findings: self.findings.expanded(),
             client_assertion,
             issued_token,
-            received_at: self.received_at,
+            received_at: OffsetDateTime::from_unix_timestamp_nanos(self.received_at)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
         }
     }
 }
@@ -882,7 +885,7 @@ mod tests {
             assertion: None,
             issued_token: None,
             findings: Findings::default(),
-            received_at: OffsetDateTime::UNIX_EPOCH,
+            received_at: 0,
         });
     }
 

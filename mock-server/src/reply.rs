@@ -46,6 +46,7 @@ pub(crate) fn no_store(mut reply: Reply) -> Reply {
 }
 
 /// `Basic realm="..."` (the realm is validated printable ASCII).
+#[cold]
 pub(crate) fn basic_challenge(realm: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
         .unwrap_or(HeaderValue::from_static("Basic"))
@@ -53,6 +54,7 @@ pub(crate) fn basic_challenge(realm: &str) -> HeaderValue {
 
 /// An RFC 6749 §5.2 error: JSON body, no-store; 401 carries a Basic
 /// challenge (RFC 6749 §5.2, RFC 9110 §15.5.2); 405 carries `Allow: POST`.
+#[cold]
 pub(crate) fn oauth_error(error: &ProviderError, realm: &str) -> Reply {
     let mut reply = no_store(json(error.status, error.to_json()));
     if error.status == StatusCode::UNAUTHORIZED {
@@ -108,6 +110,9 @@ pub(crate) trait Because {
 }
 
 impl Because for ProviderError {
+    // Cold: the branch that refuses is laid out away from the hot path,
+    // keeping the usual request's code dense in the instruction cache.
+    #[cold]
     fn because(self, reason: impl Into<Cow<'static, str>>) -> Refusal {
         Refusal {
             error: Box::new(self),

@@ -262,7 +262,7 @@ async fn handle(
     parts: &http::request::Parts,
     body: Incoming,
 ) -> Reply {
-    let received_at = state.now();
+    let received_at = state.now_nanos();
     let journaled = !parts.uri.path().starts_with("/_mock/");
     let outcome = match read_body(state, &parts.headers, body).await {
         Ok(body) => {
@@ -420,6 +420,7 @@ async fn collect(body: &mut Limited<Incoming>) -> Result<Bytes, BoxError> {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+#[cold]
 fn too_large(state: &State, limit: usize, reason: String) -> Box<Outcome> {
     let error = ProviderError::new(ErrorCode::InvalidRequest)
         .with_description(format!("the request body is larger than {limit} bytes"))
@@ -431,6 +432,7 @@ fn too_large(state: &State, limit: usize, reason: String) -> Box<Outcome> {
 }
 
 /// The connection cannot be reused after an unread body.
+#[cold]
 fn closing(mut outcome: Outcome) -> Box<Outcome> {
     outcome
         .response

@@ -222,15 +222,22 @@ impl State {
         self.clock.now().saturating_add(offset)
     }
 
+    /// The mock's time as Unix nanoseconds: [`State::now`] without the
+    /// calendar date, which a request that only counts does not need.
+    pub(crate) fn now_nanos(&self) -> i128 {
+        let offset = i128::from(self.offset_nanos.load(Ordering::Relaxed));
+        self.clock.unix_nanos().saturating_add(offset)
+    }
+
     pub(crate) fn now_unix(&self) -> i64 {
-        self.now().unix_timestamp()
+        unix_seconds(self.now_nanos())
     }
 
     /// `exp` for a token of `lifetime_secs` issued now. Tokens carry whole
     /// seconds, so round up: a client that counts `expires_in` from when it
     /// sent the request must never see the token die before that.
     pub(crate) fn expiry_after(&self, lifetime_secs: u64) -> i64 {
-        expiry_at(self.now(), lifetime_secs)
+        expiry_at(self.now_nanos(), lifetime_secs)
     }
 
     /// How far the clock was moved ahead (whole seconds).
@@ -370,9 +377,17 @@ impl State {
 
 /// `exp` for a token of `lifetime_secs` issued at `now`, rounded up to the
 /// next whole second ([`State::expiry_after`]).
-pub(crate) fn expiry_at(now: OffsetDateTime, lifetime_secs: u64) -> i64 {
-    let ceil = now.unix_timestamp() + i64::from(now.nanosecond() > 0);
+pub(crate) fn expiry_at(now_nanos: i128, lifetime_secs: u64) -> i64 {
+    let ceil = unix_seconds(now_nanos).saturating_add(i64::from(now_nanos % NANOS != 0));
     ceil.saturating_add(i64::try_from(lifetime_secs).unwrap_or(i64::MAX))
+}
+
+const NANOS: i128 = 1_000_000_000;
+
+/// Whole seconds, rounded down (as `OffsetDateTime::unix_timestamp`).
+fn unix_seconds(nanos: i128) -> i64 {
+    let seconds = nanos.div_euclid(NANOS);
+    i64::try_from(seconds).unwrap_or(if seconds < 0 { i64::MIN } else { i64::MAX })
 }
 
 #[cfg(test)]
@@ -413,6 +428,27 @@ mod tests {
             allocations_of_new_state(false),
             allocations_of_new_state(true)
         );
+    }
+
+    #[test]
+    fn expiry_rounds_a_started_second_up_as_the_calendar_time_does() {
+        let at = |nanos: i128| OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+        for nanos in [
+            1_767_225_600_000_000_000,
+            1_767_225_600_000_000_001,
+            1_767_225_600_999_999_999,
+            -1,
+            -1_000_000_000,
+            -1_500_000_000,
+            0,
+        ] {
+            let now = at(nanos);
+            let calendar = now.unix_timestamp() + i64::from(now.nanosecond() > 0) + 60;
+            assert_eq!(expiry_at(nanos, 60), calendar, "{nanos}");
+            assert_eq!(unix_seconds(nanos), now.unix_timestamp(), "{nanos}");
+        }
+        assert_eq!(expiry_at(1_767_225_600_000_000_001, 3600), 1_767_229_201);
+        assert_eq!(expiry_at(i128::MAX, 1), i64::MAX);
     }
 
     #[test]

@@ -24,17 +24,32 @@ use crate::token::OAuthToken;
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current UTC time.
     fn now(&self) -> OffsetDateTime;
+
+    /// The same instant as [`Clock::now`], as nanoseconds since the Unix
+    /// epoch: for callers that only count (an expiry, a timestamp kept
+    /// for later) and need no calendar date, which `now` computes.
+    fn unix_nanos(&self) -> i128 {
+        self.now().unix_timestamp_nanos()
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now(&self) -> OffsetDateTime {
         (**self).now()
     }
+
+    fn unix_nanos(&self) -> i128 {
+        (**self).unix_nanos()
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> OffsetDateTime {
         (**self).now()
+    }
+
+    fn unix_nanos(&self) -> i128 {
+        (**self).unix_nanos()
     }
 }
 
@@ -45,6 +60,14 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    fn unix_nanos(&self) -> i128 {
+        let now = std::time::SystemTime::now();
+        match now.duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => since.as_nanos().try_into().unwrap_or(i128::MAX),
+            Err(before) => i128::try_from(before.duration().as_nanos()).map_or(i128::MIN, |n| -n),
+        }
     }
 }
 
@@ -99,9 +122,13 @@ fn to_nanos(t: OffsetDateTime) -> i64 {
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        let nanos = i128::from(self.nanos.load(Ordering::SeqCst));
         // Every i64 nanosecond count is a valid OffsetDateTime.
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp_nanos(self.unix_nanos())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    fn unix_nanos(&self) -> i128 {
+        i128::from(self.nanos.load(Ordering::SeqCst))
     }
 }
 
@@ -215,6 +242,25 @@ mod tests {
             T0 + time::Duration::seconds(secs),
             crate::ScopeSet::default(),
         )
+    }
+
+    #[test]
+    fn unix_nanos_is_the_instant_now_shows() {
+        let manual = ManualClock::new(datetime!(2026-01-01 00:00:00.123456789 UTC));
+        assert_eq!(manual.unix_nanos(), manual.now().unix_timestamp_nanos());
+        assert_eq!(manual.unix_nanos(), 1_767_225_600_123_456_789);
+        let shared: Arc<dyn Clock> = Arc::new(manual.clone());
+        manual.advance(Duration::from_nanos(1));
+        assert_eq!(shared.unix_nanos(), 1_767_225_600_123_456_790);
+        assert_eq!(Clock::unix_nanos(&&manual), shared.unix_nanos());
+
+        let before = SystemClock.now().unix_timestamp_nanos();
+        let read = SystemClock.unix_nanos();
+        let after = SystemClock.now().unix_timestamp_nanos();
+        assert!(
+            before <= read && read <= after,
+            "{before} <= {read} <= {after}"
+        );
     }
 
     #[test]

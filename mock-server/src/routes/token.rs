@@ -59,14 +59,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     // Checked once: for the answer and for the findings.
     let media_type_ok = is_form_media_type(r.headers);
     let mut outcome = if let Some(outcome) = served {
-        facts.client_id = claimed_id();
-        form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
-        // The journal shows the assertion a fault answered too (C-68
-        // compares the jti of the retry with it).
-        facts.assertion = form
-            .as_ref()
-            .and_then(|f| f.get("client_assertion"))
-            .map(|assertion| crate::assertion::header_and_claims(assertion).to_owned());
+        form = answered_by_fault(r, &mut facts);
         outcome
     } else {
         let result = process(r, media_type_ok, &mut facts, &mut form, fault.as_ref());
@@ -117,6 +110,20 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         .remove::<IssuedToken>()
         .map(|issued| issued.0);
     outcome
+}
+
+/// What the journal learns of a request a fault answered: its form, the
+/// client it claims, and the assertion it carried (C-68 compares the
+/// `jti` of the retry with it).
+#[cold]
+fn answered_by_fault(r: &Received<'_>, facts: &mut AuthFacts) -> Option<Form> {
+    let form = Form::parse(r.body, MAX_FORM_PAIRS).ok();
+    facts.client_id = client_auth::claimed_client(r.headers, form.as_ref());
+    facts.assertion = form
+        .as_ref()
+        .and_then(|f| f.get("client_assertion"))
+        .map(|assertion| crate::assertion::header_and_claims(assertion).to_owned());
+    form
 }
 
 fn process(
@@ -247,7 +254,7 @@ fn issue(
     fault: Option<&Fault>,
 ) -> Result<Reply, Refusal> {
     // One clock read for both `iat` and `exp`.
-    let now = state.now();
+    let now = state.now_nanos();
     let lifetime = if fault == Some(&Fault::ShortLifetime) {
         1
     } else {
@@ -303,6 +310,7 @@ pub(crate) struct IssuedToken(pub(crate) String);
 
 /// A token with the one wrong thing `fault` names, signed like any other
 /// (a resource server must refuse it for that thing alone).
+#[cold]
 fn mint_faulted(
     state: &State,
     claims: &Claims,
@@ -341,9 +349,15 @@ fn success_body(token: &str, lifetime: u64, scope: &str, fault: Option<&Fault>) 
         expires_in: Some(lifetime),
         scope,
     };
-    let Some(fault) = fault.filter(|f| f.shapes_success() && **f != Fault::ShortLifetime) else {
-        return correct.to_json();
-    };
+    match fault.filter(|f| f.shapes_success() && **f != Fault::ShortLifetime) {
+        None => correct.to_json(),
+        Some(fault) => reshaped(&correct, lifetime, fault),
+    }
+}
+
+/// The success body with the one deviation `fault` names.
+#[cold]
+fn reshaped(correct: &TokenResponse<'_>, lifetime: u64, fault: &Fault) -> String {
     let mut body: Map<String, Value> = match serde_json::from_str(&correct.to_json()) {
         Ok(Value::Object(map)) => map,
         _ => return correct.to_json(),
