@@ -52,9 +52,19 @@ async fn add_fault(browser: &Browser, rule: &str, shown: &str) {
     browser.wait_for_text("#faults", shown).await;
 }
 
+/// Clicks what `css` matches. The console re-renders its lists on every
+/// event (a token request consumes a fault rule), so an element found
+/// just before a re-render is stale by the click: it is found again.
 async fn click(browser: &Browser, css: &str) {
-    let element = browser.client().find(Locator::Css(css)).await.unwrap();
-    element.click().await.unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let element = browser.client().find(Locator::Css(css)).await.unwrap();
+        match element.click().await {
+            Ok(()) => return,
+            Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+            Err(error) => panic!("clicking {css:?}: {error}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -147,7 +157,12 @@ async fn wait_until_gone(browser: &Browser, css: &str, text: &str) {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let element = browser.client().find(Locator::Css(css)).await.unwrap();
-        let seen = element.text().await.unwrap();
+        // Stale when the list was re-rendered between the find and the read.
+        let seen = match element.text().await {
+            Ok(seen) => seen,
+            Err(error) if error.is_stale_element_reference() => String::from(text),
+            Err(error) => panic!("reading {css:?}: {error}"),
+        };
         if !seen.contains(text) {
             return;
         }
