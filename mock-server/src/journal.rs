@@ -400,8 +400,7 @@ impl Slot {
             findings: self.findings.expanded(),
             client_assertion,
             issued_token,
-            received_at: OffsetDateTime::from_unix_timestamp_nanos(self.received_at)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            received_at: crate::state::date_of(self.received_at),
         }
     }
 }

@@ -218,8 +218,7 @@ impl State {
 
     /// The mock's time: the clock plus whatever the admin API added.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        let offset = time::Duration::nanoseconds(self.offset_nanos.load(Ordering::Relaxed));
-        self.clock.now().saturating_add(offset)
+        date_of(self.now_nanos())
     }
 
     /// The mock's time as Unix nanoseconds: [`State::now`] without the
@@ -384,6 +383,16 @@ pub(crate) fn expiry_at(now_nanos: i128, lifetime_secs: u64) -> i64 {
 
 const NANOS: i128 = 1_000_000_000;
 
+/// The date of a Unix nanosecond count ([`State::now_nanos`]), held to the
+/// dates `OffsetDateTime` has, as its `saturating_add` holds them.
+pub(crate) fn date_of(nanos: i128) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(if nanos < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    })
+}
+
 /// Whole seconds, rounded down (as `OffsetDateTime::unix_timestamp`).
 fn unix_seconds(nanos: i128) -> i64 {
     let seconds = nanos.div_euclid(NANOS);
@@ -449,6 +458,15 @@ mod tests {
         }
         assert_eq!(expiry_at(1_767_225_600_000_000_001, 3600), 1_767_229_201);
         assert_eq!(expiry_at(i128::MAX, 1), i64::MAX);
+    }
+
+    #[test]
+    fn a_nanosecond_count_has_the_date_an_offset_date_time_saturates_to() {
+        let now = OffsetDateTime::from_unix_timestamp_nanos(1_767_225_600_123_456_789).unwrap();
+        assert_eq!(date_of(1_767_225_600_123_456_789), now);
+        let far = time::Duration::MAX;
+        assert_eq!(date_of(i128::MAX), now.saturating_add(far));
+        assert_eq!(date_of(i128::MIN), now.saturating_sub(far));
     }
 
     #[test]
