@@ -16,7 +16,11 @@ fn main() -> Result<(), allocations::BoxError> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000)
         .max(1);
-    let (count, bytes) = allocations::count(requests)?;
+    let allocations::Count {
+        allocations: count,
+        bytes,
+        ..
+    } = allocations::count(requests)?;
     let per_request = |total: u64| {
         // Rounded to one decimal, without a lossy integer-to-float cast.
         let tenths = (total * 10 + requests / 2) / requests;
