@@ -134,6 +134,12 @@ impl Fault {
         )
     }
 
+    /// Faults that hold the answer back for a while (or for good), the
+    /// time a client's own timeout is tested on.
+    pub(crate) fn waits(&self) -> bool {
+        matches!(self, Self::Latency(_) | Self::Hang)
+    }
+
     /// Faults that change the JWT a successful answer carries (its claims,
     /// header or signing key), not the JSON around it.
     pub(crate) fn shapes_token(&self) -> bool {

@@ -30,7 +30,7 @@ pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8"
 /// The path the metrics are served at.
 pub(crate) const PATH: &str = "/_mock/metrics";
 
-/// Requests answered, by `endpoint` and `status`.
+/// Requests, by `endpoint` and `status` (499: the client hung up first).
 pub(crate) const REQUESTS: &str = "mock_server_requests_total";
 /// Conformance findings, by `rule` and `verdict`.
 pub(crate) const FINDINGS: &str = "mock_server_findings_total";
@@ -194,7 +194,7 @@ impl Metrics {
         header(
             &mut out,
             REQUESTS,
-            "Requests answered, by endpoint and status code.",
+            "Requests, by endpoint and status code (499: the client closed the connection before the answer).",
         );
         for (e, name) in ENDPOINTS.iter().enumerate() {
             let Some(row) = self.requests.row(e) else {

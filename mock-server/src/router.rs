@@ -6,7 +6,7 @@ use std::future::Future;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 
 use auth_core::form::Form;
@@ -41,6 +41,8 @@ pub(crate) struct Received<'a> {
     pub(crate) uri: &'a Uri,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
+    /// Where a handler leaves its facts before it waits.
+    pub(crate) waiting: &'a Waiting,
 }
 
 impl Received<'_> {
@@ -262,8 +264,16 @@ async fn handle(
     parts: &http::request::Parts,
     body: Incoming,
 ) -> Reply {
-    let received_at = state.now_nanos();
-    let journaled = !parts.uri.path().starts_with("/_mock/");
+    let waiting = Waiting::default();
+    // Declared after `waiting`, so dropped before it: a handler dropped
+    // mid-wait is journaled from what it left there.
+    let mut accounting = Accounting {
+        state,
+        parts,
+        received_at: state.now_nanos(),
+        waiting: &waiting,
+        done: false,
+    };
     let outcome = match read_body(state, &parts.headers, body).await {
         Ok(body) => {
             let received = Received {
@@ -275,13 +285,44 @@ async fn handle(
                 uri: &parts.uri,
                 headers: &parts.headers,
                 body: &body,
+                waiting: &waiting,
             };
             dispatch(&received).await
         }
         Err(refused) => *refused,
     };
-    state.metrics.observe(parts.uri.path(), &outcome);
-    if journaled {
+    accounting.account(&outcome);
+    outcome.response
+}
+
+/// Counts, journals and matches a request against the expectations once
+/// it has its outcome, or, when it is dropped first, as unanswered.
+///
+/// hyper drops a request's handler when its client closes the connection
+/// before the answer; the handler only yields while it waits (a latency or
+/// hang fault), and that is when clients give up. nginx logs such a
+/// request as 499 ("client closed request"); so does the journal, with
+/// what the handler left in [`Waiting`].
+struct Accounting<'a> {
+    state: &'a State,
+    parts: &'a http::request::Parts,
+    received_at: i128,
+    waiting: &'a Waiting,
+    done: bool,
+}
+
+/// The status the journal and the metrics give a request whose client
+/// closed the connection before its answer (nginx's 499); never sent.
+pub(crate) const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+impl Accounting<'_> {
+    fn account(&mut self, outcome: &Outcome) {
+        self.done = true;
+        let (state, parts) = (self.state, self.parts);
+        state.metrics.observe(parts.uri.path(), outcome);
+        if parts.uri.path().starts_with("/_mock/") {
+            return;
+        }
         state.journal.record(&Record {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -298,13 +339,84 @@ async fn handle(
             assertion: outcome.assertion.as_deref(),
             issued_token: outcome.issued.as_deref(),
             findings: outcome.findings,
-            received_at,
+            received_at: self.received_at,
         });
         state
             .expectations
-            .observe(&parts.method, parts.uri.path(), &outcome);
+            .observe(&parts.method, parts.uri.path(), outcome);
     }
-    outcome.response
+}
+
+impl Drop for Accounting<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let outcome = self.waiting.unanswered(self.state);
+            self.account(&outcome);
+        }
+    }
+}
+
+/// What a handler leaves before it waits, for the journal if its client
+/// hangs up meanwhile ([`Accounting`]).
+#[derive(Debug, Default)]
+pub(crate) struct Waiting(Mutex<Option<Box<Unanswered>>>);
+
+/// The facts of a request that is waiting for its answer: what the journal
+/// would show had it been answered.
+#[derive(Debug, Default)]
+pub(crate) struct Unanswered {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) form: Option<Form>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) auth: Option<DetectedAuth>,
+    pub(crate) assertion: Option<String>,
+}
+
+impl Waiting {
+    /// Leaves the facts of the wait about to start.
+    pub(crate) fn hold(&self, unanswered: Unanswered) {
+        *self.lock() = Some(Box::new(unanswered));
+    }
+
+    /// Leaves the fault about to be waited on, unless the handler left
+    /// fuller facts already.
+    pub(crate) fn hold_fault(&self, fault: &Fault) {
+        let mut held = self.lock();
+        if held.is_none() {
+            *held = Some(Box::new(Unanswered {
+                fault: Some(fault.clone()),
+                ..Unanswered::default()
+            }));
+        }
+    }
+
+    /// The outcome of a request dropped before its answer: its client hung
+    /// up, or the server shut down before the request was done.
+    #[cold]
+    fn unanswered(&self, state: &State) -> Outcome {
+        let held = self.lock().take().map(|held| *held).unwrap_or_default();
+        let status = StatusCode::from_u16(CLIENT_CLOSED_REQUEST)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut outcome = Outcome::from(reply::build(status, None, ""));
+        let stopping = *state.shutdown.borrow();
+        outcome.reason = Some(Cow::Borrowed(match (&held.fault, stopping) {
+            (_, true) => "no answer: the server shut down before the request was done",
+            (Some(_), false) => {
+                "no answer: the client closed the connection while the fault held the answer back"
+            }
+            (None, false) => "no answer: the client closed the connection first",
+        }));
+        outcome.fault = held.fault;
+        outcome.form = held.form;
+        outcome.client_id = held.client_id;
+        outcome.auth = held.auth;
+        outcome.assertion = held.assertion;
+        outcome
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<Unanswered>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 async fn dispatch(received: &Received<'_>) -> Outcome {

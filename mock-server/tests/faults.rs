@@ -71,6 +71,81 @@ async fn hang_fault_never_answers_until_shutdown() {
     assert!(started.elapsed() < Duration::from_secs(6));
 }
 
+/// Sends `raw`, then hangs up after `patience` without an answer, as a
+/// client with a timeout does.
+async fn hang_up_after(server: &MockServer, raw: &[u8], patience: Duration) {
+    let answered = tokio::time::timeout(patience, common::send_raw(server.local_addr(), raw)).await;
+    assert!(answered.is_err(), "the fault must hold the answer back");
+}
+
+/// The journal's entries once there are `count`, waiting at most 5 s.
+async fn journal_of(server: &MockServer, count: usize) -> Vec<mock_server::JournalEntry> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let journal = server.journal();
+        if journal.len() >= count || Instant::now() > deadline {
+            return journal;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+const F1_REQUEST: &[u8] = b"POST /token HTTP/1.1\r\nhost: x\r\n\
+authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\r\n\
+content-type: application/x-www-form-urlencoded\r\ncontent-length: 40\r\n\r\n\
+grant_type=client_credentials&scope=read";
+
+#[tokio::test]
+async fn a_client_that_hangs_up_during_a_latency_fault_is_journaled_as_499() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_secs(60))));
+    let started = Instant::now();
+    hang_up_after(&server, F1_REQUEST, Duration::from_millis(200)).await;
+    let journal = journal_of(&server, 1).await;
+    // Journaled when the client left, not when the fault's minute is up.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    let entry = &journal[0];
+    assert_eq!(
+        (entry.method.as_str(), entry.path.as_str()),
+        ("POST", "/token")
+    );
+    assert_eq!(entry.status, 499);
+    assert_eq!(entry.fault.as_deref(), Some("Latency(60s)"));
+    // What the journal shows of a request the fault answered.
+    assert_eq!(entry.client_id.as_deref(), Some("s6BhdRkqt3"));
+    assert_eq!(entry.auth_method, Some(mock_server::DetectedAuth::Basic));
+    let form = entry.form.as_ref().expect("the form is kept");
+    assert!(
+        form.contains(&("scope".to_owned(), "read".to_owned())),
+        "{form:?}"
+    );
+    let reason = entry.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("client closed the connection"), "{reason}");
+    assert_eq!(server.token_requests(), 1);
+    // The fault was used up by the request that left: the next is answered.
+    assert_eq!(f1_token(&server, CC).await.status, 200);
+    assert_eq!(journal_of(&server, 2).await[1].status, 200);
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_on_a_hanging_resource_is_journaled_as_499() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(FaultRule::new(Fault::Hang).for_endpoint(Endpoint::Resource));
+    hang_up_after(
+        &server,
+        b"GET /resource HTTP/1.1\r\nhost: x\r\n\r\n",
+        Duration::from_millis(200),
+    )
+    .await;
+    let journal = journal_of(&server, 1).await;
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].path, "/resource");
+    assert_eq!(journal[0].status, 499);
+    assert_eq!(journal[0].fault.as_deref(), Some("Hang"));
+    assert_eq!(journal[0].client_id, None);
+}
+
 #[tokio::test]
 async fn latency_fault_delays_a_correct_answer() {
     let server = MockServer::start().await.unwrap();

@@ -77,8 +77,8 @@ impl Exit {
 pub struct Evidence<'a> {
     /// The scenario.
     pub scenario: &'a Scenario,
-    /// Every request the provider answered, oldest first. A request still
-    /// unanswered when its client hung up (a hang) is not in it.
+    /// Every request the provider saw, oldest first. One whose client hung
+    /// up before the answer (a hang) is in it with status 499.
     pub journal: &'a [JournalEntry],
     /// Every request that reached the token endpoint, answered or not.
     pub token_requests_seen: usize,

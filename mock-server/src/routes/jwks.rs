@@ -37,7 +37,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     // spoils the document.
     let fault = state.faults.take(Endpoint::Jwks, || None);
     if let Some(fault) = fault.as_ref()
-        && let Some(mut outcome) = fault_reply(state, fault).await
+        && let Some(mut outcome) = fault_reply(r, fault).await
     {
         outcome.fault = Some(fault.clone());
         return outcome;

@@ -64,7 +64,7 @@ pub(crate) async fn client_token_endpoint(
         client_auth::claimed_client(r.headers, form.as_ref())
     });
     if let Some(fired) = &fault
-        && let Some(mut outcome) = fault_reply(state, fired).await
+        && let Some(mut outcome) = fault_reply(r, fired).await
     {
         outcome.fault = fault;
         outcome.form = form;
@@ -296,7 +296,15 @@ fn fault_error(fault: &Fault, served: Option<&ProviderError>) -> Option<Cow<'sta
 /// Serves a fault that replaces the answer, with the OAuth `error` code it
 /// carries; `None` for faults that delay or reshape the correct answer
 /// (the caller goes on). The caller records the fault.
-pub(crate) async fn fault_reply(state: &State, fault: &Fault) -> Option<Outcome> {
+pub(crate) async fn fault_reply(r: &Received<'_>, fault: &Fault) -> Option<Outcome> {
+    if fault.waits() {
+        // Journaled from there if the client hangs up during the wait.
+        r.waiting.hold_fault(fault);
+    }
+    serve_fault(r.state, fault).await
+}
+
+async fn serve_fault(state: &State, fault: &Fault) -> Option<Outcome> {
     use http::HeaderValue;
     use http::header::LOCATION;
 

@@ -45,7 +45,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 async fn respond(r: &Received<'_>) -> Outcome {
     let state = r.state;
     if let Some(fault) = state.faults.take(Endpoint::Resource, || None)
-        && let Some(mut outcome) = fault_reply(state, &fault).await
+        && let Some(mut outcome) = fault_reply(r, &fault).await
     {
         outcome.fault = Some(fault);
         return outcome;

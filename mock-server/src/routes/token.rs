@@ -32,7 +32,7 @@ use crate::issuer::Claims;
 use crate::journal::DetectedAuth;
 use crate::jwt::{JwtIssuer, MintError, Payload};
 use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
-use crate::router::{Outcome, Received};
+use crate::router::{Outcome, Received, Unanswered};
 use crate::routes::{
     MAX_FORM_PAIRS, fault_reply, is_form_media_type, missing_scopes, read_form_checked,
 };
@@ -51,7 +51,12 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let served = match &fault {
         // Boxed: a fault is rare, and its timers would be most of every
         // token request's (boxed) future.
-        Some(fault) => Box::pin(fault_reply(state, fault)).await,
+        Some(fault) => {
+            if fault.waits() {
+                r.waiting.hold(waiting_facts(r, fault));
+            }
+            Box::pin(fault_reply(r, fault)).await
+        }
         None => None,
     };
     let mut facts = AuthFacts::default();
@@ -110,6 +115,22 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         .remove::<IssuedToken>()
         .map(|issued| issued.0);
     outcome
+}
+
+/// What the journal shows of a token request whose client hangs up while
+/// a fault holds its answer back: what it would show of one the fault
+/// answered.
+#[cold]
+fn waiting_facts(r: &Received<'_>, fault: &Fault) -> Unanswered {
+    let mut facts = AuthFacts::default();
+    let form = answered_by_fault(r, &mut facts);
+    Unanswered {
+        fault: Some(fault.clone()),
+        auth: Some(client_auth::observed(r.headers, form.as_ref())),
+        form,
+        client_id: facts.client_id,
+        assertion: facts.assertion,
+    }
 }
 
 /// What the journal learns of a request a fault answered: its form, the
