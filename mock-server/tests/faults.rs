@@ -147,6 +147,31 @@ async fn a_client_that_hangs_up_on_a_hanging_resource_is_journaled_as_499() {
 }
 
 #[tokio::test]
+async fn a_client_that_hangs_up_during_a_slow_introspection_is_journaled_with_its_form() {
+    let server = MockServer::start().await.unwrap();
+    server.push_fault(
+        FaultRule::new(Fault::Latency(Duration::from_secs(60))).for_endpoint(Endpoint::Introspect),
+    );
+    hang_up_after(
+        &server,
+        b"POST /introspect HTTP/1.1\r\nhost: x\r\n\
+authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\r\n\
+content-type: application/x-www-form-urlencoded\r\ncontent-length: 13\r\n\r\n\
+token=abc.def",
+        Duration::from_millis(200),
+    )
+    .await;
+    let journal = journal_of(&server, 1).await;
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].path, "/introspect");
+    assert_eq!(journal[0].status, 499);
+    assert_eq!(journal[0].fault.as_deref(), Some("Latency(60s)"));
+    let form = journal[0].form.as_ref().expect("the form is kept");
+    assert_eq!(form.len(), 1, "{form:?}");
+    assert_eq!(form[0].0, "token");
+}
+
+#[tokio::test]
 async fn latency_fault_delays_a_correct_answer() {
     let server = MockServer::start().await.unwrap();
     server.push_fault(FaultRule::new(Fault::Latency(Duration::from_millis(200))));

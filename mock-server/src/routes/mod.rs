@@ -21,7 +21,7 @@ use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
 use crate::fault::{Endpoint, Fault};
 use crate::issuer::Invalid;
 use crate::reply::{self, Because as _, Quoted, Refusal, Reply};
-use crate::router::{Outcome, Received};
+use crate::router::{Outcome, Received, Unanswered};
 use crate::state::{Registered, State};
 
 /// What an introspection or revocation answers, and for a token it found
@@ -63,12 +63,20 @@ pub(crate) async fn client_token_endpoint(
     let fault = state.faults.take(endpoint, || {
         client_auth::claimed_client(r.headers, form.as_ref())
     });
-    if let Some(fired) = &fault
-        && let Some(mut outcome) = fault_reply(r, fired).await
-    {
-        outcome.fault = fault;
-        outcome.form = form;
-        return outcome;
+    if let Some(fired) = &fault {
+        if fired.waits() {
+            // What the journal shows of a request the fault answers.
+            r.waiting.hold(Unanswered {
+                fault: Some(fired.clone()),
+                form: form.clone(),
+                ..Unanswered::default()
+            });
+        }
+        if let Some(mut outcome) = fault_reply(r, fired).await {
+            outcome.fault = fault;
+            outcome.form = form;
+            return outcome;
+        }
     }
     let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
     let mut facts = AuthFacts::default();
