@@ -71,11 +71,29 @@ async fn hang_fault_never_answers_until_shutdown() {
     assert!(started.elapsed() < Duration::from_secs(6));
 }
 
-/// Sends `raw`, then hangs up after `patience` without an answer, as a
-/// client with a timeout does.
-async fn hang_up_after(server: &MockServer, raw: &[u8], patience: Duration) {
-    let answered = tokio::time::timeout(patience, common::send_raw(server.local_addr(), raw)).await;
+/// Sends `raw` with a fault for `endpoint` queued, hangs up after 200 ms
+/// without an answer (as a client with a timeout does), and returns the
+/// journal's one entry: the request that was left, with status 499.
+async fn abandoned(
+    server: &MockServer,
+    fault: Fault,
+    endpoint: Endpoint,
+    raw: &[u8],
+) -> mock_server::JournalEntry {
+    server.push_fault(FaultRule::new(fault).for_endpoint(endpoint));
+    let answered = tokio::time::timeout(
+        Duration::from_millis(200),
+        common::send_raw(server.local_addr(), raw),
+    )
+    .await;
     assert!(answered.is_err(), "the fault must hold the answer back");
+    let mut journal = journal_of(server, 1).await;
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    let entry = journal.remove(0);
+    assert_eq!(entry.status, 499, "{entry:?}");
+    let reason = entry.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("client closed the connection"), "{reason}");
+    entry
 }
 
 /// The journal's entries once there are `count`, waiting at most 5 s.
@@ -95,22 +113,25 @@ authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\r\n\
 content-type: application/x-www-form-urlencoded\r\ncontent-length: 40\r\n\r\n\
 grant_type=client_credentials&scope=read";
 
+const A_MINUTE: Duration = Duration::from_secs(60);
+
 #[tokio::test]
 async fn a_client_that_hangs_up_during_a_latency_fault_is_journaled_as_499() {
     let server = MockServer::start().await.unwrap();
-    server.push_fault(FaultRule::new(Fault::Latency(Duration::from_secs(60))));
     let started = Instant::now();
-    hang_up_after(&server, F1_REQUEST, Duration::from_millis(200)).await;
-    let journal = journal_of(&server, 1).await;
+    let entry = abandoned(
+        &server,
+        Fault::Latency(A_MINUTE),
+        Endpoint::Token,
+        F1_REQUEST,
+    )
+    .await;
     // Journaled when the client left, not when the fault's minute is up.
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(journal.len(), 1, "{journal:?}");
-    let entry = &journal[0];
     assert_eq!(
         (entry.method.as_str(), entry.path.as_str()),
         ("POST", "/token")
     );
-    assert_eq!(entry.status, 499);
     assert_eq!(entry.fault.as_deref(), Some("Latency(60s)"));
     // What the journal shows of a request the fault answered.
     assert_eq!(entry.client_id.as_deref(), Some("s6BhdRkqt3"));
@@ -120,8 +141,6 @@ async fn a_client_that_hangs_up_during_a_latency_fault_is_journaled_as_499() {
         form.contains(&("scope".to_owned(), "read".to_owned())),
         "{form:?}"
     );
-    let reason = entry.reason.as_deref().unwrap_or_default();
-    assert!(reason.contains("client closed the connection"), "{reason}");
     assert_eq!(server.token_requests(), 1);
     // The fault was used up by the request that left: the next is answered.
     assert_eq!(f1_token(&server, CC).await.status, 200);
@@ -131,42 +150,24 @@ async fn a_client_that_hangs_up_during_a_latency_fault_is_journaled_as_499() {
 #[tokio::test]
 async fn a_client_that_hangs_up_on_a_hanging_resource_is_journaled_as_499() {
     let server = MockServer::start().await.unwrap();
-    server.push_fault(FaultRule::new(Fault::Hang).for_endpoint(Endpoint::Resource));
-    hang_up_after(
-        &server,
-        b"GET /resource HTTP/1.1\r\nhost: x\r\n\r\n",
-        Duration::from_millis(200),
-    )
-    .await;
-    let journal = journal_of(&server, 1).await;
-    assert_eq!(journal.len(), 1, "{journal:?}");
-    assert_eq!(journal[0].path, "/resource");
-    assert_eq!(journal[0].status, 499);
-    assert_eq!(journal[0].fault.as_deref(), Some("Hang"));
-    assert_eq!(journal[0].client_id, None);
+    let raw = b"GET /resource HTTP/1.1\r\nhost: x\r\n\r\n";
+    let entry = abandoned(&server, Fault::Hang, Endpoint::Resource, raw).await;
+    assert_eq!(entry.path, "/resource");
+    assert_eq!(entry.fault.as_deref(), Some("Hang"));
+    assert_eq!(entry.client_id, None);
 }
 
 #[tokio::test]
 async fn a_client_that_hangs_up_during_a_slow_introspection_is_journaled_with_its_form() {
     let server = MockServer::start().await.unwrap();
-    server.push_fault(
-        FaultRule::new(Fault::Latency(Duration::from_secs(60))).for_endpoint(Endpoint::Introspect),
-    );
-    hang_up_after(
-        &server,
-        b"POST /introspect HTTP/1.1\r\nhost: x\r\n\
+    let raw = b"POST /introspect HTTP/1.1\r\nhost: x\r\n\
 authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\r\n\
 content-type: application/x-www-form-urlencoded\r\ncontent-length: 13\r\n\r\n\
-token=abc.def",
-        Duration::from_millis(200),
-    )
-    .await;
-    let journal = journal_of(&server, 1).await;
-    assert_eq!(journal.len(), 1, "{journal:?}");
-    assert_eq!(journal[0].path, "/introspect");
-    assert_eq!(journal[0].status, 499);
-    assert_eq!(journal[0].fault.as_deref(), Some("Latency(60s)"));
-    let form = journal[0].form.as_ref().expect("the form is kept");
+token=abc.def";
+    let entry = abandoned(&server, Fault::Latency(A_MINUTE), Endpoint::Introspect, raw).await;
+    assert_eq!(entry.path, "/introspect");
+    assert_eq!(entry.fault.as_deref(), Some("Latency(60s)"));
+    let form = entry.form.as_ref().expect("the form is kept");
     assert_eq!(form.len(), 1, "{form:?}");
     assert_eq!(form[0].0, "token");
 }
