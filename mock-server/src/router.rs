@@ -370,6 +370,7 @@ pub(crate) struct Unanswered {
     pub(crate) client_id: Option<String>,
     pub(crate) auth: Option<DetectedAuth>,
     pub(crate) assertion: Option<String>,
+    pub(crate) findings: Findings,
 }
 
 impl Waiting {
@@ -411,6 +412,7 @@ impl Waiting {
         outcome.client_id = held.client_id;
         outcome.auth = held.auth;
         outcome.assertion = held.assertion;
+        outcome.findings = held.findings;
         outcome
     }
 

@@ -141,6 +141,22 @@ async fn a_client_that_hangs_up_during_a_latency_fault_is_journaled_as_499() {
         form.contains(&("scope".to_owned(), "read".to_owned())),
         "{form:?}"
     );
+    // Judged as a request the fault answered: POST, a form, Basic.
+    let verdict = |rule: &str| {
+        entry
+            .findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .map(|f| f.verdict)
+    };
+    assert_eq!(
+        verdict("C-01"),
+        Some(mock_server::conformance::Verdict::Pass)
+    );
+    assert_eq!(
+        verdict("C-02"),
+        Some(mock_server::conformance::Verdict::Pass)
+    );
     assert_eq!(server.token_requests(), 1);
     // The fault was used up by the request that left: the next is answered.
     assert_eq!(f1_token(&server, CC).await.status, 200);

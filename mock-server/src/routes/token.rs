@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::client_auth::{self, AuthFacts, Purpose, invalid_request};
 use crate::config::{CLIENT_CREDENTIALS, TokenFormat};
-use crate::conformance::rules::{self, Observation};
+use crate::conformance::rules::{self, BasicVerdict, Findings, Observation};
 use crate::fault::{self, Endpoint, Fault, MAX_OVERSIZED_BYTES};
 use crate::issuer::Claims;
 use crate::journal::DetectedAuth;
@@ -53,7 +53,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
         // token request's (boxed) future.
         Some(fault) => {
             if fault.waits() {
-                r.waiting.hold(waiting_facts(r, fault));
+                r.waiting.hold(waiting_facts(r, fault, waited));
             }
             Box::pin(fault_reply(r, fault)).await
         }
@@ -80,28 +80,11 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
             .retry_watch
             .expect_wait(facts.client_id.clone().or_else(claimed_id), seconds);
     }
-    let query_names = r
-        .uri
-        .query()
-        .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
-        .map(|q| q.pairs().map(|(n, _)| n.to_owned()).collect())
-        .unwrap_or_default();
     let auth = match facts.detected {
         DetectedAuth::NaiveBasic => DetectedAuth::NaiveBasic,
         _ => client_auth::observed(r.headers, form.as_ref()),
     };
-    let findings = rules::evaluate(&Observation {
-        method: r.method.as_str(),
-        media_type_ok,
-        form: form.as_ref(),
-        query_names,
-        auth,
-        authorization_headers: r.headers.get_all(AUTHORIZATION).iter().count(),
-        basic: facts.basic,
-        loopback_peer: r.peer.ip().is_loopback(),
-        secure: r.secure,
-        waited,
-    });
+    let findings = findings(r, media_type_ok, form.as_ref(), auth, facts.basic, waited);
     outcome.auth = Some(auth);
     outcome.basic = facts.basic;
     outcome.client_id = facts.client_id;
@@ -121,16 +104,49 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 /// a fault holds its answer back: what it would show of one the fault
 /// answered.
 #[cold]
-fn waiting_facts(r: &Received<'_>, fault: &Fault) -> Unanswered {
+fn waiting_facts(r: &Received<'_>, fault: &Fault, waited: Option<bool>) -> Unanswered {
     let mut facts = AuthFacts::default();
     let form = answered_by_fault(r, &mut facts);
+    let auth = client_auth::observed(r.headers, form.as_ref());
+    let media_type_ok = is_form_media_type(r.headers);
     Unanswered {
         fault: Some(fault.clone()),
-        auth: Some(client_auth::observed(r.headers, form.as_ref())),
+        findings: findings(r, media_type_ok, form.as_ref(), auth, facts.basic, waited),
+        auth: Some(auth),
         form,
         client_id: facts.client_id,
         assertion: facts.assertion,
     }
+}
+
+/// The conformance findings on a token request, answered or left by its
+/// client.
+fn findings(
+    r: &Received<'_>,
+    media_type_ok: bool,
+    form: Option<&Form>,
+    auth: DetectedAuth,
+    basic: Option<BasicVerdict>,
+    waited: Option<bool>,
+) -> Findings {
+    let query_names = r
+        .uri
+        .query()
+        .and_then(|q| Form::parse(q.as_bytes(), MAX_FORM_PAIRS).ok())
+        .map(|q| q.pairs().map(|(n, _)| n.to_owned()).collect())
+        .unwrap_or_default();
+    rules::evaluate(&Observation {
+        method: r.method.as_str(),
+        media_type_ok,
+        form,
+        query_names,
+        auth,
+        authorization_headers: r.headers.get_all(AUTHORIZATION).iter().count(),
+        basic,
+        loopback_peer: r.peer.ip().is_loopback(),
+        secure: r.secure,
+        waited,
+    })
 }
 
 /// What the journal learns of a request a fault answered: its form, the
