@@ -349,7 +349,9 @@ impl Accounting<'_> {
 
 impl Drop for Accounting<'_> {
     fn drop(&mut self) {
-        if !self.done {
+        // A handler that panicked was not left by its client (and a second
+        // panic while unwinding would abort).
+        if !self.done && !std::thread::panicking() {
             let outcome = self.waiting.unanswered(self.state);
             self.account(&outcome);
         }
