@@ -313,7 +313,7 @@ struct Accounting<'a> {
 
 /// The status the journal and the metrics give a request whose client
 /// closed the connection before its answer (nginx's 499); never sent.
-pub(crate) const CLIENT_CLOSED_REQUEST: u16 = 499;
+const CLIENT_CLOSED_REQUEST: u16 = 499;
 
 impl Accounting<'_> {
     fn account(&mut self, outcome: &Outcome) {
@@ -379,18 +379,6 @@ impl Waiting {
     /// Leaves the facts of the wait about to start.
     pub(crate) fn hold(&self, unanswered: Unanswered) {
         *self.lock() = Some(Box::new(unanswered));
-    }
-
-    /// Leaves the fault about to be waited on, unless the handler left
-    /// fuller facts already.
-    pub(crate) fn hold_fault(&self, fault: &Fault) {
-        let mut held = self.lock();
-        if held.is_none() {
-            *held = Some(Box::new(Unanswered {
-                fault: Some(fault.clone()),
-                ..Unanswered::default()
-            }));
-        }
     }
 
     /// The outcome of a request dropped before its answer: its client hung

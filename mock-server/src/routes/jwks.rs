@@ -18,7 +18,7 @@ use http::{HeaderValue, Method, StatusCode};
 
 use crate::fault::Endpoint;
 use crate::reply;
-use crate::router::{Outcome, Received};
+use crate::router::{Outcome, Received, Unanswered};
 use crate::routes::{fault_reply, method_not_allowed};
 use crate::state::State;
 
@@ -37,7 +37,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     // spoils the document.
     let fault = state.faults.take(Endpoint::Jwks, || None);
     if let Some(fault) = fault.as_ref()
-        && let Some(mut outcome) = fault_reply(r, fault).await
+        && let Some(mut outcome) = fault_reply(r, fault, Unanswered::default).await
     {
         outcome.fault = Some(fault.clone());
         return outcome;

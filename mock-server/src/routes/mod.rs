@@ -63,20 +63,16 @@ pub(crate) async fn client_token_endpoint(
     let fault = state.faults.take(endpoint, || {
         client_auth::claimed_client(r.headers, form.as_ref())
     });
-    if let Some(fired) = &fault {
-        if fired.waits() {
-            // What the journal shows of a request the fault answers.
-            r.waiting.hold(Unanswered {
-                fault: Some(fired.clone()),
-                form: form.clone(),
-                ..Unanswered::default()
-            });
-        }
-        if let Some(mut outcome) = fault_reply(r, fired).await {
-            outcome.fault = fault;
-            outcome.form = form;
-            return outcome;
-        }
+    if let Some(fired) = &fault
+        && let Some(mut outcome) = fault_reply(r, fired, || Unanswered {
+            form: form.clone(),
+            ..Unanswered::default()
+        })
+        .await
+    {
+        outcome.fault = fault;
+        outcome.form = form;
+        return outcome;
     }
     let mut outcome = Outcome::from(reply::build(StatusCode::OK, None, ""));
     let mut facts = AuthFacts::default();
@@ -304,10 +300,20 @@ fn fault_error(fault: &Fault, served: Option<&ProviderError>) -> Option<Cow<'sta
 /// Serves a fault that replaces the answer, with the OAuth `error` code it
 /// carries; `None` for faults that delay or reshape the correct answer
 /// (the caller goes on). The caller records the fault.
-pub(crate) async fn fault_reply(r: &Received<'_>, fault: &Fault) -> Option<Outcome> {
+///
+/// Before a fault that waits, `facts` (what the journal shows of a request
+/// the fault answers, besides the fault) are left in the request's
+/// [`Waiting`](crate::router::Waiting), for the journal if its client hangs up meanwhile.
+pub(crate) async fn fault_reply(
+    r: &Received<'_>,
+    fault: &Fault,
+    facts: impl FnOnce() -> Unanswered,
+) -> Option<Outcome> {
     if fault.waits() {
-        // Journaled from there if the client hangs up during the wait.
-        r.waiting.hold_fault(fault);
+        r.waiting.hold(Unanswered {
+            fault: Some(fault.clone()),
+            ..facts()
+        });
     }
     serve_fault(r.state, fault).await
 }

@@ -23,7 +23,7 @@ use crate::conformance::rules::{self, ResourceObservation};
 use crate::fault::Endpoint;
 use crate::issuer::Claims;
 use crate::reply::{self, Quoted, Reply};
-use crate::router::{Outcome, Received};
+use crate::router::{Outcome, Received, Unanswered};
 use crate::routes::{MAX_FORM_PAIRS, fault_reply, inactive_reason, missing_scopes};
 
 pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
@@ -45,7 +45,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 async fn respond(r: &Received<'_>) -> Outcome {
     let state = r.state;
     if let Some(fault) = state.faults.take(Endpoint::Resource, || None)
-        && let Some(mut outcome) = fault_reply(r, &fault).await
+        && let Some(mut outcome) = fault_reply(r, &fault, Unanswered::default).await
     {
         outcome.fault = Some(fault);
         return outcome;

@@ -51,12 +51,7 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
     let served = match &fault {
         // Boxed: a fault is rare, and its timers would be most of every
         // token request's (boxed) future.
-        Some(fault) => {
-            if fault.waits() {
-                r.waiting.hold(waiting_facts(r, fault, waited));
-            }
-            Box::pin(fault_reply(r, fault)).await
-        }
+        Some(fault) => Box::pin(fault_reply(r, fault, || waiting_facts(r, waited))).await,
         None => None,
     };
     let mut facts = AuthFacts::default();
@@ -104,18 +99,19 @@ pub(crate) async fn handle(r: &Received<'_>) -> Outcome {
 /// a fault holds its answer back: what it would show of one the fault
 /// answered.
 #[cold]
-fn waiting_facts(r: &Received<'_>, fault: &Fault, waited: Option<bool>) -> Unanswered {
+fn waiting_facts(r: &Received<'_>, waited: Option<bool>) -> Unanswered {
     let mut facts = AuthFacts::default();
     let form = answered_by_fault(r, &mut facts);
     let auth = client_auth::observed(r.headers, form.as_ref());
     let media_type_ok = is_form_media_type(r.headers);
     Unanswered {
-        fault: Some(fault.clone()),
         findings: findings(r, media_type_ok, form.as_ref(), auth, facts.basic, waited),
         auth: Some(auth),
         form,
         client_id: facts.client_id,
         assertion: facts.assertion,
+        // The fault is added by `fault_reply`.
+        ..Unanswered::default()
     }
 }
 
