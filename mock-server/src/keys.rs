@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use auth_core::jose::{
-    Algorithm, EncodedHeader, Header, Jwk, JwkError, JwkSet, PrivateJwk, PrivateKey, PublicKey,
+    Algorithm, EncodedHeader, Header, Jwk, JwkError, JwkSet, KeyPair, KeyPairError, PublicKey,
+    verify_signature,
 };
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
-use rustls::pki_types::PrivateKeyDer;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair};
 use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -142,30 +142,35 @@ pub enum KeyError {
     Generate(Algorithm),
 }
 
+impl KeyError {
+    /// auth-core's reading of a key's bytes, named by the file they came from.
+    fn of_file(path: &Path, error: KeyPairError) -> Self {
+        let path = path.to_owned();
+        match error {
+            KeyPairError::Pem(source) => Self::Pem { path, source },
+            KeyPairError::Jwk(source) => Self::Jwk { path, source },
+            other => Self::Unsupported {
+                path,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
 /// A key could not sign: ring refused (its random generator failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{0} signing failed")]
 pub struct SignError(pub(crate) Algorithm);
-
-/// A key pair that signs for one algorithm.
-enum Pair {
-    Rsa(RsaKeyPair),
-    Es256(EcdsaKeyPair),
-    Ed25519(Ed25519KeyPair),
-}
 
 /// A private signing key with its `kid`, public JWK, and the encoded
 /// RFC 9068 §2.1 header of the access tokens it signs.
 pub(crate) struct SigningKey {
     alg: Algorithm,
     kid: String,
-    pair: Pair,
+    pair: KeyPair,
     jwk: Jwk,
     /// `{"alg":…,"typ":"at+jwt","kid":…}` in base64url, encoded once.
     header: EncodedHeader,
-    /// Signing randomness (RSA blinding, ECDSA nonces), made once: ring's
-    /// `SystemRandom` is stateless, each fill asks the OS.
-    rng: SystemRandom,
 }
 
 impl fmt::Debug for SigningKey {
@@ -178,37 +183,9 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    fn new(pair: Pair, kid: Option<String>) -> Self {
-        let (alg, public) = match &pair {
-            Pair::Rsa(pair) => {
-                let components = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
-                (
-                    Algorithm::Rs256,
-                    PublicKey::Rsa {
-                        n: components.n,
-                        e: components.e,
-                    },
-                )
-            }
-            Pair::Es256(pair) => {
-                // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
-                let point = pair.public_key().as_ref();
-                let (x, y) = point.get(1..).unwrap_or_default().split_at(point.len() / 2);
-                (
-                    Algorithm::Es256,
-                    PublicKey::P256 {
-                        x: x.to_vec(),
-                        y: y.to_vec(),
-                    },
-                )
-            }
-            Pair::Ed25519(pair) => (
-                Algorithm::EdDsa,
-                PublicKey::Ed25519 {
-                    x: pair.public_key().as_ref().to_vec(),
-                },
-            ),
-        };
+    fn new(pair: KeyPair, kid: Option<String>) -> Self {
+        let alg = pair.alg();
+        let public = pair.public_key().clone();
         let kid = kid.unwrap_or_else(|| thumbprint(&public));
         let jwk = Jwk::new(public)
             .with_kid(kid.clone())
@@ -221,7 +198,6 @@ impl SigningKey {
             pair,
             jwk,
             header,
-            rng: SystemRandom::new(),
         }
     }
 
@@ -251,35 +227,29 @@ impl SigningKey {
     pub(crate) fn generate(alg: Algorithm) -> Result<Self, KeyError> {
         let rng = SystemRandom::new();
         let failed = |_| KeyError::Generate(alg);
+        // Each generator's PKCS#8 document is read where it lives: no copy
+        // of the private key is left behind in freed memory.
+        let read = |der: &[u8]| KeyPair::from_pkcs8_der(der).map_err(|_| KeyError::Generate(alg));
         let pair = match alg {
-            Algorithm::Es256 => {
-                let pkcs8 =
-                    EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                        .map_err(failed)?;
-                Pair::Es256(
-                    EcdsaKeyPair::from_pkcs8(
-                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                        pkcs8.as_ref(),
-                        &rng,
-                    )
-                    .map_err(|_| KeyError::Generate(alg))?,
-                )
-            }
-            Algorithm::EdDsa => {
-                let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?;
-                Pair::Ed25519(
-                    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
-                        .map_err(|_| KeyError::Generate(alg))?,
-                )
-            }
+            Algorithm::Es256 => read(
+                EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(failed)?
+                    .as_ref(),
+            )?,
+            Algorithm::EdDsa => read(
+                Ed25519KeyPair::generate_pkcs8(&rng)
+                    .map_err(failed)?
+                    .as_ref(),
+            )?,
             _ => {
                 use rsa::pkcs8::EncodePrivateKey as _;
                 let key = rsa::PrivateKey::new(&mut RingRng(rng), RSA_BITS)
                     .map_err(|_| KeyError::Generate(alg))?;
-                let der = key.to_pkcs8_der().map_err(|_| KeyError::Generate(alg))?;
-                Pair::Rsa(
-                    RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|_| KeyError::Generate(alg))?,
-                )
+                read(
+                    key.to_pkcs8_der()
+                        .map_err(|_| KeyError::Generate(alg))?
+                        .as_bytes(),
+                )?
             }
         };
         Ok(Self::new(pair, None))
@@ -291,109 +261,15 @@ impl SigningKey {
             path: path.to_owned(),
             source,
         })?;
-        if bytes.trim_ascii_start().starts_with(b"{") {
-            Self::from_private_jwk(&bytes, path)
-        } else {
-            Self::from_pem(&bytes, None, path)
-        }
+        let (pair, kid) =
+            KeyPair::from_pem_or_jwk(&bytes).map_err(|e| KeyError::of_file(path, e))?;
+        Ok(Self::new(pair, kid))
     }
 
     /// A PKCS#8 PEM key of any supported type, or a PKCS#1 RSA key.
     pub(crate) fn from_pem(pem: &[u8], kid: Option<String>, path: &Path) -> Result<Self, KeyError> {
-        let unsupported = |reason: &str| KeyError::Unsupported {
-            path: path.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|source| KeyError::Pem {
-            path: path.to_owned(),
-            source,
-        })?;
-        let pair = match der {
-            PrivateKeyDer::Pkcs1(der) => Pair::Rsa(
-                RsaKeyPair::from_der(der.secret_pkcs1_der())
-                    .map_err(|e| unsupported(&format!("RSA key rejected: {e}")))?,
-            ),
-            PrivateKeyDer::Pkcs8(der) => {
-                let der = der.secret_pkcs8_der();
-                if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
-                    Pair::Rsa(pair)
-                } else if let Ok(pair) = EcdsaKeyPair::from_pkcs8(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                    &SystemRandom::new(),
-                ) {
-                    Pair::Es256(pair)
-                } else if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-                    Pair::Ed25519(pair)
-                } else {
-                    return Err(unsupported(
-                        "not an RSA (2048 to 8192 bits), EC P-256 or Ed25519 PKCS#8 key",
-                    ));
-                }
-            }
-            PrivateKeyDer::Sec1(_) => {
-                return Err(unsupported(
-                    "SEC 1 EC keys are not read: convert to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
-                ));
-            }
-            _ => return Err(unsupported("unknown private key format")),
-        };
+        let pair = KeyPair::from_pem(pem).map_err(|e| KeyError::of_file(path, e))?;
         Ok(Self::new(pair, kid))
-    }
-
-    /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2),
-    /// read by auth-core and handed to ring.
-    fn from_private_jwk(json: &[u8], path: &Path) -> Result<Self, KeyError> {
-        let jwk = PrivateJwk::from_json(json).map_err(|source| KeyError::Jwk {
-            path: path.to_owned(),
-            source,
-        })?;
-        let rejected = |e: ring::error::KeyRejected| KeyError::Unsupported {
-            path: path.to_owned(),
-            reason: format!("jwk key rejected: {e}"),
-        };
-        let pair = match &jwk.key {
-            PrivateKey::Rsa {
-                n,
-                e,
-                d,
-                p,
-                q,
-                dp,
-                dq,
-                qi,
-            } => Pair::Rsa(
-                RsaKeyPair::from_components(&ring::rsa::KeyPairComponents {
-                    public_key: signature::RsaPublicKeyComponents { n, e },
-                    d,
-                    p,
-                    q,
-                    dP: dp,
-                    dQ: dq,
-                    qInv: qi,
-                })
-                .map_err(rejected)?,
-            ),
-            PrivateKey::P256 { x, y, d } => Pair::Es256(
-                EcdsaKeyPair::from_private_key_and_public_key(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    d,
-                    &[&[4][..], x, y].concat(),
-                    &SystemRandom::new(),
-                )
-                .map_err(rejected)?,
-            ),
-            PrivateKey::Ed25519 { x, d } => {
-                Pair::Ed25519(Ed25519KeyPair::from_seed_and_public_key(d, x).map_err(rejected)?)
-            }
-            _ => {
-                return Err(KeyError::Unsupported {
-                    path: path.to_owned(),
-                    reason: "jwk is not RSA, EC P-256 or OKP Ed25519".to_owned(),
-                });
-            }
-        };
-        Ok(Self::new(pair, jwk.kid))
     }
 
     pub(crate) fn alg(&self) -> Algorithm {
@@ -416,26 +292,7 @@ impl SigningKey {
     /// Signs `message` (a JWS signing input) with this key's algorithm.
     /// ring fails only when the system random generator does.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        let failed = |_| SignError(self.alg);
-        match &self.pair {
-            Pair::Rsa(pair) => {
-                let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(
-                    &signature::RSA_PKCS1_SHA256,
-                    &self.rng,
-                    message,
-                    &mut signature,
-                )
-                .map_err(failed)?;
-                Ok(signature)
-            }
-            Pair::Es256(pair) => Ok(pair
-                .sign(&self.rng, message)
-                .map_err(failed)?
-                .as_ref()
-                .to_vec()),
-            Pair::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
-        }
+        self.pair.sign(message).map_err(|_| SignError(self.alg))
     }
 
     /// Checks `signature` over `message` with the public key.
@@ -447,21 +304,7 @@ impl SigningKey {
 /// Checks `signature` over `message` with `key`, by the one algorithm its
 /// type is for (RS256, ES256, EdDSA): the key decides, never a header.
 pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
-    match key {
-        PublicKey::Rsa { n, e } => signature::RsaPublicKeyComponents { n, e }
-            .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
-            .is_ok(),
-        PublicKey::P256 { x, y } => {
-            let point = [&[4][..], x, y].concat();
-            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(message, signature)
-                .is_ok()
-        }
-        PublicKey::Ed25519 { x } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
-            .verify(message, signature)
-            .is_ok(),
-        _ => false,
-    }
+    algorithm_of(key).is_some_and(|alg| verify_signature(key, alg, message, signature).is_ok())
 }
 
 /// The algorithm a public key verifies (RFC 7518 §3.1, RFC 8037 §3.1).

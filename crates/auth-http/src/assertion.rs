@@ -11,14 +11,10 @@ use std::fmt;
 use std::path::Path;
 
 use auth_core::ClientSecret;
-use auth_core::jose::{Algorithm, AssertionKey, Jwk, JwkError, PrivateJwk, PrivateKey, PublicKey};
+use auth_core::jose::{Algorithm, AssertionKey, Jwk, JwkError, KeyPair, KeyPairError, PrivateJwk};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair};
-use rustls::pki_types::PrivateKeyDer;
-use rustls::pki_types::pem::PemObject as _;
 
 use crate::error::BoxError;
 use crate::transport::BoxFuture;
@@ -75,7 +71,7 @@ pub enum KeyError {
     Jwk(#[from] JwkError),
     /// The key is not one of the supported kinds.
     #[error("unsupported key: {0}")]
-    Unsupported(&'static str),
+    Unsupported(String),
     /// The key was asked to sign with an algorithm it cannot use.
     #[error("key of type {kty} cannot sign {alg}")]
     Algorithm {
@@ -86,10 +82,15 @@ pub enum KeyError {
     },
 }
 
-enum Pair {
-    Rsa(RsaKeyPair),
-    Es256(EcdsaKeyPair),
-    Ed25519(Ed25519KeyPair),
+impl From<KeyPairError> for KeyError {
+    fn from(error: KeyPairError) -> Self {
+        match error {
+            KeyPairError::Pem(_) => Self::Pem,
+            KeyPairError::Jwk(source) => Self::Jwk(source),
+            KeyPairError::Unsupported(reason) => Self::Unsupported(reason),
+            other => Self::Unsupported(other.to_string()),
+        }
+    }
 }
 
 /// The default signer: a private key in memory, RS256 (RSA, 2048 to 8192
@@ -111,7 +112,7 @@ enum Pair {
 pub struct PrivateKeySigner {
     key: AssertionKey,
     public: Jwk,
-    pair: Pair,
+    pair: KeyPair,
 }
 
 impl fmt::Debug for PrivateKeySigner {
@@ -123,24 +124,9 @@ impl fmt::Debug for PrivateKeySigner {
 }
 
 impl PrivateKeySigner {
-    fn new(pair: Pair, kid: Option<String>) -> Self {
-        let (alg, public) = match &pair {
-            Pair::Rsa(pair) => {
-                let c = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
-                (Algorithm::Rs256, PublicKey::Rsa { n: c.n, e: c.e })
-            }
-            Pair::Es256(pair) => {
-                // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
-                let point = pair.public_key().as_ref().get(1..).unwrap_or_default();
-                let (x, y) = point.split_at(point.len() / 2);
-                let (x, y) = (x.to_vec(), y.to_vec());
-                (Algorithm::Es256, PublicKey::P256 { x, y })
-            }
-            Pair::Ed25519(pair) => {
-                let x = pair.public_key().as_ref().to_vec();
-                (Algorithm::EdDsa, PublicKey::Ed25519 { x })
-            }
-        };
+    fn new(pair: KeyPair, kid: Option<String>) -> Self {
+        let alg = pair.alg();
+        let public = pair.public_key().clone();
         let mut key = AssertionKey::new(alg).with_thumbprint(public.thumbprint());
         let mut jwk = Jwk::new(public).with_use("sig").with_alg(alg.as_str());
         if let Some(kid) = kid {
@@ -161,95 +147,20 @@ impl PrivateKeySigner {
             path: path.to_owned(),
             source,
         })?;
-        if bytes.trim_ascii_start().starts_with(b"{") {
-            Self::from_jwk(&bytes)
-        } else {
-            Self::from_pem(&bytes)
-        }
+        let (pair, kid) = KeyPair::from_pem_or_jwk(&bytes)?;
+        Ok(Self::new(pair, kid))
     }
 
     /// A PKCS#8 PEM key (RSA, EC P-256, Ed25519) or a PKCS#1 RSA key.
     pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
-        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|_| KeyError::Pem)?;
-        let pair = match der {
-            PrivateKeyDer::Pkcs1(der) => Pair::Rsa(
-                RsaKeyPair::from_der(der.secret_pkcs1_der())
-                    .map_err(|_| KeyError::Unsupported("RSA key rejected (2048 to 8192 bits)"))?,
-            ),
-            PrivateKeyDer::Pkcs8(der) => {
-                let der = der.secret_pkcs8_der();
-                if let Ok(pair) = RsaKeyPair::from_pkcs8(der) {
-                    Pair::Rsa(pair)
-                } else if let Ok(pair) = EcdsaKeyPair::from_pkcs8(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                    &SystemRandom::new(),
-                ) {
-                    Pair::Es256(pair)
-                } else if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-                    Pair::Ed25519(pair)
-                } else {
-                    return Err(KeyError::Unsupported(
-                        "not an RSA (2048 to 8192 bits), EC P-256 or Ed25519 PKCS#8 key",
-                    ));
-                }
-            }
-            PrivateKeyDer::Sec1(_) => {
-                return Err(KeyError::Unsupported(
-                    "SEC 1 EC keys are not read: convert to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
-                ));
-            }
-            _ => return Err(KeyError::Unsupported("unknown private key format")),
-        };
-        Ok(Self::new(pair, None))
+        Ok(Self::new(KeyPair::from_pem(pem)?, None))
     }
 
     /// A private JWK (RFC 7517 §4; RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2),
     /// read by auth-core; its `kid` is kept.
     pub fn from_jwk(json: &[u8]) -> Result<Self, KeyError> {
         let jwk = PrivateJwk::from_json(json)?;
-        let rejected = |_| KeyError::Unsupported("jwk key rejected");
-        let pair = match &jwk.key {
-            PrivateKey::Rsa {
-                n,
-                e,
-                d,
-                p,
-                q,
-                dp,
-                dq,
-                qi,
-            } => Pair::Rsa(
-                RsaKeyPair::from_components(&ring::rsa::KeyPairComponents {
-                    public_key: signature::RsaPublicKeyComponents { n, e },
-                    d,
-                    p,
-                    q,
-                    dP: dp,
-                    dQ: dq,
-                    qInv: qi,
-                })
-                .map_err(rejected)?,
-            ),
-            PrivateKey::P256 { x, y, d } => Pair::Es256(
-                EcdsaKeyPair::from_private_key_and_public_key(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    d,
-                    &[&[4][..], x, y].concat(),
-                    &SystemRandom::new(),
-                )
-                .map_err(rejected)?,
-            ),
-            PrivateKey::Ed25519 { x, d } => {
-                Pair::Ed25519(Ed25519KeyPair::from_seed_and_public_key(d, x).map_err(rejected)?)
-            }
-            _ => {
-                return Err(KeyError::Unsupported(
-                    "jwk is not RSA, EC P-256 or OKP Ed25519",
-                ));
-            }
-        };
-        Ok(Self::new(pair, jwk.kid))
+        Ok(Self::new(KeyPair::from_private_jwk(&jwk)?, jwk.kid))
     }
 
     /// Sets the `kid` the assertions' header carries (C-69).
@@ -279,24 +190,6 @@ impl PrivateKeySigner {
     pub fn public_jwk(&self) -> &Jwk {
         &self.public
     }
-
-    fn sign_now(&self, input: &[u8]) -> Result<Vec<u8>, BoxError> {
-        let rng = SystemRandom::new();
-        match &self.pair {
-            Pair::Rsa(pair) => {
-                let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(&signature::RSA_PKCS1_SHA256, &rng, input, &mut signature)
-                    .map_err(|_| "rsa signing failed")?;
-                Ok(signature)
-            }
-            Pair::Es256(pair) => Ok(pair
-                .sign(&rng, input)
-                .map_err(|_| "ecdsa signing failed")?
-                .as_ref()
-                .to_vec()),
-            Pair::Ed25519(pair) => Ok(pair.sign(input).as_ref().to_vec()),
-        }
-    }
 }
 
 impl AssertionSigner for PrivateKeySigner {
@@ -305,7 +198,7 @@ impl AssertionSigner for PrivateKeySigner {
     }
 
     fn sign<'a>(&'a self, input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, BoxError>> {
-        let signature = self.sign_now(input);
+        let signature = self.pair.sign(input).map_err(BoxError::from);
         Box::pin(std::future::ready(signature))
     }
 }

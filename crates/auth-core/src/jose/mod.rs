@@ -5,9 +5,12 @@
 //! ([`CompactJws`]), the RFC 9068 §4 claim checks ([`Validation`]), and
 //! RFC 7523 client assertions ([`AssertionClaims`], [`UnsignedAssertion`]).
 //!
-//! Signing and signature verification are the caller's: the mock server
-//! signs with `ring`, and a remote signer (a KMS, an HSM) fits the same
-//! [`SigningInput::as_bytes`] → [`SigningInput::finish`] protocol.
+//! Signing and signature verification are the caller's: a remote signer
+//! (a KMS, an HSM) fits the [`SigningInput::as_bytes`] →
+//! [`SigningInput::finish`] protocol. With the `ring` feature, `KeyPair`
+//! reads PEM and JWK private keys and signs with `ring`, and
+//! `verify_signature` checks a signature with a public JWK's key: the
+//! one implementation auth-http and the mock server share.
 //!
 //! ```
 //! # fn main() -> Result<(), auth_core::Error> {
@@ -32,6 +35,8 @@ mod compact;
 mod error;
 mod header;
 mod jwk;
+#[cfg(feature = "ring")]
+mod keypair;
 mod principal;
 mod validation;
 
@@ -45,6 +50,8 @@ pub use compact::{CompactJws, EncodedHeader, MAX_COMPACT_LEN, SigningInput};
 pub use error::{ClaimsError, EXCERPT_LIMIT, JwkError, JwsError, Part};
 pub use header::{Header, TYP_APPLICATION_AT_JWT, TYP_AT_JWT};
 pub use jwk::{Jwk, JwkSet, PrivateJwk, PrivateKey, PublicKey};
+#[cfg(feature = "ring")]
+pub use keypair::{KeyPair, KeyPairError, SignFailed, SignatureError, verify_signature};
 pub use principal::{IntrospectionClaims, Principal};
 pub use validation::{
     DEFAULT_LEEWAY, Validation, check_audience, check_expiry, check_issuer, check_not_before,

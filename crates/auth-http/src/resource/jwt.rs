@@ -13,11 +13,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use auth_core::jose::{
-    AccessTokenClaims, Algorithm, CompactJws, Jwk, JwkError, JwkSet, Principal, PublicKey,
-    Validation,
+    AccessTokenClaims, Algorithm, CompactJws, Jwk, JwkError, JwkSet, Principal, SignatureError,
+    Validation, verify_signature,
 };
 use auth_core::{Clock, Issuer, SystemClock};
-use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use time::OffsetDateTime;
 
 use super::validator::{InvalidTokenError, Validator};
@@ -300,26 +299,10 @@ fn verify(jwk: &Jwk, alg: Algorithm, input: &[u8], signature: &[u8]) -> Result<(
     if jwk.alg.as_deref().is_some_and(|own| own != alg.as_str()) {
         return Err(InvalidTokenError::KeyMismatch(alg).into());
     }
-    let verified = match (&jwk.key, alg) {
-        (PublicKey::Rsa { n, e }, Algorithm::Rs256) => RsaPublicKeyComponents { n, e }.verify(
-            &signature::RSA_PKCS1_2048_8192_SHA256,
-            input,
-            signature,
-        ),
-        (PublicKey::P256 { x, y }, Algorithm::Es256) => {
-            let mut point = Vec::with_capacity(1 + x.len() + y.len());
-            point.push(0x04);
-            point.extend_from_slice(x);
-            point.extend_from_slice(y);
-            UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(input, signature)
-        }
-        (PublicKey::Ed25519 { x }, Algorithm::EdDsa) => {
-            UnparsedPublicKey::new(&signature::ED25519, x).verify(input, signature)
-        }
-        _ => return Err(InvalidTokenError::KeyMismatch(alg).into()),
-    };
-    verified.map_err(|_| InvalidTokenError::BadSignature.into())
+    verify_signature(&jwk.key, alg, input, signature).map_err(|e| match e {
+        SignatureError::KeyMismatch => InvalidTokenError::KeyMismatch(alg).into(),
+        _ => InvalidTokenError::BadSignature.into(),
+    })
 }
 
 /// A JWK Set with the keys this validator cannot use left out: RFC 7517
@@ -373,6 +356,7 @@ async fn discover_jwks_url<T: Transport + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auth_core::jose::PublicKey;
 
     const GOOD: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"good","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
 
