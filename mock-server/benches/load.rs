@@ -5,9 +5,14 @@
 //! 1 and 2 workers and 16 and 64 connections, loaded by `wrk -t2 --latency`
 //! with `support/token.lua` (valid F1 token requests: POST,
 //! `client_secret_basic`, scope `read`), or by `oha` where wrk is missing.
-//! Rounds alternate bare and mock so a burst of background load hits both
-//! alike; the figures are medians over the rounds. A run with any non-2xx
-//! answer or socket error is an error, not a figure.
+//! A second baseline, reported beside the first, is the same bare server
+//! doing a token request's required work and nothing more
+//! (`--token-work-server`, `support/token_work.rs`): the mock against it
+//! is what the conformance bookkeeping and the rest of a full provider
+//! cost. Rounds alternate bare, token work and mock so a burst of
+//! background load hits all alike; the figures are medians over the
+//! rounds. A run with any non-2xx answer or socket error is an error, not
+//! a figure.
 //!
 //! `cargo bench -p mock-server --features cli --bench load` (`just
 //! bench-load`; env `MOCK_LOAD_ROUNDS`, default 5; `MOCK_LOAD_SECS` per
@@ -16,30 +21,40 @@
 //! stable, read by `cargo xtask bench-report`:
 //!
 //! ```text
-//! load generator=wrk workers=1 connections=16 rounds=5 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393 bare_server_cpu_us=9.61 mock_server_cpu_us=14.90 bare_client_cpu_us=9.80 mock_client_cpu_us=12.90
+//! load generator=wrk workers=1 connections=16 rounds=5 secs=10 bare_req_per_s=79712 mock_req_per_s=50480 req_per_s_ratio=0.633 bare_p99_us=402 mock_p99_us=560 p99_ratio=1.393 work_req_per_s=60120 work_p99_us=470 work_ratio=0.840 bare_server_cpu_us=9.61 mock_server_cpu_us=14.90 bare_client_cpu_us=9.80 mock_client_cpu_us=12.90 work_server_cpu_us=12.10 work_client_cpu_us=11.20
 //! ```
 //!
-//! The four `*_cpu_us` fields (CPU time per request, medians of the rounds,
-//! from `/proc`) are left out where `/proc` is missing.
+//! `work_ratio` is the mock's rate over the token-work baseline's. The six
+//! `*_cpu_us` fields (CPU time per request, medians of the rounds, from
+//! `/proc`) are left out where `/proc` is missing.
 
 #[path = "support/bare.rs"]
 mod bare;
 #[path = "support/loadgen.rs"]
 mod loadgen;
 mod support;
+#[path = "support/token_work.rs"]
+mod token_work;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use bare::{Role, run_bare_server};
+use bare::{Role, fixed_answer, run_bare_server};
 use loadgen::{Run, cpu_times};
 use support::{BoxError, Connection, F1_BASIC, FORM, Server, TOKEN_BODY, env_or, mock_command};
 
+/// The flag that makes this bench binary the token-work baseline.
+const TOKEN_WORK_SERVER: &str = "--token-work-server";
+
 fn main() -> Result<(), BoxError> {
+    if std::env::args().any(|a| a == TOKEN_WORK_SERVER) {
+        return run_bare_server(None, token_work::token_work_answer);
+    }
     match Role::from_args() {
         // Sized by `TOKIO_WORKER_THREADS`, as the mock by `--workers`.
-        Role::BareServer => return run_bare_server(None),
+        Role::BareServer => return run_bare_server(None, fixed_answer),
         Role::Nothing => return Ok(()),
         Role::Bench => {}
     }
@@ -57,38 +72,50 @@ fn main() -> Result<(), BoxError> {
         .build()?;
     for &n in &workers {
         let bare = runtime.block_on(start(Kind::Bare, n))?;
+        let work = runtime.block_on(start(Kind::Work, n))?;
         let mock = runtime.block_on(start(Kind::Mock, n))?;
-        // Warm both (page cache, allocator, connection pools) before timing.
-        for (kind, server) in [(Kind::Bare, &bare), (Kind::Mock, &mock)] {
+        let servers = [(Kind::Bare, &bare), (Kind::Work, &work), (Kind::Mock, &mock)];
+        // Warm all (page cache, allocator, connection pools) before timing.
+        for (kind, server) in servers {
             generator.run(server, connections[0], 1, kind)?;
         }
         for &c in &connections {
-            let (mut bare_runs, mut mock_runs) = (Vec::new(), Vec::new());
-            let (mut bare_cpu, mut mock_cpu) = (Vec::new(), Vec::new());
+            let mut runs: [Vec<Run>; 3] = Default::default();
+            let mut cpu: [Vec<CpuPerRequest>; 3] = Default::default();
             for round in 1..=rounds {
-                let (b, b_cpu) = generator.run(&bare, c, secs, Kind::Bare)?;
-                let (m, m_cpu) = generator.run(&mock, c, secs, Kind::Mock)?;
-                bare_cpu.extend(b_cpu);
-                mock_cpu.extend(m_cpu);
-                println!(
-                    "{n} worker(s), {c} connections, round {round}: bare hyper {:.0} req/s p99 {:.2?}; mock-server {:.0} req/s p99 {:.2?}",
-                    b.per_sec, b.p99, m.per_sec, m.p99
-                );
-                bare_runs.push(b);
-                mock_runs.push(m);
+                let mut line = format!("{n} worker(s), {c} connections, round {round}:");
+                for (i, (kind, server)) in servers.into_iter().enumerate() {
+                    let (run, run_cpu) = generator.run(server, c, secs, kind)?;
+                    // Writing into a `String` cannot fail.
+                    let _ = write!(
+                        line,
+                        " {} {:.0} req/s p99 {:.2?};",
+                        kind.name(),
+                        run.per_sec,
+                        run.p99
+                    );
+                    runs[i].push(run);
+                    cpu[i].extend(run_cpu);
+                }
+                println!("{}", line.trim_end_matches(';'));
             }
-            let (bare_rate, bare_p99) = medians(&bare_runs);
-            let (mock_rate, mock_p99) = medians(&mock_runs);
+            let [bare_runs, work_runs, mock_runs] = &runs;
+            let (bare_rate, bare_p99) = medians(bare_runs);
+            let (work_rate, work_p99) = medians(work_runs);
+            let (mock_rate, mock_p99) = medians(mock_runs);
             println!(
                 "load generator={} workers={n} connections={c} rounds={rounds} secs={secs} \
                  bare_req_per_s={bare_rate:.0} mock_req_per_s={mock_rate:.0} req_per_s_ratio={:.3} \
-                 bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3}{}",
+                 bare_p99_us={:.0} mock_p99_us={:.0} p99_ratio={:.3} \
+                 work_req_per_s={work_rate:.0} work_p99_us={:.0} work_ratio={:.3}{}",
                 generator.name(),
                 mock_rate / bare_rate,
                 bare_p99 * 1e6,
                 mock_p99 * 1e6,
                 mock_p99 / bare_p99,
-                cpu_fields(&bare_cpu, &mock_cpu),
+                work_p99 * 1e6,
+                mock_rate / work_rate,
+                cpu_fields(&cpu),
             );
         }
     }
@@ -109,6 +136,8 @@ pub(crate) struct CpuPerRequest {
 #[derive(Clone, Copy)]
 enum Kind {
     Bare,
+    /// Bare hyper doing a token request's work (`support/token_work.rs`).
+    Work,
     Mock,
 }
 
@@ -116,6 +145,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Self::Bare => "bare hyper",
+            Self::Work => "hyper + token work",
             Self::Mock => "mock-server",
         }
     }
@@ -125,10 +155,14 @@ impl Kind {
 /// answers a token request with 200 before it is loaded.
 async fn start(kind: Kind, workers: u64) -> Result<Server, BoxError> {
     let command = match kind {
-        Kind::Bare => {
+        Kind::Bare | Kind::Work => {
+            let flag = match kind {
+                Kind::Work => TOKEN_WORK_SERVER,
+                _ => "--bare-server",
+            };
             let mut command = Command::new(std::env::current_exe()?);
             command
-                .arg("--bare-server")
+                .arg(flag)
                 .env("TOKIO_WORKER_THREADS", workers.to_string());
             command
         }
@@ -288,10 +322,11 @@ fn env_list(name: &str, default: &[u64]) -> Result<Vec<u64>, BoxError> {
     Ok(list)
 }
 
-/// ` bare_server_cpu_us=... mock_client_cpu_us=...`: the medians of the
-/// rounds' CPU time per request, or nothing where it was not measured.
-fn cpu_fields(bare: &[CpuPerRequest], mock: &[CpuPerRequest]) -> String {
-    if bare.is_empty() || mock.is_empty() {
+/// ` bare_server_cpu_us=... work_client_cpu_us=...`: the medians of the
+/// rounds' CPU time per request (bare, token work, mock), or nothing where
+/// it was not measured.
+fn cpu_fields([bare, work, mock]: &[Vec<CpuPerRequest>; 3]) -> String {
+    if bare.is_empty() || work.is_empty() || mock.is_empty() {
         return String::new();
     }
     let median = |runs: &[CpuPerRequest], pick: fn(&CpuPerRequest) -> Duration| {
@@ -300,11 +335,14 @@ fn cpu_fields(bare: &[CpuPerRequest], mock: &[CpuPerRequest]) -> String {
         values[values.len() / 2]
     };
     format!(
-        " bare_server_cpu_us={:.2} mock_server_cpu_us={:.2} bare_client_cpu_us={:.2} mock_client_cpu_us={:.2}",
+        " bare_server_cpu_us={:.2} mock_server_cpu_us={:.2} bare_client_cpu_us={:.2} mock_client_cpu_us={:.2} \
+         work_server_cpu_us={:.2} work_client_cpu_us={:.2}",
         median(bare, |r| r.server),
         median(mock, |r| r.server),
         median(bare, |r| r.client),
         median(mock, |r| r.client),
+        median(work, |r| r.server),
+        median(work, |r| r.client),
     )
 }
 

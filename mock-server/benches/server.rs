@@ -15,12 +15,12 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bare::{Role, run_bare_server};
+use bare::{Role, fixed_answer, run_bare_server};
 use support::{BoxError, Connection, Load, Server, env_or, load, mock_command};
 
 fn main() -> Result<(), BoxError> {
     match Role::from_args() {
-        Role::BareServer => return run_bare_server(None),
+        Role::BareServer => return run_bare_server(None, fixed_answer),
         Role::Nothing => return Ok(()),
         Role::Bench => {}
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 #[path = "support/bare.rs"]
 mod bare;
 
-use bare::{Role, run_bare_server};
+use bare::{Role, fixed_answer, run_bare_server};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -35,7 +35,7 @@ fn main() -> Result<(), BoxError> {
     let workers = workers();
     match Role::from_args() {
         // The mock's runtime: multi-thread with `MOCK_SERVER_WORKERS` workers.
-        Role::BareServer => return run_bare_server(Some(workers)),
+        Role::BareServer => return run_bare_server(Some(workers), fixed_answer),
         Role::Nothing => return Ok(()),
         Role::Bench => {}
     }

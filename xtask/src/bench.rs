@@ -613,6 +613,37 @@ fn load_rows(_: &Context<'_>, stdout: &str) -> Result<Vec<Row>, Error> {
             "≤ 1.5x",
             Met::from_bool(p99 <= LOAD_P99_TARGET),
         ));
+        if let Some(work) = l.work {
+            // Issue 17's decision (a): the mock against a server that does
+            // the token work and nothing more. Reported, not judged.
+            let cpu = match (work.server_cpu_us, l.cpu) {
+                (Some(work_cpu), Some(cpu)) => format!(
+                    "; server CPU {:.2} µs against {work_cpu:.2} µs, {:.2}x",
+                    cpu.mock_server,
+                    cpu.mock_server / work_cpu
+                ),
+                _ => String::new(),
+            };
+            rows.push(row(
+                format!(
+                    "token endpoint throughput under {} against hyper doing the same token work (form, Basic, secret HMAC, scope, opaque mint, JSON), {config}",
+                    l.generator
+                ),
+                rate(l.mock_req_per_s),
+                format!(
+                    "{} (hyper + token work, {:.1} % of bare hyper; p99 {})",
+                    rate(work.req_per_s),
+                    work.req_per_s / l.bare_req_per_s * 100.0,
+                    secs(work.p99_us * 1e-6)
+                ),
+                format!(
+                    "{:.1} %{cpu}",
+                    l.mock_req_per_s / work.req_per_s * 100.0
+                ),
+                "reported",
+                Met::Reported,
+            ));
+        }
         if let Some(cpu) = l.cpu {
             rows.push(row(
                 format!("CPU per token request, server / load generator, {config}"),
@@ -867,6 +898,36 @@ mod tests {
         assert_eq!(rows[4].met, Met::Yes);
         assert_eq!(rows[5].ratio, "1.44x");
         assert_eq!(rows[5].met, Met::Yes);
+    }
+
+    #[test]
+    fn load_rows_report_the_mock_against_the_token_work_baseline() {
+        let context = Context {
+            criterion_dir: Path::new("/nonexistent"),
+            since: SystemTime::now(),
+        };
+        let rows =
+            load_rows(&context, include_str!("../samples/load_work.txt")).expect("real output");
+        let work = rows
+            .iter()
+            .find(|r| r.what.contains("same token work"))
+            .expect("a token-work row");
+        assert_eq!(work.ours, "44,414 req/s");
+        assert_eq!(
+            work.baseline,
+            "52,776 req/s (hyper + token work, 87.3 % of bare hyper; p99 688 µs)"
+        );
+        assert_eq!(
+            work.ratio,
+            "84.2 %; server CPU 11.70 µs against 9.65 µs, 1.21x"
+        );
+        assert_eq!(work.met, Met::Reported);
+        // The target is still judged against bare hyper.
+        assert_eq!(rows[0].ratio, "73.5 %");
+        assert_eq!(rows[0].met, Met::No);
+        // A line without the baseline (older benches) has no such row.
+        let old = load_rows(&context, include_str!("../samples/load.txt")).expect("real output");
+        assert!(old.iter().all(|r| !r.what.contains("same token work")));
     }
 
     #[test]

@@ -166,6 +166,19 @@ pub(crate) struct Load {
     pub(crate) mock_p99_us: f64,
     /// CPU time per request, where the bench could read it (`/proc`).
     pub(crate) cpu: Option<LoadCpu>,
+    /// The second baseline, hyper doing a token request's work (benches
+    /// before 2026-12-04 did not run it).
+    pub(crate) work: Option<TokenWork>,
+}
+
+/// The load bench's token-work baseline: bare hyper doing a token
+/// request's required work and nothing more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TokenWork {
+    pub(crate) req_per_s: f64,
+    pub(crate) p99_us: f64,
+    /// Its server's CPU time per request, in microseconds, where measured.
+    pub(crate) server_cpu_us: Option<f64>,
 }
 
 /// The load bench's CPU time per request, in microseconds, of each server
@@ -201,6 +214,16 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
         } else {
             None
         };
+        let work = match optional("work_req_per_s") {
+            Some(rate) => Some(TokenWork {
+                req_per_s: number(BENCH, "work_req_per_s", rate)?,
+                p99_us: number(BENCH, "work_p99_us", field("work_p99_us")?)?,
+                server_cpu_us: optional("work_server_cpu_us")
+                    .map(|cpu| number(BENCH, "work_server_cpu_us", cpu))
+                    .transpose()?,
+            }),
+            None => None,
+        };
         rows.push(Load {
             generator: field("generator")?.to_owned(),
             workers: number(BENCH, "workers", field("workers")?)?,
@@ -212,6 +235,7 @@ pub(crate) fn load(stdout: &str) -> Result<Vec<Load>, Error> {
             bare_p99_us: number(BENCH, "bare_p99_us", field("bare_p99_us")?)?,
             mock_p99_us: number(BENCH, "mock_p99_us", field("mock_p99_us")?)?,
             cpu,
+            work,
         });
     }
     if rows.is_empty() {

@@ -1,11 +1,13 @@
 //! The bare hyper server the start-up and throughput benches measure the
 //! mock against (their bench binary run with `--bare-server`): accept,
-//! `TCP_NODELAY`, a fixed token body, nothing else.
+//! `TCP_NODELAY`, a fixed token body, nothing else. The serving is
+//! parameterized by the [`Answer`] made from a request's head and body, so
+//! the load bench can run the same server doing a token request's work.
 
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Collected, Full};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
@@ -13,6 +15,19 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const BARE_BODY: &str =
     r#"{"access_token":"x","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
+
+/// The answer to one request, from its headers and its whole body.
+pub(crate) type Answer = fn(&http::HeaderMap, &[u8]) -> hyper::Response<Full<Bytes>>;
+
+/// The bare server's answer: a fixed token body, whatever was asked.
+pub(crate) fn fixed_answer(_: &http::HeaderMap, _: &[u8]) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
+    response.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
 
 /// What the bench binary was started to do.
 pub(crate) enum Role {
@@ -44,7 +59,7 @@ impl Role {
 /// `mock-server --workers N` does). `workers` is `TOKIO_WORKER_THREADS`
 /// when `None` (as the load bench sets it), else one per core (tokio's
 /// default, what the in-process server bench compares against).
-pub(crate) fn run_bare_server(workers: Option<usize>) -> Result<(), BoxError> {
+pub(crate) fn run_bare_server(workers: Option<usize>, answer: Answer) -> Result<(), BoxError> {
     let workers = match workers {
         Some(workers) => workers,
         None => match std::env::var("TOKIO_WORKER_THREADS") {
@@ -62,7 +77,7 @@ pub(crate) fn run_bare_server(workers: Option<usize>) -> Result<(), BoxError> {
             runtime.block_on(async move {
                 while let Some(stream) = handed.recv().await {
                     if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
-                        tokio::spawn(serve_connection(stream));
+                        tokio::spawn(serve_connection(stream, answer));
                     }
                 }
             });
@@ -73,12 +88,13 @@ pub(crate) fn run_bare_server(workers: Option<usize>) -> Result<(), BoxError> {
         .worker_threads(1)
         .enable_all()
         .build()?
-        .block_on(bare_server(handoffs))
+        .block_on(bare_server(handoffs, answer))
 }
 
 /// The ceiling: bind, announce `ready on http://ADDR`, serve forever.
 pub(crate) async fn bare_server(
     handoffs: Vec<tokio::sync::mpsc::UnboundedSender<std::net::TcpStream>>,
+    answer: Answer,
 ) -> Result<(), BoxError> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("ready on http://{}", listener.local_addr()?);
@@ -93,24 +109,20 @@ pub(crate) async fn bare_server(
             .and_then(|index| handoffs.get(index))
         {
             None => {
-                tokio::spawn(serve_connection(stream));
+                tokio::spawn(serve_connection(stream, answer));
             }
             Some(handoff) => handoff.send(stream.into_std()?)?,
         }
     }
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream) {
+async fn serve_connection(stream: tokio::net::TcpStream, answer: Answer) {
     let service = hyper::service::service_fn(
-        |request: hyper::Request<hyper::body::Incoming>| async move {
-            let _ = request.into_body().collect().await;
-            let mut response =
-                hyper::Response::new(Full::new(Bytes::from_static(BARE_BODY.as_bytes())));
-            response.headers_mut().insert(
-                "content-type",
-                http::HeaderValue::from_static("application/json"),
-            );
-            Ok::<_, Infallible>(response)
+        move |request: hyper::Request<hyper::body::Incoming>| async move {
+            let (head, body) = request.into_parts();
+            let body = body.collect().await.map(Collected::to_bytes);
+            let body = body.as_deref().unwrap_or_default();
+            Ok::<_, Infallible>(answer(&head.headers, body))
         },
     );
     let _ = hyper::server::conn::http1::Builder::new()
