@@ -102,7 +102,7 @@ bench-server:
     cargo bench -p mock-server --features cli --bench server
     cargo bench -p mock-server --features cli --bench jwt
 
-# the token endpoint under wrk (or oha) against bare hyper with the same worker count: 1 and 2 workers, 16 and 64 connections, alternating rounds, medians of req/s and p99 (MOCK_LOAD_ROUNDS, MOCK_LOAD_SECS, MOCK_LOAD_WORKERS, MOCK_LOAD_CONNS)
+# the token endpoint under wrk (or oha) against bare hyper with the same worker count, and against hyper doing a token request's work and nothing more: 1 and 2 workers, 16 and 64 connections, alternating rounds, medians of req/s and p99 (MOCK_LOAD_ROUNDS, MOCK_LOAD_SECS, MOCK_LOAD_WORKERS, MOCK_LOAD_CONNS)
 bench-load: _load-generator
     cargo bench -p mock-server --features cli --bench load
 
