@@ -74,7 +74,11 @@ fn main() -> Result<(), BoxError> {
         let bare = runtime.block_on(start(Kind::Bare, n))?;
         let work = runtime.block_on(start(Kind::Work, n))?;
         let mock = runtime.block_on(start(Kind::Mock, n))?;
-        let servers = [(Kind::Bare, &bare), (Kind::Work, &work), (Kind::Mock, &mock)];
+        let servers = [
+            (Kind::Bare, &bare),
+            (Kind::Work, &work),
+            (Kind::Mock, &mock),
+        ];
         // Warm all (page cache, allocator, connection pools) before timing.
         for (kind, server) in servers {
             generator.run(server, connections[0], 1, kind)?;
