@@ -297,14 +297,8 @@ impl SigningKey {
 
     /// Checks `signature` over `message` with the public key.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        verify(&self.jwk.key, message, signature)
+        verify_signature(&self.jwk.key, self.alg, message, signature).is_ok()
     }
-}
-
-/// Checks `signature` over `message` with `key`, by the one algorithm its
-/// type is for (RS256, ES256, EdDSA): the key decides, never a header.
-pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
-    algorithm_of(key).is_some_and(|alg| verify_signature(key, alg, message, signature).is_ok())
 }
 
 /// The algorithm a public key verifies (RFC 7518 §3.1, RFC 8037 §3.1).
